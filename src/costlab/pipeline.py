@@ -1,0 +1,128 @@
+"""Stages and the run directory that connects them.
+
+A stage is a function ``fn(cfg, run_dir: Path, out_dir: Path) -> dict`` (metrics) in the library. It writes its
+outputs under ``run_dir/<stage.out>``. ``run_stage`` adds what every stage needs: a fingerprint of the config
+keys the stage reads (same fingerprint + ``stage.json`` status "done" → skipped), the stage's provenance,
+and clear refusal to mix outputs of two different configs in one directory.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from omegaconf import DictConfig, OmegaConf
+
+from costlab.config import fingerprint, to_container
+from costlab.errors import CostlabError
+from costlab.io import atomic_write_json, atomic_write_text, read_json
+from costlab.provenance import make_provenance, write_provenance
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    fn: str  # "module:function", imported lazily so a stage's heavy deps load only when it runs
+    out: str  # output folder under the run dir
+    keys: tuple[str, ...]  # config keys whose values determine the outputs (the fingerprint)
+
+
+# Stages known to distill.py, in the order an experiment usually lists them.
+STAGES: dict[str, Stage] = {
+    s.name: s
+    for s in [
+        Stage("generate_teacher", "costlab.teacher.generate:run_stage", "teacher_data",
+              ("seed", "teacher", "data", "teacher_data")),
+        Stage("train_student", "costlab.distill.train:run_stage", "student",
+              ("seed", "teacher", "data", "teacher_data", "student", "distill")),
+    ]
+}
+
+
+def register_stage(stage: Stage) -> None:
+    STAGES[stage.name] = stage
+
+
+def _load_fn(spec: str) -> Callable[..., dict]:
+    mod, _, fn = spec.partition(":")
+    return getattr(importlib.import_module(mod), fn)
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def open_run(cfg: DictConfig) -> Path:
+    """Create/reuse the run dir, write its resolved config.yaml and run-level provenance."""
+    run_dir = Path(cfg.paths.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    resolved = to_container(cfg)
+    atomic_write_text(run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(resolved)))
+    if "threads" in cfg and cfg.threads:
+        import torch
+
+        torch.set_num_threads(int(cfg.threads))
+    seed_everything(int(cfg.seed))
+    write_provenance(run_dir, make_provenance(resolved, seed=int(cfg.seed)))
+    return run_dir
+
+
+def run_stage(cfg: DictConfig, run_dir: Path, name: str) -> dict[str, Any]:
+    if name not in STAGES:
+        raise CostlabError(f"unknown stage '{name}' in config key 'stages'", f"known stages: {sorted(STAGES)}")
+    stage = STAGES[name]
+    out_dir = run_dir / stage.out
+    status_path = out_dir / "stage.json"
+    fp, subset = fingerprint(cfg, [k for k in stage.keys if OmegaConf.select(cfg, k) is not None])
+    if status_path.exists():
+        status = read_json(status_path)
+        if status.get("fingerprint") != fp:
+            old = status.get("config", {})
+            changed = sorted(k for k in set(old) | set(subset) if old.get(k) != subset.get(k))
+            raise CostlabError(
+                f"stage '{name}': {out_dir} was made with a different config (changed: {changed})",
+                "use a new run_id=... for the new config, or delete that folder to redo the stage",
+            )
+        if status.get("status") == "done":
+            print(f"[costlab] stage {name}: outputs in {out_dir} match this config, skipped")
+            return status.get("metrics", {})
+        print(f"[costlab] stage {name}: resuming unfinished stage in {out_dir}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(status_path, {"stage": name, "status": "running", "fingerprint": fp, "config": subset})
+    prov = make_provenance(to_container(cfg), seed=int(cfg.seed), extra={"stage": name, "fingerprint": fp})
+    t0 = time.time()
+    metrics = _load_fn(stage.fn)(cfg, run_dir, out_dir) or {}
+    metrics = {**metrics, "stage_seconds": round(time.time() - t0, 2)}
+    write_provenance(out_dir, {**prov, "metrics": metrics})
+    atomic_write_json(status_path, {"stage": name, "status": "done", "fingerprint": fp, "config": subset,
+                                    "metrics": metrics})
+    return metrics
+
+
+def run_stages(cfg: DictConfig, names: list[str] | None = None) -> dict[str, dict]:
+    run_dir = open_run(cfg)
+    results = {}
+    for name in names if names is not None else list(cfg.stages):
+        print(f"[costlab] === stage {name} ===")
+        results[name] = run_stage(cfg, run_dir, name)
+    atomic_write_json(run_dir / "metrics.json", results)
+    return results
+
+
+def main_guard(fn: Callable[[], Any]) -> Any:
+    """Run an entry point; a CostlabError prints its message (no traceback) and exits with status 2."""
+    try:
+        return fn()
+    except CostlabError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
