@@ -1,0 +1,1 @@
+"""Prompt and teacher-data files."""

@@ -1,0 +1,140 @@
+"""KD losses in one place.
+
+Divergences between the teacher distribution p and the student distribution q at temperature T, per token:
+  forward_kl  KL(p‖q) = Σ p (log p − log q)               mode-covering (Hinton et al. 2015)
+  reverse_kl  KL(q‖p) = Σ q (log q − log p)               mode-seeking (MiniLLM)
+  jsd         β·KL(p‖m) + (1−β)·KL(q‖m),  m = β p + (1−β) q   generalized JSD (GKD, Agarwal et al. 2024)
+  skew_kl     KL(p ‖ λ p + (1−λ) q)                       skew KL (DistiLLM, Ko et al. 2024)
+The KD term is multiplied by T² so its gradient scale does not shrink with T, and mixed with cross-entropy on
+the teacher's text: loss = α·T²·KD + (1−α)·CE. α = 0 is sequence-level KD (CE on teacher text only).
+
+Two teacher signals:
+  dense  teacher logits for the whole vocabulary (teacher run online);
+  top-k  stored teacher log-probs of its k most likely tokens (offline). The remaining mass is kept as one
+         "tail" bucket on both sides, so the loss is an exact divergence between (k+1)-way distributions and
+         equals the dense loss when k = vocab. Renormalizing over the top-k only (dropping the tail) measured
+         worse than no training at all on SmolLM2 (FACTS.md): at T=2 the top-20 hold ~16% of the mass.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from costlab.errors import CostlabError
+
+KINDS = ("forward_kl", "reverse_kl", "jsd", "skew_kl")
+IGNORE = -100
+_TINY = 1e-12
+
+
+def _kl(logp: torch.Tensor, logq: torch.Tensor) -> torch.Tensor:
+    """KL(p‖q) along the last dim from log-probs; 0·log0 treated as 0."""
+    p = logp.exp()
+    return torch.where(p > 0, p * (logp - logq), torch.zeros_like(p)).sum(-1)
+
+
+def _log_mix(logp: torch.Tensor, logq: torch.Tensor, w: float) -> torch.Tensor:
+    """log(w·p + (1−w)·q), stable."""
+    if w <= 0.0:
+        return logq
+    if w >= 1.0:
+        return logp
+    return torch.logaddexp(logp + math.log(w), logq + math.log1p(-w))
+
+
+def divergence(kind: str, logp_t: torch.Tensor, logq_s: torch.Tensor, beta: float = 0.5,
+               skew: float = 0.1) -> torch.Tensor:
+    """Per-position divergence between teacher log-probs and student log-probs (same support, last dim)."""
+    if kind == "forward_kl":
+        return _kl(logp_t, logq_s)
+    if kind == "reverse_kl":
+        return _kl(logq_s, logp_t)
+    if kind == "jsd":
+        logm = _log_mix(logp_t, logq_s, beta)
+        return beta * _kl(logp_t, logm) + (1.0 - beta) * _kl(logq_s, logm)
+    if kind == "skew_kl":
+        return _kl(logp_t, _log_mix(logp_t, logq_s, skew))
+    raise CostlabError(f"unknown KD loss kind '{kind}' (distill.loss.kind)", f"use one of {list(KINDS)}")
+
+
+def topk_with_tail(logp_topk: torch.Tensor) -> torch.Tensor:
+    """[..., k] log-probs of the top-k → [..., k+1] with the tail mass log(1 − Σ p) appended.
+
+    The tail is floored at 1e-12 (never −inf) so gradients stay finite when k = vocab and the tail is empty.
+    """
+    tail = (1.0 - logp_topk.exp().sum(-1, keepdim=True)).clamp(min=_TINY).log()
+    return torch.cat([logp_topk, tail], dim=-1)
+
+
+def student_topk_with_tail(student_logp: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """Student log-probs gathered at the teacher's top-k ids, plus the student's own tail mass."""
+    gathered = student_logp.gather(-1, ids)
+    return topk_with_tail(gathered)
+
+
+@dataclass
+class KDLoss:
+    """α·T²·KD + (1−α)·CE. Instantiated from `distill.loss` (`_target_: costlab.distill.losses.KDLoss`)."""
+
+    kind: str = "forward_kl"
+    temperature: float = 1.0
+    alpha: float = 0.5
+    beta: float = 0.5
+    skew: float = 0.1
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise CostlabError(f"unknown KD loss kind '{self.kind}' (distill.loss.kind)", f"use one of {list(KINDS)}")
+        if self.temperature <= 0:
+            raise CostlabError(f"distill.loss.temperature must be > 0, got {self.temperature}")
+        if not 0.0 <= self.alpha <= 1.0:
+            raise CostlabError(f"distill.loss.alpha must be in [0, 1], got {self.alpha}")
+
+    def kd_dense(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
+        """Per-position KD term (× T²) from dense logits [..., V]."""
+        if student_logits.shape[-1] != teacher_logits.shape[-1]:
+            raise CostlabError(
+                f"teacher vocab {teacher_logits.shape[-1]} != student vocab {student_logits.shape[-1]}",
+                "logit KD needs the same tokenizer; use distill.teacher_signal=none (sequence-level KD) instead",
+            )
+        T = self.temperature
+        logq = F.log_softmax(student_logits.float() / T, dim=-1)
+        logp = F.log_softmax(teacher_logits.float() / T, dim=-1)
+        return divergence(self.kind, logp, logq, self.beta, self.skew) * T * T
+
+    def kd_topk(self, student_logits: torch.Tensor, topk_ids: torch.Tensor, topk_logprobs: torch.Tensor) -> torch.Tensor:
+        """Per-position KD term (× T²) from stored teacher top-k log-probs, computed at this loss's temperature."""
+        T = self.temperature
+        logq = F.log_softmax(student_logits.float() / T, dim=-1)
+        return divergence(self.kind, topk_with_tail(topk_logprobs.float()),
+                          student_topk_with_tail(logq, topk_ids.long()), self.beta, self.skew) * T * T
+
+    def __call__(self, student_logits: torch.Tensor, labels: torch.Tensor, teacher_logits: torch.Tensor | None = None,
+                 topk_ids: torch.Tensor | None = None, topk_logprobs: torch.Tensor | None = None) -> dict:
+        """Causal-LM loss. ``labels`` [B, L] with −100 on positions not trained (prompt, padding); logits and teacher
+        signals are aligned with the *input* positions (position t predicts labels[t+1])."""
+        logits = student_logits[:, :-1]
+        targets = labels[:, 1:]
+        mask = targets != IGNORE
+        n = mask.sum().clamp(min=1)
+        ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1),
+                             ignore_index=IGNORE, reduction="sum") / n
+        out = {"ce": ce}
+        if self.alpha > 0:
+            if teacher_logits is not None:
+                kd = self.kd_dense(logits, teacher_logits[:, :-1])
+            elif topk_ids is not None and topk_logprobs is not None:
+                kd = self.kd_topk(logits, topk_ids[:, :-1], topk_logprobs[:, :-1])
+            else:
+                raise CostlabError("KD loss with alpha > 0 got no teacher signal",
+                                   "set distill.teacher_signal to online or topk, or distill.loss.alpha=0")
+            kd = (kd * mask).sum() / n
+            out["kd"] = kd
+            out["loss"] = self.alpha * kd + (1.0 - self.alpha) * ce
+        else:
+            out["loss"] = ce
+        return out

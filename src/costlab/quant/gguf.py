@@ -1,0 +1,220 @@
+"""HF → GGUF with llama.cpp's own tools: ``convert_hf_to_gguf.py`` (F16) then ``llama_model_quantize``.
+
+The converter comes from the llama-cpp-python sdist of the installed version (``make
+.cache/llama.cpp-0.3.36/convert_hf_to_gguf.py``) so that converter and runtime agree. It runs as a subprocess (it
+puts its own ``gguf-py`` first on sys.path). Quantization runs in-process through llama-cpp-python's ctypes
+binding; llama.cpp's log goes into the error message when it fails.
+
+Importance matrix (imatrix): llama.cpp's ``llama-imatrix`` tool is not part of the Python wheel, so
+:func:`compute_imatrix` collects the same statistic in PyTorch — the mean of squared input activations per
+input column of every linear layer, over calibration text — and passes it to ``llama_model_quantize`` as
+``params.imatrix``. llama.cpp requires one for the IQ1/IQ2 types and uses it (when given) for all types.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from costlab.errors import CostlabError
+
+# Quant type names llama.cpp's `llama-quantize` accepts that map to a llama_ftype (K-quants need row sizes that are
+# a multiple of 256; rows that are not fall back to legacy types, see docs/quantization.md).
+EXTRA_TYPES = {"F32": "LLAMA_FTYPE_ALL_F32"}
+
+
+def quant_types() -> dict[str, int]:
+    """Every llama_ftype llama-cpp-python exposes, by llama.cpp's name (Q4_K_M, Q8_0, IQ4_XS, F16, BF16, ...)."""
+    import llama_cpp
+
+    out = {n[len("LLAMA_FTYPE_MOSTLY_"):]: getattr(llama_cpp, n) for n in dir(llama_cpp)
+           if n.startswith("LLAMA_FTYPE_MOSTLY_")}
+    out.update({k: getattr(llama_cpp, v) for k, v in EXTRA_TYPES.items()})
+    return out
+
+
+def ftype_of(name: str) -> int:
+    types = quant_types()
+    key = name.upper()
+    if key not in types:
+        raise CostlabError(f"unknown GGUF quant type '{name}'",
+                           f"use one of: {', '.join(sorted(types))} (quant.methods.gguf.types)")
+    return types[key]
+
+
+def converter_path(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise CostlabError(f"llama.cpp converter not found at {p}",
+                           f"run `make {p}` (extracts it from the llama-cpp-python sdist of the installed version)")
+    return p
+
+
+def convert_hf_to_gguf(hf_dir: str | os.PathLike, out_file: str | os.PathLike, converter: str | os.PathLike,
+                       outtype: str = "f16", timeout: float = 3600) -> Path:
+    """Run llama.cpp's converter; an unsupported architecture or a bad dir becomes a CostlabError with its log."""
+    conv = converter_path(converter)
+    hf_dir, out_file = Path(hf_dir), Path(out_file)
+    if not (hf_dir / "config.json").is_file():
+        raise CostlabError(f"{hf_dir} is not a Hugging Face model dir (no config.json)", "point at an HF model dir")
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_file.with_name(out_file.name + ".partial")
+    env = {k: v for k, v in os.environ.items() if k != "NO_LOCAL_GGUF"}  # use the converter's own gguf-py
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    cmd = [sys.executable, str(conv), str(hf_dir), "--outfile", str(tmp), "--outtype", outtype]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    if proc.returncode != 0 or not tmp.is_file():
+        tmp.unlink(missing_ok=True)
+        log = (proc.stderr or "") + (proc.stdout or "")
+        lines = [l for l in log.splitlines() if l.strip() and not l.startswith(("Writing:", "INFO:"))]
+        reason = lines[-1] if lines else f"exit code {proc.returncode}"
+        fix = "check the model dir"
+        if "not supported" in log:
+            fix = ("this architecture is not supported by llama.cpp's converter "
+                   f"({conv.parent.name}); use the bnb/gptq/awq formats for it, or a newer llama.cpp")
+        raise CostlabError(f"convert_hf_to_gguf failed for {hf_dir}: {reason}", fix)
+    os.replace(tmp, out_file)
+    return out_file
+
+
+def _imatrix_array(imatrix: dict[str, np.ndarray]):
+    """NULL-terminated llama_model_imatrix_data[]; returns (array, keepalive) — keep both alive during the call."""
+    import llama_cpp
+
+    keep: list[Any] = []
+    arr = (llama_cpp.llama_model_imatrix_data * (len(imatrix) + 1))()
+    for i, (name, values) in enumerate(sorted(imatrix.items())):
+        v = np.ascontiguousarray(values, dtype=np.float32)
+        b = name.encode()
+        keep += [v, b]
+        arr[i].name = b
+        arr[i].data = v.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+        arr[i].size = v.size
+    arr[len(imatrix)].name = None
+    return arr, keep
+
+
+def quantize_gguf(src: str | os.PathLike, dst: str | os.PathLike, qtype: str, threads: int = 0,
+                  imatrix: dict[str, np.ndarray] | None = None, allow_requantize: bool = False) -> Path:
+    """llama.cpp's quantizer (``llama_model_quantize``) from an F16/F32 GGUF to ``qtype``."""
+    import llama_cpp
+
+    from costlab.quant.sanity import capture_llama_log
+
+    ftype = ftype_of(qtype)
+    src, dst = Path(src), Path(dst)
+    if not src.is_file():
+        raise CostlabError(f"GGUF not found: {src}")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".partial")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = ftype
+    params.nthread = int(threads)
+    params.allow_requantize = bool(allow_requantize)
+    keep = None
+    if imatrix:
+        arr, keep = _imatrix_array(imatrix)
+        params.imatrix = ctypes.cast(arr, ctypes.POINTER(llama_cpp.llama_model_imatrix_data))
+        keep.append(arr)
+    with capture_llama_log() as log:
+        rc = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), ctypes.byref(params))
+    del keep
+    if rc != 0 or not tmp.is_file():
+        tmp.unlink(missing_ok=True)
+        lines = [l.strip() for l in log.getvalue().splitlines() if l.strip()]
+        errs = ([l.split("failed to quantize:", 1)[1].strip() for l in lines if "failed to quantize:" in l]
+                or [l for l in lines if "error" in l.lower()] or lines[-1:])
+        reason = " | ".join(errs[-2:])[-500:] or f"return code {rc}"
+        fix = "check the type name and the source file"
+        if "imatrix" in reason.lower():
+            fix = "this type needs an importance matrix: set quant.methods.gguf.imatrix=true (uses calibration text)"
+        elif "requantiz" in reason.lower():
+            fix = "quantize from the F16 GGUF, not from an already-quantized one"
+        raise CostlabError(f"llama_model_quantize to {qtype} failed: {reason}", fix)
+    os.replace(tmp, dst)
+    return dst
+
+
+def gguf_stats(path: str | os.PathLike) -> dict[str, Any]:
+    """n_params, tensor bytes, bits/weight and the tensor-type histogram of a GGUF file."""
+    from gguf import GGUFReader
+
+    r = GGUFReader(str(path))
+    n_params = 0
+    n_bytes = 0
+    types: dict[str, int] = {}
+    for t in r.tensors:
+        n_params += int(t.n_elements)
+        n_bytes += int(t.n_bytes)
+        types[t.tensor_type.name] = types.get(t.tensor_type.name, 0) + 1
+    arch = None
+    f = r.fields.get("general.architecture")
+    if f is not None:
+        arch = bytes(f.parts[f.data[0]]).decode()
+    return {"n_params": n_params, "tensor_bytes": n_bytes, "file_bytes": Path(path).stat().st_size,
+            "bits_per_weight": n_bytes * 8 / max(n_params, 1), "tensor_types": types, "arch": arch,
+            "tensors": {t.name: [int(x) for x in t.shape] for t in r.tensors}}
+
+
+def compute_imatrix(model, texts: Sequence[str], tokenizer, gguf_file: str | os.PathLike,
+                    max_tokens: int = 512) -> dict[str, np.ndarray]:
+    """Mean squared input activation per input column of each linear layer, keyed by GGUF tensor name.
+
+    The same statistic llama.cpp's ``llama-imatrix`` collects (sum of x_j^2 / number of tokens). HF module names
+    are mapped to GGUF names with gguf's TensorNameMap; entries whose size does not match the GGUF tensor's row
+    length are dropped (llama.cpp would reject them).
+    """
+    import gguf
+    import torch
+
+    if not texts:
+        raise CostlabError("imatrix needs calibration text and the calibration set is empty",
+                           "generate teacher data first or set quant.calibration.paths")
+    stats = gguf_stats(gguf_file)
+    arch_name = stats["arch"]
+    arch = next((a for a, n in gguf.MODEL_ARCH_NAMES.items() if n == arch_name), None)
+    if arch is None:
+        raise CostlabError(f"imatrix: GGUF architecture '{arch_name}' unknown to the installed gguf package",
+                           "upgrade gguf or disable quant.methods.gguf.imatrix")
+    n_blocks = int(getattr(model.config, "num_hidden_layers", 0) or 0)
+    name_map = gguf.get_tensor_name_map(arch, n_blocks)
+    sums: dict[str, torch.Tensor] = {}
+    counts: dict[str, int] = {}
+    hooks = []
+
+    def make_hook(name: str):
+        def hook(_mod, inp, _out):
+            x = inp[0].detach().reshape(-1, inp[0].shape[-1]).float()
+            sums[name] = sums.get(name, 0) + (x * x).sum(0)
+            counts[name] = counts.get(name, 0) + x.shape[0]
+        return hook
+
+    for name, mod in model.named_modules():
+        if isinstance(mod, torch.nn.Linear):
+            hooks.append(mod.register_forward_hook(make_hook(name)))
+    try:
+        with torch.inference_mode():
+            for t in texts:
+                ids = tokenizer(t, add_special_tokens=False)["input_ids"][:max_tokens]
+                if len(ids) >= 2:
+                    model(torch.tensor([ids]))
+    finally:
+        for h in hooks:
+            h.remove()
+    out: dict[str, np.ndarray] = {}
+    for name, s in sums.items():
+        gname = name_map.get_name(name + ".weight", try_suffixes=(".weight",))
+        if gname is None or gname not in stats["tensors"]:
+            continue
+        if stats["tensors"][gname][0] != s.numel():  # GGUF shape is (ne0=in_features, ne1=out_features)
+            continue
+        out[gname] = (s / counts[name]).cpu().numpy().astype(np.float32)
+    if not out:
+        raise CostlabError("imatrix: no linear layer matched a GGUF tensor", "disable quant.methods.gguf.imatrix for this model")
+    return out

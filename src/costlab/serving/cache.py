@@ -1,0 +1,172 @@
+"""Exact-match response cache: SQLite (WAL, persistent, TTL, LRU bound) or Redis (shared by replicas).
+
+Key = sha256 of (model, priority, messages, the request params that change the output). Every backend call
+is wrapped by ``SafeCache``: a broken backend (corrupted file, Redis gone) turns the cache into a
+pass-through with a warning instead of failing the request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("costlab.serving")
+
+# Request params that change the output (anything else, e.g. stream/user/metadata, does not).
+OUTPUT_PARAMS = ("temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed", "n",
+                 "presence_penalty", "frequency_penalty", "logit_bias", "response_format", "tools", "tool_choice",
+                 "logprobs", "top_logprobs")
+
+
+def cache_key(model: str, priority: str | None, messages: list[dict], params: dict[str, Any], tenant: str | None = None) -> str:
+    blob = json.dumps({"m": model, "p": priority, "t": tenant, "msgs": messages,
+                       "o": {k: params.get(k) for k in OUTPUT_PARAMS if params.get(k) is not None}},
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def open_sqlite(path: str | Path) -> sqlite3.Connection:
+    """WAL-mode connection. A file that is not a SQLite DB (corrupted) is moved aside and recreated."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def _open() -> sqlite3.Connection:
+        c = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0, isolation_level=None)
+        c.execute("PRAGMA journal_mode=WAL")
+        c.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes, no fsync per commit
+        c.execute("PRAGMA quick_check").fetchone()
+        return c
+
+    try:
+        return _open()
+    except sqlite3.DatabaseError as e:
+        bad = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+        log.warning("sqlite file %s is unreadable (%s); moved aside to %s and starting empty", path, e, bad)
+        for suffix in ("", "-wal", "-shm"):
+            p = Path(str(path) + suffix)
+            if p.exists():
+                p.rename(Path(str(bad) + suffix))
+        return _open()
+
+
+class SQLiteExactCache:
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path, max_entries: int = 100_000):
+        self.path = Path(path)
+        self.max_entries = int(max_entries)
+        self._lock = threading.Lock()
+        self.db = open_sqlite(self.path)
+        self.db.execute("CREATE TABLE IF NOT EXISTS cache (k TEXT PRIMARY KEY, v TEXT NOT NULL, "
+                        "created REAL NOT NULL, expires REAL NOT NULL, last_access REAL NOT NULL)")
+        self.db.execute("CREATE INDEX IF NOT EXISTS cache_lru ON cache(last_access)")
+        self._n = self.db.execute("SELECT COUNT(*) FROM cache").fetchone()[0]
+
+    def get(self, key: str) -> dict | None:
+        now = time.time()
+        with self._lock:
+            row = self.db.execute("SELECT v, expires FROM cache WHERE k=?", (key,)).fetchone()
+            if row is None:
+                return None
+            if row[1] < now:
+                self.db.execute("DELETE FROM cache WHERE k=?", (key,))
+                self._n -= 1
+                return None
+            self.db.execute("UPDATE cache SET last_access=? WHERE k=?", (now, key))
+        return json.loads(row[0])
+
+    def put(self, key: str, value: dict, ttl_s: float) -> None:
+        now = time.time()
+        with self._lock:
+            cur = self.db.execute("INSERT OR REPLACE INTO cache (k, v, created, expires, last_access) VALUES (?,?,?,?,?)",
+                                  (key, json.dumps(value), now, now + ttl_s, now))
+            self._n += 1 if cur.rowcount else 0
+            if self._n > self.max_entries:
+                self._n = self.db.execute("SELECT COUNT(*) FROM cache").fetchone()[0]
+                extra = self._n - self.max_entries
+                if extra > 0:  # evict least recently used (expired rows go first: they are old by definition)
+                    self.db.execute("DELETE FROM cache WHERE k IN (SELECT k FROM cache ORDER BY last_access LIMIT ?)", (extra,))
+                    self._n -= extra
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self.db.execute("SELECT COUNT(*) FROM cache").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+
+class RedisExactCache:
+    """Shared across replicas. TTL via SET EX; LRU bound via a sorted set of last-access times."""
+
+    backend = "redis"
+
+    def __init__(self, client: Any, prefix: str = "costlab:cache:", max_entries: int = 100_000):
+        self.r = client
+        self.prefix = prefix
+        self.lru = prefix + "lru"
+        self.max_entries = int(max_entries)
+
+    def get(self, key: str) -> dict | None:
+        v = self.r.get(self.prefix + key)
+        if v is None:
+            return None
+        self.r.zadd(self.lru, {key: time.time()})
+        return json.loads(v)
+
+    def put(self, key: str, value: dict, ttl_s: float) -> None:
+        p = self.r.pipeline()
+        p.set(self.prefix + key, json.dumps(value), ex=max(1, int(ttl_s)))
+        p.zadd(self.lru, {key: time.time()})
+        p.zcard(self.lru)
+        n = p.execute()[-1]
+        if n > self.max_entries:
+            old = self.r.zrange(self.lru, 0, n - self.max_entries - 1)
+            if old:
+                p = self.r.pipeline()
+                p.delete(*[self.prefix + (k.decode() if isinstance(k, bytes) else k) for k in old])
+                p.zrem(self.lru, *old)
+                p.execute()
+
+    def __len__(self) -> int:
+        return int(self.r.zcard(self.lru))
+
+    def close(self) -> None:
+        pass
+
+
+class SafeCache:
+    """Pass-through on backend errors: get → miss, put → dropped, both with a (rate-limited) warning."""
+
+    def __init__(self, inner: Any, name: str = "exact"):
+        self.inner = inner
+        self.name = name
+        self.errors = 0
+        self._last_warn = 0.0
+
+    def _warn(self, op: str, e: Exception) -> None:
+        self.errors += 1
+        now = time.time()
+        if now - self._last_warn > 5.0:
+            self._last_warn = now
+            log.warning("%s cache %s failed (%s: %s); serving without cache", self.name, op, type(e).__name__, e)
+
+    def get(self, key: str) -> dict | None:
+        try:
+            return self.inner.get(key)
+        except Exception as e:  # noqa: BLE001 - any backend failure degrades to a miss
+            self._warn("get", e)
+            return None
+
+    def put(self, key: str, value: dict, ttl_s: float) -> None:
+        try:
+            self.inner.put(key, value, ttl_s)
+        except Exception as e:  # noqa: BLE001
+            self._warn("put", e)

@@ -1,0 +1,105 @@
+"""Load and validate tables/routing_table.json and tables/cost_table.json (schemas in DESIGN.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from costlab.errors import CostlabError
+from costlab.io import read_json
+
+PRIORITIES = ("cost", "quality", "speed")
+
+
+@dataclass
+class ModelInfo:
+    name: str
+    endpoint: str
+    backend: str
+    usd_per_1m_in: float
+    usd_per_1m_out: float
+    context: int | None = None
+    quality_retention: dict[str, float] = field(default_factory=dict)
+    ttft_ms_p50: float | None = None
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.usd_per_1m_in + completion_tokens * self.usd_per_1m_out) / 1e6
+
+
+@dataclass
+class Route:
+    model: str
+    fallbacks: list[str]
+    expected_retention: float | None = None
+    usd_per_1m: float | None = None
+
+
+@dataclass
+class Tables:
+    version: int
+    quality_floor: float
+    routes: dict[str, dict[str, Route]]  # task_class -> priority -> Route
+    models: dict[str, ModelInfo]
+    source: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def retention(self, model: str, task_class: str) -> float | None:
+        m = self.models.get(model)
+        if m is None:
+            return None
+        return m.quality_retention.get(task_class)
+
+
+def _num(v: Any, where: str) -> float:
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        raise CostlabError(f"{where}: expected a number, got {v!r}", "fix the table (schema in DESIGN.md)")
+    return float(v)
+
+
+def load_tables(tables_dir: str | Path) -> Tables:
+    """Read routing_table.json (required) and cost_table.json (optional: adds context/retention per model)."""
+    d = Path(tables_dir)
+    rpath = d / "routing_table.json"
+    if not rpath.exists():
+        raise CostlabError(f"{rpath}: routing table not found",
+                           "run the tables stage (scripts/build_tables.py) or pass --tables DIR / serve.tables_dir=DIR")
+    rt = read_json(rpath)
+    for k in ("quality_floor", "routes", "models"):
+        if k not in rt:
+            raise CostlabError(f"{rpath}: missing key '{k}'", "see the routing_table.json schema in DESIGN.md")
+    models: dict[str, ModelInfo] = {}
+    for name, m in rt["models"].items():
+        where = f"{rpath}: models.{name}"
+        if not isinstance(m, dict) or "endpoint" not in m:
+            raise CostlabError(f"{where}: needs an 'endpoint'", "an OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1")
+        models[name] = ModelInfo(name=name, endpoint=str(m["endpoint"]).rstrip("/"), backend=str(m.get("backend", "openai")),
+                                 usd_per_1m_in=_num(m.get("usd_per_1m_in", 0.0), f"{where}.usd_per_1m_in"),
+                                 usd_per_1m_out=_num(m.get("usd_per_1m_out", 0.0), f"{where}.usd_per_1m_out"))
+    routes: dict[str, dict[str, Route]] = {}
+    for tc, by_prio in rt["routes"].items():
+        routes[tc] = {}
+        for prio, r in by_prio.items():
+            where = f"{rpath}: routes.{tc}.{prio}"
+            if prio not in PRIORITIES:
+                raise CostlabError(f"{where}: unknown priority '{prio}'", f"use one of {PRIORITIES}")
+            if r.get("model") not in models:
+                raise CostlabError(f"{where}: model {r.get('model')!r} is not in 'models'", "add it to models or fix the route")
+            fb = [f for f in r.get("fallbacks", []) if f in models]
+            routes[tc][prio] = Route(model=r["model"], fallbacks=fb, expected_retention=r.get("expected_retention"),
+                                     usd_per_1m=r.get("usd_per_1m"))
+    cpath = d / "cost_table.json"
+    if cpath.exists():
+        ct = read_json(cpath)
+        rows = ct if isinstance(ct, list) else ct.get("rows", [])
+        for i, row in enumerate(rows):
+            name = row.get("model")
+            if name in models:
+                m = models[name]
+                m.context = row.get("context") or m.context
+                m.quality_retention.update({k: float(v) for k, v in (row.get("quality_retention") or {}).items()
+                                            if isinstance(v, (int, float))})
+                if isinstance(row.get("ttft_ms_p50"), (int, float)):
+                    m.ttft_ms_p50 = float(row["ttft_ms_p50"])
+    return Tables(version=int(rt.get("version", 1)), quality_floor=_num(rt["quality_floor"], f"{rpath}: quality_floor"),
+                  routes=routes, models=models, source=str(d), raw=rt)

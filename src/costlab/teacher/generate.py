@@ -1,0 +1,220 @@
+"""Teacher data: prompts → teacher responses with per-token top-k log-probs, resumable.
+
+Output rows (``teacher_data/<split>.jsonl``)::
+
+  {"id", "task_class", "messages", "response", "finish_reason", "n_tokens",
+   "prompt_ids": <codec int32>, "response_ids": <codec int32>,            # local backend: exact token ids
+   "topk": {"k", "temperature", "ids": <codec uint16 [n, k]>, "logprobs": <codec float16 [n, k]>},
+   "backend", "model"}
+
+The API backend stores ``topk.tokens`` (token strings, as endpoints return them) instead of ids.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig
+from tqdm.auto import tqdm
+
+from costlab.data.prompts import load_prompts
+from costlab.errors import CostlabError
+from costlab.io import ResumableJsonl
+from costlab.teacher import codec
+
+SPLITS = ("train", "heldout")
+
+
+@dataclass
+class GenParams:
+    max_new_tokens: int
+    do_sample: bool
+    temperature: float
+    top_k_logprobs: int
+    logprob_temperature: float
+
+
+class HFBackend:
+    """Local transformers model: batched ``generate`` with raw logits → top-k log-probs at ``logprob_temperature``."""
+
+    name = "hf"
+
+    def __init__(self, gen: GenParams, model, tokenizer, model_name: str, batch_size: int = 8,
+                 max_context: int = 2048):
+        self.gen, self.model, self.tok, self.model_name = gen, model, tokenizer, model_name
+        self.batch_size, self.max_context = batch_size, max_context
+
+    def prompt_ids(self, prompt: dict) -> list[int]:
+        return list(self.tok.apply_chat_template(prompt["messages"], add_generation_prompt=True, tokenize=True,
+                                                 return_dict=True)["input_ids"])
+
+    def check_lengths(self, prompts: list[dict], path: str) -> None:
+        for p in prompts:
+            n = len(self.prompt_ids(p))
+            if n + self.gen.max_new_tokens > self.max_context:
+                raise CostlabError(
+                    f"{path}: prompt {p['id']!r} has {n} tokens + teacher_data.max_new_tokens="
+                    f"{self.gen.max_new_tokens} > teacher.max_context={self.max_context}",
+                    "shorten the prompt, lower max_new_tokens, or raise teacher.max_context if the model allows it",
+                )
+
+    def generate(self, prompts: list[dict]) -> list[dict]:
+        import torch
+
+        g, tok = self.gen, self.tok
+        ids = [self.prompt_ids(p) for p in prompts]
+        L = max(map(len, ids))
+        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        inp = torch.full((len(ids), L), pad, dtype=torch.long)
+        att = torch.zeros((len(ids), L), dtype=torch.long)
+        for i, x in enumerate(ids):  # left padding for generation
+            inp[i, L - len(x):] = torch.tensor(x)
+            att[i, L - len(x):] = 1
+        dev = next(self.model.parameters()).device
+        kw: dict[str, Any] = dict(max_new_tokens=g.max_new_tokens, do_sample=g.do_sample, pad_token_id=pad,
+                                  output_logits=True, return_dict_in_generate=True)
+        if g.do_sample:
+            kw["temperature"] = g.temperature
+        else:
+            kw.update(temperature=None, top_p=None, top_k=None)
+        with torch.no_grad():
+            out = self.model.generate(input_ids=inp.to(dev), attention_mask=att.to(dev), **kw)
+        seqs = out.sequences[:, L:].cpu()
+        logits = torch.stack(out.logits, dim=1).float().cpu()  # [B, steps, V] raw (unprocessed) logits
+        logp = torch.log_softmax(logits / g.logprob_temperature, dim=-1)
+        top_lp, top_id = logp.topk(g.top_k_logprobs, dim=-1)
+        eos = set([tok.eos_token_id] if isinstance(tok.eos_token_id, int) else tok.eos_token_id or [])
+        gen_cfg_eos = self.model.generation_config.eos_token_id
+        eos |= set([gen_cfg_eos] if isinstance(gen_cfg_eos, int) else gen_cfg_eos or [])
+        idt = codec.id_dtype(logits.shape[-1])
+        rows = []
+        for i, p in enumerate(prompts):
+            resp = seqs[i].tolist()
+            n, finish = len(resp), "length"
+            for j, t in enumerate(resp):
+                if t in eos:
+                    n, finish = j + 1, "stop"  # keep the EOS token: the student must learn to stop
+                    break
+            rows.append({
+                "id": p["id"], "task_class": p["task_class"], "messages": p["messages"],
+                "response": tok.decode(resp[:n], skip_special_tokens=True), "finish_reason": finish, "n_tokens": n,
+                "prompt_ids": codec.encode(np.array(ids[i]), "int32"),
+                "response_ids": codec.encode(np.array(resp[:n]), "int32"),
+                "topk": {"k": g.top_k_logprobs, "temperature": g.logprob_temperature,
+                         "ids": codec.encode(top_id[i, :n].numpy(), idt),
+                         "logprobs": codec.encode(top_lp[i, :n].numpy(), "float16")},
+                "backend": self.name, "model": self.model_name,
+                **({"reference": p["reference"]} if "reference" in p else {}),
+            })
+        return rows
+
+
+class OpenAIBackend:
+    """Any OpenAI-compatible chat endpoint (llama.cpp server, vLLM, OpenAI) via the official SDK.
+
+    Uses ``logprobs``/``top_logprobs`` where the endpoint supports them (OpenAI caps top_logprobs at 20). Endpoints
+    return token *strings*, so rows carry ``topk.tokens`` rather than ids: usable for sequence-level KD and analysis;
+    offline top-k logit KD needs the local backend (token ids of the student's vocabulary).
+    """
+
+    name = "openai"
+
+    def __init__(self, gen: GenParams, base_url: str | None, api_key: str, model: str, concurrency: int = 8,
+                 timeout_s: float = 120.0, max_retries: int = 3, request_logprobs: bool = True):
+        from openai import OpenAI
+
+        if gen.logprob_temperature != 1.0 and request_logprobs:
+            raise CostlabError("teacher_data.logprob_temperature must be 1.0 with the openai backend",
+                               "endpoints return log-probs at temperature 1; set it to 1.0 (and distill.loss.temperature to match for top-k KD)")
+        self.gen, self.model_name, self.concurrency = gen, model, concurrency
+        self.request_logprobs = request_logprobs
+        self.client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries)
+        self.batch_size = concurrency
+
+    def check_lengths(self, prompts: list[dict], path: str) -> None:  # the endpoint enforces its own context
+        return None
+
+    def _one(self, p: dict) -> dict:
+        g = self.gen
+        kw: dict[str, Any] = dict(model=self.model_name, messages=p["messages"], max_tokens=g.max_new_tokens,
+                                  temperature=g.temperature if g.do_sample else 0.0)
+        if self.request_logprobs:
+            kw.update(logprobs=True, top_logprobs=g.top_k_logprobs)
+        r = self.client.chat.completions.create(**kw)
+        ch = r.choices[0]
+        row = {"id": p["id"], "task_class": p["task_class"], "messages": p["messages"],
+               "response": ch.message.content or "", "finish_reason": ch.finish_reason,
+               "n_tokens": (r.usage.completion_tokens if r.usage else None), "backend": self.name, "model": self.model_name,
+               **({"reference": p["reference"]} if "reference" in p else {})}
+        content = getattr(ch.logprobs, "content", None) if ch.logprobs else None
+        if content:
+            toks = [[t.token for t in c.top_logprobs] for c in content]
+            lps = [[t.logprob for t in c.top_logprobs] for c in content]
+            k = min(len(x) for x in lps) if lps else 0
+            row["topk"] = {"k": k, "temperature": 1.0, "tokens": [t[:k] for t in toks],
+                           "logprobs": codec.encode(np.array([x[:k] for x in lps], dtype=np.float32), "float16")}
+        return row
+
+    def generate(self, prompts: list[dict]) -> list[dict]:
+        with cf.ThreadPoolExecutor(self.concurrency) as ex:
+            return list(ex.map(self._one, prompts))
+
+
+def generate_file(backend, prompts: list[dict], out_path: Path, desc: str) -> dict:
+    """Append teacher rows for prompts not yet in ``out_path``; returns counts. Safe to kill at any point."""
+    t0 = time.time()
+    with ResumableJsonl(out_path) as store:
+        if store.repaired_bytes:
+            print(f"[costlab] {out_path}: dropped a torn last line ({store.repaired_bytes} bytes); it will be redone")
+        todo = [p for p in prompts if p["id"] not in store.done]
+        skipped = len(prompts) - len(todo)
+        tokens = 0
+        with tqdm(total=len(prompts), initial=skipped, desc=desc, unit="prompt") as bar:
+            for i in range(0, len(todo), backend.batch_size):
+                for row in backend.generate(todo[i: i + backend.batch_size]):
+                    store.append(row)
+                    tokens += row.get("n_tokens") or 0
+                    bar.update(1)
+    dt = time.time() - t0
+    return {"rows": len(prompts), "generated": len(todo), "skipped_done": skipped, "new_tokens": tokens,
+            "seconds": round(dt, 1), "tok_per_s": round(tokens / dt, 2) if dt > 0 and tokens else None}
+
+
+def _split_file(cfg: DictConfig, split: str) -> tuple[str, int | None]:
+    return str(cfg.data[f"{split}_file"]), cfg.data.get(f"max_{split}")
+
+
+def build_backend(cfg: DictConfig):
+    from hydra.utils import instantiate
+
+    td = cfg.teacher_data
+    gen = GenParams(int(td.max_new_tokens), bool(td.do_sample), float(td.temperature), int(td.top_k_logprobs),
+                    float(td.logprob_temperature))
+    factory = instantiate(td.backend)  # a functools.partial (backend configs set _partial_: true)
+    if factory.func is HFBackend:
+        from costlab.models import load_model_and_tokenizer
+
+        model, tok, path = load_model_and_tokenizer(cfg.teacher, cfg.paths.cache_dir)
+        return factory(gen=gen, model=model, tokenizer=tok, model_name=str(cfg.teacher.name),
+                       max_context=int(cfg.teacher.max_context))
+    return factory(gen=gen)
+
+
+def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict:
+    prompts = {s: load_prompts(*_split_file(cfg, s)) for s in SPLITS}
+    overlap = {p["id"] for p in prompts["train"]} & {p["id"] for p in prompts["heldout"]}
+    if overlap:
+        raise CostlabError(f"{len(overlap)} prompt ids are in both train and heldout (e.g. {sorted(overlap)[:3]})",
+                           "the held-out split must be disjoint from training data")
+    backend = build_backend(cfg)
+    for s in SPLITS:
+        backend.check_lengths(prompts[s], _split_file(cfg, s)[0])
+    metrics = {}
+    for s in SPLITS:
+        metrics[s] = generate_file(backend, prompts[s], out_dir / f"{s}.jsonl", desc=f"teacher {s}")
+    return metrics
