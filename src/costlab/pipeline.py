@@ -40,6 +40,17 @@ STAGES: dict[str, Stage] = {
               ("seed", "teacher", "data", "teacher_data")),
         Stage("train_student", "costlab.distill.train:run_stage", "student",
               ("seed", "teacher", "data", "teacher_data", "student", "distill")),
+        # quant.export is left out on purpose: exporting must not invalidate built variants.
+        Stage("quantize", "costlab.quant.stage:run_stage", "variants",
+              ("seed", "teacher", "student", "quant.bases", "quant.reference", "quant.methods",
+               "quant.calibration", "quant.sanity")),
+        # eval.isolate / eval.variant_timeout_s are left out: how a variant is run does not change its numbers.
+        Stage("evaluate", "costlab.eval.stage:run_stage", "eval",
+              ("seed", "hardware", "eval.reference", "eval.variants", "eval.threads", "eval.device", "eval.dtype",
+               "eval.quality", "eval.fidelity", "eval.latency", "eval.llama_cpp")),
+        Stage("build_tables", "costlab.tables.stage:run_stage", "tables",
+              ("hardware", "pricing", "eval.reference", "eval.quality.tasks", "eval.tables")),
+        Stage("report", "costlab.report.stage:run_stage", "report", ("eval.tables", "eval.report")),
     ]
 }
 
@@ -86,7 +97,10 @@ def run_stage(cfg: DictConfig, run_dir: Path, name: str) -> dict[str, Any]:
     fp, subset = fingerprint(cfg, [k for k in stage.keys if OmegaConf.select(cfg, k) is not None])
     if status_path.exists():
         status = read_json(status_path)
-        if status.get("fingerprint") != fp:
+        produced = [p for p in out_dir.iterdir() if p.name != "stage.json"]
+        if status.get("fingerprint") != fp and status.get("status") != "done" and not produced:
+            status = {}  # an attempt that failed before writing anything (e.g. bad input): nothing to protect
+        elif status.get("fingerprint") != fp:
             old = status.get("config", {})
             changed = sorted(k for k in set(old) | set(subset) if old.get(k) != subset.get(k))
             raise CostlabError(
@@ -96,7 +110,8 @@ def run_stage(cfg: DictConfig, run_dir: Path, name: str) -> dict[str, Any]:
         if status.get("status") == "done":
             print(f"[costlab] stage {name}: outputs in {out_dir} match this config, skipped")
             return status.get("metrics", {})
-        print(f"[costlab] stage {name}: resuming unfinished stage in {out_dir}")
+        if status:
+            print(f"[costlab] stage {name}: resuming unfinished stage in {out_dir}")
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(status_path, {"stage": name, "status": "running", "fingerprint": fp, "config": subset})
     prov = make_provenance(to_container(cfg), seed=int(cfg.seed), extra={"stage": name, "fingerprint": fp})

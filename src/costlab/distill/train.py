@@ -197,7 +197,7 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     if d.method == "lora":
         from peft import get_peft_model
 
-        model = get_peft_model(student, instantiate(d.lora))
+        model = get_peft_model(student, instantiate(d.lora, _convert_="all"))
     _init_wandb(cfg, run_dir)
     ckpt_dir = out_dir / "checkpoints"
     args = TrainingArguments(
@@ -233,6 +233,8 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
                "resumed_from": last, "stopped_by_time_budget": budget.stopped_at,
                "held_out_sequences": len(held)}
     atomic_write_json(out_dir / "healing.json", healing)
+    if not d.keep_checkpoints:  # merged/ is the product; checkpoints (weights + optimizer) only serve resume
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
     table = healing_table(healing)
     (out_dir / "healing.txt").write_text(table)
     if cfg.logger.report_to == "wandb":

@@ -1,0 +1,121 @@
+import json
+
+import pytest
+import torch
+
+from costlab.distill.data import Collator, build_examples
+from costlab.errors import CostlabError
+from costlab.io import read_json, read_jsonl
+from costlab.models import load_causal_lm
+from costlab.pipeline import open_run, run_stage
+from costlab.teacher import codec
+
+
+@pytest.fixture
+def run(compose, tiny_run_overrides):
+    def _run(extra=()):
+        base = tiny_run_overrides
+        if any(e.startswith("student=") for e in extra):  # another student type: drop the pruned-student knobs
+            base = [o for o in base if not o.startswith("student.")]
+        cfg = compose(base + list(extra))
+        run_dir = open_run(cfg)
+        run_stage(cfg, run_dir, "generate_teacher")
+        return cfg, run_dir
+    return _run
+
+
+def test_topk_signal_sits_at_the_predicting_position(run, tokenizer):
+    cfg, run_dir = run()
+    row = read_jsonl(run_dir / "teacher_data" / "train.jsonl")[0]
+    ex = build_examples([row], tokenizer, max_seq_len=48, with_topk=True)[0]
+    P = len(codec.decode(row["prompt_ids"]))
+    resp = codec.decode(row["response_ids"]).tolist()
+    assert ex["labels"][:P] == [-100] * P and ex["labels"][P:] == resp[: len(ex["labels"]) - P]
+    # the teacher's top-1 at input position P+j-1 is response token j (greedy data)
+    assert ex["topk_ids"][P - 1: P - 1 + len(resp), 0].tolist() == resp
+    batch = Collator(tokenizer.pad_token_id)([ex, ex])
+    assert batch["topk_ids"].shape[:2] == batch["input_ids"].shape
+
+
+@pytest.mark.parametrize("signal", ["online", "topk", "none"])
+def test_train_stage_end_to_end(run, signal):
+    extra = [f"distill.teacher_signal={signal}"]
+    if signal == "topk":
+        extra.append("distill.loss.temperature=2.0")  # = teacher_data.logprob_temperature
+    if signal == "none":
+        extra.append("distill.loss.alpha=0.0")
+    cfg, run_dir = run(extra)
+    m = run_stage(cfg, run_dir, "train_student")
+    out = run_dir / "student"
+    assert m["global_step"] == 4
+    h = read_json(out / "healing.json")
+    for k in ("before", "after"):
+        assert h[k]["n_tokens"] > 0 and h[k]["kl"] >= 0 and 0 <= h[k]["top1_agreement"] <= 1
+    assert h["student_params"] < h["teacher_params"]
+    merged = load_causal_lm(str(out / "merged"))
+    assert merged.config.num_hidden_layers == 3 and merged.config.intermediate_size == 64
+    prov = read_json(out / "merged" / "provenance.json")
+    assert prov["seed"] == cfg.seed and prov["global_step"] == 4 and prov["inputs"]["teacher_data_train"]["sha256"]
+    assert not (out / "checkpoints").exists()  # freed after a successful export (keep_checkpoints=false)
+    log = read_json(out / "train_log.json")
+    assert any("loss_ce" in e for e in log)
+    assert any("loss_kd" in e for e in log) == (signal != "none")
+
+
+def test_lora_merges_into_plain_weights(run):
+    cfg, run_dir = run(["distill=lora", "distill.trainer.max_steps=2"])
+    run_stage(cfg, run_dir, "train_student")
+    merged_dir = run_dir / "student" / "merged"
+    assert not (merged_dir / "adapter_config.json").exists()
+    merged = load_causal_lm(str(merged_dir))
+    init = load_causal_lm(str(run_dir / "student" / "init"))
+    w0 = init.model.layers[0].self_attn.q_proj.weight
+    w1 = merged.model.layers[0].self_attn.q_proj.weight
+    assert not torch.equal(w0, w1)  # the adapter delta was merged in
+
+
+def test_training_resumes_after_ctrl_c(run, monkeypatch):
+    from costlab.distill import train as train_mod
+
+    cfg, run_dir = run(["distill.keep_checkpoints=true"])
+    orig = train_mod.TimeBudget.on_step_end
+
+    def interrupt(self, args, state, control, **kw):
+        if state.global_step == 3:
+            raise KeyboardInterrupt  # Ctrl-C after step 3; checkpoint-2 is on disk
+        return orig(self, args, state, control, **kw)
+
+    monkeypatch.setattr(train_mod.TimeBudget, "on_step_end", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run_stage(cfg, run_dir, "train_student")
+    ckpts = sorted(p.name for p in (run_dir / "student" / "checkpoints").iterdir())
+    assert ckpts == ["checkpoint-2"]
+    assert read_json(run_dir / "student" / "stage.json")["status"] == "running"
+    monkeypatch.setattr(train_mod.TimeBudget, "on_step_end", orig)
+    m = run_stage(cfg, run_dir, "train_student")
+    h = read_json(run_dir / "student" / "healing.json")
+    assert h["resumed_from"].endswith("checkpoint-2") and h["global_step"] == 4 == m["global_step"]
+    state = json.loads((run_dir / "student" / "checkpoints" / "checkpoint-4" / "trainer_state.json").read_text())
+    steps = [e["step"] for e in state["log_history"] if "loss" in e]
+    assert steps == [1, 2, 3, 4]  # steps 1-2 restored from the checkpoint, 3-4 trained after resume
+
+
+def test_tokenizer_mismatch_is_refused(run, tmp_path, tokenizer_dir):
+    from tests.conftest import make_tiny_llama
+
+    other = make_tiny_llama(tmp_path / "other", tokenizer_dir, vocab_size=1000)
+    cfg, run_dir = run(["student=pretrained", f"student.path={other}"])
+    with pytest.raises(CostlabError, match="tokenizer mismatch"):
+        run_stage(cfg, run_dir, "train_student")
+
+
+def test_topk_temperature_must_match_stored(run):
+    cfg, run_dir = run(["distill.teacher_signal=topk", "distill.loss.temperature=1.0"])
+    with pytest.raises(CostlabError, match="temperature"):
+        run_stage(cfg, run_dir, "train_student")
+
+
+def test_train_without_teacher_data_says_what_to_run(compose, tiny_run_overrides):
+    cfg = compose(tiny_run_overrides)
+    with pytest.raises(CostlabError, match="run the generate_teacher stage first"):
+        run_stage(cfg, open_run(cfg), "train_student")
