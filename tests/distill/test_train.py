@@ -119,3 +119,17 @@ def test_train_without_teacher_data_says_what_to_run(compose, tiny_run_overrides
     cfg = compose(tiny_run_overrides)
     with pytest.raises(CostlabError, match="run the generate_teacher stage first"):
         run_stage(cfg, open_run(cfg), "train_student")
+
+
+def test_torn_checkpoint_is_skipped(tmp_path):
+    from costlab.distill.train import last_complete_checkpoint
+
+    for step, whole in [(2, True), (4, True), (6, False)]:
+        d = tmp_path / f"checkpoint-{step}"
+        d.mkdir()
+        if whole:
+            (d / "trainer_state.json").write_text('{"global_step": %d}' % step)
+    (tmp_path / "checkpoint-6" / "model.safetensors").write_bytes(b"partial")  # killed mid-save
+    assert last_complete_checkpoint(tmp_path).endswith("checkpoint-4")
+    assert not (tmp_path / "checkpoint-6").exists()
+    assert last_complete_checkpoint(tmp_path / "missing") is None

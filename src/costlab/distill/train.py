@@ -16,7 +16,6 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 from transformers import Trainer, TrainerCallback, TrainingArguments
-from transformers.trainer_utils import get_last_checkpoint
 
 from costlab.config import to_container
 from costlab.distill.data import Collator, build_examples, load_teacher_rows, row_tokens
@@ -94,6 +93,30 @@ def _save_dir(model, tokenizer, dest: Path, provenance: dict | None = None) -> N
     shutil.rmtree(dest, ignore_errors=True)
     tmp.rename(dest)
     (dest / ".complete").touch()
+
+
+def last_complete_checkpoint(ckpt_dir: Path) -> str | None:
+    """Newest checkpoint whose trainer_state.json (the Trainer writes it last) is whole; a checkpoint torn by a
+    kill mid-save is removed so it is neither resumed from nor counted by save_total_limit."""
+    import json
+    import re
+
+    if not ckpt_dir.exists():
+        return None
+    best, best_step = None, -1
+    for d in ckpt_dir.iterdir():
+        m = re.fullmatch(r"checkpoint-(\d+)", d.name)
+        if not m or not d.is_dir():
+            continue
+        try:
+            json.loads((d / "trainer_state.json").read_text())
+        except (OSError, ValueError):
+            print(f"[costlab] removing incomplete checkpoint {d}")
+            shutil.rmtree(d, ignore_errors=True)
+            continue
+        if int(m.group(1)) > best_step:
+            best, best_step = str(d), int(m.group(1))
+    return best
 
 
 def heldout_sequences(rows: list[dict], tokenizer, max_len: int) -> list[dict]:
@@ -208,7 +231,7 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     budget = TimeBudget(d.max_minutes)
     trainer = KDTrainer(model=model, args=args, train_dataset=examples, data_collator=Collator(tok.pad_token_id),
                         kd_loss=loss, teacher=teacher if signal == "online" else None, callbacks=[budget])
-    last = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.exists() else None
+    last = last_complete_checkpoint(ckpt_dir)
     if last:
         print(f"[costlab] resuming training from {last}")
     t0 = time.time()
