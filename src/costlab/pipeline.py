@@ -134,6 +134,18 @@ def run_stages(cfg: DictConfig, names: list[str] | None = None) -> dict[str, dic
     return results
 
 
+SUMMARY_FILES = ("student/healing.txt", "tables/cost_table.md")
+
+
+def print_summary(run_dir: Path) -> None:
+    """End-of-run recap: the healing table and the cost table, whichever this run produced."""
+    for rel in SUMMARY_FILES:
+        f = run_dir / rel
+        if f.exists():
+            print(f"\n== {rel} ==\n{f.read_text().rstrip()}")
+    print(f"\n[costlab] run dir: {run_dir}")
+
+
 def main_guard(fn: Callable[[], Any]) -> Any:
     """Run an entry point; a CostlabError prints its message (no traceback) and exits with status 2."""
     try:

@@ -133,3 +133,10 @@ def test_torn_checkpoint_is_skipped(tmp_path):
     assert last_complete_checkpoint(tmp_path).endswith("checkpoint-4")
     assert not (tmp_path / "checkpoint-6").exists()
     assert last_complete_checkpoint(tmp_path / "missing") is None
+
+
+def test_wandb_logger_offline(run, tmp_path):
+    cfg, run_dir = run(["logger=wandb", "logger.mode=offline", "distill.trainer.max_steps=2"])
+    run_stage(cfg, run_dir, "train_student")
+    runs = list((tmp_path / "cache" / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1 and any(runs[0].rglob("*.wandb"))
