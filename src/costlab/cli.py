@@ -52,7 +52,9 @@ def _emit_json(obj: Any) -> None:
 def _usd(x: Any, digits: int = 2) -> str:
     if x is None:
         return "—"
-    if abs(x) < 0.01 and x != 0:
+    if x == 0:
+        return "$0.00"
+    if abs(x) < 0.01:
         return f"${x:.6f}"
     return f"${x:,.{digits}f}"
 
@@ -126,11 +128,13 @@ def estimate(
     p = load_pricing(prices)
     t = TrafficProfile(requests_per_day, input_tokens, output_tokens, cache_hit_rate, batch_share, days)
     ms = _split(models) or None
-    run_rows = load_run_cost_rows(run) if run else []
+    skipped: list[str] = []
+    run_rows = load_run_cost_rows(run, skipped) if run else []
     rows = est(p, t, ms, run_rows)
     vs = api_vs_local(p, t, _volumes(volumes), ms, run_rows) if table else None
     if as_json:
-        return _emit_json({"pricing": p.origin, "profile": t.__dict__, "rows": rows, "api_vs_local": vs})
+        return _emit_json({"pricing": p.origin, "profile": t.__dict__, "rows": rows, "api_vs_local": vs,
+                           "run_not_measured": skipped})
     tt = Table(title=f"Monthly cost: {requests_per_day:,.0f} req/day x ({input_tokens:g} in + {output_tokens:g} out)"
                      f" tokens, cache {cache_hit_rate:.0%}, batch {batch_share:.0%}, {days:g} days  ({escape(p.origin)})")
     for c in ("model", "basis", "$/request", "$/day", "$/month", "range", "notes"):
@@ -148,8 +152,11 @@ def estimate(
         for v in vs["volumes"]:
             vt.add_column(f"{float(v):,.0f}/day", justify="right")
         for r in sorted(vs["rows"], key=lambda r: (r["kind"] != "api", r["model"])):
-            vt.add_row(r["model"], r["basis"], *(_usd(r["usd_per_month"][v], 0) for v in vs["volumes"]))
+            vt.add_row(r["model"], r["basis"], *(_usd(x, 0 if x >= 1000 else 2)
+                                                 for x in (r["usd_per_month"][v] for v in vs["volumes"])))
         out.print(vt)
+    if skipped:
+        out.print(f"not measured in {run} (left out, not extrapolated): {'; '.join(skipped)}")
 
 
 # ------------------------------------------------------------------------------------------------- analyze

@@ -42,6 +42,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "prompt": ("prompt", "messages", "input"),
     "batch": ("batch",),
     "task_class": ("task_class", "route", "task"),
+    "status": ("status",),
 }
 MAX_TOKENS_PER_ROW = 10_000_000  # more than any context window: a corrupt number
 MAX_COST_PER_ROW = 10_000.0  # USD for one request: a unit mistake
@@ -49,8 +50,12 @@ MAX_LATENCY_MS = 86_400_000.0
 TOP_K = 10
 MAX_BAD_EXAMPLES = 20  # line numbers shown per reason (all of them go to --bad-rows-out)
 PROMPT_TRACK_CAP = 50_000  # distinct prompt hashes tracked for "repeated prompts"; singletons pruned beyond
-TRUE = {"1", "true", "yes", "y", "t", "hit"}
-FALSE = {"0", "false", "no", "n", "f", "miss", ""}
+# the gateway ledger writes cached = "none" | "exact" | "semantic"
+TRUE = {"1", "true", "yes", "y", "t", "hit", "exact", "semantic"}
+FALSE = {"0", "false", "no", "n", "f", "miss", "none", ""}
+
+
+_MISSING = object()
 
 
 class BadRow(Exception):
@@ -128,6 +133,15 @@ def iter_log(path: str | Path, table: str = "ledger") -> Iterator[tuple[int, Any
 
 
 # ---------------------------------------------------------------------------------------------- field parse
+FIELDS = tuple(FIELD_ALIASES)
+
+
+def _field_map(keys: tuple[str, ...]) -> tuple[str | None, ...]:
+    """For rows with these keys: the key each field is read from (first alias present), in FIELDS order."""
+    ks = set(keys)
+    return tuple(next((a for a in FIELD_ALIASES[f] if a in ks), None) for f in FIELDS)
+
+
 def _get(row: Mapping[str, Any], field: str) -> Any:
     for k in FIELD_ALIASES[field]:
         v = row.get(k)
@@ -137,7 +151,7 @@ def _get(row: Mapping[str, Any], field: str) -> Any:
 
 
 def _int(v: Any, name: str, required: bool) -> int:
-    if v is None:
+    if v is None or v == "":
         if required:
             raise BadRow(f"missing {name}")
         return 0
@@ -159,7 +173,7 @@ def _int(v: Any, name: str, required: bool) -> int:
 
 
 def _float(v: Any, name: str, hi: float) -> float | None:
-    if v is None:
+    if v is None or v == "":
         return None
     try:
         f = float(v)
@@ -286,6 +300,11 @@ class CostAnalyzer:
         self.billable_by_task: dict[str, list[float]] = {}
         self.unpriced_models: Counter[str] = Counter()
         self.cost_sources: Counter[str] = Counter()
+        self.statuses: Counter[str] = Counter()
+        self._sigmap: dict[tuple[str, ...], tuple[str | None, ...]] = {}
+        self._price_cache: dict[str, Any] = {}
+        self._key_cache: dict[str, str | None] = {}
+        self.cache_kinds: Counter[str] = Counter()
         self.top: list[tuple[float, int, dict]] = []
         self.prompts: dict[bytes, list[Any]] = {}
         self.prompt_prunes = 0
@@ -310,27 +329,46 @@ class CostAnalyzer:
             self.bad_row(where, e.reason, e.detail)
 
     def _add(self, row: Mapping[str, Any], where: str) -> None:
-        usage = row.get("usage")
-        src = usage if isinstance(usage, dict) else row
-        model = _get(row, "model")
-        if model is None:
+        sig = tuple(row)
+        fm = self._sigmap.get(sig)
+        if fm is None:
+            if len(self._sigmap) > 10_000:
+                self._sigmap.clear()
+            fm = self._sigmap[sig] = _field_map(sig)
+        g = row.get  # g(None) is None: a field with no column reads as missing
+        (k_ts, k_model, k_tenant, k_in, k_out, k_ctok, k_cached, k_cost, k_lat, k_prompt, k_batch, k_task,
+         k_status) = fm
+        model = g(k_model)
+        if model is None or model == "":
             raise BadRow("missing model")
         model = str(model)
-        tin = _int(_get(src, "input_tokens"), "input tokens", True)
-        tout = _int(_get(src, "output_tokens"), "output tokens", True)
-        ctok = _get(src, "cached_tokens")
-        if ctok is None and isinstance(src.get("prompt_tokens_details"), dict):
-            ctok = src["prompt_tokens_details"].get("cached_tokens")
-        ctok = _int(ctok, "cached tokens", False)
+        usage = g("usage")
+        if isinstance(usage, dict):  # OpenAI response style
+            tin = _int(_get(usage, "input_tokens"), "input tokens", True)
+            tout = _int(_get(usage, "output_tokens"), "output tokens", True)
+            ctok = _get(usage, "cached_tokens")
+            if ctok is None and isinstance(usage.get("prompt_tokens_details"), dict):
+                ctok = usage["prompt_tokens_details"].get("cached_tokens")
+        else:
+            tin = _int(g(k_in), "input tokens", True)
+            tout = _int(g(k_out), "output tokens", True)
+            ctok = g(k_ctok)
+        ctok = _int(ctok, "cached tokens", False) if ctok else 0
         if ctok > tin:
             raise BadRow("cached tokens > input tokens", f"{ctok} > {tin}")
-        hit = _bool(_get(row, "cached"), "cached")
-        batch = _bool(_get(row, "batch"), "batch")
-        logged = _float(_get(row, "cost_usd"), "cost_usd", MAX_COST_PER_ROW)
-        lat = _float(_get(row, "latency_ms"), "latency_ms", MAX_LATENCY_MS)
-        hour, day = _hour_day(_get(row, "ts"))
-        key = self.pricing.resolve(model)
-        price = self.pricing.api.get(key) if key else None
+        cached_raw = g(k_cached)
+        hit = cached_raw if cached_raw is True or cached_raw is False else _bool(cached_raw, "cached")
+        batch = g(k_batch)
+        batch = batch if batch is True or batch is False else _bool(batch, "batch")
+        logged = _float(g(k_cost), "cost_usd", MAX_COST_PER_ROW)
+        lat = _float(g(k_lat), "latency_ms", MAX_LATENCY_MS)
+        hour = _hour_day(g(k_ts))[0]
+        price = self._price_cache.get(model, _MISSING)
+        if price is _MISSING:
+            key = self.pricing.resolve(model)
+            price = self.pricing.api.get(key) if key else None
+            self._price_cache[model] = price
+            self._key_cache[model] = key
         # what this request costs (or would have cost without the response cache) at list price
         list_cost = None
         if price is not None:
@@ -341,7 +379,7 @@ class CostAnalyzer:
             cost = logged
             self.cost_sources["logged"] += 1
         elif price is None:
-            if key is not None:  # self-hosted: no per-token list price
+            if self._key_cache[model] is not None:  # self-hosted: no per-token list price
                 raise BadRow("self-hosted model without cost_usd", model)
             near = self.pricing._unknown(model, self.pricing.api, "API").what.split("(", 1)[-1].rstrip(")")
             raise BadRow("unknown model without cost_usd", f"{model}; {near}")
@@ -355,24 +393,34 @@ class CostAnalyzer:
             saved = list_cost if list_cost is not None else 0.0
         elif ctok and price is not None and price.cached_input is not None:
             saved = ctok * (price.input - price.cached_input) / 1e6 * (1 - (price.batch_discount or 0) * batch)
-        tenant = str(_get(row, "tenant") or "(none)")
-        # ---- aggregate
+        tenant = g(k_tenant)
+        tenant = "(none)" if tenant is None or tenant == "" else str(tenant)
+        # ---- aggregate (total and by-day are sums of these at report time)
         self.rows_seen += 1
-        for table, k in ((self.by_model, model), (self.by_tenant, tenant), (self.by_hour, hour),
-                         (self.by_day, day), (None, None)):
-            b = self.total if table is None else table.get(k)
-            if b is None:
-                b = table[k] = _new_bucket()
-            b[0] += 1
-            b[1] += tin
-            b[2] += tout
-            b[3] += ctok
-            b[4] += cost
-            if lat is not None:
-                b[5] += lat
-                b[6] += 1
-            b[7] += hit
-            b[8] += saved
+        if k_status is not None:
+            st = g(k_status)
+            if st is not None:
+                self.statuses[str(st)] += 1
+        if hit:
+            self.cache_kinds[cached_raw if isinstance(cached_raw, str) and cached_raw.lower() in
+                             ("exact", "semantic") else "hit"] += 1
+        lat_n = 0 if lat is None else 1
+        lat = lat or 0.0
+        b = self.by_model.get(model)
+        if b is None:
+            b = self.by_model[model] = _new_bucket()
+        b[0] += 1; b[1] += tin; b[2] += tout; b[3] += ctok; b[4] += cost  # noqa: E702
+        b[5] += lat; b[6] += lat_n; b[7] += hit; b[8] += saved  # noqa: E702
+        b = self.by_tenant.get(tenant)
+        if b is None:
+            b = self.by_tenant[tenant] = _new_bucket()
+        b[0] += 1; b[1] += tin; b[2] += tout; b[3] += ctok; b[4] += cost  # noqa: E702
+        b[5] += lat; b[6] += lat_n; b[7] += hit; b[8] += saved  # noqa: E702
+        b = self.by_hour.get(hour)
+        if b is None:
+            b = self.by_hour[hour] = _new_bucket()
+        b[0] += 1; b[1] += tin; b[2] += tout; b[3] += ctok; b[4] += cost  # noqa: E702
+        b[5] += lat; b[6] += lat_n; b[7] += hit; b[8] += saved  # noqa: E702
         if not hit:
             bl = self.billable
             bl[0] += tin
@@ -380,7 +428,7 @@ class CostAnalyzer:
             bl[2] += ctok
             bl[4] += cost
             if self.routing is not None:
-                tc = _get(row, "task_class") or self.default_task_class or "(unrouted)"
+                tc = g(k_task) or self.default_task_class or "(unrouted)"
                 tb = self.billable_by_task.get(tc)
                 if tb is None:
                     tb = self.billable_by_task[tc] = [0, 0, 0, 0, 0.0]
@@ -388,7 +436,7 @@ class CostAnalyzer:
                 tb[1] += tout
                 tb[2] += ctok
                 tb[4] += cost
-        prompt = _get(row, "prompt")
+        prompt = g(k_prompt)
         if self.top_k and (len(self.top) < self.top_k or cost > self.top[0][0]):
             item = (cost, self.rows_seen, {"line": where, "model": model, "tenant": tenant, "cost_usd": cost,
                                            "input_tokens": tin, "output_tokens": tout,
@@ -398,7 +446,7 @@ class CostAnalyzer:
             else:
                 heapq.heapreplace(self.top, item)
         if prompt is not None:
-            text = _prompt_text(prompt)
+            text = prompt if isinstance(prompt, str) and prompt[:1] != "[" else _prompt_text(prompt)
             h = hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=8).digest()
             e = self.prompts.get(h)
             if e is None:
@@ -455,6 +503,13 @@ class CostAnalyzer:
         return out
 
     def report(self) -> dict[str, Any]:
+        self.total = _new_bucket()
+        self.by_day = {}
+        for h, b in self.by_hour.items():
+            d = self.by_day.setdefault(h[:10], _new_bucket())
+            for i, v in enumerate(b):
+                d[i] += v
+                self.total[i] += v
         good = int(self.total[0])
         tot = _bucket_dict(self.total)
         repeated = sorted(([v[0], v[1], v[2]] for v in self.prompts.values() if v[0] > 1), key=lambda x: -x[1])
@@ -463,6 +518,7 @@ class CostAnalyzer:
             "bad_rows": {r: {"count": n, "examples": self.bad_examples.get(r, [])} for r, n in self.bad.most_common()},
             "total": tot,
             "cost_sources": dict(self.cost_sources),
+            "status": dict(self.statuses),
             "unpriced_models": dict(self.unpriced_models),
             "by_model": {k: _bucket_dict(v) for k, v in sorted(self.by_model.items(), key=lambda kv: -kv[1][4])},
             "by_tenant": {k: _bucket_dict(v) for k, v in sorted(self.by_tenant.items(), key=lambda kv: -kv[1][4])},
@@ -473,7 +529,7 @@ class CostAnalyzer:
             "repeated_prompts_note": None if not self.prompt_prunes else
             f"approximate: more than {PROMPT_TRACK_CAP} distinct prompts, one-off prompts pruned "
             f"{self.prompt_prunes} time(s), so counts are lower bounds",
-            "cache": {"hits": tot["cache_hits"], "hit_rate": tot["cache_hit_rate"],
+            "cache": {"hits": tot["cache_hits"], "hit_rate": tot["cache_hit_rate"], "by_kind": dict(self.cache_kinds),
                       "savings_usd": tot["cache_savings_usd"],
                       "cached_prompt_tokens": tot["cached_tokens"],
                       "cached_prompt_token_share": tot["cached_tokens"] / tot["input_tokens"]

@@ -112,8 +112,10 @@ def estimate_self_hosted(price: SelfHostedPrice, t: TrafficProfile) -> dict[str,
 
 
 # --------------------------------------------------------------------------------------- measured run rows
-def load_run_cost_rows(run_dir: str | Path) -> list[dict[str, Any]]:
-    """Self-hosted rows of a costlab run's tables/cost_table.json (the measurement stage's output)."""
+def load_run_cost_rows(run_dir: str | Path, skipped: list[str] | None = None) -> list[dict[str, Any]]:
+    """Measured self-hosted rows of a costlab run's tables/cost_table.json (the build_tables stage's output:
+    ``{"version", "rows": [...], "not_measured": [...]}``; a bare list of rows is accepted too). Rows without
+    a measured price, and the table's ``not_measured`` entries, are appended to ``skipped`` (never silent)."""
     run_dir = Path(run_dir)
     p = run_dir / "tables" / "cost_table.json"
     if not p.exists():
@@ -123,19 +125,25 @@ def load_run_cost_rows(run_dir: str | Path) -> list[dict[str, Any]]:
         data = json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise CostlabError(f"{p}: not valid JSON ({e})") from e
-    rows = data.get("rows", data) if isinstance(data, dict) else data
+    rows = data.get("rows") if isinstance(data, dict) else data
     if not isinstance(rows, list):
-        raise CostlabError(f"{p}: expected a list of rows (or {{'rows': [...]}})")
+        raise CostlabError(f"{p}: expected {{'rows': [...]}} (or a list of rows)")
+    skipped = skipped if skipped is not None else []
+    for r in (data.get("not_measured") or []) if isinstance(data, dict) else []:
+        skipped.append(f"{r.get('model')}@{r.get('hardware')}: {r.get('reason') or r.get('status')}")
     out = []
     for i, r in enumerate(rows):
         if not isinstance(r, dict) or r.get("kind") != "self_hosted":
             continue
-        for k in ("model", "input_usd_per_1m", "output_usd_per_1m"):
-            if r.get(k) is None:
-                raise CostlabError(f"{p}: row {i} ({r.get('model')}) has no '{k}'")
+        if r.get("model") is None:
+            raise CostlabError(f"{p}: row {i} has no 'model'")
+        if r.get("input_usd_per_1m") is None or r.get("output_usd_per_1m") is None:
+            skipped.append(f"{r['model']}@{r.get('hardware')}: no measured $/1M")
+            continue
         out.append({**r, "_file": str(p)})
     if not out:
-        raise CostlabError(f"{p}: no self_hosted rows (nothing was measured)", "check the run's eval/ outputs")
+        raise CostlabError(f"{p}: no measured self_hosted rows" + (f" ({'; '.join(skipped[:3])})" if skipped else ""),
+                           "check the run's eval/ outputs")
     return out
 
 

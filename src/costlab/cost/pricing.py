@@ -119,7 +119,7 @@ class Pricing:
         pool = sorted(pool)
         near = difflib.get_close_matches(name, pool, n=5, cutoff=0.4)
         hint = f"did you mean: {', '.join(near)}?" if near else f"known: {', '.join(pool)}"
-        return CostlabError(f"unknown {what} model '{name}' in {self.origin or 'pricing'} ({hint})",
+        return CostlabError(f"unknown {what + ' ' if what else ''}model '{name}' in {self.origin or 'pricing'} ({hint})",
                             f"use one of the names above or add '{name}' to configs/pricing/*.yaml")
 
     def resolve(self, name: str) -> str | None:
