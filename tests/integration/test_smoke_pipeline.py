@@ -57,20 +57,22 @@ def test_smoke_end_to_end_with_kills(tmp_path):
     run_dir = runs / "smoke" / "main"
     train = run_dir / "teacher_data" / "train.jsonl"
     cmd = _cmd(runs, "teacher_data.backend.batch_size=1", "distill.keep_checkpoints=true")
+    trunk = cmd + ["stages=[generate_teacher,train_student]"]
 
     # 1. kill during teacher generation, after 3 finished rows
-    _kill_when(cmd, lambda: len(_lines(train)) >= 3)
+    _kill_when(trunk, lambda: len(_lines(train)) >= 3)
     before = _lines(train)
     assert 3 <= len(before) < 8
 
     # 2. re-run: resumes generation (finished rows kept byte-identical), then kill in training after checkpoint-2
     ckpt2 = run_dir / "student" / "checkpoints" / "checkpoint-2" / "trainer_state.json"
-    _kill_when(cmd, ckpt2.exists)
+    _kill_when(trunk, ckpt2.exists)
     rows = [json.loads(x) for x in _lines(train)]
     assert _lines(train)[: len(before)] == before
     assert len(rows) == 8 and len({r["id"] for r in rows}) == 8
 
-    # 3. re-run to the end: generation skipped, training resumed from a complete checkpoint
+    # 3. re-run the whole experiment: generation skipped, training resumed from a complete checkpoint, then
+    #    quantize → evaluate → tables → report
     r = _run(cmd)
     assert "stage generate_teacher: outputs in" in r.stdout and "skipped" in r.stdout
     assert "resuming training from" in r.stdout
@@ -87,9 +89,27 @@ def test_smoke_end_to_end_with_kills(tmp_path):
     prov = json.loads((run_dir / "provenance.json").read_text())
     assert prov["git"]["commit"] and prov["versions"]["transformers"]
 
-    # 4. a fourth run does nothing but report
+    # every variant built and measured; every table number traces to an eval file
+    names = {"teacher-fp32", "student-hf", "teacher-Q8_0", "teacher-Q4_K_M", "student-Q8_0", "student-Q4_K_M"}
+    built = {p.parent.name: json.loads(p.read_text()) for p in (run_dir / "variants").glob("*/variant.json")}
+    assert names <= set(built) and all(built[n]["status"] == "ok" for n in names)
+    for n in names:
+        ev = json.loads((run_dir / "eval" / f"{n}.json").read_text())
+        assert ev["status"] == "ok" and ev["fidelity"]["n_tokens"] > 0
+    cost = json.loads((run_dir / "tables" / "cost_table.json").read_text())
+    measured = [row for row in cost["rows"] if row["kind"] == "self_hosted"]
+    assert {row["model"] for row in measured} >= names
+    for row in measured:
+        assert (run_dir / row["source"]).exists() and row["output_usd_per_1m"] > 0
+    routing = json.loads((run_dir / "tables" / "routing_table.json").read_text())
+    assert routing["version"] == 1 and set(routing["models"]) <= set(built) | {r["model"] for r in cost["rows"]}
+    for f in ("tables/cost_table.md", "tables/pareto.png", "tables/latency.png", "report.md"):
+        assert (run_dir / f).exists(), f
+    assert "== tables/cost_table.md ==" in r.stdout and "== student/healing.txt ==" in r.stdout
+
+    # 4. a fifth run does nothing but report
     r = _run(cmd)
-    assert r.stdout.count("skipped") == 2
+    assert r.stdout.count("skipped") == 6
 
 
 def test_bad_input_gives_one_clear_message(tmp_path):

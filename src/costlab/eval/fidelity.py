@@ -13,7 +13,6 @@ an error, not a silent re-tokenization.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -150,7 +149,7 @@ def _check_vocab(meta: dict, vocab: int, name: str) -> None:
 def hf_variant_fidelity(model, ref_seqs: list[dict], meta: dict, name: str, batch_size: int = 4) -> dict:
     vocab = model.get_output_embeddings().weight.shape[0]
     _check_vocab(meta, vocab, name)
-    res = hf_fidelity(model, _trim_vocab(ref_seqs), batch_size=batch_size, desc=f"fidelity {name}")
+    res = hf_fidelity(model, _as_tensors(ref_seqs), batch_size=batch_size, desc=f"fidelity {name}")
     return _finish(res, meta)
 
 
@@ -173,7 +172,7 @@ def llamacpp_fidelity(llm, ref_seqs: list[dict], meta: dict, name: str) -> dict:
     return _finish(acc.result(), meta)
 
 
-def _trim_vocab(seqs: list[dict]) -> list[dict]:
+def _as_tensors(seqs: list[dict]) -> list[dict]:
     return [{**s, "topk_ids": torch.as_tensor(np.asarray(s["topk_ids"], dtype=np.int64)),
              "topk_logprobs": torch.as_tensor(np.asarray(s["topk_logprobs"], dtype=np.float32))} for s in seqs]
 
@@ -185,6 +184,3 @@ def _finish(res: dict, meta: dict) -> dict:
            "reference_digest": meta.get("digest"), "reference_model": meta.get("model")}
     return out
 
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True)

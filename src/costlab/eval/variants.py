@@ -10,35 +10,43 @@ from typing import Any
 from costlab.errors import CostlabError
 from costlab.quant.variant import read_variants, resolve_path
 
-# backend → (python module that must import, what to install)
+# runtime → (python module that must import, what to install)
 BACKENDS = {
     "hf": ("transformers", "pip install -e '.[all]'"),
     "llama.cpp": ("llama_cpp", "make install (builds llama-cpp-python) or pip install llama-cpp-python"),
-    "gptqmodel": ("gptqmodel", "pip install -c constraints.txt gptqmodel==7.6.0 (see FACTS.md)"),
 }
-# extra modules an HF-backend format needs at load time
-FORMAT_MODULES = {"bnb": ("bitsandbytes", "pip install -e '.[quant]'"),
-                  "awq": ("compressed_tensors", "pip install compressed-tensors (or the awq extra)"),
-                  "gptq": ("compressed_tensors", "pip install compressed-tensors (or the gptq extra)")}
+# extra modules transformers needs to load a quantized checkpoint, by (format, the quantize stage's backend)
+FORMAT_MODULES = {
+    ("bnb", None): ("bitsandbytes", "pip install -e '.[quant]'"),
+    ("gptq", "gptqmodel"): ("gptqmodel", "pip install -c constraints.txt gptqmodel==7.6.0 (FACTS.md), or measure "
+                                         "it on the machine/venv that built it"),
+    ("awq", "gptqmodel"): ("gptqmodel", "pip install -c constraints.txt gptqmodel==7.6.0, or measure it on a GPU box"),
+    ("gptq", None): ("compressed_tensors", "pip install compressed-tensors"),
+    ("awq", None): ("compressed_tensors", "pip install compressed-tensors"),
+}
 
 
 def backend_kind(variant: dict[str, Any]) -> str:
-    """'llama.cpp' for GGUF files, 'hf' for everything transformers loads (hf, bnb, awq, gptq via HF)."""
+    """'llama.cpp' for GGUF files; 'hf' for everything transformers loads (hf, bnb, and GPTQ/AWQ checkpoints,
+    which transformers runs through gptqmodel / compressed-tensors kernels)."""
     if variant.get("format") == "gguf" or variant.get("backend") == "llama.cpp":
         return "llama.cpp"
-    if variant.get("backend") in (None, "hf", "transformers"):
+    if variant.get("format") in ("hf", "bnb", "gptq", "awq") or variant.get("backend") in (None, "hf", "transformers"):
         return "hf"
-    return str(variant["backend"])
+    return str(variant.get("backend"))
 
 
 def missing_backend(variant: dict[str, Any]) -> str | None:
     """None if the variant's runtime is importable here, else a message naming what to install."""
     kind = backend_kind(variant)
     if kind not in BACKENDS:
-        return f"backend '{kind}' of variant {variant.get('name')} is not supported by the evaluate stage"
+        return (f"variant {variant.get('name')}: backend '{kind}' is not supported by the evaluate stage "
+                "(supported: HF-loadable checkpoints and GGUF files)")
     need = [BACKENDS[kind]]
-    if kind == "hf" and variant.get("format") in FORMAT_MODULES:
-        need.append(FORMAT_MODULES[variant["format"]])
+    fmt, be = variant.get("format"), variant.get("backend")
+    extra = FORMAT_MODULES.get((fmt, be)) or FORMAT_MODULES.get((fmt, None))
+    if kind == "hf" and extra:
+        need.append(extra)
     for mod, fix in need:
         if importlib.util.find_spec(mod) is None:
             return f"variant {variant.get('name')} needs python module '{mod}', which is not installed ({fix})"

@@ -54,7 +54,8 @@ def run(spec: dict) -> dict:
         ids = tok(t, add_special_tokens=False)["input_ids"][: int(spec["max_tokens"])]
         calib.append({"input_ids": ids, "attention_mask": [1] * len(ids)})
     t0 = time.time()
-    model = GPTQModel.load(spec["hf_dir"], qcfg, device="cpu", dtype=torch.float32)
+    dtype = getattr(torch, spec.get("dtype", "float32"))  # AWQ's torch kernel packs only fp16/bf16
+    model = GPTQModel.load(spec["hf_dir"], qcfg, device="cpu", dtype=dtype)
     # On CPU, AWQ's default packing backend (AWQ_GEMM) is CUDA-only: use the portable torch kernel.
     backend = BACKEND.AUTO
     if method == "awq" and not torch.cuda.is_available():
@@ -65,13 +66,12 @@ def run(spec: dict) -> dict:
     tok.save_pretrained(str(out))
     build = time.time() - t0
     del model
-    loaded = GPTQModel.load(str(out), device="cpu", dtype=torch.float32)
+    loaded = GPTQModel.load(str(out), device="cpu", dtype=dtype)
     hf = getattr(loaded, "model", loaded)
     hf.eval()
     sanity = hf_sanity(hf, tok, spec["heldout_ids"], spec["prompt"], int(spec["gen_tokens"]), int(spec["window"]))
-    n_params = None
     qc = out / "quantize_config.json"
-    return {"status": "ok", "build_seconds": build, "sanity": sanity, "n_params": n_params,
+    return {"status": "ok", "build_seconds": build, "sanity": sanity,
             "quantize_config": json.loads(qc.read_text()) if qc.exists() else None,
             "versions": {"gptqmodel": _version("gptqmodel"), "torch": torch.__version__,
                          "transformers": _version("transformers"), "numpy": _version("numpy")}}

@@ -103,6 +103,17 @@ class SQLiteExactCache:
             self.db.close()
 
 
+def redis_client(url: str, timeout_s: float = 0.5) -> Any:
+    """A redis client that fails fast: short socket timeouts and one immediate retry (redis-py's default
+    retries with exponential backoff for ~4 s, which would stall every request while Redis is down)."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+                                retry=Retry(NoBackoff(), 1))
+
+
 class RedisExactCache:
     """Shared across replicas. TTL via SET EX; LRU bound via a sorted set of last-access times."""
 
@@ -145,20 +156,25 @@ class RedisExactCache:
 class SafeCache:
     """Pass-through on backend errors: get → miss, put → dropped, both with a (rate-limited) warning."""
 
-    def __init__(self, inner: Any, name: str = "exact"):
+    def __init__(self, inner: Any, name: str = "exact", cooldown_s: float = 5.0):
         self.inner = inner
         self.name = name
         self.errors = 0
         self._last_warn = 0.0
+        self.cooldown_s = cooldown_s  # after a failure, skip the backend this long (no timeout per request)
+        self._down_until = 0.0
 
     def _warn(self, op: str, e: Exception) -> None:
         self.errors += 1
         now = time.time()
+        self._down_until = now + self.cooldown_s
         if now - self._last_warn > 5.0:
             self._last_warn = now
             log.warning("%s cache %s failed (%s: %s); serving without cache", self.name, op, type(e).__name__, e)
 
     def get(self, key: str) -> dict | None:
+        if time.time() < self._down_until:
+            return None
         try:
             return self.inner.get(key)
         except Exception as e:  # noqa: BLE001 - any backend failure degrades to a miss
@@ -166,6 +182,8 @@ class SafeCache:
             return None
 
     def put(self, key: str, value: dict, ttl_s: float) -> None:
+        if time.time() < self._down_until:
+            return
         try:
             self.inner.put(key, value, ttl_s)
         except Exception as e:  # noqa: BLE001

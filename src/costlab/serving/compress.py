@@ -1,7 +1,7 @@
 """Prompt compression on the request path: lossless-ish rewrites that cut input tokens.
 
-If the cost tooling ships ``costlab.cost.compress`` (a ``compress_messages(messages) -> messages`` function),
-the gateway uses it; otherwise this fallback: collapse runs of whitespace, drop a few filler phrases
+If the cost tooling's ``costlab.cost.compress`` is importable the gateway uses it (whitespace, fillers,
+de-duplicated instructions, optional history window); otherwise this fallback: collapse runs of whitespace, drop a few filler phrases
 ("Please could you kindly", "I was wondering if you could") and drop exact duplicate consecutive messages.
 It never touches code blocks (``` ... ```), where whitespace matters.
 """
@@ -55,10 +55,13 @@ def compress_messages(messages: list[dict], fillers: bool = True) -> list[dict]:
     return out
 
 
-def get_compressor(fillers: bool = True) -> tuple[str, Callable[[list[dict]], list[dict]]]:
+def get_compressor(fillers: bool = True, keep_last: int | None = None) -> tuple[str, Callable[[list[dict]], list[dict]]]:
+    """The cost tooling's compressor when it is installed (``costlab.cost.compress.compress_messages``
+    returns (messages, stats)), else this module's fallback."""
     try:
-        from costlab.cost.compress import compress_messages as ext  # type: ignore
+        from costlab.cost.compress import CompressionConfig, compress_messages as ext  # type: ignore
 
-        return "costlab.cost.compress", ext
-    except Exception:  # noqa: BLE001 - not there (yet): use ours
+        cfg = CompressionConfig(fillers=fillers, keep_last=keep_last)
+        return "costlab.cost.compress", lambda msgs: ext(msgs, cfg)[0]
+    except ImportError:
         return "costlab.serving.compress", lambda msgs: compress_messages(msgs, fillers)

@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import queue
-import sqlite3
 import threading
 import time
 import uuid
@@ -151,7 +150,7 @@ class Ledger:
         for period, col, pid in (("daily", "day", d), ("monthly", "month", m)):
             for (tot,) in self.query(f"SELECT COALESCE(SUM(cost_usd),0) FROM ledger WHERE {col}=?", (pid,)):
                 out[("global", f"{period}:{pid}")] = float(tot)
-            for kid, tot in self.query(f"SELECT key_id, COALESCE(SUM(cost_usd),0) FROM ledger WHERE {col}=? GROUP BY key_id", (pid,)):
+            for kid, tot in self.query(f"SELECT key_id, COALESCE(SUM(cost_usd),0) FROM ledger WHERE {col}=? AND key_id != 'anonymous' GROUP BY key_id", (pid,)):
                 out[(f"key:{kid}", f"{period}:{pid}")] = float(tot)
         return out
 
@@ -240,7 +239,7 @@ class LocalBudgets:
     def reserve(self, limits: list[Limit], usd: float) -> tuple[Reservation | None, Limit | None]:
         with self._lock:
             for lim in limits:
-                if self.spent.get(lim.name, 0.0) + self.reserved.get(lim.name, 0.0) + usd > lim.usd:
+                if self.spent.get(lim.name, 0.0) + self.reserved.get(lim.name, 0.0) + usd > lim.usd * (1 + 1e-9) + 1e-15:  # float slack
                     return None, lim
             for lim in limits:
                 self.reserved[lim.name] = self.reserved.get(lim.name, 0.0) + usd
@@ -271,7 +270,7 @@ local n = #KEYS
 for i = 1, n do
   local spent = tonumber(redis.call('HGET', KEYS[i], 'spent') or '0')
   local res = tonumber(redis.call('HGET', KEYS[i], 'reserved') or '0')
-  if spent + res + tonumber(ARGV[1]) > tonumber(ARGV[i + 2]) then return i end
+  if spent + res + tonumber(ARGV[1]) > tonumber(ARGV[i + 2]) * (1 + 1e-9) + 1e-15 then return i end
 end
 for i = 1, n do
   redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', ARGV[1])
@@ -305,6 +304,8 @@ class RedisBudgets:
         self._reserve = client.register_script(_RESERVE_LUA)
         self._settle = client.register_script(_SETTLE_LUA)
         self.errors = 0
+        self.cooldown_s = 5.0  # after a failure, don't wait on Redis again for this long
+        self._down_until = 0.0
 
         def first(k: str) -> bool:
             try:
@@ -320,10 +321,15 @@ class RedisBudgets:
     def reserve(self, limits: list[Limit], usd: float) -> tuple[Reservation | None, Limit | None]:
         if not limits:
             return Reservation(limits, usd), None
+        if time.time() < self._down_until:
+            if self.fail_open:
+                return Reservation(limits, usd, degraded=True), None
+            raise ConnectionError("redis budget backend is down (cooling off)")
         try:
             i = int(self._reserve(keys=[self._k(l) for l in limits], args=[repr(usd), self.TTL_S] + [repr(l.usd) for l in limits]))
         except Exception as e:  # noqa: BLE001
             self.errors += 1
+            self._down_until = time.time() + self.cooldown_s
             log.warning("redis budget reserve failed (%s: %s); %s", type(e).__name__, e,
                         "allowing the request (fail_open)" if self.fail_open else "rejecting")
             if self.fail_open:
@@ -337,13 +343,14 @@ class RedisBudgets:
         if res.settled:
             return
         res.settled = True
-        if not res.limits:
-            return
+        if not res.limits or res.degraded:
+            return  # degraded: never reserved in Redis; the cost is in the local ledger
         try:
             spent = self._settle(keys=[self._k(l) for l in res.limits],
                                  args=[repr(0.0 if res.degraded else res.usd), repr(actual_usd), self.TTL_S])
         except Exception as e:  # noqa: BLE001
             self.errors += 1
+            self._down_until = time.time() + self.cooldown_s
             log.warning("redis budget settle failed (%s: %s); cost is in the ledger but not in the shared counter", type(e).__name__, e)
             return
         for lim, s in zip(res.limits, spent):

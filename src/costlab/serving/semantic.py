@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from costlab.serving.cache import open_sqlite
+from costlab.serving.guard import compatible
 
 log = logging.getLogger("costlab.serving")
 
@@ -65,9 +66,12 @@ class _ScopeIndex:
 
 class SemanticCache:
     def __init__(self, embedder: Any, threshold: float = 0.9, ttl_s: float = 86400.0, max_entries: int = 100_000,
-                 path: str | Path | None = None, ef: int = 64, M: int = 16, initial_capacity: int = 256):
+                 path: str | Path | None = None, ef: int = 64, M: int = 16, initial_capacity: int = 256,
+                 guard: bool = True):
         self.embedder = embedder
         self.threshold = float(threshold)
+        self.guard = guard
+        self.guard_rejects = 0
         self.ttl_s = float(ttl_s)
         self.max_entries = int(max_entries)
         self.ef, self.M, self.initial_capacity = ef, M, initial_capacity
@@ -114,7 +118,9 @@ class SemanticCache:
     def embed(self, text: str) -> np.ndarray:
         return self.embedder.encode([text])[0]
 
-    def lookup(self, scope: str, vec: np.ndarray, k: int = 4) -> Hit | None:
+    def lookup(self, scope: str, vec: np.ndarray, k: int = 4, query: str | None = None) -> Hit | None:
+        """Best live entry with similarity ≥ threshold (and, when ``self.guard`` and ``query`` are set, that
+        passes the lexical guard against the cached entry's query text)."""
         with self._lock:
             idx = self._scopes.get(scope)
             if idx is None or idx.live <= 0:
@@ -130,9 +136,12 @@ class SemanticCache:
                 if meta[1] < now:
                     self._remove(lab)
                     continue
-                if sim >= self.threshold:
-                    return Hit(meta[2], sim, lab)
-                return None  # results are sorted: the best live one is below threshold
+                if sim < self.threshold:
+                    return None  # results are sorted: the rest are below threshold too
+                if self.guard and query is not None and "query" in meta[2] and not compatible(query, meta[2]["query"]):
+                    self.guard_rejects += 1
+                    continue
+                return Hit(meta[2], sim, lab)
         return None
 
     def store(self, scope: str, vec: np.ndarray, value: dict, ttl_s: float | None = None) -> int:
@@ -151,8 +160,6 @@ class SemanticCache:
 
     def add_bulk(self, scope: str, vecs: np.ndarray, values: list[dict]) -> None:
         """Bulk insert (benchmarks): one add_items call instead of one per row; not persisted."""
-        import hnswlib  # noqa: F401
-
         now = time.time()
         with self._lock:
             idx = self._scopes.get(scope)
@@ -176,9 +183,9 @@ class SafeSemanticCache:
         self.inner = inner
         self.errors = 0
 
-    def lookup(self, scope: str, vec: np.ndarray) -> Hit | None:
+    def lookup(self, scope: str, vec: np.ndarray, query: str | None = None) -> Hit | None:
         try:
-            return self.inner.lookup(scope, vec)
+            return self.inner.lookup(scope, vec, query=query)
         except Exception as e:  # noqa: BLE001
             self.errors += 1
             log.warning("semantic cache lookup failed (%s: %s); serving without it", type(e).__name__, e)

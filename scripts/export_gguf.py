@@ -1,0 +1,49 @@
+"""Write a serving-ready GGUF + a serving snippet (llama-cpp-python server / llama-server) + an OpenAI SDK call.
+
+    python scripts/export_gguf.py +exp=demo quant.export.variant=student-Q4_K_M   # a variant the quantize stage built
+    python scripts/export_gguf.py +quant=gguf quant.export.base=teacher quant.export.type=Q5_K_M   # quantize now
+
+Output: quant.export.out_dir (default <run_dir>/export/): <name>.gguf, serve.sh, client.py, export.json.
+"""
+
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+import costlab.config  # noqa: F401  (registers the config resolvers)
+from costlab.config import to_container
+from costlab.pipeline import main_guard, open_run
+from costlab.provenance import make_provenance, write_provenance
+
+
+def export(cfg: DictConfig) -> dict:
+    from costlab.quant.export import export_gguf
+    from costlab.quant.stage import find_bases, quant_config
+
+    qc = quant_config(cfg)                                   # setup
+    run_dir = open_run(cfg)
+    exp = qc["export"]
+    hf_dirs = None
+    if not exp.get("variant"):
+        hf_dirs, skipped = find_bases(cfg, run_dir, [exp["base"]])
+        for name, why in skipped.items():
+            print(f"[costlab] export: {why}")
+    gguf = qc["methods"].get("gguf") or {}
+    info = export_gguf(run_dir, exp, hf_dirs, gguf.get("converter"), gguf.get("outtype", "f16"))   # run
+    out_dir = Path(exp["out_dir"])                           # save
+    write_provenance(out_dir, make_provenance(to_container(cfg), seed=int(cfg.seed), inputs={"gguf": info["gguf"]},
+                                              extra={"stage": "export", "export": info}))
+    print(f"[costlab] exported {info['name']} ({info['size_mb']} MB, {info['how']}) → {info['gguf']}")
+    print(f"[costlab] serve:  bash {info['serve']}")
+    print(f"[costlab] client: python {info['client']}")
+    return info                                              # metrics
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="config")
+def main(cfg: DictConfig) -> dict:
+    return main_guard(lambda: export(cfg))
+
+
+if __name__ == "__main__":
+    main()

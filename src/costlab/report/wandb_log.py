@@ -1,0 +1,66 @@
+"""One wandb run per variant (offline by default) with the same metric keys, plus a summary-table run, so wandb's
+compare view lines the variants up once synced (``wandb sync <run_dir>/wandb/offline-run-*``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+
+def variant_metrics(rec: Mapping[str, Any], cost_row: Mapping[str, Any] | None) -> dict[str, float]:
+    """Flat metric dict; identical key set for every measured variant (missing values are left out)."""
+    m: dict[str, Any] = {}
+    for cls, q in (rec.get("quality") or {}).items():
+        m[f"quality/{cls}/score"] = q.get("score")
+        m[f"quality/{cls}/stderr"] = q.get("stderr")
+        m[f"quality/{cls}/retention"] = q.get("retention")
+    f = rec.get("fidelity") or {}
+    m.update({"fidelity/kl": f.get("kl_mean"), "fidelity/top1_agreement": f.get("top1_agreement"),
+              "fidelity/perplexity": f.get("perplexity")})
+    s = ((rec.get("latency") or {}).get("summary")) or {}
+    for k in ("ttft_ms_p50", "ttft_ms_p95", "tpot_ms_p50", "tpot_ms_p95", "decode_tok_s_p50", "prefill_tok_s_p50",
+              "aggregate_decode_tok_s_p50"):
+        m[f"latency/{k}"] = s.get(k)
+    mem = rec.get("memory") or {}
+    m.update({"memory/peak_rss_mb": mem.get("peak_rss_mb"), "memory/file_mb": mem.get("file_mb")})
+    if cost_row:
+        m.update({"cost/input_usd_per_1m": cost_row.get("input_usd_per_1m"),
+                  "cost/output_usd_per_1m": cost_row.get("output_usd_per_1m")})
+    return {k: float(v) for k, v in m.items() if isinstance(v, (int, float))}
+
+
+def log_variants(run_dir: Path, evals: Mapping[str, Mapping[str, Any]], cost_rows: list[Mapping[str, Any]],
+                 wcfg: Mapping[str, Any]) -> dict[str, Any]:
+    import wandb
+
+    os.environ.setdefault("WANDB_SILENT", "true")  # one run per variant: keep wandb's banners out of the log
+    mode = os.environ.get("WANDB_MODE") or str(wcfg.get("mode", "offline"))
+    group = f"{run_dir.parent.name}/{run_dir.name}"
+    wdir = run_dir / "wandb_runs"
+    wdir.mkdir(parents=True, exist_ok=True)
+    by_model = {r["model"]: r for r in cost_rows if r["kind"] == "self_hosted"}
+    logged, table_rows, columns = [], [], None
+    for name in sorted(evals):
+        rec = evals[name]
+        metrics = variant_metrics(rec, by_model.get(name)) if rec["status"] == "ok" else {}
+        run = wandb.init(project=str(wcfg.get("project", "costlab-eval")), name=f"{group}/{name}", group=group,
+                         job_type="eval", dir=str(wdir), mode=mode, reinit="finish_previous",
+                         config={"variant": name, "status": rec["status"], "format": rec.get("format"),
+                                 "base": rec.get("base"), "quant": rec.get("quant"), "backend": rec.get("backend"),
+                                 "hardware": (rec.get("latency") or {}).get("hardware"), "eval_file": rec["_file"]})
+        if metrics:
+            run.log(metrics)
+        run.summary.update({**metrics, "status": rec["status"]})
+        run.finish()
+        logged.append(name)
+        if columns is None and metrics:
+            columns = ["variant", "status"] + sorted(metrics)
+        table_rows.append((name, rec["status"], metrics))
+    if columns:
+        run = wandb.init(project=str(wcfg.get("project", "costlab-eval")), name=f"{group}/summary", group=group,
+                         job_type="summary", dir=str(wdir), mode=mode, reinit="finish_previous")
+        t = wandb.Table(columns=columns, data=[[n, st] + [m.get(c) for c in columns[2:]] for n, st, m in table_rows])
+        run.log({"variants": t})
+        run.finish()
+    return {"wandb_runs": len(logged), "wandb_dir": str(wdir), "wandb_mode": mode}

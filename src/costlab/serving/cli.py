@@ -1,0 +1,127 @@
+"""`costlab serve ...` commands (typer). Mounted by the top-level CLI as the `serve` group.
+
+  costlab serve --tables runs/demo/main/tables [--port 8000] [--config my_serve.yaml]   (= serve run ...)
+  costlab serve train-classifier [--train data/prompts/train.jsonl] [--heldout ...] [--out DIR]
+  costlab serve threshold-sweep [--pairs data/paraphrase/pairs.jsonl] [--target 0.01]
+  costlab serve hash-key sk-...
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from costlab.config import PROJECT_ROOT
+from costlab.errors import CostlabError
+
+app = typer.Typer(help="The cost gateway: serve, train its task classifier, sweep the semantic-cache threshold.",
+                  add_completion=False, pretty_exceptions_enable=False)
+
+
+def _offline() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+TablesOpt = typer.Option(None, "--tables", help="dir with routing_table.json (+ cost_table.json)")
+ConfigOpt = typer.Option(None, help="YAML with serve settings (keys of configs/serve/default.yaml)")
+StateOpt = typer.Option(None, help="where the SQLite cache/ledger live (default .cache/serve)")
+BackendOpt = typer.Option(None, help="sqlite | redis")
+
+
+@app.callback(invoke_without_command=True)
+def main(ctx: typer.Context, tables: Optional[Path] = TablesOpt, config: Optional[Path] = ConfigOpt,
+         host: str = "127.0.0.1", port: int = 8000, state_dir: Optional[Path] = StateOpt,
+         backend: Optional[str] = BackendOpt, log_level: str = "info") -> None:
+    """`costlab serve --tables DIR` runs the gateway; the subcommands below do the rest."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if tables is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+    run(tables, config, host, port, state_dir, backend, log_level)
+
+
+@app.command("run")
+def run(tables: Path = typer.Option(..., "--tables", help="dir with routing_table.json (+ cost_table.json)"),
+        config: Optional[Path] = ConfigOpt, host: str = "127.0.0.1", port: int = 8000,
+        state_dir: Optional[Path] = StateOpt, backend: Optional[str] = BackendOpt, log_level: str = "info") -> None:
+    """Run the gateway (uvicorn) on HOST:PORT."""
+    import logging
+
+    import uvicorn
+    import yaml
+
+    from costlab.serving.gateway import Gateway, Settings
+
+    _offline()
+    d: dict = yaml.safe_load(config.read_text()) if config else {}
+    d.pop("server", None)
+    d["tables_dir"] = str(tables)
+    if state_dir:
+        d["state_dir"] = str(state_dir)
+    if backend:
+        d["backend"] = backend
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        gw = Gateway(Settings.from_dict(d))
+    except CostlabError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    uvicorn.run(gw.app, host=host, port=port, log_level=log_level, access_log=False)
+
+
+@app.command("train-classifier")
+def train(train: Path = typer.Option(PROJECT_ROOT / "data/prompts/train.jsonl"),
+          heldout: Path = typer.Option(PROJECT_ROOT / "data/prompts/heldout.jsonl"),
+          out: Path = typer.Option(PROJECT_ROOT / "artifacts/serving/task_classifier"),
+          C: float = typer.Option(4.0, help="inverse L2 strength of the logistic regression"),
+          threads: int = 1) -> None:
+    """Train the learned task classifier (MiniLM + logistic regression); print both accuracies."""
+    from costlab.serving.classify import train_classifier
+    from costlab.serving.embed import MiniLMEmbedder
+
+    _offline()
+    m = train_classifier(train, heldout, out, MiniLMEmbedder(threads=threads), C=C,
+                         config={"train": str(train), "heldout": str(heldout), "C": C})
+    typer.echo(f"held-out accuracy on {m['n_heldout']} prompts ({len(m['classes'])} classes, trained on {m['n_train']}):")
+    typer.echo(f"  keyword rules        {m['keyword_accuracy']:.3f}")
+    typer.echo(f"  MiniLM + logreg      {m['learned_accuracy']:.3f}")
+    typer.echo(f"  majority class       {m['majority_accuracy']:.3f}")
+    typer.echo(f"saved {out}/classifier.joblib (+ metrics.json, provenance.json)")
+
+
+@app.command("threshold-sweep")
+def threshold_sweep(pairs: Path = typer.Option(PROJECT_ROOT / "data/paraphrase/pairs.jsonl"),
+                    target: float = typer.Option(0.01, help="max false-hit rate on the dev split"),
+                    out: Optional[Path] = typer.Option(None, help="also write the full result as JSON"),
+                    every: int = typer.Option(2, help="print every n-th threshold (the recommended one always)"),
+                    guard: bool = typer.Option(True, help="also require the lexical guard (numbers/negation/order)"),
+                    threads: int = 1) -> None:
+    """Precision / recall / false-hit rate of the semantic cache per similarity threshold."""
+    from costlab.serving.embed import MiniLMEmbedder
+    from costlab.serving.sweep import format_sweep, load_pairs, sweep
+
+    _offline()
+    res = sweep(load_pairs(pairs), MiniLMEmbedder(threads=threads), target, guard=guard)
+    typer.echo(format_sweep(res, every))
+    if out:
+        from costlab.io import atomic_write_json
+
+        atomic_write_json(out, res)
+
+
+@app.command("hash-key")
+def hash_key_cmd(key: str) -> None:
+    """Print the sha256 to store in the keys file (the key itself is never stored)."""
+    from costlab.serving.auth import hash_key
+
+    typer.echo(json.dumps({"sha256": hash_key(key), "key_id": hash_key(key)[:12]}))
+
+
+if __name__ == "__main__":
+    app()

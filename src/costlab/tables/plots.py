@@ -1,0 +1,99 @@
+"""PNG plots (matplotlib, Agg): Pareto (retention vs $/1M output tokens, per task class) and latency."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def _measured(rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [r for r in rows if r["kind"] == "self_hosted" and r.get("output_usd_per_1m")]
+
+
+def pareto_front(points: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+    """Points (cost, retention, name) not dominated by a cheaper-or-equal point with higher-or-equal retention."""
+    front, best = [], -math.inf
+    for c, q, n in sorted(points, key=lambda p: (p[0], -p[1])):
+        if q > best:
+            front.append((c, q, n))
+            best = q
+    return front
+
+
+def plot_pareto(rows: list[Mapping[str, Any]], task_classes: list[str], floor: float, out: Path,
+                title: str = "") -> Path | None:
+    fig = pareto_figure(rows, task_classes, floor, title)
+    return _save(fig, out) if fig is not None else None
+
+
+def _save(fig, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def pareto_figure(rows: list[Mapping[str, Any]], task_classes: list[str], floor: float, title: str = ""):
+    rows = _measured(rows)
+    if not rows or not task_classes:
+        return None
+    n = len(task_classes)
+    cols = min(3, n)
+    nrows = math.ceil(n / cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(5 * cols, 3.8 * nrows + 0.8), squeeze=False)
+    names = sorted({f"{r['model']}@{r['hardware']}" for r in rows})
+    cmap = plt.get_cmap("tab20" if len(names) > 10 else "tab10")
+    color = {nm: cmap(i % cmap.N) for i, nm in enumerate(names)}  # one color per variant in every panel
+    for ax, tc in zip(axes.flat, task_classes):
+        pts = [(float(r["output_usd_per_1m"]), float(r["quality_retention"][tc]), f"{r['model']}@{r['hardware']}")
+               for r in rows if isinstance((r.get("quality_retention") or {}).get(tc), (int, float))]
+        for c, q, name in pts:
+            ax.scatter(c, q, s=36, color=color[name], label=name, zorder=3)
+        front = pareto_front(pts)
+        if len(front) > 1:
+            ax.plot([p[0] for p in front], [p[1] for p in front], "--", lw=1, color="gray", zorder=2)
+        ax.axhline(floor, color="red", lw=0.8, ls=":")
+        ax.set_xscale("log")
+        ax.set_title(tc if pts else f"{tc} (no retention measured)")
+        ax.set_xlabel("$ / 1M output tokens (log)")
+        ax.set_ylabel("retention vs reference")
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    handles = [plt.Line2D([], [], marker="o", ls="", color=color[nm], label=nm.replace("@", " @ ")) for nm in names]
+    fig.legend(handles=handles, loc="lower center", ncol=min(4, len(names)), fontsize=8, frameon=False)
+    fig.suptitle(title or "Quality retained vs cost (dashed: Pareto front, red: quality floor)")
+    fig.tight_layout(rect=(0, 0.04 + 0.025 * math.ceil(len(names) / 4), 1, 1))
+    return fig
+
+
+def plot_latency(rows: list[Mapping[str, Any]], out: Path, title: str = "") -> Path | None:
+    fig = latency_figure(rows, title)
+    return _save(fig, out) if fig is not None else None
+
+
+def latency_figure(rows: list[Mapping[str, Any]], title: str = ""):
+    rows = sorted(_measured(rows), key=lambda r: r["model"])
+    if not rows:
+        return None
+    names = [f"{r['model']}\n{r['hardware']}" for r in rows]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(rows) * 2), 4.2))
+    a1.bar(names, [r.get("ttft_ms_p50") or 0 for r in rows], color="tab:blue", label="p50")
+    a1.scatter(names, [r.get("ttft_ms_p95") or 0 for r in rows], color="black", marker="_", s=200, label="p95")
+    a1.set_ylabel("TTFT (ms)")
+    a1.legend()
+    a2.bar(names, [r.get("batch1_decode_tok_s") or 0 for r in rows], color="tab:green", label="batch 1")
+    a2.scatter(names, [r.get("decode_tok_s") or 0 for r in rows], color="black", marker="_", s=200,
+               label="cost basis (aggregate)")
+    a2.set_ylabel("decode tokens/s (p50)")
+    a2.legend()
+    for ax in (a1, a2):
+        ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+    fig.suptitle(title or "Latency and throughput per variant")
+    fig.tight_layout()
+    return fig

