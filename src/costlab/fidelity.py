@@ -75,8 +75,8 @@ def hf_fidelity(model, sequences: list[dict], teacher=None, batch_size: int = 4,
     model.eval()
     for i in tqdm(range(0, len(sequences), batch_size), desc=desc, leave=False):
         batch = sequences[i: i + batch_size]
-        logits = _batch_logits(model, batch)
-        t_logits = _batch_logits(teacher, batch) if teacher is not None else None
+        logits = batch_logits(model, batch)
+        t_logits = batch_logits(teacher, batch) if teacher is not None else None
         for j, seq in enumerate(batch):
             ids = torch.tensor(seq["input_ids"])
             s, L = int(seq["start"]), len(seq["input_ids"])
@@ -94,7 +94,7 @@ def hf_fidelity(model, sequences: list[dict], teacher=None, batch_size: int = 4,
     return acc.result()
 
 
-def _batch_logits(model, batch: list[dict]) -> torch.Tensor:
+def batch_logits(model, batch: list[dict]) -> torch.Tensor:
     L = max(len(s["input_ids"]) for s in batch)
     ids = torch.zeros(len(batch), L, dtype=torch.long)
     att = torch.zeros(len(batch), L, dtype=torch.long)

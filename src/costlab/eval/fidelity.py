@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from costlab.errors import CostlabError
-from costlab.fidelity import FidelityAccumulator, _batch_logits, hf_fidelity
+from costlab.fidelity import FidelityAccumulator, batch_logits, hf_fidelity
 from costlab.io import atomic_write_json, read_json
 
 REF_NPZ = "teacher_topk.npz"
@@ -90,7 +90,7 @@ def build_reference(model, seqs: list[dict], k: int, out_dir: Path, source: str,
     ids_all, lp_all, tok_all, starts, lens = [], [], [], [], []
     for i in range(0, len(seqs), batch_size):
         batch = seqs[i: i + batch_size]
-        logits = _batch_logits(model, batch)
+        logits = batch_logits(model, batch)
         for j, s in enumerate(batch):
             L, st = len(s["input_ids"]), int(s["start"])
             logp = F.log_softmax(logits[j, st - 1: L - 1].float(), dim=-1)
