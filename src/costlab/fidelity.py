@@ -32,6 +32,9 @@ class FidelityAccumulator:
         logq = F.log_softmax(model_logits.float(), dim=-1)
         nll = -logq.gather(-1, targets.long()[:, None]).squeeze(-1)
         if teacher_logits is not None:
+            if teacher_logits.shape[-1] != model_logits.shape[-1]:  # padded vocab rows (same tokenizer): compare
+                V = min(teacher_logits.shape[-1], model_logits.shape[-1])  # the ids both can emit
+                teacher_logits, logq = teacher_logits[..., :V], F.log_softmax(model_logits[..., :V].float(), dim=-1)
             logp = F.log_softmax(teacher_logits.float(), dim=-1)
             kl = _kl(logp, logq)
             t_top1 = logp.argmax(-1)

@@ -100,13 +100,42 @@ def test_training_resumes_after_ctrl_c(run, monkeypatch):
     assert steps == [1, 2, 3, 4]  # steps 1-2 restored from the checkpoint, 3-4 trained after resume
 
 
-def test_tokenizer_mismatch_is_refused(run, tmp_path, tokenizer_dir):
-    from tests.conftest import make_tiny_llama
+def _other_tokenizer_llama(path, tokenizer_dir):
+    """A tiny Llama whose tokenizer is a different BPE (trained here on a few words): another token→id map."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    other = make_tiny_llama(tmp_path / "other", tokenizer_dir, vocab_size=1000)
+    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel()
+    bpe.train_from_iterator(["the capital of france is paris", "name a yellow fruit"] * 10,
+                            trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "<|im_end|>"]))
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, unk_token="<unk>", eos_token="<|im_end|>",
+                                  pad_token="<|im_end|>")
+    tok.chat_template = AutoTokenizer.from_pretrained(tokenizer_dir).chat_template
+    LlamaForCausalLM(LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                 num_attention_heads=4, num_key_value_heads=2)).save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+def test_tokenizer_mismatch_is_refused(run, tmp_path, tokenizer_dir):
+    other = _other_tokenizer_llama(tmp_path / "other", tokenizer_dir)
     cfg, run_dir = run(["student=pretrained", f"student.path={other}"])
     with pytest.raises(CostlabError, match="tokenizer mismatch"):
         run_stage(cfg, run_dir, "train_student")
+    assert not (run_dir / "student" / "init").exists()  # refused before anything was written
+
+
+def test_same_tokenizer_with_padded_vocab_trains(run, tmp_path, tokenizer_dir):
+    """Qwen2.5-7B (152064 rows) → 0.5B (151936 rows) share a tokenizer; KD must not refuse them."""
+    from tests.conftest import make_tiny_llama
+
+    padded = make_tiny_llama(tmp_path / "padded", tokenizer_dir, vocab_size=49152 + 64)
+    cfg, run_dir = run(["student=pretrained", f"student.path={padded}", "distill.trainer.max_steps=2"])
+    m = run_stage(cfg, run_dir, "train_student")
+    h = read_json(run_dir / "student" / "healing.json")
+    assert m["global_step"] == 2 and h["after"]["kl"] > 0 and read_json(
+        run_dir / "student" / "student_build.json")["same_tokenizer"] is True
 
 
 def test_topk_temperature_must_match_stored(run):

@@ -51,7 +51,11 @@ class KDTrainer(Trainer):
         if self.teacher is not None and self.kd_loss.alpha > 0:
             with torch.no_grad():
                 t_logits = self.teacher(**inputs).logits
-        parts = self.kd_loss(out.logits, labels, teacher_logits=t_logits, topk_ids=topk_ids, topk_logprobs=topk_lp)
+        s_logits = out.logits
+        if t_logits is not None and t_logits.shape[-1] != s_logits.shape[-1]:  # padded vocab rows, same tokenizer
+            V = min(t_logits.shape[-1], s_logits.shape[-1])
+            s_logits, t_logits = s_logits[..., :V], t_logits[..., :V]
+        parts = self.kd_loss(s_logits, labels, teacher_logits=t_logits, topk_ids=topk_ids, topk_logprobs=topk_lp)
         for k in ("ce", "kd"):
             if k in parts:
                 self._parts.setdefault(k, []).append(float(parts[k].detach()))
@@ -157,6 +161,15 @@ def healing_table(h: dict) -> str:
     return console.export_text()
 
 
+def _check_tokenizer(build: dict, signal: str, cfg: DictConfig) -> None:
+    if signal != "none" and not build.get("same_tokenizer", True):
+        raise CostlabError(
+            f"tokenizer mismatch: the student ({cfg.student.get('path', 'pruned')}) does not share the teacher's "
+            f"tokenizer ({cfg.teacher.name}) — logit KD compares distributions token by token",
+            "pick a student that shares the teacher's tokenizer, or set distill.teacher_signal=none (sequence-level KD)",
+        )
+
+
 def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     d = cfg.distill
     signal = str(d.teacher_signal)
@@ -185,14 +198,10 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
         calib = [sum(row_tokens(r, tok), []) for r in train_rows]  # train split only: never the held-out text
         student = builder.build(teacher, tok, calib)
         build = builder.report
+        _check_tokenizer(build, signal, cfg)
         _save_dir(student, tok, init_dir)
         atomic_write_json(out_dir / "student_build.json", build)
-    if signal != "none" and student.config.vocab_size != teacher.config.vocab_size:
-        raise CostlabError(
-            f"tokenizer mismatch: teacher vocab {teacher.config.vocab_size} ({cfg.teacher.name}) vs student vocab "
-            f"{student.config.vocab_size} — logit KD compares distributions token by token",
-            "pick a student that shares the teacher's tokenizer, or set distill.teacher_signal=none (sequence-level KD)",
-        )
+    _check_tokenizer(build, signal, cfg)
     for p in student.parameters():
         p.requires_grad_(True)
 

@@ -176,7 +176,7 @@ class PrunedStudent:
         n = len(decoder_layers(student))
         if not 0 <= self.drop_layers < n:
             raise CostlabError(f"student.drop_layers={self.drop_layers} but the teacher has {n} layers")
-        rep: dict[str, Any] = {"teacher_params": n_params(teacher), "teacher_layers": n,
+        rep: dict[str, Any] = {"teacher_params": n_params(teacher), "teacher_layers": n, "same_tokenizer": True,
                                "calib_tokens": sum(b.numel() for b in batches)}
         if self.drop_layers:
             bi = block_influence(student, batches)
@@ -219,11 +219,16 @@ class PretrainedStudent:
     def build(self, teacher, tokenizer, calib_ids: list[list[int]]):
         from costlab.models import load_causal_lm, resolve_hf_dir
 
+        from costlab.models import load_tokenizer
+
         path = resolve_hf_dir({"source": self.source, "path": self.path}, self.cache_dir)
         student = load_causal_lm(path, self.dtype)
         for p in student.parameters():
             p.requires_grad_(True)
-        self.report = {"pretrained": str(self.path), "student_params": n_params(student),
+        # Same tokenizer = same token→id map. Vocab *sizes* may still differ (padded embedding rows, e.g.
+        # Qwen2.5-7B 152064 vs 0.5B 151936); KD then compares the first len(tokenizer) logits.
+        same = load_tokenizer(path).get_vocab() == tokenizer.get_vocab()
+        self.report = {"pretrained": str(self.path), "same_tokenizer": same, "student_params": n_params(student),
                        "teacher_params": n_params(teacher),
                        "param_ratio": round(n_params(student) / n_params(teacher), 4)}
         return student
