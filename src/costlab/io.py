@@ -42,8 +42,9 @@ def read_json(path: str | os.PathLike) -> Any:
         raise CostlabError(f"{path}: not valid JSON ({e})", "re-create the file or remove it") from e
 
 
-def iter_jsonl(path: str | os.PathLike, required: Iterable[str] = ()) -> Iterator[dict]:
-    """Yield JSON objects from a JSONL file; a malformed line or a missing key is a clear error."""
+def iter_jsonl(path: str | os.PathLike, required: Iterable[str] = (), numbered: bool = False) -> Iterator[Any]:
+    """Yield JSON objects from a JSONL file (``(lineno, row)`` pairs if ``numbered``); a malformed line or a
+    missing key is a clear error naming the file and line."""
     path = Path(path)
     if not path.exists():
         raise CostlabError(f"{path}: file not found", "check the path in your config (data.*/paths.*)")
@@ -63,7 +64,7 @@ def iter_jsonl(path: str | os.PathLike, required: Iterable[str] = ()) -> Iterato
             missing = [k for k in required if k not in row]
             if missing:
                 raise CostlabError(f"{path}:{lineno}: missing key(s) {missing}", f"every row needs {list(required)}")
-            yield row
+            yield (lineno, row) if numbered else row
 
 
 def read_jsonl(path: str | os.PathLike, required: Iterable[str] = (), allow_empty: bool = False) -> list[dict]:

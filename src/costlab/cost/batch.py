@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from costlab.errors import CostlabError
-from costlab.io import ResumableJsonl, atomic_write_json, atomic_write_text, read_json
+from costlab.io import ResumableJsonl, atomic_write_json, atomic_write_text, iter_jsonl, read_json
 
 ENDPOINTS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses")
 MAX_REQUESTS = 50_000  # OpenAI's per-batch limit on requests
@@ -100,26 +100,17 @@ def read_requests(path: str | Path) -> list[dict[str, Any]]:
     if path.stat().st_size > MAX_BYTES:
         raise CostlabError(f"{path}: {path.stat().st_size} bytes > the Batch API's 200 MB limit", "split the file")
     reqs = []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                r = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise CostlabError(f"{path}:{n}: malformed JSON ({e.msg})", "fix or delete that line") from e
-            if not isinstance(r, dict):
-                raise CostlabError(f"{path}:{n}: expected a JSON object")
-            missing = [k for k in ("custom_id", "method", "url", "body") if k not in r]
-            if missing:
-                raise CostlabError(f"{path}:{n}: missing {missing}",
-                                   "each line is {custom_id, method, url, body} (build one with `costlab batch build`)")
-            if r["url"] not in ENDPOINTS:
-                raise CostlabError(f"{path}:{n}: url {r['url']!r} not supported", f"use one of {ENDPOINTS}")
-            if not isinstance(r["body"], dict) or "model" not in r["body"]:
-                raise CostlabError(f"{path}:{n}: body must be an object with a 'model'")
-            r["custom_id"] = str(r["custom_id"])
-            reqs.append(r)
+    for n, r in iter_jsonl(path, numbered=True):
+        missing = [k for k in ("custom_id", "method", "url", "body") if k not in r]
+        if missing:
+            raise CostlabError(f"{path}:{n}: missing {missing}",
+                               "each line is {custom_id, method, url, body} (build one with `costlab batch build`)")
+        if r["url"] not in ENDPOINTS:
+            raise CostlabError(f"{path}:{n}: url {r['url']!r} not supported", f"use one of {ENDPOINTS}")
+        if not isinstance(r["body"], dict) or "model" not in r["body"]:
+            raise CostlabError(f"{path}:{n}: body must be an object with a 'model'")
+        r["custom_id"] = str(r["custom_id"])
+        reqs.append(r)
     validate_requests(reqs, str(path))
     return reqs
 
