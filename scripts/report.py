@@ -28,7 +28,9 @@ def main() -> dict:
     ap.add_argument("--cheap", default=None, help="cheap variant of the routing curve (default: cheapest measured)")
     ap.add_argument("--strong", default=None, help="strong variant (default: the eval reference)")
     ap.add_argument("--classifier", default=None, help="router's task classifier: keyword | oracle | module:attr")
-    ap.add_argument("--wandb", action="store_true", help="log one wandb run per variant (offline unless WANDB_MODE)")
+    ap.add_argument("--wandb", action="store_true", help="log one wandb run per variant")
+    ap.add_argument("--wandb-mode", default="offline", choices=["offline", "online", "disabled"],
+                    help="wandb mode for --wandb (offline needs no login; `wandb sync` later)")
     args = ap.parse_args()
 
     def run() -> dict:
@@ -59,7 +61,8 @@ def main() -> dict:
 
             for r in args.runs:
                 lr = load_run(r)
-                metrics.update(log_variants(r, lr["evals"], lr["cost"]["rows"], {"project": "costlab-eval"}))
+                metrics.update(log_variants(r, lr["evals"], lr["cost"]["rows"], {"project": "costlab-eval",
+                                                                                 "mode": args.wandb_mode}))
         print(f"[costlab] wrote {out / 'report.md'} and {out / 'report.html'}")
         return metrics
 

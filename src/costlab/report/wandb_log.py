@@ -35,7 +35,7 @@ def log_variants(run_dir: Path, evals: Mapping[str, Mapping[str, Any]], cost_row
     import wandb
 
     os.environ.setdefault("WANDB_SILENT", "true")  # one run per variant: keep wandb's banners out of the log
-    mode = os.environ.get("WANDB_MODE") or str(wcfg.get("mode", "offline"))
+    mode = str(wcfg.get("mode", "offline"))  # eval.report.wandb.mode (the config reads WANDB_MODE)
     group = f"{run_dir.parent.name}/{run_dir.name}"
     wdir = run_dir / "wandb_runs"
     wdir.mkdir(parents=True, exist_ok=True)
