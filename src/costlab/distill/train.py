@@ -193,6 +193,7 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     if (init_dir / ".complete").exists():
         student = load_causal_lm(str(init_dir))
         build = read_json(out_dir / "student_build.json")
+        _check_tokenizer(build, signal, cfg)
     else:
         builder = instantiate(cfg.student)
         calib = [sum(row_tokens(r, tok), []) for r in train_rows]  # train split only: never the held-out text
@@ -201,7 +202,6 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
         _check_tokenizer(build, signal, cfg)
         _save_dir(student, tok, init_dir)
         atomic_write_json(out_dir / "student_build.json", build)
-    _check_tokenizer(build, signal, cfg)
     for p in student.parameters():
         p.requires_grad_(True)
 
