@@ -32,11 +32,29 @@ def test_closed_form_values_are_not_trivial():
     assert kl(P, Q) > 0.05 and kl(Q, P) > 0.05 and kl(P, Q) != pytest.approx(kl(Q, P))
 
 
-def test_jsd_beta_endpoints_and_skew_zero_is_forward_kl():
+def test_skew_zero_is_forward_kl():
     lp, lq = P.log(), Q.log()
-    assert divergence("jsd", lp, lq, beta=0.0).item() == pytest.approx(0.0, abs=1e-7)
     assert divergence("skew_kl", lp, lq, skew=0.0).item() == pytest.approx(kl(P, Q), rel=1e-6)
-    assert divergence("skew_kl", lp, lq, skew=1.0).item() == pytest.approx(0.0, abs=1e-7)
+
+
+@pytest.mark.parametrize("kw,key", [
+    (dict(kind="jsd", beta=0.0), "beta"), (dict(kind="jsd", beta=1.0), "beta"), (dict(kind="jsd", beta=-0.1), "beta"),
+    (dict(kind="skew_kl", skew=1.0), "skew"), (dict(kind="skew_kl", skew=-0.1), "skew"),
+    (dict(kind="skew_kl", skew=1.5), "skew"),
+])
+def test_degenerate_jsd_beta_and_skew_lambda_are_rejected_at_config_time(kw, key):
+    """Regression (issue 9 §5): JSD with beta in {0, 1} and skew KL with lambda = 1 gave a KD term of exactly 0
+    (the mixture equals one side), silently training on CE alone. They must be refused when the loss is built."""
+    with pytest.raises(CostlabError, match=rf"distill\.loss\.{key}"):
+        KDLoss(temperature=1.0, **kw)
+    with pytest.raises(CostlabError, match=key):  # and the function-level entry point refuses them too
+        divergence(kw["kind"], P.log(), Q.log(), beta=kw.get("beta", 0.5), skew=kw.get("skew", 0.1))
+
+
+@pytest.mark.parametrize("kw", [dict(kind="jsd", beta=0.01), dict(kind="jsd", beta=0.99),
+                                dict(kind="skew_kl", skew=0.0), dict(kind="skew_kl", skew=0.99)])
+def test_valid_jsd_and_skew_give_a_nonzero_kd_term(kw):
+    assert KDLoss(temperature=1.0, **kw).kd_dense(Q.log()[None], P.log()[None]).item() > 1e-6
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -5,6 +5,10 @@ Divergences between the teacher distribution p and the student distribution q at
   reverse_kl  KL(q‖p) = Σ q (log q − log p)               mode-seeking (MiniLLM)
   jsd         β·KL(p‖m) + (1−β)·KL(q‖m),  m = β p + (1−β) q   generalized JSD (GKD, Agarwal et al. 2024)
   skew_kl     KL(p ‖ λ p + (1−λ) q)                       skew KL (DistiLLM, Ko et al. 2024)
+β must lie in (0, 1) and λ in [0, 1): at β ∈ {0, 1} the JSD mixture equals one side and at λ = 1 the skew
+mixture equals p, so the KD term is exactly 0 and training silently falls back to CE. Both are refused when the
+loss is built (config time). For the endpoints use kind=forward_kl / reverse_kl explicitly (TRL maps β=0/1 to
+those; costlab asks you to name the divergence instead of guessing which one you meant).
 The KD term is multiplied by T² so its gradient scale does not shrink with T, and mixed with cross-entropy on
 the teacher's text: loss = α·T²·KD + (1−α)·CE. α = 0 is sequence-level KD (CE on teacher text only).
 
@@ -46,9 +50,23 @@ def _log_mix(logp: torch.Tensor, logq: torch.Tensor, w: float) -> torch.Tensor:
     return torch.logaddexp(logp + math.log(w), logq + math.log1p(-w))
 
 
+def check_mix_weights(beta: float, skew: float) -> None:
+    """Refuse JSD β outside (0, 1) and skew-KL λ outside [0, 1): those make the KD term identically 0."""
+    if not 0.0 < beta < 1.0:
+        raise CostlabError(f"distill.loss.beta={beta} is outside (0, 1): the JSD mixture then equals one side and "
+                           "the KD term is exactly 0",
+                           "use 0 < beta < 1 (0.5 = symmetric JSD); for beta 0 or 1 set distill.loss.kind to "
+                           "forward_kl or reverse_kl")
+    if not 0.0 <= skew < 1.0:
+        raise CostlabError(f"distill.loss.skew={skew} (skew-KL lambda) is outside [0, 1): at 1 the mixture is the "
+                           "teacher itself and the KD term is exactly 0",
+                           "use 0 <= skew < 1 (0 = forward KL, DistiLLM uses 0.1)")
+
+
 def divergence(kind: str, logp_t: torch.Tensor, logq_s: torch.Tensor, beta: float = 0.5,
                skew: float = 0.1) -> torch.Tensor:
     """Per-position divergence between teacher log-probs and student log-probs (same support, last dim)."""
+    check_mix_weights(beta, skew)
     if kind == "forward_kl":
         return _kl(logp_t, logq_s)
     if kind == "reverse_kl":
@@ -93,6 +111,7 @@ class KDLoss:
             raise CostlabError(f"distill.loss.temperature must be > 0, got {self.temperature}")
         if not 0.0 <= self.alpha <= 1.0:
             raise CostlabError(f"distill.loss.alpha must be in [0, 1], got {self.alpha}")
+        check_mix_weights(float(self.beta), float(self.skew))
 
     def kd_dense(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
         """Per-position KD term (× T²) from dense logits [..., V]."""
