@@ -13,7 +13,8 @@ from omegaconf import DictConfig
 
 import costlab.config  # noqa: F401  (registers the config resolvers)
 from costlab.config import to_container
-from costlab.pipeline import main_guard, open_run
+from costlab.errors import exit_on_error
+from costlab.pipeline import open_run
 from costlab.provenance import make_provenance, write_provenance
 
 
@@ -42,7 +43,8 @@ def export(cfg: DictConfig) -> dict:
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 def main(cfg: DictConfig) -> dict:
-    return main_guard(lambda: export(cfg))
+    with exit_on_error():
+        return export(cfg)
 
 
 if __name__ == "__main__":

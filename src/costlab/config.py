@@ -12,8 +12,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from costlab.errors import CostlabError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = PROJECT_ROOT / "configs"
+from costlab.paths import CONFIG_DIR, PROJECT_ROOT  # noqa: F401  (re-exported: costlab.config.CONFIG_DIR)
 
 
 def embedded_model(package: str, filename: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any, Callable
 from omegaconf import DictConfig, OmegaConf
 
 from costlab.config import fingerprint, to_container
-from costlab.errors import CostlabError
+from costlab.errors import CostlabError, exit_on_error
 from costlab.io import atomic_write_json, atomic_write_text, read_json
 from costlab.provenance import make_provenance, write_provenance
 
@@ -32,7 +32,7 @@ class Stage:
     keys: tuple[str, ...]  # config keys whose values determine the outputs (the fingerprint)
 
 
-# Stages known to distill.py, in the order an experiment usually lists them.
+# Stages `costlab run` knows, in the order an experiment usually lists them.
 STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
@@ -146,10 +146,25 @@ def print_summary(run_dir: Path) -> None:
     print(f"\n[costlab] run dir: {run_dir}")
 
 
-def main_guard(fn: Callable[[], Any]) -> Any:
-    """Run an entry point; a CostlabError prints its message (no traceback) and exits with status 2."""
+def run_experiment(overrides: list[str], prog: str = "costlab run") -> None:
+    """The one pipeline entry (`costlab run`, `scripts/distill.py`): Hydra composes configs/config.yaml with the
+    overrides (+exp=NAME, stages=[...], key=value), then every stage in ``cfg.stages`` runs in order."""
+    import hydra
+
+    from costlab.config import CONFIG_DIR
+    from costlab.paths import set_offline_env
+
+    set_offline_env()
+
+    @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
+    def _task(cfg: DictConfig) -> None:
+        with exit_on_error():
+            run_stages(cfg)  # setup → run each stage → save metrics.json
+        print_summary(Path(cfg.paths.run_dir))
+
+    argv = sys.argv
+    sys.argv = [prog, *overrides]  # Hydra reads its overrides (and --help, --cfg job, -m) from sys.argv
     try:
-        return fn()
-    except CostlabError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        _task()
+    finally:
+        sys.argv = argv

@@ -108,11 +108,11 @@ def test_report_compares_two_runs(tabled_run, tmp_path):
 def test_report_script_cli(tabled_run):
     import subprocess
 
-    p = subprocess.run([sys.executable, str(ROOT / "scripts/report.py"), str(tabled_run), "--classifier", "oracle"],
+    p = subprocess.run([sys.executable, "-m", "costlab", "report", str(tabled_run), "--classifier", "oracle"],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr[-2000:]
     assert (tabled_run / "report" / "report.html").exists() and (tabled_run / "report.md").exists()
-    p = subprocess.run([sys.executable, str(ROOT / "scripts/report.py"), str(tabled_run.parent / "missing")],
+    p = subprocess.run([sys.executable, "-m", "costlab", "report", str(tabled_run.parent / "missing")],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 2 and "not a directory" in p.stderr
 

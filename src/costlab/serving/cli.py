@@ -1,4 +1,4 @@
-"""`costlab serve ...` commands (typer). Mounted by the top-level CLI as the `serve` group.
+"""`costlab serve ...` commands (typer). Mounted by the root CLI (src/costlab/cli.py) as the `serve` group.
 
   costlab serve --tables runs/demo/main/tables [--port 8000] [--config my_serve.yaml]   (= serve run ...)
   costlab serve train-classifier [--train data/prompts/train.jsonl] [--heldout ...] [--out DIR]
@@ -16,7 +16,6 @@ from typing import Optional
 import typer
 
 from costlab.config import PROJECT_ROOT
-from costlab.errors import CostlabError
 
 app = typer.Typer(help="The cost gateway: serve, train its task classifier, sweep the semantic-cache threshold.",
                   add_completion=False, pretty_exceptions_enable=False)
@@ -67,11 +66,7 @@ def run(tables: Path = typer.Option(..., "--tables", help="dir with routing_tabl
     if backend:
         d["backend"] = backend
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        gw = Gateway(Settings.from_dict(d))
-    except CostlabError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
+    gw = Gateway(Settings.from_dict(d))  # a CostlabError exits 2 with its message: the root CLI's guard
     uvicorn.run(gw.app, host=host, port=port, log_level=log_level, access_log=False)
 
 
@@ -123,5 +118,9 @@ def hash_key_cmd(key: str) -> None:
     typer.echo(json.dumps({"sha256": hash_key(key), "key_id": hash_key(key)[:12]}))
 
 
-if __name__ == "__main__":
-    app()
+if __name__ == "__main__":  # `python -m costlab.serving.cli ...` = `costlab serve ...` (same guard)
+    import sys
+
+    from costlab.cli import main as _main
+
+    _main(["serve", *sys.argv[1:]])

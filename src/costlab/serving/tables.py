@@ -70,7 +70,7 @@ def load_tables(tables_dir: str | Path, endpoints: dict[str, str] | None = None)
     rpath = d / "routing_table.json"
     if not rpath.exists():
         raise CostlabError(f"{rpath}: routing table not found",
-                           "run the tables stage (scripts/build_tables.py) or pass --tables DIR / serve.tables_dir=DIR")
+                           "run the tables stage (costlab run +exp=NAME stages=[build_tables]) or pass --tables DIR / serve.tables_dir=DIR")
     rt = read_json(rpath)
     for k in ("quality_floor", "routes", "models"):
         if k not in rt:
