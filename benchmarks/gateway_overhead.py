@@ -6,7 +6,7 @@ upstream each run in their own process (no shared GIL), as in a deployment.
    routing, budget reservation + settlement, SSE relay, ledger enqueue). Upstream = the scripted fake with no
    delay, so the difference is the gateway's own cost. p50/p99 and the added milliseconds.
 2. Cache hits vs the upstream call: an upstream shaped like the embedded SmolLM2 under llama.cpp on this CPU
-   (FACTS.md: TTFT ~90 ms, ~100 tok/s → 10 ms/token; 32 tokens), or the real llama.cpp server with
+   (docs/facts.md: TTFT ~90 ms, ~100 tok/s → 10 ms/token; 32 tokens), or the real llama.cpp server with
    --llama-cpp. Exact hit, semantic hit (MiniLM embedding + hnswlib lookup) and the upstream call: p50, ratios.
 
     .venv/bin/python benchmarks/gateway_overhead.py [--n 300] [--llama-cpp]

@@ -35,7 +35,7 @@ def test_cost_formula_on_measured_pairs(built):
         assert math.isclose(r["input_usd_per_1m"], 0.10 / (pre * 3600 * 0.5) * 1e6)
         assert r["decode_tok_s"] == dec and r["ttft_ms_p50"] == ttft and r["context"] == 2048
         for k in ("model", "kind", "hardware", "input_usd_per_1m", "output_usd_per_1m", "context", "decode_tok_s",
-                  "ttft_ms_p50", "size_mb", "quality_retention", "source"):  # DESIGN.md's row keys
+                  "ttft_ms_p50", "size_mb", "quality_retention", "source"):  # docs/design.md's row keys
             assert k in r
     api = _row(cost, "gpt-4o-mini", None)
     assert api["kind"] == "api" and api["output_usd_per_1m"] == 0.60 and api["quality_retention"] == {}

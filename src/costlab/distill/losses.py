@@ -17,7 +17,7 @@ Two teacher signals:
   top-k  stored teacher log-probs of its k most likely tokens (offline). The remaining mass is kept as one
          "tail" bucket on both sides, so the loss is an exact divergence between (k+1)-way distributions and
          equals the dense loss when k = vocab. Renormalizing over the top-k only (dropping the tail) measured
-         worse than no training at all on SmolLM2 (FACTS.md): at T=2 the top-20 hold ~16% of the mass.
+         worse than no training at all on SmolLM2 (docs/facts.md): at T=2 the top-20 hold ~16% of the mass.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ BACKENDS = {
 # extra modules transformers needs to load a quantized checkpoint, by (format, the quantize stage's backend)
 FORMAT_MODULES = {
     ("bnb", None): ("bitsandbytes", "pip install -e '.[quant]'"),
-    ("gptq", "gptqmodel"): ("gptqmodel", "pip install -c constraints.txt gptqmodel==7.6.0 (FACTS.md), or measure "
+    ("gptq", "gptqmodel"): ("gptqmodel", "pip install -c constraints.txt gptqmodel==7.6.0 (docs/facts.md), or measure "
                                          "it on the machine/venv that built it"),
     ("awq", "gptqmodel"): ("gptqmodel", "pip install -c constraints.txt gptqmodel==7.6.0, or measure it on a GPU box"),
     ("gptq", None): ("compressed_tensors", "pip install compressed-tensors"),

@@ -1,5 +1,5 @@
 """The ``report`` stage: report.md + report.html for this run (in <run>/report/, and a copy at <run>/report.md
-as DESIGN.md's run layout has it), the routing-quality curve and one wandb run per variant."""
+as docs/design.md's run layout has it), the routing-quality curve and one wandb run per variant."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Task classifiers for the router: keyword rules (baseline) and embeddings + logistic regression (learned).
 
 Both map the text of a request (its last user message) to a task class that names a row of the routing
-table (translation, summarization, qa, formatting, reasoning, code, ... as in DESIGN.md).
+table (translation, summarization, qa, formatting, reasoning, code, ... as in docs/design.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Load and validate tables/routing_table.json and tables/cost_table.json (schemas in DESIGN.md)."""
+"""Load and validate tables/routing_table.json and tables/cost_table.json (schemas in docs/design.md)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ class Tables:
 
 def _num(v: Any, where: str) -> float:
     if not isinstance(v, (int, float)) or isinstance(v, bool):
-        raise CostlabError(f"{where}: expected a number, got {v!r}", "fix the table (schema in DESIGN.md)")
+        raise CostlabError(f"{where}: expected a number, got {v!r}", "fix the table (schema in docs/design.md)")
     return float(v)
 
 
@@ -74,12 +74,12 @@ def load_tables(tables_dir: str | Path, endpoints: dict[str, str] | None = None)
     rt = read_json(rpath)
     for k in ("quality_floor", "routes", "models"):
         if k not in rt:
-            raise CostlabError(f"{rpath}: missing key '{k}'", "see the routing_table.json schema in DESIGN.md")
+            raise CostlabError(f"{rpath}: missing key '{k}'", "see the routing_table.json schema in docs/design.md")
     models: dict[str, ModelInfo] = {}
     for name, m in rt["models"].items():
         where = f"{rpath}: models.{name}"
         if not isinstance(m, dict):
-            raise CostlabError(f"{where}: expected an object", "see the routing_table.json schema in DESIGN.md")
+            raise CostlabError(f"{where}: expected an object", "see the routing_table.json schema in docs/design.md")
         ep = endpoints.get(name) or m.get("endpoint") or endpoints.get("*") or endpoints.get("_default")
         if not ep:
             raise CostlabError(f"{where}: no endpoint",

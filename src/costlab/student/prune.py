@@ -3,7 +3,7 @@
 Depth: a layer's importance is the calibration perplexity of the model with that layer removed (drop-ppl);
 block influence (BI = 1 − cos(layer input, layer output), ShortGPT) is one pass and ranks the ends right but,
 on SmolLM2-135M, calls layers 8 and 11 unimportant although removing either costs 4–6× perplexity
-(FACTS.md). So BI only shortlists candidates and drop-ppl decides among them.
+(docs/facts.md). So BI only shortlists candidates and drop-ppl decides among them.
 Width: MLP channels ranked by mean |act(gate(x)) · up(x)| over calibration tokens (the input of down_proj).
 """
 

@@ -1,6 +1,6 @@
 """Cost per 1M tokens, the cost table and the break-even volume vs API models.
 
-Self-hosted variant v on hardware profile h (DESIGN.md):
+Self-hosted variant v on hardware profile h (docs/design.md):
     output_usd_per_1m = price_per_hour(h) / (decode_tok_s(v, h) * 3600 * utilization) * 1e6
     input_usd_per_1m  = price_per_hour(h) / (prefill_tok_s(v, h) * 3600 * utilization) * 1e6
 Only pairs whose throughput was measured on h (the eval file's ``latency.hardware`` == h's name) get a number;

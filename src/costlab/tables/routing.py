@@ -1,4 +1,4 @@
-"""routing_table.json (schema and rule in DESIGN.md).
+"""routing_table.json (schema and rule in docs/design.md).
 
 For each task class and priority, candidates are the measured models whose retention on that class is
 >= quality_floor (a model without a retention measurement for the class is never a candidate):
