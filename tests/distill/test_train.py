@@ -27,7 +27,7 @@ def run(compose, tiny_run_overrides):
 def test_topk_signal_sits_at_the_predicting_position(run, tokenizer):
     cfg, run_dir = run()
     row = read_jsonl(run_dir / "teacher_data" / "train.jsonl")[0]
-    ex = build_examples([row], tokenizer, max_seq_len=48, with_topk=True)[0]
+    ex = build_examples([row], tokenizer, max_seq_len=48, with_topk=True, truncated_rows="keep")[0]
     P = len(codec.decode(row["prompt_ids"]))
     resp = codec.decode(row["response_ids"]).tolist()
     assert ex["labels"][:P] == [-100] * P and ex["labels"][P:] == resp[: len(ex["labels"]) - P]

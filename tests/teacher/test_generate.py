@@ -125,3 +125,99 @@ def test_openai_backend_stores_top_logprobs(tmp_path):
     assert np.allclose(codec.decode(row["topk"]["logprobs"]), [[0, -3], [-0.1, -3]], atol=1e-3)
     with pytest.raises(CostlabError, match="logprob_temperature must be 1.0"):
         gen.OpenAIBackend(gen.GenParams(16, False, 1.0, 2, 2.0), base_url=None, api_key="k", model="m")
+
+
+def _scripted_backend(handler, concurrency):
+    import httpx
+    from openai import OpenAI
+
+    g = gen.GenParams(max_new_tokens=4, do_sample=False, temperature=1.0, top_k_logprobs=2, logprob_temperature=1.0)
+    b = gen.OpenAIBackend(g, base_url="http://teacher.test/v1", api_key="k", model="teacher-x",
+                          concurrency=concurrency, max_retries=0, request_logprobs=False)
+    b.client = OpenAI(base_url="http://teacher.test/v1", api_key="k", max_retries=0,
+                      http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+    return b
+
+
+def _completion(body, text, finish):
+    import httpx
+
+    return httpx.Response(200, json={
+        "id": "c", "object": "chat.completion", "created": 0, "model": body["model"],
+        "choices": [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": text}}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 4 if finish == "length" else 2, "total_tokens": 9}})
+
+
+def _prompts(n):
+    return [{"id": f"q{i:02d}", "task_class": "qa", "messages": [{"role": "user", "content": f"question {i}"}]}
+            for i in range(n)]
+
+
+def test_openai_pool_is_concurrent_bounded_and_exact(tmp_path):
+    """Requests overlap (up to the bound, never more); every id is written exactly once, complete, and the finished
+    file is in prompt order although responses arrive out of order. Truncated answers are flagged."""
+    import random
+    import threading
+    import time
+
+    lock, state = threading.Lock(), {"now": 0, "max": 0}
+
+    def handler(request):
+        body = json.loads(request.content)
+        i = int(body["messages"][0]["content"].split()[-1])
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        time.sleep(random.Random(i).uniform(0.01, 0.08))  # out-of-order completion
+        with lock:
+            state["now"] -= 1
+        return _completion(body, f"answer {i}", "length" if i % 3 == 0 else "stop")
+
+    b = _scripted_backend(handler, concurrency=4)
+    prompts = _prompts(20)
+    stats = gen.generate_file(b, prompts, tmp_path / "t.jsonl", desc="t")
+    rows = read_jsonl(tmp_path / "t.jsonl")
+    assert [r["id"] for r in rows] == [p["id"] for p in prompts]
+    assert 1 < state["max"] <= 4  # concurrent, and bounded by the pool
+    assert [r["truncated"] for r in rows] == [i % 3 == 0 for i in range(20)]
+    assert stats["generated"] == 20 and stats["truncated"] == 7
+
+
+def test_openai_pool_failure_keeps_paid_rows_and_resumes_exactly(tmp_path):
+    import httpx
+
+    fail = {"q07"}
+
+    def handler(request):
+        body = json.loads(request.content)
+        i = int(body["messages"][0]["content"].split()[-1])
+        if f"q{i:02d}" in fail:
+            return httpx.Response(500, json={"error": {"message": "boom"}})
+        return _completion(body, f"answer {i}", "stop")
+
+    out = tmp_path / "t.jsonl"
+    prompts = _prompts(12)
+    with pytest.raises(CostlabError, match=r"(?s)prompt 'q07' failed .*re-run: only the missing prompts"):
+        gen.generate_file(_scripted_backend(handler, concurrency=3), prompts, out, desc="t")
+    first = read_jsonl(out)
+    assert "q07" not in {r["id"] for r in first} and len(first) >= 7  # rows received before the failure are kept
+    assert len({r["id"] for r in first}) == len(first)
+    fail.clear()
+    asked = []
+    real = gen.OpenAIBackend.complete_one
+
+    def spy(self, p):
+        asked.append(p["id"])
+        return real(self, p)
+
+    b = _scripted_backend(handler, concurrency=3)
+    b.complete_one = spy.__get__(b)
+    st = gen.generate_file(b, prompts, out, desc="t")
+    assert sorted(asked) == sorted(set(p["id"] for p in prompts) - {r["id"] for r in first})  # only what was missing
+    assert st["skipped_done"] == len(first)
+    assert [r["id"] for r in read_jsonl(out)] == [p["id"] for p in prompts]
+
+
+def test_openai_concurrency_must_be_positive():
+    with pytest.raises(CostlabError, match="concurrency"):
+        gen.OpenAIBackend(gen.GenParams(4, False, 1.0, 2, 1.0), base_url=None, api_key="k", model="m", concurrency=0)

@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from transformers import Trainer, TrainerCallback, TrainingArguments
 
 from costlab.config import to_container
-from costlab.distill.data import Collator, build_examples, load_teacher_rows, row_tokens
+from costlab.distill.data import Collator, build_examples, is_truncated, load_teacher_rows, row_tokens
 from costlab.errors import CostlabError
 from costlab.fidelity import hf_fidelity
 from costlab.io import atomic_write_json, read_json
@@ -224,7 +224,8 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
                 f"distill.loss.temperature={d.loss.temperature}",
                 "set distill.loss.temperature to teacher_data.logprob_temperature (or regenerate teacher data)",
             )
-    examples = build_examples(train_rows, tok, int(d.max_seq_len), with_topk=(signal == "topk"))
+    examples = build_examples(train_rows, tok, int(d.max_seq_len), with_topk=(signal == "topk"),
+                              truncated_rows=str(cfg.teacher_data.truncated_rows))
     model = student
     if d.method == "lora":
         from peft import get_peft_model
@@ -277,6 +278,8 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     toks = sum(len(e["input_ids"]) for e in examples)
     return {"global_step": trainer.state.global_step, "train_loss": round(result.training_loss, 4),
             "train_seconds": round(train_s, 1), "train_examples": len(examples), "train_tokens_per_epoch": toks,
+            "teacher_rows_truncated": sum(map(is_truncated, train_rows)),
+            "truncated_examples_kept": sum(e["truncated"] for e in examples),
             "student_params": build["student_params"], "param_ratio": build["param_ratio"],
             "before": {k: before["student"].get(k) for k in ("ppl", "kl", "top1_agreement")},
             "after": {k: after.get(k) for k in ("ppl", "kl", "top1_agreement")}}

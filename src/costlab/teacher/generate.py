@@ -2,17 +2,25 @@
 
 Output rows (``teacher_data/<split>.jsonl``)::
 
-  {"id", "task_class", "messages", "response", "finish_reason", "n_tokens",
+  {"id", "task_class", "messages", "response", "finish_reason", "truncated", "n_tokens",
    "prompt_ids": <codec int32>, "response_ids": <codec int32>,            # local backend: exact token ids
    "topk": {"k", "temperature", "ids": <codec uint16 [n, k]>, "logprobs": <codec float16 [n, k]>},
    "backend", "model"}
 
 The API backend stores ``topk.tokens`` (token strings, as endpoints return them) instead of ids.
+``truncated`` is true when the teacher was cut off at ``max_new_tokens`` (finish_reason "length"): such rows carry
+no EOS, and ``teacher_data.truncated_rows`` decides whether training keeps or drops them (costlab.distill.data).
+
+API requests go through a bounded pool (``backend.concurrency`` in flight at most); each finished row is appended
+at once (flushed + fsynced, one writer thread), so a kill loses only requests still in flight. When every prompt
+is done the file is rewritten atomically in prompt order, so downstream data order does not depend on which
+request finished first.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +32,7 @@ from tqdm.auto import tqdm
 
 from costlab.data.prompts import load_prompts
 from costlab.errors import CostlabError
-from costlab.io import ResumableJsonl
+from costlab.io import ResumableJsonl, atomic_write_text
 from costlab.teacher import codec
 
 SPLITS = ("train", "heldout")
@@ -102,7 +110,8 @@ class HFBackend:
                     break
             rows.append({
                 "id": p["id"], "task_class": p["task_class"], "messages": p["messages"],
-                "response": tok.decode(resp[:n], skip_special_tokens=True), "finish_reason": finish, "n_tokens": n,
+                "response": tok.decode(resp[:n], skip_special_tokens=True), "finish_reason": finish,
+                "truncated": finish == "length", "n_tokens": n,
                 "prompt_ids": codec.encode(np.array(ids[i]), "int32"),
                 "response_ids": codec.encode(np.array(resp[:n]), "int32"),
                 "topk": {"k": g.top_k_logprobs, "temperature": g.logprob_temperature,
@@ -131,15 +140,18 @@ class OpenAIBackend:
         if gen.logprob_temperature != 1.0 and request_logprobs:
             raise CostlabError("teacher_data.logprob_temperature must be 1.0 with the openai backend",
                                "endpoints return log-probs at temperature 1; set it to 1.0 (and distill.loss.temperature to match for top-k KD)")
-        self.gen, self.model_name, self.concurrency = gen, model, concurrency
+        if int(concurrency) < 1:
+            raise CostlabError(f"teacher_data.backend.concurrency={concurrency}", "use 1 or more requests in flight")
+        self.gen, self.model_name, self.concurrency = gen, model, int(concurrency)
         self.request_logprobs = request_logprobs
+        self.base_url = base_url
         self.client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries)
-        self.batch_size = concurrency
 
     def check_lengths(self, prompts: list[dict], path: str) -> None:  # the endpoint enforces its own context
         return None
 
-    def _one(self, p: dict) -> dict:
+    def complete_one(self, p: dict) -> dict:
+        """One prompt → one row (one request; the SDK retries transient errors). Thread-safe."""
         g = self.gen
         kw: dict[str, Any] = dict(model=self.model_name, messages=p["messages"], max_tokens=g.max_new_tokens,
                                   temperature=g.temperature if g.do_sample else 0.0)
@@ -149,6 +161,7 @@ class OpenAIBackend:
         ch = r.choices[0]
         row = {"id": p["id"], "task_class": p["task_class"], "messages": p["messages"],
                "response": ch.message.content or "", "finish_reason": ch.finish_reason,
+               "truncated": ch.finish_reason == "length",
                "n_tokens": (r.usage.completion_tokens if r.usage else None), "backend": self.name, "model": self.model_name,
                **({"reference": p["reference"]} if "reference" in p else {})}
         content = getattr(ch.logprobs, "content", None) if ch.logprobs else None
@@ -160,28 +173,88 @@ class OpenAIBackend:
                            "logprobs": codec.encode(np.array([x[:k] for x in lps], dtype=np.float32), "float16")}
         return row
 
-    def generate(self, prompts: list[dict]) -> list[dict]:
-        with cf.ThreadPoolExecutor(self.concurrency) as ex:
-            return list(ex.map(self._one, prompts))
+
+def _pooled(backend, todo: list[dict], store: ResumableJsonl, on_row) -> None:
+    """Keep at most ``backend.concurrency`` requests in flight; append each row as soon as it arrives.
+
+    A request that still fails after the SDK's retries stops the run with the prompt id; rows already received
+    (including ones that completed meanwhile) are written first, so a re-run redoes only what is missing.
+    """
+    it = iter(todo)
+    inflight: dict[cf.Future, dict] = {}
+    ex = cf.ThreadPoolExecutor(backend.concurrency, thread_name_prefix="teacher")
+
+    def submit() -> None:
+        p = next(it, None)
+        if p is not None:
+            inflight[ex.submit(backend.complete_one, p)] = p
+
+    try:
+        for _ in range(backend.concurrency):
+            submit()
+        while inflight:
+            done, _ = cf.wait(list(inflight), return_when=cf.FIRST_COMPLETED)
+            for f in done:
+                p = inflight.pop(f)
+                try:
+                    row = f.result()
+                except Exception as e:  # noqa: BLE001 - reported with the prompt id below
+                    for g in [g for g in inflight if g.done() and not g.cancelled() and g.exception() is None]:
+                        on_row(g.result())  # already paid for: keep it
+                        inflight.pop(g)
+                    raise CostlabError(
+                        f"teacher request for prompt {p['id']!r} failed at {getattr(backend, 'base_url', '?')} "
+                        f"({type(e).__name__}: {e})",
+                        f"{len(store.done)} rows are saved in {store.path}; fix the endpoint and re-run: only the "
+                        "missing prompts are requested") from e
+                on_row(row)
+                submit()
+    finally:
+        ex.shutdown(wait=False, cancel_futures=True)
+
+
+def _put_in_prompt_order(out_path: Path, prompts: list[dict]) -> list[dict]:
+    """A complete file whose rows are not in prompt order (concurrent requests finish in any order) is rewritten
+    atomically in prompt order. Returns the rows."""
+    from costlab.io import read_jsonl
+
+    rows = read_jsonl(out_path, allow_empty=True)
+    want = [str(p["id"]) for p in prompts]
+    if [str(r["id"]) for r in rows] != want:
+        by_id = {str(r["id"]): r for r in rows}
+        rows = [by_id[i] for i in want]
+        atomic_write_text(out_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    return rows
 
 
 def generate_file(backend, prompts: list[dict], out_path: Path, desc: str) -> dict:
     """Append teacher rows for prompts not yet in ``out_path``; returns counts. Safe to kill at any point."""
+    from costlab.distill.data import is_truncated
+
     t0 = time.time()
+    tokens = 0
     with ResumableJsonl(out_path) as store:
         if store.repaired_bytes:
             print(f"[costlab] {out_path}: dropped a torn last line ({store.repaired_bytes} bytes); it will be redone")
         todo = [p for p in prompts if p["id"] not in store.done]
         skipped = len(prompts) - len(todo)
-        tokens = 0
         with tqdm(total=len(prompts), initial=skipped, desc=desc, unit="prompt") as bar:
-            for i in range(0, len(todo), backend.batch_size):
-                for row in backend.generate(todo[i: i + backend.batch_size]):
-                    store.append(row)
-                    tokens += row.get("n_tokens") or 0
-                    bar.update(1)
+            def on_row(row: dict) -> None:
+                nonlocal tokens
+                store.append(row)
+                tokens += row.get("n_tokens") or 0
+                bar.update(1)
+
+            if hasattr(backend, "complete_one"):  # API: bounded pool of concurrent requests
+                _pooled(backend, todo, store, on_row)
+            else:  # local model: batched generate
+                for i in range(0, len(todo), backend.batch_size):
+                    for row in backend.generate(todo[i: i + backend.batch_size]):
+                        on_row(row)
+    rows = _put_in_prompt_order(out_path, prompts)
     dt = time.time() - t0
     return {"rows": len(prompts), "generated": len(todo), "skipped_done": skipped, "new_tokens": tokens,
+            "truncated": sum(map(is_truncated, rows)),
             "seconds": round(dt, 1), "tok_per_s": round(tokens / dt, 2) if dt > 0 and tokens else None}
 
 
