@@ -638,6 +638,14 @@ CODE_MISC = [  # complete prompts, (prompt, reference, difficulty)
 ]
 
 
+def phrasing_templates() -> list[str]:
+    """Every phrasing a prompt's content is wrapped in. costlab.data.decontam treats their wording as
+    scaffolding, not content, when it checks held-out prompts against training prompts."""
+    lists = (QA_PHRASINGS, TRANSLATION_PHRASINGS, SUMMARIZATION_PHRASINGS, REASONING_PHRASINGS,
+             CODE_WRITE_PHRASINGS, CODE_PRINT_PHRASINGS, CODE_FIX_PHRASINGS)
+    return [t for phrasings in lists for t, _ in phrasings]
+
+
 # ----------------------------------------------------------------------------------------------------------
 def _flags(f: str) -> list[str]:
     return f.split()
