@@ -46,8 +46,8 @@ STAGES: dict[str, Stage] = {
                "quant.calibration", "quant.sanity")),
         # eval.isolate / eval.variant_timeout_s are left out: how a variant is run does not change its numbers.
         Stage("evaluate", "costlab.eval.stage:run_stage", "eval",
-              ("seed", "hardware", "eval.reference", "eval.variants", "eval.threads", "eval.device", "eval.dtype",
-               "eval.quality", "eval.fidelity", "eval.latency", "eval.llama_cpp")),
+              ("seed", "hardware", "eval.reference", "eval.variants", "eval.threads", "eval.backends", "eval.stats",
+               "eval.quality", "eval.fidelity", "eval.latency")),
         Stage("build_tables", "costlab.tables.stage:run_stage", "tables",
               ("hardware", "pricing", "eval.reference", "eval.quality.tasks", "eval.tables")),
         Stage("report", "costlab.report.stage:run_stage", "report", ("eval.tables", "eval.report")),

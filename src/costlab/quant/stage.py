@@ -31,7 +31,7 @@ from costlab.quant.variant import Variant, finite, rel_to_run, weight_bytes, wri
 
 QUANT_FIX = ("add `- /quant: gguf` (or bnb, gptq, awq, all) to the experiment's defaults, "
              "or pass +quant=gguf on the command line")
-REFERENCE_NAMES = {"teacher": "teacher-fp32", "student": "student-hf"}
+REFERENCE_NAMES = {"teacher": "teacher-hf", "student": "student-hf"}
 
 
 def quant_config(cfg: DictConfig) -> dict[str, Any]:
