@@ -132,3 +132,42 @@ def test_gateway_serves_tables_built_by_the_tables_stage(tmp_path, make_gateway,
     u = r.parse().usage
     assert u.costlab["cost_usd"] == pytest.approx((u.prompt_tokens * (m["usd_per_1m_in"] or 0)
                                                    + u.completion_tokens * m["usd_per_1m_out"]) / 1e6)
+
+
+# ---------------------------------------------------------------------------------------------- issue 9 §3
+def _handmade():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tables_handmade_for_router", ROOT / "tests/tables/tables_handmade.py")
+    hm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hm)
+    return hm
+
+
+def _built_router(tmp_path):
+    from costlab.tables.stage import build_tables
+
+    hm = _handmade()
+    run = hm.make_eval_run(tmp_path / "run")
+    build_tables(run, run / "tables", hm.tables_cfg(), hm.HARDWARE, hm.PRICING, context=2048)
+    rt = json.loads((run / "tables/routing_table.json").read_text())
+    return Router(load_tables(run / "tables", endpoints={"*": "http://x/v1"}), KeywordClassifier()), rt
+
+
+def test_unknown_class_goes_to_the_default_route_not_another_class_pick(tmp_path):
+    """Regression (issue 9): the keyword classifier says 'general' (no such class was measured); the router took
+    the first route of the table (qa's cost pick, student-Q4_K_M). On the hand-made run the pooled (all items)
+    retention of every student is below the floor, so the default route must be the reference."""
+    r, rt = _built_router(tmp_path)
+    for prio in ("cost", "quality", "speed"):
+        d = r.route("auto", "hello there", prio)
+        assert d.model == "teacher-fp32", (prio, d.model)
+
+
+def test_unrouted_class_goes_to_the_default_route_not_another_class_pick(tmp_path):
+    """Regression (issue 9): translation is unrouted (reference at 0 there); it took qa's cost pick."""
+    r, rt = _built_router(tmp_path)
+    assert "translation" in rt["unrouted"]
+    d = r.route("auto", "Translate into French: good morning", "cost")
+    assert d.task_class == "translation"
+    assert d.model == "teacher-fp32", d.model

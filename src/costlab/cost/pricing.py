@@ -41,6 +41,22 @@ LITELLM_KEYS: dict[str, str] = {
 }
 
 
+def usd_per_1m_from_hourly(usd_per_hour: float, tokens_per_s: float | None, utilization: float) -> float | None:
+    """USD per 1M tokens of a box rented at ``usd_per_hour`` that serves ``tokens_per_s`` while busy, busy a
+    fraction ``utilization`` of the hour: usd_per_hour / (tokens_per_s * 3600 * utilization) * 1e6.
+    None when the throughput was not measured (never a made-up number)."""
+    if not 0 < utilization <= 1:
+        raise CostlabError(f"utilization={utilization} must be in (0, 1]", "set the utilization knob to e.g. 0.5")
+    if not tokens_per_s or tokens_per_s <= 0:
+        return None
+    return usd_per_hour / (tokens_per_s * 3600.0 * utilization) * 1e6
+
+
+def request_cost_usd(input_tokens: float, output_tokens: float, usd_per_1m_in: float, usd_per_1m_out: float) -> float:
+    """USD for one request (or totals) at per-1M-token prices."""
+    return (input_tokens * usd_per_1m_in + output_tokens * usd_per_1m_out) / 1e6
+
+
 @dataclass(frozen=True)
 class ApiPrice:
     name: str

@@ -1,4 +1,12 @@
-"""Router: requested model (or "auto" / "auto-<priority>") + task class + priority → model and fallbacks."""
+"""Router: requested model (or "auto" / "auto-<priority>") + task class + priority → model and fallbacks.
+
+It follows routing_table.json (version 2, docs/design.md): a predicted class with a row in ``routes`` takes that
+row; a class the table does not know (the keyword classifier's "general", a learned classifier's new label) or
+lists under ``unrouted`` (its reference was at chance there) takes ``default_route`` — the row the tables stage
+built from all items pooled — never another class's pick. Budget downgrades walk the row's fallbacks and keep only
+models whose retention lower bound on that row's class is >= the floor (``evidence`` in the table), unless the
+gateway is configured to allow going below it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from costlab.errors import CostlabError
 from costlab.serving.errors import GatewayError, bad_request, model_not_found
 from costlab.serving.tables import PRIORITIES, Tables
 
@@ -20,6 +29,7 @@ class Decision:
     priority: str | None
     fallbacks: list[str] = field(default_factory=list)
     routed: bool = False  # True when the router chose (model was auto)
+    route_class: str | None = None  # the table row used: task_class, or default_route for unknown/unrouted classes
 
 
 class Router:
@@ -30,7 +40,18 @@ class Router:
         self.tables = tables
         self.classifier = classifier
         self.default_priority = default_priority
-        self.default_task_class = default_task_class
+        raw = getattr(tables, "raw", None) or {}
+        # the table's rule (v2); a version-1 table has none: its `general` row (if any) is the default
+        self.default_route = raw.get("default_route") or (default_task_class if default_task_class in tables.routes
+                                                          else None)
+        self.unrouted = dict(raw.get("unrouted") or {})
+        self.evidence = raw.get("evidence") or {}
+        if self.default_route not in tables.routes:
+            raise CostlabError(
+                f"{tables.source}/routing_table.json: no default route (default_route="
+                f"{raw.get('default_route')!r}, routes: {sorted(tables.routes)}) — requests of an unknown or unrouted "
+                "class would have nowhere safe to go",
+                "rebuild the tables with the build_tables stage (routing_table.json version 2 has default_route)")
 
     def aliases(self) -> list[str]:
         return [AUTO] + [f"{AUTO}-{p}" for p in PRIORITIES]
@@ -68,16 +89,26 @@ class Router:
             return Decision(requested_model, None, None, [], routed=False)
         prio = self.parse_priority(requested_model, priority)
         tc = self.classify(text, vector)
-        routes = self.tables.routes
-        row = routes.get(tc)
-        if row is None:
-            row = routes.get(self.default_task_class) or next(iter(routes.values()))
-        r = row.get(prio) or next(iter(row.values()))
-        return Decision(r.model, tc, prio, list(r.fallbacks), routed=True)
+        rc = self.route_class(tc)
+        row = self.tables.routes[rc]
+        r = row.get(prio) or row[self.default_priority]
+        return Decision(r.model, tc, prio, list(r.fallbacks), routed=True, route_class=rc)
+
+    def route_class(self, task_class: str | None) -> str:
+        """The table row a predicted class uses: its own when routed, else ``default_route``."""
+        if task_class in self.tables.routes and task_class not in self.unrouted:
+            return task_class
+        return self.default_route
+
+    def _lower_bound(self, model: str, route_class: str | None) -> float | None:
+        e = (self.evidence.get(route_class) or {}).get(model)
+        if e is not None:
+            return e.get("retention_lo")
+        return self.tables.retention(model, route_class) if route_class else None  # v1 table: point retention
 
     def downgrade_candidates(self, decision: Decision, allow_below_floor: bool) -> list[str]:
-        """Fallbacks cheaper than the chosen model, in routing-table order, that keep the quality floor
-        for this task class (unknown retention counts as below the floor unless allowed)."""
+        """Fallbacks cheaper than the chosen model, in routing-table order, that keep the quality floor on the row
+        the request was routed by (its retention lower bound >= floor; unknown counts as below unless allowed)."""
         models = self.tables.models
         cur = models[decision.model]
         cur_price = cur.usd_per_1m_in + cur.usd_per_1m_out
@@ -86,7 +117,8 @@ class Router:
             m = models[name]
             if m.usd_per_1m_in + m.usd_per_1m_out >= cur_price:
                 continue
-            ret = self.tables.retention(name, decision.task_class) if decision.task_class else None
+            rc = decision.route_class or self.route_class(decision.task_class)
+            ret = self._lower_bound(name, rc)
             if not allow_below_floor and (ret is None or ret < self.tables.quality_floor):
                 continue
             out.append(name)

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 from omegaconf import OmegaConf
 
 from costlab.config import CONFIG_DIR
+from costlab.cost.pricing import request_cost_usd, usd_per_1m_from_hourly
 from costlab.errors import CostlabError
 from costlab.io import read_json
 
@@ -73,35 +74,108 @@ def read_eval_dir(eval_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------------- cost math
-def usd_per_1m(usd_per_hour: float, tok_s: float | None, utilization: float) -> float | None:
-    if not tok_s or tok_s <= 0:
-        return None
-    if not 0 < utilization <= 1:
-        raise CostlabError(f"eval.tables.utilization={utilization} must be in (0, 1]")
-    return usd_per_hour / (tok_s * 3600.0 * utilization) * 1e6
+THROUGHPUT = {"batch1": "batch-1 decode tok/s (p50 over reps), one request at a time — the same for every variant",
+              "concurrency": "aggregate decode tok/s at eval.latency.concurrency (p50), one batched forward"}
 
 
-def retention_map(rec: Mapping[str, Any]) -> dict[str, float | None]:
-    return {c: q.get("retention") for c, q in (rec.get("quality") or {}).items()}
-
-
-def throughput(rec: Mapping[str, Any], basis: str) -> tuple[float | None, float | None, str]:
+def throughput(rec: Mapping[str, Any], basis: str) -> tuple[float | None, float | None]:
+    """(decode tok/s the output price uses, prefill tok/s the input price uses) of one eval record."""
     s = ((rec.get("latency") or {}).get("summary")) or {}
-    dec, pre = s.get("decode_tok_s_p50"), s.get("prefill_tok_s_p50")
-    if basis == "concurrency" and s.get("aggregate_decode_tok_s_p50"):
-        return float(s["aggregate_decode_tok_s_p50"]), pre, f"aggregate decode at concurrency {s.get('concurrency')} (p50)"
-    if basis not in ("concurrency", "batch1"):
-        raise CostlabError(f"eval.tables.throughput={basis!r}", "use concurrency | batch1")
-    return dec, pre, "batch-1 decode (p50)"
+    if basis == "batch1":
+        return s.get("decode_tok_s_p50"), s.get("prefill_tok_s_p50")
+    if basis == "concurrency":
+        agg = s.get("aggregate_decode_tok_s_p50")
+        if agg is None:
+            agg = (((rec.get("latency") or {}).get("concurrency") or {}).get("aggregate_decode_tok_s") or {}).get("p50")
+        return agg, s.get("prefill_tok_s_p50")
+    raise CostlabError(f"eval.tables.throughput={basis!r}", "use batch1 | concurrency")
+
+
+def check_same_method(evals: Mapping[str, Mapping[str, Any]], basis: str) -> str:
+    """Every variant's throughput must be measured the same way (issue 9: HF's batched forward and llama.cpp's
+    queued requests are not comparable). Returns the method; a mix stops with the files named."""
+    if basis == "batch1":
+        return "batch1"
+    methods: dict[str, list[str]] = {}
+    for name, rec in sorted(evals.items()):
+        if rec.get("status") != "ok":
+            continue
+        L = rec.get("latency") or {}
+        m = L.get("concurrency_method") or (L.get("summary") or {}).get("concurrency_method") or "not recorded"
+        methods.setdefault(str(m), []).append(rec["_file"])
+    if len(methods) != 1 or next(iter(methods)) in ("batch1", "not recorded"):
+        listing = "; ".join(f"{m}: {', '.join(f)}" for m, f in methods.items())
+        raise CostlabError(f"eval.tables.throughput=concurrency, but the variants' concurrent throughput was not "
+                           f"measured the same way ({listing})",
+                           "set eval.tables.throughput=batch1 (measured the same way for every variant), or measure "
+                           "every variant with the same real concurrent decoding")
+    return next(iter(methods))
+
+
+def box_share(rec: Mapping[str, Any], profile: Mapping[str, Any], mode: str) -> tuple[float, str]:
+    """Fraction of the box the measurement used, and how it was decided. ``used_threads``: a CPU box is priced
+    for the threads the measurement ran on (threads / the profile's hardware threads); a GPU box is priced
+    whole. ``whole_box``: always the whole box."""
+    if mode == "whole_box":
+        return 1.0, "whole box (eval.tables.price_share=whole_box)"
+    if mode != "used_threads":
+        raise CostlabError(f"eval.tables.price_share={mode!r}", "use used_threads | whole_box")
+    if profile.get("kind") != "cpu":
+        return 1.0, f"whole box ({profile.get('kind')} profile: a GPU is not shared by CPU threads)"
+    L = rec.get("latency") or {}
+    used = L.get("threads")
+    total = L.get("hardware_threads") or profile.get("threads")
+    if not used or not total:
+        return 1.0, "whole box (threads used or hardware threads not recorded)"
+    share = min(1.0, float(used) / float(total))
+    return share, f"{used} of {total} hardware threads"
+
+
+def _retention_ci(evidence: Mapping[str, Mapping[str, Any]] | None, name: str) -> dict[str, Any]:
+    if not evidence:
+        return {}
+    return {c: {k: (evs.get(name) or {}).get(k) for k in ("retention", "retention_lo", "retention_hi", "n",
+                                                         "p_value", "test", "measurable")}
+            for c, evs in evidence.items() if name in evs}
+
+
+def fidelity_fields(fid: Mapping[str, Any] | None) -> dict[str, Any]:
+    """KL named by its method (dense, or top-k + tail lower bound), top-1 agreement and perplexity, with intervals."""
+    fid = fid or {}
+    method = fid.get("kl_method")
+    if method and method in fid:
+        kl, lo, hi = fid[method], fid.get(f"{method}_lo"), fid.get(f"{method}_hi")
+    elif "kl_dense" in fid:
+        method, kl, lo, hi = "kl_dense", fid["kl_dense"], fid.get("kl_dense_lo"), fid.get("kl_dense_hi")
+    elif "kl_topk_lower_bound" in fid:
+        method = "kl_topk_lower_bound"
+        kl, lo, hi = fid[method], fid.get(f"{method}_lo"), fid.get(f"{method}_hi")
+    else:  # eval schema v1: one number, method in prose, no interval
+        method = f"kl ({fid.get('method')}; no interval)" if fid.get("kl_mean") is not None else None
+        kl, lo, hi = fid.get("kl_mean"), None, None
+    top1 = fid.get("top1", fid.get("top1_agreement"))
+    return {"kl_method": method, "kl": kl, "kl_lo": lo, "kl_hi": hi, "top1": top1, "top1_lo": fid.get("top1_lo"),
+            "top1_hi": fid.get("top1_hi"), "perplexity": fid.get("perplexity"),
+            "perplexity_lo": fid.get("perplexity_lo"), "perplexity_hi": fid.get("perplexity_hi"),
+            "n_sequences": fid.get("n_sequences"), "n_tokens": fid.get("n_tokens")}
+
+
+def label_of(rec: Mapping[str, Any]) -> str:
+    """What the variant really is (eval schema v2 ``label``, e.g. "teacher (Q4_1 GGUF, dequantized to fp32)")."""
+    return str(rec.get("label") or (rec.get("variant_meta") or {}).get("label") or rec["variant"])
 
 
 def build_cost_rows(evals: Mapping[str, Mapping[str, Any]], profiles: Mapping[str, Mapping[str, Any]],
-                    tcfg: Mapping[str, Any], pricing: Mapping[str, Any] | None, context: int | None
+                    tcfg: Mapping[str, Any], pricing: Mapping[str, Any] | None, context: int | None,
+                    evidence: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None
                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(rows, not_measured). Rows: measured (variant, hardware) pairs + API list prices."""
-    util = float(tcfg.get("utilization", 1.0))
-    basis = str(tcfg.get("throughput", "concurrency"))
-    which = str(tcfg.get("price", "usd_per_hour"))
+    """(rows, not_measured). Rows: measured (variant, hardware) pairs + API list prices. ``evidence``:
+    {class: {variant: Evidence dict}} (retention with interval and n per class, the pooled ``general`` too)."""
+    util = float(tcfg["utilization"])
+    basis = str(tcfg["throughput"])
+    which = str(tcfg["price"])
+    share_mode = str(tcfg["price_share"])
+    method = check_same_method(evals, basis)
     rows, missing = [], []
     for name in sorted(evals):
         rec = evals[name]
@@ -118,33 +192,39 @@ def build_cost_rows(evals: Mapping[str, Mapping[str, Any]], profiles: Mapping[st
                                 "reason": f"not measured on {hw} (measured on {measured_on}); no extrapolation",
                                 "source": rec["_file"]})
                 continue
-            dec, pre, basis_txt = throughput(rec, basis)
+            dec, pre = throughput(rec, basis)
+            share, share_txt = box_share(rec, prof, share_mode)
             pph = price_per_hour(prof, which)
+            used_pph = pph * share
             s = rec["latency"]["summary"]
-            fid = rec.get("fidelity") or {}
             rows.append({
                 "model": name, "kind": "self_hosted", "hardware": hw,
-                "input_usd_per_1m": usd_per_1m(pph, pre, util), "output_usd_per_1m": usd_per_1m(pph, dec, util),
+                "input_usd_per_1m": usd_per_1m_from_hourly(used_pph, pre, util),
+                "output_usd_per_1m": usd_per_1m_from_hourly(used_pph, dec, util),
                 "context": context, "decode_tok_s": dec, "ttft_ms_p50": s.get("ttft_ms_p50"),
                 "size_mb": (rec.get("memory") or {}).get("size_mb") or (rec.get("memory") or {}).get("file_mb"),
-                "quality_retention": retention_map(rec), "source": rec["_file"],
-                # extra columns (not in DESIGN's minimal row): how the numbers were made
-                "status": "measured", "format": rec.get("format"), "backend": rec.get("backend"),
-                "base": rec.get("base"), "usd_per_hour": pph, "utilization": util, "throughput_basis": basis_txt,
+                "quality_retention": {c: e.get("retention") for c, e in _retention_ci(evidence, name).items()},
+                "source": rec["_file"],
+                # extra columns (not in DESIGN's minimal row): what it is and how the numbers were made
+                "label": label_of(rec), "status": "measured", "format": rec.get("format"),
+                "backend": rec.get("backend"), "base": rec.get("base"),
+                "quality_retention_ci": _retention_ci(evidence, name),
+                "usd_per_hour": pph, "box_share": share, "box_share_basis": share_txt, "usd_per_hour_used": used_pph,
+                "utilization": util, "throughput_basis": THROUGHPUT[basis], "throughput_method": method,
                 "prefill_tok_s": pre, "batch1_decode_tok_s": s.get("decode_tok_s_p50"),
+                "decode_tok_s_min": s.get("decode_tok_s_min"), "decode_tok_s_max": s.get("decode_tok_s_max"),
                 "tpot_ms_p50": s.get("tpot_ms_p50"), "ttft_ms_p95": s.get("ttft_ms_p95"),
-                "threads": rec["latency"].get("threads"), "kl_to_teacher": fid.get("kl_mean"),
-                "top1_agreement": fid.get("top1_agreement"), "perplexity": fid.get("perplexity"),
+                "threads": rec["latency"].get("threads"), **fidelity_fields(rec.get("fidelity")),
                 "peak_rss_mb": (rec.get("memory") or {}).get("peak_rss_mb"),
             })
-    if pricing and tcfg.get("include_api", True):
+    if pricing and tcfg["include_api"]:
         for name, p in sorted((pricing.get("api") or {}).items()):
             rows.append({
                 "model": name, "kind": "api", "hardware": None, "input_usd_per_1m": float(p["input"]),
                 "output_usd_per_1m": float(p["output"]), "context": p.get("context"), "decode_tok_s": None,
                 "ttft_ms_p50": None, "size_mb": None,
                 "quality_retention": {},  # no eval run against API models here: never a routing candidate
-                "source": f"configs/pricing ({p.get('source')}, as of {p.get('as_of')})",
+                "source": f"configs/pricing ({p.get('source')}, as of {p.get('as_of')})", "label": name,
                 "status": "list price", "provider": p.get("provider"), "cached_input_usd_per_1m": p.get("cached_input"),
                 "batch_discount": p.get("batch_discount"),
             })
@@ -169,13 +249,13 @@ def break_even(rows: list[dict[str, Any]], profiles: Mapping[str, Mapping[str, A
     for r in rows:
         if r["kind"] != "self_hosted" or not r.get("decode_tok_s") or not r.get("prefill_tok_s"):
             continue
-        box_month = r["usd_per_hour"] * HOURS_PER_MONTH
+        box_month = r["usd_per_hour_used"] * HOURS_PER_MONTH  # the share of the box the variant was measured on
         sec_per_req = tin / r["prefill_tok_s"] + tout / r["decode_tok_s"]
         capacity = DAYS_PER_MONTH * 86400 * r["utilization"] / sec_per_req
         boxes = max(1, math.ceil(vol / capacity))
         self_month = boxes * box_month
         for a in apis:
-            api_req = (tin * a["input_usd_per_1m"] + tout * a["output_usd_per_1m"]) / 1e6
+            api_req = request_cost_usd(tin, tout, a["input_usd_per_1m"], a["output_usd_per_1m"])
             be = box_month / api_req if api_req > 0 else None
             within = be is not None and be <= capacity
             out.append({"variant": r["model"], "hardware": r["hardware"], "api_model": a["model"],
