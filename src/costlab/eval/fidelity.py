@@ -1,10 +1,12 @@
-"""Fidelity to the teacher, one method for every format.
+"""Fidelity to the reference, one method for every format.
 
-The teacher's top-k log-probs (T=1, float32) on the held-out token sequences are computed once from the
-reference variant (teacher-fp32, HF) and stored in ``eval/reference/``; every variant is then compared to that
-file: mean KL(teacher‖variant) between (k+1)-way distributions (top-k + tail bucket, a lower bound of the dense
-KL), top-1 agreement and perplexity — via ``costlab.fidelity`` (the same accumulator the distillation healing
-report uses), fed with HF logits or with llama.cpp logits (``Llama(logits_all=True).eval(tokens)``).
+The reference's top-k log-probs (T=1, float32) on the held-out token sequences are computed once from the
+reference variant (``eval.reference``, an HF variant) and stored in ``eval/reference/``; every variant is then
+compared to that file: mean KL(reference‖variant) between (k+1)-way distributions (top-k + tail bucket: a lower
+bound of the dense KL, named ``kl_topk_lower_bound`` in every file), top-1 agreement and perplexity — via
+``costlab.fidelity`` (the same accumulator the distillation healing report uses), fed with the logits any eval
+backend yields (HF forward, llama.cpp ``Llama(logits_all=True).eval(tokens)``). Each figure carries a bootstrap
+interval over sequences (``costlab.stats.mean_ci``, token-weighted).
 
 All variants are scored on the same token ids (the teacher tokenizer's); a variant with another vocabulary is
 an error, not a silent re-tokenization.
@@ -13,16 +15,19 @@ an error, not a silent re-tokenization.
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from costlab.errors import CostlabError
-from costlab.fidelity import FidelityAccumulator, batch_logits, hf_fidelity
+from costlab.eval.schema import KL_METHOD
+from costlab.fidelity import FidelityAccumulator
 from costlab.io import atomic_write_json, read_json
+from costlab.stats import mean_ci
 
 REF_NPZ = "teacher_topk.npz"
 REF_META = "teacher_topk.json"
@@ -35,10 +40,8 @@ def load_sequences(fcfg: Mapping[str, Any], run_dir: Path, tokenizer) -> tuple[l
     ``fcfg.source``: ``heldout`` = the run's teacher_data/heldout.jsonl (prompt ids + teacher response ids;
     the response tokens are scored), or a path to a plain-text file (tokenized, cut into ``seq_len`` chunks).
     """
-    src = str(fcfg.get("source", "heldout"))
-    seq_len = int(fcfg.get("seq_len", 256))
-    max_seqs = fcfg.get("max_sequences")
-    max_tokens = int(fcfg.get("max_tokens", 2048))
+    src, seq_len = str(fcfg["source"]), fcfg["seq_len"]
+    max_seqs, max_tokens = fcfg["max_sequences"], fcfg["max_tokens"]
     seqs: list[dict] = []
     if src == "heldout":
         path = Path(run_dir) / "teacher_data" / "heldout.jsonl"
@@ -65,7 +68,7 @@ def load_sequences(fcfg: Mapping[str, Any], run_dir: Path, tokenizer) -> tuple[l
         desc = str(path)
     out, n = [], 0
     for s in seqs:
-        if (max_seqs is not None and len(out) >= int(max_seqs)) or n >= max_tokens:
+        if (max_seqs is not None and len(out) >= max_seqs) or n >= max_tokens:
             break
         out.append(s)
         n += len(s["input_ids"]) - s["start"]
@@ -84,22 +87,22 @@ def _digest(seqs: list[dict]) -> str:
 
 # ---------------------------------------------------------------------------------------------- reference
 @torch.no_grad()
-def build_reference(model, seqs: list[dict], k: int, out_dir: Path, source: str, batch_size: int = 4,
+def build_reference(logits_iter: Iterable[torch.Tensor], seqs: list[dict], k: int, out_dir: Path, source: str,
                     model_name: str = "") -> dict:
-    """Teacher top-k (T=1) log-probs at every target position, stored once as ``out_dir/teacher_topk.npz``."""
+    """Reference top-k (T=1) log-probs at every target position (``logits_iter`` yields [L - start, V] per
+    sequence, from any eval backend), stored once as ``out_dir/teacher_topk.npz``."""
     ids_all, lp_all, tok_all, starts, lens = [], [], [], [], []
-    for i in range(0, len(seqs), batch_size):
-        batch = seqs[i: i + batch_size]
-        logits = batch_logits(model, batch)
-        for j, s in enumerate(batch):
-            L, st = len(s["input_ids"]), int(s["start"])
-            logp = F.log_softmax(logits[j, st - 1: L - 1].float(), dim=-1)
-            v, ix = logp.topk(k, dim=-1)
-            ids_all.append(ix.numpy().astype(np.int32))
-            lp_all.append(v.numpy().astype(np.float32))
-            tok_all.append(np.asarray(s["input_ids"], dtype=np.int32))
-            starts.append(st)
-            lens.append(L)
+    vocab = None
+    for s, logits in zip(seqs, logits_iter):
+        L, st = len(s["input_ids"]), int(s["start"])
+        logp = F.log_softmax(logits.float(), dim=-1)
+        vocab = int(logits.shape[-1])
+        v, ix = logp.topk(k, dim=-1)
+        ids_all.append(ix.numpy().astype(np.int32))
+        lp_all.append(v.numpy().astype(np.float32))
+        tok_all.append(np.asarray(s["input_ids"], dtype=np.int32))
+        starts.append(st)
+        lens.append(L)
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / ("." + REF_NPZ + ".tmp.npz")
     np.savez(tmp, topk_ids=np.concatenate(ids_all), topk_logprobs=np.concatenate(lp_all),
@@ -107,7 +110,7 @@ def build_reference(model, seqs: list[dict], k: int, out_dir: Path, source: str,
     tmp.replace(out_dir / REF_NPZ)
     meta = {"model": model_name, "k": k, "temperature": 1.0, "n_sequences": len(seqs),
             "n_tokens": int(sum(L - s for L, s in zip(lens, starts))), "digest": _digest(seqs), "source": source,
-            "vocab_size": int(logits.shape[-1])}
+            "vocab_size": vocab}
     atomic_write_json(out_dir / REF_META, meta)
     return meta
 
@@ -146,41 +149,36 @@ def _check_vocab(meta: dict, vocab: int, name: str) -> None:
                                "fidelity compares token distributions; the variant must share the teacher tokenizer")
 
 
-def hf_variant_fidelity(model, ref_seqs: list[dict], meta: dict, name: str, batch_size: int = 4) -> dict:
-    vocab = model.get_output_embeddings().weight.shape[0]
+def variant_fidelity(logits_iter: Iterable[torch.Tensor], vocab: int, ref_seqs: list[dict], meta: dict, name: str,
+                     *, confidence: float, n_boot: int, seed: int) -> dict:
+    """KL (top-k lower bound), top-1 agreement and perplexity of one variant vs the stored reference, each with a
+    token-weighted bootstrap interval over sequences."""
     _check_vocab(meta, vocab, name)
-    res = hf_fidelity(model, _as_tensors(ref_seqs), batch_size=batch_size, desc=f"fidelity {name}")
-    return _finish(res, meta)
-
-
-def llamacpp_fidelity(llm, ref_seqs: list[dict], meta: dict, name: str) -> dict:
-    """Same accumulator on llama.cpp logits: ``llm`` must be created with ``logits_all=True`` and an n_ctx
-    that holds the longest sequence."""
-    _check_vocab(meta, llm.n_vocab(), name)
     acc = FidelityAccumulator()
-    for s in ref_seqs:
+    for s, logits in zip(ref_seqs, logits_iter):
         ids, st = s["input_ids"], int(s["start"])
-        L = len(ids)
-        if L > llm.n_ctx():
-            raise CostlabError(f"fidelity sequence of {L} tokens > llama.cpp n_ctx {llm.n_ctx()}",
-                               "raise eval.llama_cpp.n_ctx or lower eval.fidelity.seq_len")
-        llm.reset()
-        llm.eval(ids)
-        logits = torch.from_numpy(np.array(llm.scores[st - 1: L - 1, :], dtype=np.float32))
-        acc.add(logits, torch.tensor(ids[st:L]), teacher_topk_ids=torch.as_tensor(s["topk_ids"]),
-                teacher_topk_logprobs=torch.as_tensor(s["topk_logprobs"]))
-    return _finish(acc.result(), meta)
+        acc.add(logits, torch.tensor(ids[st:]), teacher_topk_ids=torch.as_tensor(np.asarray(s["topk_ids"], np.int64)),
+                teacher_topk_logprobs=torch.as_tensor(np.asarray(s["topk_logprobs"], np.float32)))
+    return _finish(acc, meta, confidence=confidence, n_boot=n_boot, seed=seed)
 
 
-def _as_tensors(seqs: list[dict]) -> list[dict]:
-    return [{**s, "topk_ids": torch.as_tensor(np.asarray(s["topk_ids"], dtype=np.int64)),
-             "topk_logprobs": torch.as_tensor(np.asarray(s["topk_logprobs"], dtype=np.float32))} for s in seqs]
-
-
-def _finish(res: dict, meta: dict) -> dict:
-    out = {"kl_mean": res.get("kl"), "top1_agreement": res.get("top1_agreement"), "perplexity": res.get("ppl"),
-           "nll_mean": res.get("nll"), "n_tokens": res.get("n_tokens"),
-           "method": f"KL(teacher||variant) over top-{meta.get('k')} + tail bucket (lower bound of dense KL), T=1",
-           "reference_digest": meta.get("digest"), "reference_model": meta.get("model")}
+def _finish(acc: FidelityAccumulator, meta: dict, *, confidence: float, n_boot: int, seed: int) -> dict:
+    res = acc.result()
+    if not acc.per_seq:
+        raise CostlabError("fidelity: 0 sequences scored", "check eval.fidelity.source / max_tokens")
+    w = [r["n"] for r in acc.per_seq]
+    kw = {"weights": w, "confidence": confidence, "n_boot": n_boot, "seed": seed}
+    kl = mean_ci([r["kl"] for r in acc.per_seq], **kw)
+    top1 = mean_ci([r["top1"] for r in acc.per_seq], **kw)
+    nll = mean_ci([r["nll"] for r in acc.per_seq], **kw)
+    out = {"kl_method": KL_METHOD,
+           KL_METHOD: kl.mean, f"{KL_METHOD}_lo": kl.lo, f"{KL_METHOD}_hi": kl.hi,
+           "top1": top1.mean, "top1_lo": top1.lo, "top1_hi": top1.hi,
+           "perplexity": math.exp(nll.mean), "perplexity_lo": math.exp(nll.lo), "perplexity_hi": math.exp(nll.hi),
+           "nll_mean": res["nll"], "n_sequences": len(acc.per_seq), "n_tokens": res["n_tokens"],
+           "top_k": meta.get("k"), "confidence": confidence, "ci_method": kl.method,
+           "kl_definition": f"KL(reference||variant) over top-{meta.get('k')} + tail bucket (lower bound of the "
+                            "dense KL), T=1, mean per token",
+           "source": meta.get("source"), "reference_digest": meta.get("digest"),
+           "reference_model": meta.get("model")}
     return out
-

@@ -1,16 +1,19 @@
-"""Latency and throughput harness: TTFT, TPOT, decode and prefill tokens/s, p50/p95 over repetitions.
+"""Latency and throughput harness: TTFT, TPOT, decode and prefill tokens/s, p50/p95 and spread over repetitions.
 
 Every variant gets the same work: prompts of exactly ``prompt_tokens`` tokens (cut from a fixed local text),
 greedy decoding of exactly ``new_tokens`` tokens (EOS ignored, so every rep does the same work), ``warmup``
-reps discarded, then ``reps`` timed reps at batch 1 and at ``concurrency``:
+reps discarded, then ``reps`` timed reps at batch 1, and — only when every backend of the run can decode
+concurrent requests for real — at ``concurrency``:
 
-* HF backend: the concurrent requests run as one batch (``concurrency`` prompts of equal length, no padding):
+* ``batch1`` (every backend): one request at a time. This is the throughput basis the cost table uses, so
+  HF and llama.cpp variants are measured the same way.
+* ``batched_forward`` (HF): the ``concurrency`` requests run as one batch (equal-length prompts, no padding):
   TTFT = the batch's prefill, TPOT = one batched decode step, aggregate decode tok/s = concurrency / step.
-* llama.cpp backend: llama-cpp-python runs one sequence at a time per ``Llama`` (its server serializes requests
-  behind a lock the same way), so ``concurrency`` client threads share one model behind a lock: TTFT includes
-  the queueing wait, aggregate tok/s = all generated tokens / wall time.
+  llama-cpp-python's ``Llama`` decodes one sequence at a time, so a run with GGUF variants must use
+  ``eval.latency.concurrency: 1`` (the stage refuses otherwise — 4 queued requests are not concurrency).
 
 TTFT = prefill + first token; prefill tok/s = prompt tokens / TTFT; TPOT = mean time per later token.
+Spread across reps: ``costlab.stats.spread`` (p50, p95, min, max, mean, n, rel_spread).
 """
 
 from __future__ import annotations
@@ -18,14 +21,12 @@ from __future__ import annotations
 import os
 import resource
 import statistics
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-import numpy as np
-
 from costlab.errors import CostlabError
+from costlab.stats import spread
 
 PROMPT_TEXT_FILE = Path(__file__).resolve().parents[3] / "data" / "eval" / "summarization.jsonl"
 
@@ -48,14 +49,6 @@ def make_prompts(token_ids: Sequence[int], n: int, length: int) -> list[list[int
     while len(ids) < length + 7 * n:
         ids = ids + ids
     return [ids[7 * i: 7 * i + length] for i in range(n)]
-
-
-def stats(xs: Sequence[float]) -> dict[str, float | None]:
-    if not xs:
-        return {"p50": None, "p95": None, "mean": None, "n": 0}
-    a = np.asarray(xs, dtype=np.float64)
-    return {"p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)), "mean": float(a.mean()),
-            "n": int(a.size)}
 
 
 def cv(xs: Sequence[float]) -> float | None:
@@ -135,30 +128,34 @@ def llamacpp_runner(llm) -> Runner:
 
 
 # ---------------------------------------------------------------------------------------------- harness
-def measure(runner: Runner, prompts: list[list[int]], lcfg: Mapping[str, Any], batched: bool) -> dict[str, Any]:
-    """Batch-1 and concurrency measurements. ``batched``: the runner accepts several prompts at once (HF)."""
-    new_tokens, reps, warmup = int(lcfg["new_tokens"]), int(lcfg["reps"]), int(lcfg.get("warmup", 1))
-    conc = int(lcfg.get("concurrency", 1))
+def measure(runner: Runner, prompts: list[list[int]], lcfg: Mapping[str, Any], concurrency_method: str) -> dict[str, Any]:
+    """Batch-1 measurements, plus ``concurrency`` requests as one batch when ``concurrency_method`` is
+    ``batched_forward`` (the runner then accepts several prompts at once)."""
+    new_tokens, reps, warmup, conc = lcfg["new_tokens"], lcfg["reps"], lcfg["warmup"], lcfg["concurrency"]
     if new_tokens < 2 or reps < 1:
-        raise CostlabError("eval.latency: new_tokens must be ≥ 2 and reps ≥ 1")
+        raise CostlabError(f"eval.latency: new_tokens={new_tokens} must be >= 2 and reps={reps} >= 1",
+                           "set eval.latency.new_tokens >= 2 and eval.latency.reps >= 1")
     P = len(prompts[0])
     for i in range(warmup):
         runner([prompts[i % len(prompts)]], new_tokens)
-    ttft, tpot_all, tpot_rep, dec, pre = [], [], [], [], []
+    ttft, tpot_all, dec, pre = [], [], [], []
     for i in range(reps):
         t, steps = runner([prompts[i % len(prompts)]], new_tokens)
         m = sum(steps) / len(steps)
         ttft.append(t * 1e3)
         tpot_all += [s * 1e3 for s in steps]
-        tpot_rep.append(m * 1e3)
         dec.append(1.0 / m)
         pre.append(P / t)
     out: dict[str, Any] = {
-        "batch1": {"ttft_ms": stats(ttft), "tpot_ms": stats(tpot_all), "decode_tok_s": stats(dec),
-                   "prefill_tok_s": stats(pre), "cv": {"ttft": cv(ttft), "decode_tok_s": cv(dec)}}}
+        "concurrency_method": concurrency_method if conc > 1 else "batch1",
+        "batch1": {"ttft_ms": spread(ttft), "tpot_ms": spread(tpot_all), "decode_tok_s": spread(dec),
+                   "prefill_tok_s": spread(pre), "cv": {"ttft": cv(ttft), "decode_tok_s": cv(dec)}},
+        "concurrency": None}
     if conc > 1:
-        out["concurrency"] = (_batched(runner, prompts, conc, new_tokens, reps, warmup) if batched
-                              else _serialized(runner, prompts, conc, new_tokens, reps))
+        if concurrency_method != "batched_forward":
+            raise CostlabError(f"eval.latency.concurrency={conc} needs a backend that decodes concurrent requests "
+                               f"(got method '{concurrency_method}')", "set eval.latency.concurrency: 1")
+        out["concurrency"] = _batched(runner, prompts, conc, new_tokens, reps, warmup)
     return out
 
 
@@ -176,51 +173,20 @@ def _batched(runner: Runner, prompts, conc: int, new_tokens: int, reps: int, war
         tpot += [s * 1e3 for s in steps]
         agg.append(conc / m)
         wall_tok.append(conc * new_tokens / wall)
-    return {"n": conc, "mode": "batched (one forward pass for all requests)", "ttft_ms": stats(ttft),
-            "tpot_ms": stats(tpot), "aggregate_decode_tok_s": stats(agg), "aggregate_tok_s": stats(wall_tok)}
+    return {"n": conc, "mode": "batched_forward (one forward pass for all requests)", "ttft_ms": spread(ttft),
+            "tpot_ms": spread(tpot), "aggregate_decode_tok_s": spread(agg), "aggregate_tok_s": spread(wall_tok)}
 
 
-def _serialized(runner: Runner, prompts, conc: int, new_tokens: int, reps: int) -> dict[str, Any]:
-    lock = threading.Lock()
-    ttft, tpot, wall_tok, dec = [], [], [], []
-    for r in range(reps):
-        results: list[tuple[float, float, list[float]]] = []
-        start = threading.Barrier(conc + 1)
-
-        def client(i: int) -> None:
-            start.wait()
-            t_submit = time.perf_counter()
-            with lock:  # one sequence at a time, as llama-cpp-python's server does
-                t_lock = time.perf_counter()
-                t, steps = runner([prompts[(r * conc + i) % len(prompts)]], new_tokens)
-            results.append((t_lock - t_submit + t, t, steps))
-
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(conc)]
-        for th in threads:
-            th.start()
-        t0 = time.perf_counter()
-        start.wait()
-        for th in threads:
-            th.join()
-        wall = time.perf_counter() - t0
-        for queued_ttft, _t, steps in results:
-            ttft.append(queued_ttft * 1e3)
-            tpot += [s * 1e3 for s in steps]
-        # decode tokens per second of decode time (one sequence at a time: ≈ batch 1), and all tokens per wall second
-        dec.append(sum(len(st) for _q, _t, st in results) / sum(sum(st) for _q, _t, st in results))
-        wall_tok.append(conc * new_tokens / wall)
-    return {"n": conc, "mode": "serialized (one sequence at a time; TTFT includes the queueing wait)",
-            "ttft_ms": stats(ttft), "tpot_ms": stats(tpot), "aggregate_decode_tok_s": stats(dec),
-            "aggregate_tok_s": stats(wall_tok)}
-
-
-def summarize(lat: Mapping[str, Any]) -> dict[str, Any]:
-    """The flat numbers the tables use."""
+def summarize(lat: Mapping[str, Any], threads: int) -> dict[str, Any]:
+    """The flat numbers the tables use. Throughput basis: batch 1 (measured the same way for every backend)."""
     b1 = lat["batch1"]
     c = lat.get("concurrency") or {}
     return {"ttft_ms_p50": b1["ttft_ms"]["p50"], "ttft_ms_p95": b1["ttft_ms"]["p95"],
             "tpot_ms_p50": b1["tpot_ms"]["p50"], "tpot_ms_p95": b1["tpot_ms"]["p95"],
-            "decode_tok_s_p50": b1["decode_tok_s"]["p50"], "prefill_tok_s_p50": b1["prefill_tok_s"]["p50"],
+            "decode_tok_s_p50": b1["decode_tok_s"]["p50"], "decode_tok_s_min": b1["decode_tok_s"]["min"],
+            "decode_tok_s_max": b1["decode_tok_s"]["max"],
+            "prefill_tok_s_p50": b1["prefill_tok_s"]["p50"], "prefill_tok_s_min": b1["prefill_tok_s"]["min"],
+            "prefill_tok_s_max": b1["prefill_tok_s"]["max"],
+            "threads": threads, "throughput_basis": "batch1", "concurrency_method": lat["concurrency_method"],
             "concurrency": c.get("n", 1),
-            "aggregate_decode_tok_s_p50": (c.get("aggregate_decode_tok_s") or {}).get("p50"),
-            "concurrency_ttft_ms_p95": (c.get("ttft_ms") or {}).get("p95")}
+            "aggregate_decode_tok_s_p50": (c.get("aggregate_decode_tok_s") or {}).get("p50")}

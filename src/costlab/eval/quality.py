@@ -7,7 +7,6 @@ through ``LlamaCppLM`` — the same task objects, prompts and scoring for every 
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -73,36 +72,72 @@ def _doc_text(task, doc: dict) -> str:
         return str(doc)
 
 
-def run_quality(lm, qcfg: Mapping[str, Any], seed: int = 1234) -> tuple[dict[str, dict], list[dict]]:
-    """Evaluate an lm-eval LM on every planned task. Returns (per-class summary, per-item samples)."""
+def class_limit(qcfg: Mapping[str, Any], cls: str) -> int | None:
+    """Items evaluated for a class: ``eval.quality.class_limits[cls]`` if set, else ``eval.quality.limit``
+    (null = every item). The first N items of the task's data file are used."""
+    lim = (qcfg["class_limits"] or {}).get(cls, qcfg["limit"])
+    if lim is not None and lim < 1:
+        raise CostlabError(f"eval.quality limit for class '{cls}' is {lim}: a class with 0 items measures nothing",
+                           "set it >= 1 (or null for every item), or drop the class from eval.quality.tasks")
+    return lim
+
+
+def item_chance(task, doc: dict, tcfg: Mapping[str, Any]) -> float:
+    """Chance score of one item: the task YAML's ``metadata.chance`` when set; else 1/k for a k-way multiple-choice
+    item (a uniform guesser's accuracy) and 0 for generation."""
+    meta = tcfg.get("metadata") or {}
+    if meta.get("chance") is not None:
+        return float(meta["chance"])
+    if tcfg.get("output_type") == "multiple_choice":
+        k = len(task.doc_to_choice(doc))
+        if k < 1:
+            raise CostlabError(f"task {tcfg.get('task')}: an item has no choices", "fix the task's data file")
+        return 1.0 / k
+    return 0.0
+
+
+def run_quality(lm, qcfg: Mapping[str, Any], seed: int) -> tuple[dict[str, dict], list[dict]]:
+    """Evaluate an lm-eval LM on every planned task. Returns (per-class summary, per-item samples).
+
+    Per class: task, metric, output_type, score, stderr, n, chance, item_ids, item_scores, item_chance
+    (costlab.eval.schema); intervals vs the reference are added by the stage once every variant is measured.
+    """
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
+
+    from costlab.stats import stderr as _stderr
 
     logging.getLogger("lm_eval").setLevel(logging.WARNING)
     plan = task_plan(qcfg)
     tm = TaskManager(include_defaults=False, include_path=str(qcfg["tasks_dir"]))
     loaded = tm.load([p["config"] for p in plan.values()])["tasks"]
     by_name = {(t.config.task if hasattr(t, "config") else str(k)): t for k, t in loaded.items()}
-    limit = qcfg.get("limit")
-    res = simple_evaluate(model=lm, tasks=list(by_name.values()), task_manager=tm,
-                          limit=int(limit) if limit is not None else None,
-                          apply_chat_template=bool(qcfg.get("apply_chat_template", True)),
+    indices: dict[str, list[int]] = {}
+    for cls, p in plan.items():
+        n_docs = len(by_name[p["task"]].eval_docs)
+        lim = class_limit(qcfg, cls)
+        indices[p["task"]] = list(range(n_docs if lim is None else min(lim, n_docs)))
+    res = simple_evaluate(model=lm, tasks=list(by_name.values()), task_manager=tm, samples=indices,
+                          apply_chat_template=qcfg["apply_chat_template"],
                           bootstrap_iters=0, log_samples=True, random_seed=seed, numpy_random_seed=seed,
                           torch_random_seed=seed, fewshot_random_seed=seed, num_fewshot=0)
     summary: dict[str, dict] = {}
     samples: list[dict] = []
     for cls, p in plan.items():
-        rows = res["samples"].get(p["task"], [])
-        vals = [float(r[p["metric"]]) for r in rows]
-        n = len(vals)
-        mean = sum(vals) / n if n else None
-        stderr = (math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1)) / math.sqrt(n)) if n > 1 else None
-        summary[cls] = {"task": p["task"], "metric": p["metric"], "score": mean, "stderr": stderr, "n": n}
+        rows = sorted(res["samples"].get(p["task"], []), key=lambda r: r["doc_id"])
         task = by_name.get(p["task"])
-        for r, v in zip(rows, vals):
+        vals = [float(r[p["metric"]]) for r in rows]
+        ids = [str(r["doc"].get("id", r["doc_id"])) for r in rows]
+        chance = [item_chance(task, r["doc"], p["config"]) for r in rows]
+        n = len(vals)
+        summary[cls] = {"task": p["task"], "metric": p["metric"], "output_type": p["config"]["output_type"],
+                        "score": sum(vals) / n if n else None, "stderr": _stderr(vals) if n else None, "n": n,
+                        "chance": sum(chance) / n if n else None,
+                        "item_ids": ids, "item_scores": vals, "item_chance": chance}
+        for r, v, i in zip(rows, vals, ids):
             resp = r.get("filtered_resps")
-            samples.append({"task_class": cls, "task": p["task"], "doc_id": r["doc_id"],
-                            "id": r["doc"].get("id", r["doc_id"]), "prompt": _doc_text(task, r["doc"]),
-                            "score": v, "response": resp[0] if isinstance(resp, list) and resp
-                            and isinstance(resp[0], str) else None})
+            samples.append({"task_class": cls, "task": p["task"], "doc_id": r["doc_id"], "id": i,
+                            "prompt": _doc_text(task, r["doc"]), "score": v,
+                            "response": resp[0] if isinstance(resp, list) and resp and isinstance(resp[0], str)
+                            else None})
     return summary, samples

@@ -1,11 +1,18 @@
-"""The ``evaluate`` stage: every variant of a run → ``eval/<variant>.json`` (quality, fidelity, latency, memory).
+"""The ``evaluate`` stage: every variant of a run → ``eval/<variant>.json`` (schema: costlab.eval.schema).
 
-Order: the reference variant (``eval.reference``, the teacher in fp32) first — it also writes the teacher's
-top-k log-probs once (``eval/reference/``) — then every other variant. Each variant is measured in its own
-process (``eval.isolate``) so its peak RSS is its own and a crashing backend is reported for that variant
-only. Failed variants (quantize stage) are written as failed and never measured; a variant whose backend is
-not installed is written as ``status: error`` with the fix. Retention (score / reference score per class) is
-added to every file at the end. A finished eval file with the same fingerprint is reused on a re-run.
+One loop for every runtime: the variant's eval backend (``eval.backends.<runtime>``, instantiated by
+``_target_``, see costlab.eval.backends) loads it, then quality (lm-eval tasks, per-item scores), fidelity
+(logits vs the reference's stored top-k) and latency (batch 1 for every variant; concurrency only where every
+backend of the run decodes concurrent requests for real) are measured the same way.
+
+Order: the reference variant (``eval.reference``) first — it also writes its top-k log-probs once
+(``eval/reference/``) — then every other variant. Each variant is measured in its own process
+(``eval.isolate``) so its peak RSS is its own and a crashing backend is reported for that variant only. Failed
+variants (quantize stage) are written as failed and never measured; a variant whose backend is not installed is
+written as ``status: error`` with the fix. At the end every file gets its statistics vs the reference
+(costlab.stats, seeded: a re-run gives identical files): chance-normalized retention with a paired bootstrap
+interval, a paired test, and whether the reference is measurably above chance. A finished eval file with the
+same fingerprint is reused on a re-run.
 """
 
 from __future__ import annotations
@@ -23,10 +30,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from costlab.config import to_container
 from costlab.errors import CostlabError
-from costlab.eval.variants import backend_kind, list_variants, missing_backend, variant_file
+from costlab.eval.backends import backend_key, make_backend
+from costlab.eval.schema import SCHEMA_VERSION
+from costlab.eval.variants import backend_kind, list_variants, missing_backend, variant_file, variant_label
 from costlab.io import atomic_write_json, atomic_write_text, read_json
 
-EVAL_KEYS = ("reference", "quality", "fidelity", "latency", "llama_cpp", "threads", "device", "dtype")
+EVAL_KEYS = ("reference", "quality", "fidelity", "latency", "backends", "threads", "stats")
 
 
 def require_eval(cfg: DictConfig) -> DictConfig:
@@ -40,9 +49,9 @@ def require_eval(cfg: DictConfig) -> DictConfig:
 
 def variant_fingerprint(variant: Mapping[str, Any], ecfg: Mapping[str, Any], hardware: Mapping[str, Any],
                         ref_digest: str | None) -> str:
-    sub = {k: ecfg.get(k) for k in EVAL_KEYS}
-    blob = json.dumps({"variant": dict(variant), "eval": sub, "hardware": dict(hardware), "ref": ref_digest},
-                      sort_keys=True, default=str)
+    sub = {k: ecfg[k] for k in EVAL_KEYS}
+    blob = json.dumps({"variant": dict(variant), "eval": sub, "hardware": dict(hardware), "ref": ref_digest,
+                       "schema": SCHEMA_VERSION}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -58,89 +67,53 @@ def measure_variant(spec: Mapping[str, Any]) -> dict[str, Any]:
 
     v, ecfg, hw = spec["variant"], spec["eval"], spec["hardware"]
     run_dir, ref_dir = Path(spec["run_dir"]), Path(spec["reference_dir"])
-    threads = int(ecfg.get("threads") or 1)
+    threads, seed = ecfg["threads"], spec["seed"]
+    fcfg, lcfg, scfg = ecfg["fidelity"], ecfg["latency"], ecfg["stats"]
     torch.set_num_threads(threads)
-    torch.manual_seed(int(spec.get("seed", 0)))
+    torch.manual_seed(seed)
     kind = backend_kind(v)
+    backend = make_backend(ecfg["backends"], kind)
     path = variant_file(run_dir, v)
     base_rss = lat.rss_mb()
     seconds: dict[str, float] = {}
-    rec: dict[str, Any] = {"variant": v["name"], "status": "ok", "error": None, "base": v.get("base"),
-                           "format": v.get("format"), "quant": v.get("quant"), "backend": kind,
-                           "path": v.get("path"), "variant_meta": dict(v)}
-    t0 = time.perf_counter()
-    if kind == "hf":
-        from lm_eval.models.huggingface import HFLM
-
-        from costlab.models import load_causal_lm, load_tokenizer
-
-        device = str(ecfg.get("device") or "cpu")
-        model = load_causal_lm(str(path), dtype=str(ecfg.get("dtype", "float32")),
-                               device=None if v.get("format") in ("bnb",) else device)
-        tok = load_tokenizer(str(path))
-        seconds["load"] = time.perf_counter() - t0
-        fcfg = ecfg["fidelity"]
-        if spec.get("build_reference"):
-            t = time.perf_counter()
-            seqs, desc = fid.load_sequences(fcfg, run_dir, tok)
-            fid.build_reference(model, seqs, int(fcfg["top_k"]), ref_dir, desc, int(fcfg.get("batch_size", 4)),
-                                model_name=v["name"])
-            seconds["reference"] = time.perf_counter() - t
-        ref_seqs, meta = fid.load_reference(ref_dir)
+    rec: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "variant": v["name"], "label": spec["label"],
+                           "status": "ok", "error": None, "base": v.get("base"), "format": v.get("format"),
+                           "quant": v.get("quant"), "backend": kind, "path": v.get("path"),
+                           "reference": spec["reference"], "is_reference": bool(spec["build_reference"]),
+                           "variant_meta": dict(v)}
+    t = time.perf_counter()
+    backend.load(path, v, threads, seed)
+    seconds["load"] = time.perf_counter() - t
+    if spec["build_reference"]:
+        if backend.tokenizer is None:
+            raise CostlabError(f"eval.reference {v['name']} runs on backend '{kind}', which has no HF tokenizer to cut "
+                               "the held-out text into sequences", "use an HF-format variant as eval.reference")
         t = time.perf_counter()
-        qcfg = ecfg["quality"]
-        lm = HFLM(pretrained=model, tokenizer=tok, batch_size=int(qcfg.get("batch_size", 8)),
-                  max_length=int(qcfg.get("max_length", 2048)))
-        quality, samples = run_quality(lm, qcfg, seed=int(spec.get("seed", 0)))
-        seconds["quality"] = time.perf_counter() - t
-        t = time.perf_counter()
-        fidelity = fid.hf_variant_fidelity(model, ref_seqs, meta, v["name"], int(fcfg.get("batch_size", 4)))
-        seconds["fidelity"] = time.perf_counter() - t
-        t = time.perf_counter()
-        lcfg = ecfg["latency"]
-        conc = max(1, int(lcfg.get("concurrency", 1)))
-        prompts = lat.make_prompts(tok(lat.prompt_text(), add_special_tokens=False)["input_ids"], max(conc, 4),
-                                   int(lcfg["prompt_tokens"]))
-        latency = lat.measure(lat.hf_runner(model), prompts, lcfg, batched=True)
-        seconds["latency"] = time.perf_counter() - t
-        gpu_peak = torch.cuda.max_memory_allocated() / 1e6 if torch.cuda.is_available() else None
-    elif kind == "llama.cpp":
-        import llama_cpp
-
-        from costlab.eval.llamacpp_lm import LlamaCppLM
-
-        lc = ecfg.get("llama_cpp") or {}
-        n_gpu = int(lc.get("n_gpu_layers", 0))
-        llm = llama_cpp.Llama(model_path=str(path), n_ctx=int(lc.get("n_ctx", 1024)), n_threads=threads,
-                              n_threads_batch=threads, logits_all=True, verbose=False,
-                              seed=int(spec.get("seed", 0)), n_gpu_layers=n_gpu)
-        seconds["load"] = time.perf_counter() - t0
-        ref_seqs, meta = fid.load_reference(ref_dir)
-        t = time.perf_counter()
-        quality, samples = run_quality(LlamaCppLM(llm=llm, model_path=str(path)), ecfg["quality"],
-                                       seed=int(spec.get("seed", 0)))
-        seconds["quality"] = time.perf_counter() - t
-        t = time.perf_counter()
-        fidelity = fid.llamacpp_fidelity(llm, ref_seqs, meta, v["name"])
-        seconds["fidelity"] = time.perf_counter() - t
-        del llm
-        t = time.perf_counter()
-        lcfg = ecfg["latency"]
-        P, N = int(lcfg["prompt_tokens"]), int(lcfg["new_tokens"])
-        llm = llama_cpp.Llama(model_path=str(path), n_ctx=P + N + 16, n_threads=threads, n_threads_batch=threads,
-                              logits_all=False, verbose=False, seed=int(spec.get("seed", 0)), n_gpu_layers=n_gpu)
-        prompts = lat.make_prompts(llm.tokenize(lat.prompt_text().encode(), add_bos=False, special=False),
-                                   max(int(lcfg.get("concurrency", 1)), 4), P)
-        latency = lat.measure(lat.llamacpp_runner(llm), prompts, lcfg, batched=False)
-        seconds["latency"] = time.perf_counter() - t
-        gpu_peak = None
-    else:
-        raise CostlabError(f"variant {v['name']}: backend '{kind}' has no measurement path")
-    latency.update({"backend": kind, "threads": threads, "hardware": hw.get("name"),
-                    "prompt_tokens": int(ecfg["latency"]["prompt_tokens"]),
-                    "new_tokens": int(ecfg["latency"]["new_tokens"]), "reps": int(ecfg["latency"]["reps"]),
-                    "warmup": int(ecfg["latency"].get("warmup", 1)), "load_seconds": seconds.get("load"),
-                    "summary": lat.summarize(latency)})
+        seqs, desc = fid.load_sequences(fcfg, run_dir, backend.tokenizer)
+        fid.build_reference(backend.sequence_logits(seqs, fcfg["batch_size"]), seqs, fcfg["top_k"], ref_dir, desc,
+                            model_name=v["name"])
+        seconds["reference"] = time.perf_counter() - t
+    ref_seqs, meta = fid.load_reference(ref_dir)
+    t = time.perf_counter()
+    quality, samples = run_quality(backend.quality_lm(), ecfg["quality"], seed=seed)
+    seconds["quality"] = time.perf_counter() - t
+    t = time.perf_counter()
+    fidelity = fid.variant_fidelity(backend.sequence_logits(ref_seqs, fcfg["batch_size"]), backend.vocab_size(),
+                                    ref_seqs, meta, v["name"], confidence=scfg["confidence"],
+                                    n_boot=scfg["n_boot"], seed=seed)
+    seconds["fidelity"] = time.perf_counter() - t
+    t = time.perf_counter()
+    conc = lcfg["concurrency"]
+    runner, prompts, method = backend.latency_runner(max(conc, 4), lcfg["prompt_tokens"], lcfg["new_tokens"], conc)
+    latency = lat.measure(runner, prompts, lcfg, method)
+    seconds["latency"] = time.perf_counter() - t
+    latency.update({"backend": kind, "threads": threads, "hardware_threads": hw.get("threads"),
+                    "hardware": hw.get("name"), "throughput_basis": "batch1",
+                    "prompt_tokens": lcfg["prompt_tokens"], "new_tokens": lcfg["new_tokens"], "reps": lcfg["reps"],
+                    "warmup": lcfg["warmup"], "load_seconds": seconds["load"],
+                    "summary": lat.summarize(latency, threads)})
+    gpu_peak = backend.gpu_peak_mb()
+    backend.close()
     rec.update(quality=quality, fidelity=fidelity, latency=latency,
                memory={"file_mb": weight_bytes(path) / 1e6, "size_mb": v.get("size_mb"),
                        "peak_rss_mb": lat.peak_rss_mb(), "baseline_rss_mb": base_rss,
@@ -150,8 +123,6 @@ def measure_variant(spec: Mapping[str, Any]) -> dict[str, Any]:
                hardware=dict(hw), seconds={k: round(x, 3) for k, x in seconds.items()}, n_samples=len(samples))
     rec["_samples"] = samples
     return rec
-
-
 def _write_result(out_path: Path, rec: dict[str, Any]) -> None:
     samples = rec.pop("_samples", None)
     if samples is not None:
@@ -193,48 +164,109 @@ def _run_variant(spec: dict[str, Any], isolate: bool, timeout: float | None) -> 
         tail = log.read_text(errors="replace")[-1500:]
         err = f"measurement process exited with {rc} after eval.variant_timeout_s={timeout}" if rc == "timeout" \
             else f"measurement process exited with {rc}"
-        _write_result(out, _error_record(spec["variant"], f"{err}; log {log}:\n{tail}", spec["fingerprint"]))
+        _write_result(out, _error_record(spec, f"{err}; log {log}:\n{tail}"))
 
 
-def _error_record(v: Mapping[str, Any], error: str, fp: str | None, status: str = "error") -> dict[str, Any]:
-    return {"variant": v["name"], "status": status, "error": error, "base": v.get("base"), "format": v.get("format"),
-            "quant": v.get("quant"), "backend": backend_kind(v), "path": v.get("path"), "variant_meta": dict(v),
-            "quality": None, "fidelity": None, "latency": None, "memory": None, "fingerprint": fp}
+def _error_record(spec: Mapping[str, Any], error: str, status: str = "error") -> dict[str, Any]:
+    v = spec["variant"]
+    return {"schema_version": SCHEMA_VERSION, "variant": v["name"], "label": spec["label"], "status": status,
+            "error": error, "base": v.get("base"), "format": v.get("format"), "quant": v.get("quant"),
+            "backend": backend_kind(v), "path": v.get("path"), "reference": spec["reference"],
+            "is_reference": bool(spec["build_reference"]), "variant_meta": dict(v),
+            "quality": None, "fidelity": None, "latency": None, "memory": None, "fingerprint": spec["fingerprint"]}
 
 
-def add_retention(eval_dir: Path, reference: str) -> None:
+def _class_stats(q: dict[str, Any], rq: dict[str, Any] | None, scfg: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    """Statistics of one class vs the reference (costlab.stats.compare_class), or why there are none."""
+    from costlab.stats import compare_class
+
+    none = {"reference_score": (rq or {}).get("score"), "retention": None, "retention_lo": None,
+            "retention_hi": None, "confidence": scfg["confidence"], "ci_method": None, "n_boot": scfg["n_boot"],
+            "p_value": None, "test": None, "measurable": False, "measurable_p_value": None, "measurable_test": None}
+    if rq is None:
+        return {**none, "measurable_reason": "the reference has no result for this class: re-run evaluate"}
+    if "item_scores" not in q or "item_scores" not in rq:
+        return {**none, "measurable_reason": "missing per-item samples (item_scores) in this eval file or the "
+                                             "reference's: re-run evaluate (per-item scores are required)"}
+    if not rq["item_ids"]:
+        return {**none, "measurable_reason": "0 items: the reference was evaluated on no items of this class "
+                                             "(check eval.quality.limit / class_limits and the task's data file)"}
+    ref = dict(zip(rq["item_ids"], rq["item_scores"]))
+    mine = dict(zip(q["item_ids"], q["item_scores"]))
+    lost = [i for i in rq["item_ids"] if i not in mine]
+    if lost:
+        return {**none, "measurable_reason": f"missing per-item samples: {len(lost)} of the reference's "
+                                             f"{len(ref)} items have no score here (e.g. {lost[:3]}); re-run "
+                                             "evaluate for this variant with the reference's eval.quality settings"}
+    ids = rq["item_ids"]
+    out = compare_class([mine[i] for i in ids], [ref[i] for i in ids], rq["item_chance"],
+                        n_boot=scfg["n_boot"], confidence=scfg["confidence"], seed=seed)
+    for k in ("score", "stderr", "n", "chance"):
+        out.pop(k)  # the variant's own figures are already in q (over the same items)
+    return out
+
+
+def add_statistics(eval_dir: Path, reference: str, scfg: Mapping[str, Any], seed: int) -> list[str]:
+    """Add the statistics vs the reference to every ok eval file (in place, from the stored per-item scores).
+    Returns one warning line per class that cannot be routed on (also stored in the file)."""
     ref = read_json(eval_dir / f"{reference}.json")
     ref_q = ref.get("quality") or {}
+    warnings = []
     for f in sorted(eval_dir.glob("*.json")):
         if f.name in ("summary.json", "stage.json", "provenance.json"):
             continue
         rec = read_json(f)
         for cls, q in (rec.get("quality") or {}).items():
-            r = (ref_q.get(cls) or {}).get("score")
-            q["reference_score"] = r
-            q["retention"] = (q["score"] / r) if (r and q.get("score") is not None) else None
-            if not r:
-                q["retention_note"] = "not measured: the reference scored 0 on this class"
+            q.update(_class_stats(q, ref_q.get(cls), scfg, seed))
+            if f.stem == reference and not q["measurable"]:
+                warnings.append(f"{cls}: {q['measurable_reason']}")
         atomic_write_json(f, rec)
+    return warnings
+
+
+def check_concurrency(ecfg: Mapping[str, Any], variants: list[dict[str, Any]]) -> None:
+    """Concurrency > 1 only when every measured variant's backend decodes concurrent requests for real;
+    otherwise the throughputs would not be comparable (fail before measuring anything)."""
+    from hydra.utils import get_class
+
+    conc = ecfg["latency"]["concurrency"]
+    if conc <= 1:
+        return
+    for v in variants:
+        key = backend_key(backend_kind(v))
+        bcfg = ecfg["backends"].get(key)
+        if bcfg is None:
+            continue  # reported per variant by make_backend / missing()
+        if not get_class(bcfg["_target_"]).concurrency_methods:
+            raise CostlabError(
+                f"eval.latency.concurrency={conc}, but variant {v['name']} runs on '{backend_kind(v)}', which decodes "
+                "one sequence at a time: its throughput would not be comparable to the batched HF variants",
+                "set eval.latency.concurrency: 1 (batch 1 for every variant), or limit eval.variants to "
+                "backends with concurrent decoding")
 
 
 def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     ecfg_c = require_eval(cfg)
     ecfg = to_container(ecfg_c)
     hw = to_container(cfg.hardware)
-    reference = str(ecfg["reference"])
-    include = ecfg.get("variants")
+    teacher = to_container(cfg.teacher) if OmegaConf.select(cfg, "teacher") is not None else {}
+    reference = ecfg["reference"]
+    include = ecfg["variants"]
     # the reference is always measured: every retention and fidelity number is relative to it
     variants = list_variants(run_dir, (list(include) + [reference]) if include and reference not in include else include)
     by_name = {v["name"]: v for v in variants}
     ref = by_name.get(reference)
-    if ref is None or ref.get("status") != "ok" or backend_kind(ref) != "hf":
-        raise CostlabError(f"eval.reference '{reference}' is not an ok HF-format variant of {run_dir}/variants",
-                           "the quantize stage writes teacher-fp32; set eval.reference to an HF variant name")
+    if ref is None or ref.get("status") != "ok":
+        raise CostlabError(f"eval.reference '{reference}' is not an ok variant of {run_dir}/variants "
+                           f"(there: {sorted(by_name)})",
+                           "the quantize stage writes teacher-hf (quant.reference: true); set eval.reference to one "
+                           "of the HF variant names")
+    measured = [v for v in variants if v.get("status") == "ok"]
+    check_concurrency(ecfg, measured)
     ref_dir = out_dir / "reference"
-    isolate = bool(ecfg.get("isolate", True))
-    timeout = ecfg.get("variant_timeout_s")
+    isolate, timeout = ecfg["isolate"], ecfg["variant_timeout_s"]
     order = [ref] + [v for v in variants if v["name"] != reference]
+    labels = {v["name"]: variant_label(v, teacher, ecfg["backends"]) for v in order}
     counts = {"ok": 0, "failed": 0, "error": 0, "reused": 0}
     t0 = time.time()
     ref_digest = None
@@ -243,6 +275,9 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
         if v["name"] != reference:
             ref_digest = read_json(ref_dir / "teacher_topk.json")["digest"]
         fp = variant_fingerprint(v, ecfg, hw, ref_digest)
+        spec = {"variant": v, "label": labels[v["name"]], "run_dir": str(run_dir), "out": str(out), "eval": ecfg,
+                "hardware": hw, "seed": cfg.seed, "reference_dir": str(ref_dir), "reference": reference,
+                "fingerprint": fp, "build_reference": v["name"] == reference}
         ref_ok = v["name"] != reference or ((ref_dir / "teacher_topk.npz").exists()
                                             and (ref_dir / "teacher_topk.json").exists())
         if out.exists() and ref_ok:
@@ -253,21 +288,18 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
                 counts[old["status"]] += 1
                 continue
         if v.get("status") != "ok":
-            _write_result(out, _error_record(v, v.get("error") or "quantize stage marked it failed", fp, "failed"))
+            _write_result(out, _error_record(spec, v.get("error") or "quantize stage marked it failed", "failed"))
             print(f"[costlab] eval {v['name']}: failed in the quantize stage, not measured")
             counts["failed"] += 1
             continue
-        miss = missing_backend(v)
+        miss = missing_backend(v, ecfg["backends"])
         if miss:
-            _write_result(out, _error_record(v, miss, fp))
+            _write_result(out, _error_record(spec, miss))
             print(f"[costlab] eval {v['name']}: {miss}")
             counts["error"] += 1
             continue
-        print(f"[costlab] eval {v['name']} ({backend_kind(v)}) ...")
+        print(f"[costlab] eval {v['name']} ({backend_kind(v)}) ...", flush=True)
         t = time.time()
-        spec = {"variant": v, "run_dir": str(run_dir), "out": str(out), "eval": ecfg, "hardware": hw,
-                "seed": int(cfg.seed), "reference_dir": str(ref_dir), "fingerprint": fp,
-                "build_reference": v["name"] == reference}
         if v["name"] == reference:
             from costlab.eval.fidelity import REF_META
 
@@ -276,12 +308,17 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
         rec = read_json(out)
         counts[rec["status"]] = counts.get(rec["status"], 0) + 1
         print(f"[costlab] eval {v['name']}: {rec['status']} in {time.time() - t:.1f}s"
-              + (f" — {rec['error'].splitlines()[0]}" if rec.get("error") else ""))
+              + (f" — {rec['error'].splitlines()[0]}" if rec.get("error") else ""), flush=True)
         if v["name"] == reference and rec["status"] != "ok":
             raise CostlabError(f"the reference variant {reference} could not be measured: {rec['error']}",
                                "fix the reference first: every retention is relative to it")
-    add_retention(out_dir, reference)
+    warnings = add_statistics(out_dir, reference, ecfg["stats"], cfg.seed)
+    for w in warnings:
+        print(f"[costlab] eval: not routable — {w}")
     index = {v["name"]: read_json(out_dir / f"{v['name']}.json")["status"] for v in order}
-    atomic_write_json(out_dir / "summary.json", {"reference": reference, "variants": index,
-                                                  "hardware": hw.get("name")})
-    return {**{f"variants_{k}": n for k, n in counts.items()}, "eval_seconds": round(time.time() - t0, 1)}
+    atomic_write_json(out_dir / "summary.json", {"schema_version": SCHEMA_VERSION, "reference": reference,
+                                                  "reference_label": labels[reference], "variants": index,
+                                                  "labels": labels, "hardware": hw.get("name"),
+                                                  "not_measurable": warnings})
+    return {**{f"variants_{k}": n for k, n in counts.items()}, "eval_seconds": round(time.time() - t0, 1),
+            "classes_not_measurable": len(warnings)}

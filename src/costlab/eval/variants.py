@@ -3,32 +3,19 @@ backend each one needs."""
 
 from __future__ import annotations
 
-import importlib.util
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from costlab.errors import CostlabError
+from costlab.eval.backends.base import backend_key
 from costlab.quant.variant import read_variants, resolve_path
 
-# runtime → (python module that must import, what to install)
-BACKENDS = {
-    "hf": ("transformers", "pip install -e '.[all]'"),
-    "llama.cpp": ("llama_cpp", "make install (builds llama-cpp-python) or pip install llama-cpp-python"),
-}
-# extra modules transformers needs to load a quantized checkpoint, by (format, the quantize stage's backend)
-FORMAT_MODULES = {
-    ("bnb", None): ("bitsandbytes", "pip install -e '.[quant]'"),
-    ("gptq", "gptqmodel"): ("gptqmodel", "pip install -c constraints.txt gptqmodel==7.6.0 (docs/facts.md), or measure "
-                                         "it on the machine/venv that built it"),
-    ("awq", "gptqmodel"): ("gptqmodel", "pip install -c constraints.txt gptqmodel==7.6.0, or measure it on a GPU box"),
-    ("gptq", None): ("compressed_tensors", "pip install compressed-tensors"),
-    ("awq", None): ("compressed_tensors", "pip install compressed-tensors"),
-}
 
-
-def backend_kind(variant: dict[str, Any]) -> str:
-    """'llama.cpp' for GGUF files; 'hf' for everything transformers loads (hf, bnb, and GPTQ/AWQ checkpoints,
-    which transformers runs through gptqmodel / compressed-tensors kernels)."""
+def backend_kind(variant: Mapping[str, Any]) -> str:
+    """The runtime a variant needs: 'llama.cpp' for GGUF files; 'hf' for everything transformers loads (hf, bnb, and
+    GPTQ/AWQ checkpoints, which transformers runs through gptqmodel / compressed-tensors kernels); else the
+    variant's own ``backend`` (a plugin registered under eval.backends)."""
     if variant.get("format") == "gguf" or variant.get("backend") == "llama.cpp":
         return "llama.cpp"
     if variant.get("format") in ("hf", "bnb", "gptq", "awq") or variant.get("backend") in (None, "hf", "transformers"):
@@ -36,21 +23,43 @@ def backend_kind(variant: dict[str, Any]) -> str:
     return str(variant.get("backend"))
 
 
-def missing_backend(variant: dict[str, Any]) -> str | None:
-    """None if the variant's runtime is importable here, else a message naming what to install."""
+def missing_backend(variant: Mapping[str, Any], backends_cfg: Mapping[str, Any]) -> str | None:
+    """None if the variant's runtime is configured and importable here, else a message naming the fix."""
+    from costlab.eval.backends import make_backend
+
     kind = backend_kind(variant)
-    if kind not in BACKENDS:
-        return (f"variant {variant.get('name')}: backend '{kind}' is not supported by the evaluate stage "
-                "(supported: HF-loadable checkpoints and GGUF files)")
-    need = [BACKENDS[kind]]
-    fmt, be = variant.get("format"), variant.get("backend")
-    extra = FORMAT_MODULES.get((fmt, be)) or FORMAT_MODULES.get((fmt, None))
-    if kind == "hf" and extra:
-        need.append(extra)
-    for mod, fix in need:
-        if importlib.util.find_spec(mod) is None:
-            return f"variant {variant.get('name')} needs python module '{mod}', which is not installed ({fix})"
-    return None
+    if backend_key(kind) not in backends_cfg:
+        return (f"variant {variant.get('name')}: runtime '{kind}' has no eval backend (eval.backends has "
+                f"{sorted(backends_cfg)}); add eval.backends.{backend_key(kind)} with a _target_")
+    return make_backend(backends_cfg, kind).missing(variant)
+
+
+_GGUF_TYPE = re.compile(r"[.\-_](I?Q\d[A-Z0-9_]*|BF16|F16|F32)\.gguf$", re.IGNORECASE)
+
+
+def gguf_type(path: str | None) -> str | None:
+    """The llama.cpp quant type in a GGUF file name (``SmolLM2-135M-Instruct.Q4_1.gguf`` → ``Q4_1``)."""
+    m = _GGUF_TYPE.search(str(path or ""))
+    return m.group(1).upper() if m else None
+
+
+def variant_label(variant: Mapping[str, Any], teacher: Mapping[str, Any], backends_cfg: Mapping[str, Any]) -> str:
+    """What the variant really is, for every table: e.g. ``teacher (Q4_1 GGUF, dequantized to fp32)`` for the demo's
+    reference, ``teacher Q8_0 GGUF (re-quantized from the dequantized Q4_1)``, ``student Q4_K_M GGUF``."""
+    base, fmt, quant = variant.get("base") or "?", variant.get("format"), variant.get("quant")
+    src_type = gguf_type(teacher.get("path")) if base == "teacher" and teacher.get("source") == "gguf" else None
+    if src_type is None and base == "teacher" and teacher.get("source") == "gguf":
+        src_type = "GGUF"
+    dtype = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}.get(
+        str((backends_cfg.get("hf") or {}).get("dtype")), str((backends_cfg.get("hf") or {}).get("dtype")))
+    if fmt == "hf":
+        if src_type:
+            return f"{base} ({src_type} GGUF, dequantized to {dtype})"
+        return f"{base} (HF checkpoint, run in {dtype})"
+    what = f"{base} {quant or ''} {'GGUF' if fmt == 'gguf' else fmt}".replace("  ", " ")
+    if src_type:
+        return f"{what} (re-quantized from the dequantized {src_type})"
+    return what
 
 
 def list_variants(run_dir: Path, include: list[str] | None = None) -> list[dict[str, Any]]:
