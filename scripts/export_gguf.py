@@ -20,19 +20,21 @@ from costlab.provenance import make_provenance, write_provenance
 
 def export(cfg: DictConfig) -> dict:
     from costlab.quant.export import export_gguf
+    from costlab.quant.gguf import GGUFMethod
     from costlab.quant.stage import find_bases, quant_config
 
-    qc = quant_config(cfg)                                   # setup
+    qc = quant_config(cfg)                                   # setup (open_run validates the whole config)
     run_dir = open_run(cfg)
-    exp = qc["export"]
+    exp = qc.export.model_dump()
     hf_dirs = None
-    if not exp.get("variant"):
-        hf_dirs, skipped = find_bases(cfg, run_dir, [exp["base"]])
+    if not qc.export.variant:
+        hf_dirs, skipped = find_bases(cfg, run_dir, [qc.export.base])
         for name, why in skipped.items():
             print(f"[costlab] export: {why}")
-    gguf = qc["methods"].get("gguf") or {}
-    info = export_gguf(run_dir, exp, hf_dirs, gguf.get("converter"), gguf.get("outtype", "f16"))   # run
-    out_dir = Path(exp["out_dir"])                           # save
+    gguf = GGUFMethod(**qc.methods["gguf"].params).p if "gguf" in qc.methods else None
+    info = export_gguf(run_dir, exp, hf_dirs, gguf.converter if gguf else None,
+                       gguf.outtype if gguf else "f16")             # run
+    out_dir = Path(qc.export.out_dir)                        # save
     write_provenance(out_dir, make_provenance(to_container(cfg), seed=int(cfg.seed), inputs={"gguf": info["gguf"]},
                                               extra={"stage": "export", "export": info}))
     print(f"[costlab] exported {info['name']} ({info['size_mb']} MB, {info['how']}) → {info['gguf']}")

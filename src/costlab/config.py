@@ -62,3 +62,41 @@ def require(cfg: DictConfig, key: str) -> Any:
         group = key.split(".")[0]
         raise CostlabError(f"config key '{key}' is not set", f"set it in configs/{group}/*.yaml or on the command line ({key}=...)")
     return val
+
+
+def validate(cfg: DictConfig, choices: dict[str, str] | None = None) -> dict[str, Any]:
+    """Check the whole composed config against src/costlab/schemas/ once, at the edge (pipeline start,
+    `costlab serve`). A wrong key or type raises one CostlabError naming each key, the expected type and the YAML
+    file (Hydra's runtime choices give the file; pass ``choices`` when composing outside a Hydra app)."""
+    from costlab.schemas.validate import check
+
+    return check(cfg, choices)
+
+
+def typed(cfg: DictConfig, group: str, choices: dict[str, str] | None = None) -> Any:
+    """The typed section of one config group, e.g. ``typed(cfg, "eval") -> EvalConfig`` (resolved, validated)."""
+    from costlab.schemas import GROUPS
+    from costlab.schemas.validate import check
+
+    if group not in GROUPS:
+        raise CostlabError(f"no schema for config group '{group}'", f"known groups: {sorted(GROUPS)}")
+    if group not in cfg:
+        raise CostlabError(f"config group '{group}' is not in this config",
+                           f"add it: +{group}=<name> on the command line, or `- /{group}: <name>` in the experiment")
+    return check(cfg, choices, groups=[group])[group]
+
+
+def compose(overrides: Iterable[str] = (), config_name: str = "config", check: bool = True) -> DictConfig:
+    """Compose configs/ like the pipeline does (Hydra's compose API, so interpolations resolve) and validate it,
+    with error messages naming the chosen YAML files. For entry points that are not a Hydra app (`costlab serve`)."""
+    from hydra import compose as _compose, initialize_config_dir
+    from omegaconf import open_dict
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = _compose(config_name, overrides=list(overrides), return_hydra_config=True)
+    choices = {k: v for k, v in cfg.hydra.runtime.choices.items() if v is not None}
+    with open_dict(cfg):
+        del cfg["hydra"]
+    if check:
+        validate(cfg, choices)
+    return cfg

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from omegaconf import DictConfig, OmegaConf
 
-from costlab.config import fingerprint, to_container
+from costlab.config import fingerprint, to_container, validate
 from costlab.errors import CostlabError, exit_on_error
 from costlab.io import atomic_write_json, atomic_write_text, read_json
 from costlab.provenance import make_provenance, write_provenance
@@ -74,12 +74,14 @@ def seed_everything(seed: int) -> None:
 
 
 def open_run(cfg: DictConfig) -> Path:
-    """Create/reuse the run dir, write its resolved config.yaml and run-level provenance."""
+    """Validate the config (costlab.schemas: one message naming each bad key, its type and YAML file), then
+    create/reuse the run dir and write its resolved config.yaml and run-level provenance."""
+    validate(cfg)
     run_dir = Path(cfg.paths.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     resolved = to_container(cfg)
     atomic_write_text(run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(resolved)))
-    if "threads" in cfg and cfg.threads:
+    if cfg.threads:
         import torch
 
         torch.set_num_threads(int(cfg.threads))

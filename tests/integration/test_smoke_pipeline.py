@@ -90,7 +90,7 @@ def test_smoke_end_to_end_with_kills(tmp_path):
     assert prov["git"]["commit"] and prov["versions"]["transformers"]
 
     # every variant built and measured; every table number traces to an eval file
-    names = {"teacher-fp32", "student-hf", "teacher-Q8_0", "teacher-Q4_K_M", "student-Q8_0", "student-Q4_K_M"}
+    names = {"teacher-hf", "student-hf", "teacher-Q8_0", "teacher-Q4_K_M", "student-Q8_0", "student-Q4_K_M"}
     built = {p.parent.name: json.loads(p.read_text()) for p in (run_dir / "variants").glob("*/variant.json")}
     assert names <= set(built) and all(built[n]["status"] == "ok" for n in names)
     for n in names:

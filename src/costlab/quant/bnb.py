@@ -58,3 +58,41 @@ def load_bnb(path: str | Path, device: str = "cpu"):
     require_bnb()
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32, device_map=device)
     return model.eval()
+
+
+# ------------------------------------------------------------------------------------------ the quantize method
+from typing import Any, Literal  # noqa: E402
+
+from costlab.quant.method import Base, QuantMethod, VariantSpec  # noqa: E402
+from costlab.schemas.base import Schema  # noqa: E402
+
+
+class BnbMethod(QuantMethod):
+    """configs/quant/bnb.yaml: one saved, reloadable bitsandbytes HF dir per mode (int8 | nf4 | fp4)."""
+
+    class Params(Schema):
+        modes: list[Literal["int8", "nf4", "fp4"]]
+        double_quant: bool
+        compute_dtype: str
+
+    def variants(self, base: Base) -> list[VariantSpec]:
+        dq = self.p.double_quant
+        return [VariantSpec(f"{base.name}-{variant_suffix(m, dq)}", "bnb", m + ("-dq" if dq and m != "int8" else ""),
+                            "hf", {"mode": m}) for m in self.p.modes]
+
+    def build(self, base: Base, spec: VariantSpec, variant, var_dir: Path) -> dict[str, Any]:
+        import time
+
+        from costlab.quant.sanity import hf_sanity
+        from costlab.quant.variant import rel_to_run, weight_bytes
+
+        t0 = time.time()
+        quantize_bnb(base.hf_dir, var_dir, spec.options["mode"], self.p.double_quant, self.p.compute_dtype)
+        variant.build_seconds = time.time() - t0
+        model = load_bnb(var_dir)  # sanity on the reloaded copy: proves it round-trips
+        variant.path = rel_to_run(var_dir, base.run_dir)
+        wb = weight_bytes(var_dir)
+        variant.size_mb, variant.n_params, variant.bits_per_weight = wb / 1e6, base.n_params, wb * 8 / base.n_params
+        s = base.sanity
+        variant.sanity = hf_sanity(model, base.tokenizer, base.heldout_ids, s.prompt, s.gen_tokens, s.window)
+        return {"double_quant": self.p.double_quant, "compute_dtype": self.p.compute_dtype}

@@ -218,3 +218,87 @@ def compute_imatrix(model, texts: Sequence[str], tokenizer, gguf_file: str | os.
     if not out:
         raise CostlabError("imatrix: no linear layer matched a GGUF tensor", "disable quant.methods.gguf.imatrix for this model")
     return out
+
+
+# ------------------------------------------------------------------------------------------ the quantize method
+from costlab.quant.method import Base, QuantMethod, VariantSpec  # noqa: E402  (after the conversion functions)
+from costlab.schemas.base import Schema  # noqa: E402
+
+
+class GGUFMethod(QuantMethod):
+    """configs/quant/gguf.yaml: convert each base once (HF → F16 with llama.cpp's converter, + the imatrix when
+    asked), then one llama.cpp-quantized GGUF variant per type."""
+
+    class Params(Schema):
+        types: list[str]
+        outtype: str
+        converter: str
+        imatrix: bool
+        threads: int
+        keep_f16: bool
+
+    def variants(self, base: Base) -> list[VariantSpec]:
+        suffix = "-imat" if self.p.imatrix else ""
+        return [VariantSpec(f"{base.name}-{t}{suffix}", "gguf", t, "llama.cpp", {"type": t}) for t in self.p.types]
+
+    def _prepare(self, base: Base) -> dict[str, Any]:
+        """Convert once per base (and compute the imatrix once); an error fails every type of this base."""
+        import time
+
+        prep = base.state.setdefault("gguf", {})
+        if "error" in prep:
+            raise prep["error"]
+        if "f16" in prep:
+            return prep
+        f16 = base.work_dir / f"{base.name}-{self.p.outtype.upper()}.gguf"
+        try:
+            t0 = time.time()
+            convert_hf_to_gguf(base.hf_dir, f16, self.p.converter, self.p.outtype)
+            prep["convert_seconds"] = time.time() - t0
+            prep["f16"] = f16
+            if self.p.imatrix:
+                texts, src = base.require_calibration()
+                t0 = time.time()
+                prep["imatrix"] = compute_imatrix(base.model(), texts, base.tokenizer, f16,
+                                                  base.calibration_cfg.max_tokens)
+                prep["imatrix_seconds"] = time.time() - t0
+                prep["imatrix_source"] = src
+        except CostlabError as e:
+            prep["error"] = e
+            raise
+        return prep
+
+    def build(self, base: Base, spec: VariantSpec, variant, var_dir: Path) -> dict[str, Any]:
+        import shutil
+        import time
+
+        from costlab.quant.sanity import gguf_sanity
+        from costlab.quant.variant import rel_to_run
+
+        qtype = spec.options["type"]
+        ftype_of(qtype)  # unknown type → this variant fails before any work
+        prep = self._prepare(base)
+        dst = var_dir / f"{variant.name}.gguf"
+        t0 = time.time()
+        if qtype.upper() == self.p.outtype.upper():
+            shutil.copyfile(prep["f16"], dst)
+        else:
+            quantize_gguf(prep["f16"], dst, qtype, threads=self.p.threads, imatrix=prep.get("imatrix"))
+        quantize_seconds = time.time() - t0
+        # build time = what it costs to make this file from the HF dir: convert (+ imatrix) + quantize
+        variant.build_seconds = prep["convert_seconds"] + prep.get("imatrix_seconds", 0.0) + quantize_seconds
+        st = gguf_stats(dst)
+        variant.path = rel_to_run(dst, base.run_dir)
+        variant.size_mb, variant.n_params, variant.bits_per_weight = (st["file_bytes"] / 1e6, st["n_params"],
+                                                                      st["bits_per_weight"])
+        s = base.sanity
+        variant.sanity = gguf_sanity(str(dst), base.heldout_ids, s.prompt, s.gen_tokens, s.window, s.llama_threads)
+        return {"tensor_types": st["tensor_types"], "converter": str(self.p.converter),
+                "imatrix": bool(prep.get("imatrix")), "imatrix_source": prep.get("imatrix_source"),
+                "convert_seconds": prep["convert_seconds"], "imatrix_seconds": prep.get("imatrix_seconds"),
+                "quantize_seconds": quantize_seconds}
+
+    def finish(self, base: Base) -> None:
+        prep = base.state.pop("gguf", {})
+        if not self.p.keep_f16 and prep.get("f16") is not None:
+            Path(prep["f16"]).unlink(missing_ok=True)
