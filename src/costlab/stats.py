@@ -410,3 +410,29 @@ def compare_class(variant: Any, reference: Any, chance: Any, *, n_boot: int = DE
         "ci_method": ret.method,
         "n_boot": ret.n_boot,
     }
+
+
+# --------------------------------------------------------------------------- a proportion
+def _binom_cdf(k: int, n: int, p: float) -> float:
+    """P(X <= k), X ~ Binomial(n, p)."""
+    return 1.0 - _binom_sf(k + 1, n, p) if k < n else 1.0
+
+
+def proportion_ci(k: int, n: int, *, confidence: float = DEFAULT_CONFIDENCE) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) two-sided interval of a binomial proportion k/n, by bisection on the binomial
+    tails. Unlike a percentile bootstrap it gives an upper bound > 0 at k = 0 (0/300 → [0, 0.0122])."""
+    confidence = _check_conf(confidence)
+    if n <= 0 or not 0 <= k <= n:
+        raise CostlabError(f"proportion_ci: need 0 <= k <= n and n > 0, got k={k}, n={n}", "count hits and trials")
+    a = (1.0 - confidence) / 2
+
+    def solve(f, target: float) -> float:  # f increasing in p on [0, 1]
+        lo, hi = 0.0, 1.0
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if f(mid) < target else (lo, mid)
+        return (lo + hi) / 2
+
+    lower = 0.0 if k == 0 else solve(lambda p: _binom_sf(k, n, p), a)
+    upper = 1.0 if k == n else solve(lambda p: 1.0 - _binom_cdf(k, n, p), 1.0 - a)
+    return float(lower), float(upper)
