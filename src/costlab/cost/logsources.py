@@ -1,0 +1,268 @@
+"""Readers for request logs: each yields Arrow record batches (numbered rows) and the rows it could not read.
+
+A reader never stops on bad input and never drops a row silently. What it cannot turn into a row it reports as
+``BadLine(line, reason, detail)``; ``costlab analyze`` counts those per reason next to the rows DuckDB rejects.
+
+- JSONL (.jsonl/.ndjson/.json, optionally .gz): read in blocks of bytes, split into lines with numpy (no per-line
+  Python work), checked for UTF-8 per block; DuckDB parses the JSON. A line longer than ``max_line_bytes`` is
+  skipped *while streaming* (a 2 GB line never sits in memory) and reported as unreadable ("line too long"); a gzip stream that
+  ends early is reported as "truncated gzip" after every complete line before the cut was read.
+- CSV (optionally .gz): the same line reader feeds Python's csv module (quoted newlines work).
+- Parquet: DuckDB reads it directly (row numbers from ``file_row_number``).
+- SQLite (the gateway's ledger, table ``ledger``): read in pages through sqlite3.
+
+Exports of other tools are recognised by their documented column names (``FIELD_ALIASES`` in costlab.cost.logsql):
+LiteLLM's spend logs (``LiteLLM_SpendLogs``: spend, startTime, user, cache_hit, ...), OpenAI's organisation usage
+export (``input_tokens``, ``input_cached_tokens``, ``num_model_requests``, ``start_time``, ``project_id``) and Langfuse
+observation exports (``startTime``, ``usageDetails``/``usage``, ``costDetails``/``calculatedTotalCost``, ``latency`` in
+seconds).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import sqlite3
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from costlab.cost.logsql import UNREADABLE
+from costlab.errors import CostlabError
+
+BLOCK_BYTES = 8 << 20  # bytes read per block: one Arrow batch of ~25k typical log lines
+MAX_LINE_BYTES = 16 << 20  # a longer line is skipped and reported (no request log line is this long)
+CSV_BATCH_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class BadLine:
+    line: int
+    reason: str
+    detail: str = ""
+
+
+def log_format(path: Path) -> str:
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith((".db", ".sqlite", ".sqlite3")):
+        return "sqlite"
+    raise CostlabError(f"{path}: unknown log format (extension '{path.suffix}')",
+                       "use .jsonl/.ndjson, .csv (optionally .gz), .parquet or the gateway ledger .db/.sqlite")
+
+
+# ------------------------------------------------------------------------------------------------ line reader
+def iter_line_blocks(path: Path, max_line_bytes: int = MAX_LINE_BYTES,
+                     block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[int, bytes, np.ndarray] | BadLine]:
+    """Yield ``(first_line_no, block, starts)`` — ``block`` holds whole lines, ``starts`` their byte offsets plus a
+    final end offset — or ``BadLine`` for a line that is too long or a stream that breaks. Memory: O(block +
+    max_line_bytes) whatever the file holds."""
+    raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    line_no = 1
+    carry = b""
+    skipping = 0  # > 0: inside an over-long line, this many bytes so far
+    try:
+        broken: BadLine | None = None
+        while broken is None:
+            parts, got = [], 0
+            while got < block_bytes:  # read1: what was decompressed before a cut is kept
+                try:
+                    c = raw.read1(min(1 << 20, block_bytes - got))
+                except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
+                    kind = "truncated gzip" if isinstance(e, EOFError) else "corrupt gzip"
+                    broken = BadLine(0, kind, str(e)[:80])
+                    break
+                if not c:
+                    break
+                parts.append(c)
+                got += len(c)
+            chunk = b"".join(parts)
+            if not chunk:
+                break
+            if skipping:
+                nl = chunk.find(b"\n")
+                if nl < 0:
+                    skipping += len(chunk)
+                    continue
+                yield BadLine(line_no, UNREADABLE, f"line too long: {skipping + nl:,} bytes > {max_line_bytes:,}")
+                line_no += 1
+                skipping = 0
+                chunk = chunk[nl + 1:]
+            buf = carry + chunk if carry else chunk
+            last = buf.rfind(b"\n")
+            if last < 0:
+                if len(buf) > max_line_bytes:
+                    skipping, carry = len(buf), b""
+                else:
+                    carry = buf
+                continue
+            body, carry = buf[: last + 1], buf[last + 1:]
+            if len(carry) > max_line_bytes:
+                skipping, carry = len(carry), b""
+            arr = np.frombuffer(body, np.uint8)
+            ends = np.flatnonzero(arr == 10) + 1
+            starts = np.concatenate(([0], ends)).astype(np.int32 if len(body) < 2**31 else np.int64)
+            long = np.flatnonzero(np.diff(starts) > max_line_bytes + 1)
+            for i in long:  # rare: an over-long line that fit inside one block
+                yield BadLine(line_no + int(i), UNREADABLE, f"line too long: {int(starts[i + 1] - starts[i]):,} bytes")
+            yield line_no, body, starts
+            line_no += len(ends)
+        if broken is not None:  # the line the stream broke in (and everything after it) is lost: say where
+            yield BadLine(line_no, broken.reason, f"stream ends inside line {line_no}: {broken.detail}")
+        elif skipping:
+            yield BadLine(line_no, UNREADABLE, f"line too long: {skipping:,} bytes > {max_line_bytes:,} (no final newline)")
+        elif carry:  # last line without a newline
+            yield line_no, carry + b"\n", np.array([0, len(carry) + 1], np.int32)
+    finally:
+        raw.close()
+
+
+def _utf8_lines(first: int, body: bytes, starts: np.ndarray, max_line_bytes: int
+                ) -> tuple[pa.RecordBatch, list[BadLine]]:
+    """One block → batch (line_no, line) of its valid UTF-8 lines; undecodable or over-long lines → BadLine."""
+    n = len(starts) - 1
+    bad: list[BadLine] = []
+    keep = np.diff(starts) <= max_line_bytes + 1
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        pos = e.start
+        while True:  # mark the line holding each bad byte, then re-check from the next line
+            i = int(np.searchsorted(starts, pos, side="right")) - 1
+            if keep[i]:
+                keep[i] = False
+                bad.append(BadLine(first + i, UNREADABLE, f"non-UTF-8: byte 0x{body[pos]:02x} at column {pos - starts[i] + 1}"))
+            nxt = int(starts[i + 1])
+            try:
+                body[nxt:].decode("utf-8")
+                break
+            except UnicodeDecodeError as e2:
+                pos = nxt + e2.start
+    idx = np.flatnonzero(keep)
+    if len(idx) == n:
+        offs = pa.py_buffer(starts.astype(np.int32 if starts[-1] < 2**31 else np.int64))
+        typ = pa.string() if starts[-1] < 2**31 else pa.large_string()
+        lines = pa.Array.from_buffers(typ, n, [None, offs, pa.py_buffer(body)])
+    else:
+        mv = memoryview(body)
+        lines = pa.array([mv[starts[i]:starts[i + 1]].tobytes().decode("utf-8") for i in idx], pa.string())
+    nos = pa.array(first + idx, pa.int64())
+    return pa.RecordBatch.from_arrays([nos, lines], names=["_line", "line"]), bad
+
+
+def iter_jsonl(path: Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[pa.RecordBatch | BadLine]:
+    for item in iter_line_blocks(path, max_line_bytes):
+        if isinstance(item, BadLine):
+            yield item
+            continue
+        batch, bad = _utf8_lines(*item, max_line_bytes)
+        yield from bad
+        yield batch
+
+
+# --------------------------------------------------------------------------------------------------- tabular
+def _batch(cols: list[str], line_nos: list[int], rows: list[list[str]]) -> pa.RecordBatch:
+    arrays = [pa.array(line_nos, pa.int64())]
+    for j in range(len(cols)):
+        arrays.append(pa.array([r[j] if j < len(r) else None for r in rows], pa.string()))
+    return pa.RecordBatch.from_arrays(arrays, names=["_line", *cols])
+
+
+def iter_csv(path: Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[pa.RecordBatch | BadLine]:
+    bad: list[BadLine] = []
+    state = {"line": 0}
+
+    def lines() -> Iterator[str]:
+        for item in iter_line_blocks(path, max_line_bytes):
+            if isinstance(item, BadLine):
+                bad.append(item)
+                continue
+            first, body, starts = item
+            for i in range(len(starts) - 1):
+                state["line"] = first + i
+                b = body[starts[i]:starts[i + 1]]
+                try:
+                    yield b.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    bad.append(BadLine(first + i, UNREADABLE, f"non-UTF-8: byte 0x{b[e.start]:02x} at column {e.start + 1}"))
+
+    reader = csv.reader(lines())
+    header: list[str] | None = None
+    line_nos: list[int] = []
+    rows: list[list[str]] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            bad.append(BadLine(state["line"], "bad CSV row", str(e)[:80]))
+            continue
+        if bad:
+            yield from bad
+            bad.clear()
+        if header is None:
+            header = [h.strip() for h in row]
+            continue
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if len(row) > len(header):
+            yield BadLine(state["line"], "too many CSV cells", f"{len(row)} cells, {len(header)} columns")
+            continue
+        line_nos.append(state["line"])
+        rows.append(row)
+        if len(rows) >= CSV_BATCH_ROWS:
+            yield _batch(header, line_nos, rows)
+            line_nos, rows = [], []
+    yield from bad
+    if header is not None and rows:
+        yield _batch(header, line_nos, rows)
+
+
+def iter_sqlite(path: Path, table: str = "ledger", page: int = 50_000) -> Iterator[pa.RecordBatch | BadLine]:
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as e:
+        raise CostlabError(f"{path}: cannot open as SQLite ({e})") from e
+    try:
+        tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        if table not in tables:
+            raise CostlabError(f"{path}: no table '{table}' (tables: {', '.join(tables) or 'none'})",
+                               "pass --table NAME for the ledger table")
+        cur = con.execute(f'SELECT rowid AS _rowid, * FROM "{table}"')
+        cols = [d[0] for d in cur.description][1:]
+        while True:
+            recs = cur.fetchmany(page)
+            if not recs:
+                break
+            rows = [[None if v is None else str(v) for v in r[1:]] for r in recs]
+            yield _batch(cols, [int(r[0]) for r in recs], rows)
+    except sqlite3.DatabaseError as e:
+        raise CostlabError(f"{path}: not a readable SQLite database ({e})") from e
+    finally:
+        con.close()
+
+
+def open_log(path: str | Path, table: str = "ledger", max_line_bytes: int = MAX_LINE_BYTES
+             ) -> tuple[str, Iterator[pa.RecordBatch | BadLine] | None]:
+    """(format, iterator of batches/bad lines); Parquet returns None (DuckDB reads the file itself)."""
+    path = Path(path)
+    if not path.exists():
+        raise CostlabError(f"log file not found: {path}")
+    fmt = log_format(path)
+    if fmt == "jsonl":
+        return fmt, iter_jsonl(path, max_line_bytes)
+    if fmt == "csv":
+        return fmt, iter_csv(path, max_line_bytes)
+    if fmt == "sqlite":
+        return fmt, iter_sqlite(path, table)
+    return fmt, None
