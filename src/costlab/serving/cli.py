@@ -16,6 +16,7 @@ from typing import Optional
 import typer
 
 from costlab.config import PROJECT_ROOT
+from costlab.paths import cache_dir
 
 app = typer.Typer(help="The cost gateway: serve, train its task classifier, sweep the semantic-cache threshold.",
                   add_completion=False, pretty_exceptions_enable=False)
@@ -73,7 +74,8 @@ def run(tables: Path = typer.Option(..., "--tables", help="dir with routing_tabl
 @app.command("train-classifier")
 def train(train: Path = typer.Option(PROJECT_ROOT / "data/prompts/train.jsonl"),
           heldout: Path = typer.Option(PROJECT_ROOT / "data/prompts/heldout.jsonl"),
-          out: Path = typer.Option(PROJECT_ROOT / "artifacts/serving/task_classifier"),
+          out: Path = typer.Option(cache_dir() / "serving" / "task_classifier",
+                               help="output dir (default: in the one cache dir, $COSTLAB_CACHE_DIR or .cache)"),
           C: float = typer.Option(4.0, help="inverse L2 strength of the logistic regression"),
           threads: int = 1) -> None:
     """Train the learned task classifier (MiniLM + logistic regression); print both accuracies."""
