@@ -49,7 +49,7 @@ STAGES: dict[str, Stage] = {
               ("seed", "hardware", "eval.reference", "eval.variants", "eval.threads", "eval.backends", "eval.stats",
                "eval.quality", "eval.fidelity", "eval.latency")),
         Stage("build_tables", "costlab.tables.stage:run_stage", "tables",
-              ("hardware", "pricing", "eval.reference", "eval.quality.tasks", "eval.tables")),
+              ("hardware", "pricing", "eval.reference", "eval.quality.tasks", "eval.stats", "eval.tables")),
         Stage("report", "costlab.report.stage:run_stage", "report", ("eval.tables", "eval.report")),
     ]
 }
