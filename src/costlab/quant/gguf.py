@@ -14,6 +14,7 @@ input column of every linear layer, over calibration text — and passes it to `
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import subprocess
 import sys
@@ -56,13 +57,90 @@ def converter_path(path: str | os.PathLike) -> Path:
     return p
 
 
-def convert_hf_to_gguf(hf_dir: str | os.PathLike, out_file: str | os.PathLike, converter: str | os.PathLike,
-                       outtype: str = "f16", timeout: float = 3600) -> Path:
-    """Run llama.cpp's converter; an unsupported architecture or a bad dir becomes a CostlabError with its log."""
+def converter_architectures(converter: str | os.PathLike) -> set[str]:
+    """HF ``architectures`` names the converter registers (``@ModelBase.register(...)`` in its source files)."""
+    import re
+
     conv = converter_path(converter)
-    hf_dir, out_file = Path(hf_dir), Path(out_file)
+    files = [conv, *sorted((conv.parent / "conversion").glob("*.py"))]
+    names: set[str] = set()
+    for f in files:
+        for block in re.findall(r"@ModelBase\.register\(([^)]*)\)", f.read_text(errors="replace")):
+            names.update(re.findall(r"[\"']([A-Za-z0-9_]+)[\"']", block))
+    return names
+
+
+def check_convertible(hf_dir: str | os.PathLike, converter: str | os.PathLike) -> str:
+    """The model's architecture if llama.cpp's converter registers it; else a CostlabError naming the model and the
+    fix, raised before the converter runs (nothing written)."""
+    hf_dir = Path(hf_dir)
     if not (hf_dir / "config.json").is_file():
         raise CostlabError(f"{hf_dir} is not a Hugging Face model dir (no config.json)", "point at an HF model dir")
+    cfg = json.loads((hf_dir / "config.json").read_text())
+    arch = (cfg.get("architectures") or ["?"])[0]
+    known = converter_architectures(converter)
+    if known and arch not in known:
+        raise CostlabError(
+            f"convert_hf_to_gguf failed for {hf_dir}: architecture {arch} (model_type '{cfg.get('model_type')}') "
+            f"is not supported by llama.cpp's converter ({Path(converter).parent.name}, {len(known)} architectures)",
+            f"this architecture is not supported by llama.cpp's converter ({Path(converter).parent.name}); use the "
+            "bnb/gptq/awq formats for it, or a newer llama.cpp (docs/families.md lists the tested families)")
+    return arch
+
+
+def sliding_window_pattern(hf_dir: str | os.PathLike) -> list[bool] | None:
+    """Per-layer sliding-window flags from config.json ``layer_types`` (None when no layer slides)."""
+    cfg = json.loads((Path(hf_dir) / "config.json").read_text())
+    lt = cfg.get("layer_types")
+    if not lt or "sliding_attention" not in lt:
+        return None
+    if len(lt) != cfg.get("num_hidden_layers"):
+        raise CostlabError(f"{hf_dir}/config.json: layer_types has {len(lt)} entries for "
+                           f"{cfg.get('num_hidden_layers')} layers", "re-save the model (costlab's pruner keeps them in sync)")
+    return [t == "sliding_attention" for t in lt]
+
+
+def _write_sliding_window_pattern(gguf_file: Path, pattern: list[bool]) -> bool:
+    """Write ``<arch>.attention.sliding_window_pattern`` as a per-layer array unless the file already has one.
+
+    llama.cpp's Gemma 2/3 loaders fall back to a fixed period (every 2nd / every 6th layer global) when the key is
+    absent, and the converter does not write it for them; after pruning that period no longer matches the layers,
+    so the GGUF would attend with the wrong window in some layers. Returns whether the file was rewritten.
+    """
+    import gguf
+    from gguf.scripts.gguf_new_metadata import MetadataDetails, copy_with_new_metadata
+
+    reader = gguf.GGUFReader(str(gguf_file), "r")
+    f = reader.get_field(gguf.Keys.General.ARCHITECTURE)
+    arch = f.contents()
+    key = gguf.Keys.Attention.SLIDING_WINDOW_PATTERN.format(arch=arch)
+    if reader.get_field(key) is not None:
+        return False
+    tmp = gguf_file.with_name(gguf_file.name + ".swa")
+    writer = gguf.GGUFWriter(str(tmp), arch=arch, endianess=reader.endianess)
+    align = reader.get_field(gguf.Keys.General.ALIGNMENT)
+    if align is not None:
+        writer.data_alignment = align.contents()
+    meta = {key: MetadataDetails(gguf.GGUFValueType.ARRAY, [bool(x) for x in pattern],
+                                 sub_type=gguf.GGUFValueType.BOOL)}
+    import logging
+
+    logging.getLogger("gguf").setLevel(logging.WARNING)
+    copy_with_new_metadata(reader, writer, meta, [])
+    del reader
+    os.replace(tmp, gguf_file)
+    return True
+
+
+def convert_hf_to_gguf(hf_dir: str | os.PathLike, out_file: str | os.PathLike, converter: str | os.PathLike,
+                       outtype: str = "f16", timeout: float = 3600) -> Path:
+    """Run llama.cpp's converter; an unsupported architecture or a bad dir becomes a CostlabError (before anything
+    is written when the architecture is unknown to the converter, with the converter's log otherwise). Per-layer
+    sliding-window flags from ``layer_types`` are written into the GGUF (see _write_sliding_window_pattern)."""
+    conv = converter_path(converter)
+    hf_dir, out_file = Path(hf_dir), Path(out_file)
+    check_convertible(hf_dir, conv)
+    pattern = sliding_window_pattern(hf_dir)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_file.with_name(out_file.name + ".partial")
     env = {k: v for k, v in os.environ.items() if k != "NO_LOCAL_GGUF"}  # use the converter's own gguf-py
@@ -78,7 +156,16 @@ def convert_hf_to_gguf(hf_dir: str | os.PathLike, out_file: str | os.PathLike, c
         if "not supported" in log:
             fix = ("this architecture is not supported by llama.cpp's converter "
                    f"({conv.parent.name}); use the bnb/gptq/awq formats for it, or a newer llama.cpp")
+        elif "tokenizer.model" in log:
+            fix = ("this family's converter reads a SentencePiece tokenizer.model: save the model with its original "
+                   "tokenizer files (docs/families.md)")
         raise CostlabError(f"convert_hf_to_gguf failed for {hf_dir}: {reason}", fix)
+    if pattern is not None:
+        try:
+            _write_sliding_window_pattern(tmp, pattern)
+        except Exception:
+            tmp.unlink(missing_ok=True)
+            raise
     os.replace(tmp, out_file)
     return out_file
 

@@ -37,17 +37,20 @@ FAMILIES: dict[str, Family] = {f.model_type: f for f in [
 ]}
 
 
-def _describe(config) -> str:
-    archs = getattr(config, "architectures", None) or []
-    return f"{archs[0] if archs else type(config).__name__} (model_type '{getattr(config, 'model_type', '?')}')"
+def _describe(config, model=None) -> str:
+    archs = (config.get("architectures") if isinstance(config, dict) else getattr(config, "architectures", None)) or []
+    arch = type(model).__name__ if model is not None else (archs[0] if archs else type(config).__name__)
+    return f"{arch} (model_type '{_get(config, 'model_type')}')"
 
 
-def family_of(config, name: str = "teacher") -> Family:
-    """The pruner's Family for a transformers config; CostlabError naming the model and the fix otherwise."""
+def family_of(config_or_model, name: str = "teacher") -> Family:
+    """The pruner's Family for a transformers model or config; CostlabError naming the model and the fix otherwise."""
+    model = config_or_model if hasattr(config_or_model, "config") else None
+    config = model.config if model is not None else config_or_model
     mt = getattr(config, "model_type", None)
     if mt not in FAMILIES:
         raise CostlabError(
-            f"{name}: {_describe(config)} is not supported by the pruner (supported model_types: "
+            f"{name}: {_describe(config, model)} is not supported by the pruner (supported model_types: "
             f"{', '.join(sorted(FAMILIES))})",
             "use student=pretrained with a smaller model that shares the teacher's tokenizer, or a teacher from a "
             "supported family (docs/families.md)")
@@ -81,3 +84,38 @@ def check_same_model(saved_dir: str | Path, expected, keys: tuple[str, ...], wha
     if diff:
         shown = ", ".join(f"{k}={a!r} (expected {b!r})" for k, (a, b) in diff.items())
         raise CostlabError(f"{what} {saved_dir} holds another model than {expected_name}: {shown}", fix)
+
+
+def expected_student_config(teacher_config, student_spec) -> tuple[Any, tuple[str, ...], str]:
+    """(config to compare a saved student with, keys that must match, its name) for the configured student.
+
+    pruned: the teacher's family and shapes (layers and MLP width are the pruner's to change);
+    pretrained: the student's own config.json (every shape key).
+    """
+    target = str(_get(student_spec, "_target_") or "")
+    if target.endswith("PretrainedStudent"):
+        path = _get(student_spec, "path")
+        cfg = read_config(path) if path and Path(str(path)).is_dir() else None
+        if cfg is not None:
+            return cfg, STUDENT_KEYS, f"the configured student {path}"
+        return {"vocab_size": None}, (), f"the configured student {path}"
+    return teacher_config, SHAPE_KEYS, f"a student pruned from the teacher ({_describe(teacher_config)})"
+
+
+def check_init_dir(init_dir: str | Path, teacher_config, student_spec) -> None:
+    """A reused ``init/`` must hold the student this config builds (same family and shapes)."""
+    expected, keys, name = expected_student_config(teacher_config, student_spec)
+    check_same_model(init_dir, expected, keys, "student init", name,
+                     f"delete {init_dir} (and its checkpoints/) to rebuild the student, or use a new run_id=...")
+
+
+def check_resume_checkpoint(ckpt_dir: str | Path | None, init_dir: str | Path) -> None:
+    """A checkpoint to resume from must hold the same model as ``init/`` (a full-FT checkpoint has config.json;
+    a LoRA checkpoint has only the adapter and is checked by peft when it loads)."""
+    if ckpt_dir is None:
+        return
+    init = read_config(init_dir)
+    if init is None:
+        return
+    check_same_model(ckpt_dir, init, STUDENT_KEYS, "checkpoint", f"the student in {init_dir}",
+                     f"delete {Path(ckpt_dir).parent} to train from {init_dir} again, or use a new run_id=...")

@@ -260,7 +260,7 @@ class PrunedStudent:
     def build(self, teacher, tokenizer, calib_ids: list[list[int]]):
         if self.importance not in ("drop_ppl", "block_influence"):
             raise CostlabError(f"student.importance={self.importance!r}", "use drop_ppl or block_influence")
-        fam = family_of(teacher.config, f"teacher {getattr(teacher, 'name_or_path', '') or ''}".strip())
+        fam = family_of(teacher, f"teacher {getattr(teacher, 'name_or_path', '') or ''}".strip())
         n = teacher.config.num_hidden_layers
         if not 0 <= self.drop_layers < n:
             raise CostlabError(f"student.drop_layers={self.drop_layers} but the teacher has {n} layers",
