@@ -13,21 +13,18 @@ SDIST_DIR ?= $(HOME)/.cache/costlab/sdist
 SDIST := $(SDIST_DIR)/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz
 # llama.cpp's own HF->GGUF converter, taken from the same sdist so converter and runtime agree.
 CONVERTER_DIR := .cache/llama.cpp-$(LLAMA_CPP_VERSION)
-# Where libraries would otherwise write into ~/.cache or reach for the network.
-export HF_HUB_OFFLINE := 1
-export HF_DATASETS_OFFLINE := 1
-export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
+# The offline settings (HF_HUB_OFFLINE, ...) are set by costlab itself (costlab.paths, at every entry point).
+# Here only where the Hugging Face cache lives for make's runs (the repo's one cache dir, not ~/.cache).
 export HF_HOME := $(CURDIR)/.cache/hf
-export WANDB_DIR := $(CURDIR)/.cache
-export WANDB_MODE ?= offline
-export TOKENIZERS_PARALLELISM := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test test-unit test-integration install llama-cpp bench clean help venv-gptq
+.PHONY: demo test test-unit test-integration lint format install llama-cpp bench clean help venv-gptq
 
 help:
 	@echo "make demo   - install everything into $(VENV) and run the CPU demo experiment (configs/exp/demo.yaml)"
 	@echo "make test   - install everything and run the test suite (unit + integration)"
+	@echo "make test-unit - the unit tier only: no llama.cpp build, no GPTQ venv (a few minutes)"
+	@echo "make lint   - ruff check + ruff format --check (config in pyproject.toml)"
 	@echo "make bench  - run the benchmarks in benchmarks/"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -76,14 +73,27 @@ $(GPTQ_VENV)/.installed: constraints.txt
 demo: install
 	$(PY) scripts/distill.py +exp=demo
 
+# Tiers: the unit tier needs only the project venv (no llama.cpp compile, no GPTQ venv); tests that need those
+# carry the llama_cpp / gptq marks (and skip cleanly when the piece is missing), the real pipeline `integration`,
+# the model-family matrix `families`. `make test` runs every tier.
+UNIT := not integration and not llama_cpp and not gptq and not families
+
 test: install venv-gptq
 	$(PY) -m pytest -q tests
 
-test-unit: install venv-gptq
-	$(PY) -m pytest -q -m "not integration" tests
+test-unit: $(VENV)/.installed
+	$(PY) -m pytest -q -m "$(UNIT)" tests
 
 test-integration: install venv-gptq
-	$(PY) -m pytest -q -m integration tests
+	$(PY) -m pytest -q -m "not ($(UNIT))" tests
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(VENV)/.installed
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
 
 bench: install
 	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

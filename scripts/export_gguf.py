@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 import costlab.config  # noqa: F401  (registers the config resolvers)
 from costlab.config import to_container
 from costlab.errors import exit_on_error
+from costlab.paths import set_offline_env
 from costlab.pipeline import open_run
 from costlab.provenance import make_provenance, write_provenance
 
@@ -29,7 +30,7 @@ def export(cfg: DictConfig) -> dict:
     hf_dirs = None
     if not qc.export.variant:
         hf_dirs, skipped = find_bases(cfg, run_dir, [qc.export.base])
-        for name, why in skipped.items():
+        for why in skipped.values():
             print(f"[costlab] export: {why}")
     gguf = GGUFMethod(**qc.methods["gguf"].params).p if "gguf" in qc.methods else None
     info = export_gguf(run_dir, exp, hf_dirs, gguf.converter if gguf else None,
@@ -45,6 +46,7 @@ def export(cfg: DictConfig) -> dict:
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 def main(cfg: DictConfig) -> dict:
+    set_offline_env()
     with exit_on_error():
         return export(cfg)
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from costlab.paths import set_offline_env  # the one place the offline settings come from
+
+set_offline_env()
 os.environ.setdefault("WANDB_MODE", "offline")
 
 import costlab.config  # noqa: E402  (registers resolvers)
@@ -73,7 +73,8 @@ def tiny_llama_dir(tmp_path_factory, tokenizer_dir) -> Path:
 @pytest.fixture
 def compose():
     """compose(overrides) → the real root config with overrides (what the scripts see)."""
-    from hydra import compose as _compose, initialize_config_dir
+    from hydra import compose as _compose
+    from hydra import initialize_config_dir
 
     def _c(overrides=(), config_name="config"):
         with initialize_config_dir(config_dir=str(costlab.config.CONFIG_DIR), version_base="1.3"):

@@ -8,8 +8,11 @@ from omegaconf import OmegaConf
 
 from costlab.config import CONFIG_DIR
 
+# configs/eval/tasks: lm-eval task files; configs/accelerate: `accelerate launch --config_file` files. Neither is
+# a Hydra config group.
+NOT_HYDRA = {"tasks", "accelerate"}
 GROUP_FILES = sorted(p for p in CONFIG_DIR.rglob("*.yaml") if p.parent != CONFIG_DIR
-                     and "tasks" not in p.relative_to(CONFIG_DIR).parts)
+                     and not NOT_HYDRA & set(p.relative_to(CONFIG_DIR).parts))
 
 
 def _override(p: Path) -> str:
@@ -71,7 +74,7 @@ WRONG_TYPE = {
     "distill": ([], "distill.trainer.max_steps=abc", "distill.trainer.max_steps", "configs/distill/kd_online.yaml"),
     "logger": (["logger=wandb"], "logger.mode=sometimes", "logger.mode", "configs/logger/wandb.yaml"),
     "hardware": ([], "hardware.threads=two", "hardware.threads", "configs/hardware/cpu_2core.yaml"),
-    "pricing": ([], "pricing.api.gpt-4o.input=cheap", "pricing.api.gpt-4o.input", "configs/pricing/default.yaml"),
+    "pricing": ([], "pricing.max_age_days=old", "pricing.max_age_days", "configs/pricing/default.yaml"),
     "quant": (["+quant=gguf"], "quant.calibration.n_samples=few", "quant.calibration.n_samples",
               "configs/quant/common.yaml"),
     "quant method": (["+quant=gguf"], "quant.methods.gguf.threads=two", "quant.methods.gguf.threads",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -53,7 +53,7 @@ def run(ctx: typer.Context) -> None:
 
 @app.command("report")
 def report(
-    runs: List[Path] = typer.Argument(..., help="run dirs (runs/<exp>/<run_id>); several are compared side by side"),
+    runs: list[Path] = typer.Argument(..., help="run dirs (runs/<exp>/<run_id>); several are compared side by side"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="output dir (default: <first run>/report)"),
     cheap: Optional[str] = typer.Option(None, help="cheap variant of the routing curve (default: cheapest measured)"),
     strong: Optional[str] = typer.Option(None, help="strong variant (default: the eval reference)"),

@@ -5,13 +5,11 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-from pathlib import Path
 from typing import Any, Iterable
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from costlab.errors import CostlabError
-
 from costlab.paths import CONFIG_DIR, PROJECT_ROOT  # noqa: F401  (re-exported: costlab.config.CONFIG_DIR)
 
 
@@ -89,7 +87,8 @@ def typed(cfg: DictConfig, group: str, choices: dict[str, str] | None = None) ->
 def compose(overrides: Iterable[str] = (), config_name: str = "config", check: bool = True) -> DictConfig:
     """Compose configs/ like the pipeline does (Hydra's compose API, so interpolations resolve) and validate it,
     with error messages naming the chosen YAML files. For entry points that are not a Hydra app (`costlab serve`)."""
-    from hydra import compose as _compose, initialize_config_dir
+    from hydra import compose as _compose
+    from hydra import initialize_config_dir
     from omegaconf import open_dict
 
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):

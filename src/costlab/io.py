@@ -121,7 +121,7 @@ class ResumableJsonl:
     def close(self) -> None:
         self._f.close()
 
-    def __enter__(self) -> "ResumableJsonl":
+    def __enter__(self) -> ResumableJsonl:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from costlab.io import atomic_write_json
+from costlab.paths import PROJECT_ROOT
 
 PACKAGES = (
     "costlab", "torch", "transformers", "peft", "accelerate", "datasets", "gguf", "llama_cpp_python",
@@ -32,7 +33,7 @@ def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str | None]
 
 
 def git_commit(cwd: str | os.PathLike | None = None) -> dict[str, Any]:
-    cwd = str(cwd or Path(__file__).resolve().parents[2])
+    cwd = str(cwd or PROJECT_ROOT)
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,

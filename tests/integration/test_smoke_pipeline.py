@@ -4,7 +4,6 @@ a SIGKILL during teacher generation and during training, and re-runs that resume
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from costlab.config import PROJECT_ROOT
+from costlab.paths import PROJECT_ROOT, offline_env
 
 pytestmark = pytest.mark.integration
 
@@ -24,8 +23,7 @@ def _cmd(runs: Path, *extra: str) -> list[str]:
 
 
 def _env():
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "WANDB_MODE": "offline",
-            "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"}
+    return {**offline_env(), "WANDB_MODE": "offline", "PYTHONUNBUFFERED": "1"}
 
 
 def _run(cmd, timeout=900):

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from .quant_helpers import CONVERTER, build_tiny
 from costlab.config import PROJECT_ROOT
+
+from .quant_helpers import CONVERTER, build_tiny
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -12,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from costlab.config import PROJECT_ROOT
 from costlab.errors import CostlabError
+from costlab.paths import PROJECT_ROOT, offline_env
 
 pytestmark = pytest.mark.llama_cpp
 pytest.importorskip("llama_cpp")
@@ -46,7 +45,7 @@ def test_export_script_serve_snippet_and_openai_sdk(tmp_path, tiny256_dir, conve
     from openai import OpenAI
 
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env = offline_env()
     cmd = [sys.executable, str(PROJECT_ROOT / "scripts" / "export_gguf.py"), f"paths.runs_dir={tmp_path / 'runs'}",
            f"paths.cache_dir={tmp_path / 'cache'}", "run_id=x", "teacher=hf", f"teacher.path={tiny256_dir}",
            "+quant=gguf", f"quant.methods.gguf.converter={converter}", "quant.export.base=teacher",

@@ -11,11 +11,12 @@ import math
 import pytest
 
 from costlab.config import PROJECT_ROOT
+
 from .quant_helpers import write_teacher_data
 
 VENV_PY = PROJECT_ROOT / ".cache" / "venv-gptq" / "bin" / "python"
 
-pytestmark = [pytest.mark.integration, pytest.mark.llama_cpp,
+pytestmark = [pytest.mark.integration, pytest.mark.llama_cpp, pytest.mark.gptq,
               pytest.mark.skipif(not VENV_PY.is_file(), reason=f"no {VENV_PY}: run `make venv-gptq`")]
 
 

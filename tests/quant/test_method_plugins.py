@@ -22,6 +22,7 @@ def _overrides(tmp_path, teacher_dir):
 def test_a_new_method_is_one_module_and_one_config_entry(tmp_path, tiny_llama_dir):
     from costlab.config import compose
     from costlab.pipeline import open_run, run_stage
+
     from .quant_helpers import write_teacher_data
 
     cfg = compose(_overrides(tmp_path, tiny_llama_dir))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from costlab.errors import CostlabError
+
 from .quant_helpers import write_teacher_data
 
 pytestmark = pytest.mark.llama_cpp
@@ -69,9 +70,9 @@ def test_stage_builds_variants_and_records_failures(compose, tmp_path, tiny256_d
     assert json.loads((run_dir / "variants" / "stage.json").read_text())["status"] == "done"
     assert len(json.loads((run_dir / "variants" / "index.json").read_text())) == 7
     # the bnb dir reloads with plain transformers and generates
+    from costlab.models import load_tokenizer
     from costlab.quant.bnb import load_bnb
     from costlab.quant.sanity import hf_generate
-    from costlab.models import load_tokenizer
 
     model = load_bnb(run_dir / v["teacher-bnb-nf4-dq"]["path"])
     _, new = hf_generate(model, load_tokenizer(str(run_dir / v["teacher-bnb-nf4-dq"]["path"])), "Hi", 3)
@@ -120,6 +121,7 @@ def test_non_finite_perplexity_fails_the_variant(compose, tmp_path, tokenizer_di
     from safetensors.torch import load_file, save_file
 
     from costlab.pipeline import open_run, run_stage
+
     from .quant_helpers import build_tiny
 
     bad = build_tiny(tmp_path / "nan-model", tokenizer_dir, num_hidden_layers=1)

@@ -34,7 +34,7 @@ def run(spec: dict) -> dict:
 
     torch.set_num_threads(int(spec.get("threads", 1)))
     torch.manual_seed(int(spec.get("seed", 0)))
-    from gptqmodel import AWQConfig, BACKEND, GPTQConfig, GPTQModel
+    from gptqmodel import BACKEND, AWQConfig, GPTQConfig, GPTQModel
     from transformers import AutoTokenizer
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # src/ → costlab.quant.sanity

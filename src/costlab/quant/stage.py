@@ -123,8 +123,8 @@ class QuantRun:
         import torch
 
         from costlab.models import load_causal_lm, load_tokenizer
-        from costlab.quant.texts import heldout_ids
         from costlab.quant.sanity import hf_sanity
+        from costlab.quant.texts import heldout_ids
 
         s = self.qc.sanity
         base_inputs = hash_inputs({"base_model": hf_dir})

@@ -42,7 +42,7 @@ class Variant:
     build_seconds: float | None = None
     sanity: dict[str, Any] = field(default_factory=dict)
 
-    def fail(self, error: str) -> "Variant":
+    def fail(self, error: str) -> Variant:
         self.status, self.error = "failed", error
         return self
 

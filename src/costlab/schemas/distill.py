@@ -40,9 +40,12 @@ class TrainerConfig(Schema):
     dataloader_num_workers: int
     bf16: bool
     activation_checkpointing: bool
+    ddp_find_unused_parameters: bool
 
 
 class HealingConfig(Schema):
+    """The healing report (costlab.distill.healing): every figure with n and an interval."""
+
     general_text: Optional[str]
     general_max_tokens: int = Field(ge=1)
     general_seq_len: int = Field(ge=2)
@@ -52,20 +55,6 @@ class HealingConfig(Schema):
     apply_chat_template: bool
     confidence: float = Field(gt=0.0, lt=1.0)
     n_boot: int = Field(ge=1)
-
-
-class HealingConfig(Schema):
-    """The healing report (costlab.distill.healing): every figure with n and an interval."""
-
-    general_text: Optional[str]
-    general_max_tokens: int
-    general_seq_len: int
-    tasks_dir: str
-    mc_tasks: dict[str, str]
-    mc_limit: int
-    apply_chat_template: bool
-    confidence: float
-    n_boot: int
 
 
 class DistillConfig(Schema):
