@@ -53,15 +53,6 @@ def fingerprint(cfg: DictConfig, keys: Iterable[str]) -> tuple[str, dict]:
     return hashlib.sha256(blob.encode()).hexdigest()[:16], subset
 
 
-def require(cfg: DictConfig, key: str) -> Any:
-    """Read a required key; a missing one names the key and the config group that should set it."""
-    val = OmegaConf.select(cfg, key, default=None)
-    if val is None:
-        group = key.split(".")[0]
-        raise CostlabError(f"config key '{key}' is not set", f"set it in configs/{group}/*.yaml or on the command line ({key}=...)")
-    return val
-
-
 def validate(cfg: DictConfig, choices: dict[str, str] | None = None) -> dict[str, Any]:
     """Check the whole composed config against src/costlab/schemas/ once, at the edge (pipeline start,
     `costlab serve`). A wrong key or type raises one CostlabError naming each key, the expected type and the YAML

@@ -93,6 +93,7 @@ class BnbMethod(QuantMethod):
         variant.path = rel_to_run(var_dir, base.run_dir)
         wb = weight_bytes(var_dir)
         variant.size_mb, variant.n_params, variant.bits_per_weight = wb / 1e6, base.n_params, wb * 8 / base.n_params
-        s = base.sanity
-        variant.sanity = hf_sanity(model, base.tokenizer, base.heldout_ids, s.prompt, s.gen_tokens, s.window)
+        sanity = base.sanity
+        variant.sanity = hf_sanity(model, base.tokenizer, base.heldout_ids, sanity.prompt, sanity.gen_tokens,
+                                   sanity.window)
         return {"double_quant": self.p.double_quant, "compute_dtype": self.p.compute_dtype}

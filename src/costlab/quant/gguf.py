@@ -378,8 +378,9 @@ class GGUFMethod(QuantMethod):
         variant.path = rel_to_run(dst, base.run_dir)
         variant.size_mb, variant.n_params, variant.bits_per_weight = (st["file_bytes"] / 1e6, st["n_params"],
                                                                       st["bits_per_weight"])
-        s = base.sanity
-        variant.sanity = gguf_sanity(str(dst), base.heldout_ids, s.prompt, s.gen_tokens, s.window, s.llama_threads)
+        sanity = base.sanity
+        variant.sanity = gguf_sanity(str(dst), base.heldout_ids, sanity.prompt, sanity.gen_tokens, sanity.window,
+                                     sanity.llama_threads)
         return {"tensor_types": st["tensor_types"], "converter": str(self.p.converter),
                 "imatrix": bool(prep.get("imatrix")), "imatrix_source": prep.get("imatrix_source"),
                 "convert_seconds": prep["convert_seconds"], "imatrix_seconds": prep.get("imatrix_seconds"),

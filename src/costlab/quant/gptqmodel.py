@@ -38,11 +38,11 @@ class _GPTQModelMethod(QuantMethod):
                                "make venv-gptq  (a separate venv: gptqmodel pins numpy 2.2.6), or set "
                                f"quant.methods.{self.method}.python to a python that has `pip install gptqmodel==7.6.0`")
         texts, src = base.require_calibration()
-        s, c = base.sanity, base.calibration_cfg
+        sanity, calib = base.sanity, base.calibration_cfg
         job = {"method": self.method, "hf_dir": str(base.hf_dir), "out_dir": str(var_dir), "bits": self.p.bits,
                "group_size": self.p.group_size, **self.worker_args(), "dtype": self.p.dtype, "calibration": texts,
-               "max_tokens": c.max_tokens, "min_tokens": c.min_tokens, "heldout_ids": base.heldout_ids,
-               "prompt": s.prompt, "gen_tokens": s.gen_tokens, "window": s.window, "threads": base.threads,
+               "max_tokens": calib.max_tokens, "min_tokens": calib.min_tokens, "heldout_ids": base.heldout_ids,
+               "prompt": sanity.prompt, "gen_tokens": sanity.gen_tokens, "window": sanity.window, "threads": base.threads,
                "cpu_workers": self.p.cpu_workers, "seed": base.seed}
         base.work_dir.mkdir(parents=True, exist_ok=True)
         name = spec.name

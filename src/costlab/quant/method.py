@@ -67,19 +67,19 @@ class Base:
     def calibration(self) -> tuple[list[str], str | None]:
         from costlab.quant.texts import calibration_texts
 
-        c = self.calibration_cfg
-        return calibration_texts(c.paths, c.n_samples, self.tokenizer, c.min_tokens)
+        calib = self.calibration_cfg
+        return calibration_texts(calib.paths, calib.n_samples, self.tokenizer, calib.min_tokens)
 
     def require_calibration(self) -> tuple[list[str], str]:
         texts, src = self.calibration()
-        c = self.calibration_cfg
+        calib = self.calibration_cfg
         if not texts:
-            where = src or ", ".join(str(p) for p in c.paths)
-            raise CostlabError(f"the calibration set is empty (no rows of ≥ {c.min_tokens} tokens in {where})",
+            where = src or ", ".join(str(p) for p in calib.paths)
+            raise CostlabError(f"the calibration set is empty (no rows of ≥ {calib.min_tokens} tokens in {where})",
                                "run generate_teacher first, or point quant.calibration.paths at a JSONL with text")
-        if len(texts) < c.min_samples:
+        if len(texts) < calib.min_samples:
             raise CostlabError(f"the calibration set is too small: {len(texts)} rows < quant.calibration.min_samples="
-                               f"{c.min_samples} (from {src})", "add teacher data or lower quant.calibration.min_samples")
+                               f"{calib.min_samples} (from {src})", "add teacher data or lower quant.calibration.min_samples")
         return texts, str(src)
 
 

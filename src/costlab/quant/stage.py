@@ -126,10 +126,10 @@ class QuantRun:
         from costlab.quant.sanity import hf_sanity
         from costlab.quant.texts import heldout_ids
 
-        s = self.qc.sanity
+        sanity = self.qc.sanity
         base_inputs = hash_inputs({"base_model": hf_dir})
         tok = load_tokenizer(hf_dir)
-        ids, _src = heldout_ids(tok, s.heldout_paths, s.max_tokens)
+        ids, _src = heldout_ids(tok, sanity.heldout_paths, sanity.max_tokens)
         dtype = str(self.cfg.teacher.dtype) if name == "teacher" else "float32"
         state: dict[str, Any] = {}
 
@@ -139,7 +139,7 @@ class QuantRun:
             return state["model"]
 
         base = Base(name=name, hf_dir=hf_dir, tokenizer=tok, heldout_ids=ids,
-                    n_params=sum(p.numel() for p in model().parameters()), sanity=s,
+                    n_params=sum(p.numel() for p in model().parameters()), sanity=sanity,
                     calibration_cfg=self.qc.calibration, run_dir=self.run_dir, work_dir=self.out_dir / ".work",
                     seed=self.seed, threads=self.threads, load_model=model)
 
@@ -150,7 +150,7 @@ class QuantRun:
                 v.size_mb, v.n_params = wb / 1e6, base.n_params
                 v.bits_per_weight = wb * 8 / base.n_params if wb else None
                 v.build_seconds = 0.0
-                v.sanity = hf_sanity(model(), tok, ids, s.prompt, s.gen_tokens, s.window)
+                v.sanity = hf_sanity(model(), tok, ids, sanity.prompt, sanity.gen_tokens, sanity.window)
                 return {"dtype": dtype}
             self.build(VariantSpec(REFERENCE_NAMES[name], "hf", None, "hf"), name, base_inputs, ref)
 
