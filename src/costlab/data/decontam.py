@@ -339,7 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     ap = argparse.ArgumentParser(description="Check every eval set and held-out text against training data.")
-    ap.add_argument("--root", default=str(Path(__file__).resolve().parents[3]))
+    from costlab.paths import PROJECT_ROOT
+
+    ap.add_argument("--root", default=str(PROJECT_ROOT))
     ap.add_argument("-v", "--verbose", action="store_true", help="print every overlap")
     args = ap.parse_args(argv)
     root = Path(args.root)

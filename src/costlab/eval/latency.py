@@ -22,13 +22,13 @@ import os
 import resource
 import statistics
 import time
-from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from costlab.errors import CostlabError
+from costlab.paths import DATA_DIR
 from costlab.stats import spread
 
-PROMPT_TEXT_FILE = Path(__file__).resolve().parents[3] / "data" / "eval" / "summarization.jsonl"
+PROMPT_TEXT_FILE = DATA_DIR / "eval" / "summarization.jsonl"
 
 
 def prompt_text() -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ from costlab.eval.backends import backend_key, make_backend
 from costlab.eval.schema import SCHEMA_VERSION
 from costlab.eval.variants import backend_kind, list_variants, missing_backend, variant_file, variant_label
 from costlab.io import atomic_write_json, atomic_write_text, read_json
+from costlab.paths import offline_env
 
 EVAL_KEYS = ("reference", "quality", "fidelity", "latency", "backends", "threads", "stats")
 
@@ -152,7 +152,7 @@ def _run_variant(spec: dict[str, Any], isolate: bool, timeout: float | None) -> 
     atomic_write_json(spec_path, spec)
     log = out.parent / "logs" / f"{out.stem}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
+    env = offline_env()
     with log.open("w") as f:
         try:
             p = subprocess.run([sys.executable, "-m", "costlab.eval.worker", str(spec_path)], stdout=f,

@@ -24,6 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from costlab.errors import CostlabError
+from costlab.paths import offline_env
 
 # Quant type names llama.cpp's `llama-quantize` accepts that map to a llama_ftype (K-quants need row sizes that are
 # a multiple of 256; rows that are not fall back to legacy types, see docs/quantization.md).
@@ -144,7 +145,7 @@ def convert_hf_to_gguf(hf_dir: str | os.PathLike, out_file: str | os.PathLike, c
     out_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_file.with_name(out_file.name + ".partial")
     env = {k: v for k, v in os.environ.items() if k != "NO_LOCAL_GGUF"}  # use the converter's own gguf-py
-    env.setdefault("HF_HUB_OFFLINE", "1")
+    env = offline_env(env)
     cmd = [sys.executable, str(conv), str(hf_dir), "--outfile", str(tmp), "--outtype", outtype]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
     if proc.returncode != 0 or not tmp.is_file():

@@ -10,7 +10,6 @@ which is exactly the sentence-transformers pipeline of that model (modules.json:
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from pathlib import Path
 
@@ -35,8 +34,9 @@ class MiniLMEmbedder:
     name = "all-MiniLM-L6-v2"
 
     def __init__(self, path: str | Path | None = None, threads: int = 1, max_length: int = 256):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from costlab.paths import set_offline_env
+
+        set_offline_env()
         import torch
         from transformers import AutoModel, AutoTokenizer
 
