@@ -17,21 +17,54 @@ def test_default_has_every_seed_model_with_source_and_date():
     assert sorted(p.api) == sorted(SEED_MODELS)
     assert sorted(p.self_hosted) == ["llama-3.1-70b", "qwen2.5-72b"]
     for a in p.api.values():
-        assert a.source.startswith("https://") and a.as_of, a.name
+        assert a.source.startswith("litellm ") and "model_prices_and_context_window.json:" in a.source, a.name
+        assert a.as_of, a.name
         assert 0 < a.input < a.output, a.name
         assert a.context >= 16385
     for h in p.self_hosted.values():
-        assert h.source and h.as_of
+        assert "configs/hardware/h100.yaml" in h.source and h.as_of
         lo, hi = h.usd_per_gpu_hour_range
         assert lo <= h.usd_per_gpu_hour <= hi
 
 
-def test_raw_yaml_keeps_the_agreed_keys():
+def test_api_prices_come_from_litellm_with_yaml_overrides():
     d = yaml.safe_load(DEFAULT_PRICING.read_text())
-    assert d["currency"] == "USD"
-    assert d["api"]["gpt-4o"]["input"] == 2.50 and d["api"]["gpt-4o"]["output"] == 10.00
-    assert d["api"]["gpt-4o"]["cached_input"] == 1.25 and d["api"]["gpt-4o"]["batch_discount"] == 0.5
-    assert d["api"]["claude-haiku-3.5"]["context"] == 200000
+    assert d["currency"] == "USD" and d["api_source"] == "litellm"
+    assert set(d["litellm_keys"]) == set(SEED_MODELS)
+    assert set(d["api"]) <= set(SEED_MODELS)  # overrides only; the list prices themselves are LiteLLM's
+    p = load_pricing()
+    a = p.api_price("gpt-4o")
+    assert (a.input, a.output, a.cached_input, a.batch_discount) == (2.50, 10.00, 1.25, 0.5)
+    c = p.api_price("claude-haiku-3.5")  # LiteLLM's Bedrock entry has no batch price: the YAML override adds it
+    assert c.batch_discount == 0.5 and "batch_discount overridden by" in c.source and c.as_of == "2025-06-01"
+    assert p.api_price("claude-haiku-3.5").context == 200000
+
+
+def test_self_hosted_gpu_price_lives_in_hardware_yaml():
+    hw = yaml.safe_load((DEFAULT_PRICING.parents[1] / "hardware" / "h100.yaml").read_text())
+    h = load_pricing().self_hosted_price("llama-3.1-70b")
+    assert h.usd_per_gpu_hour == hw["usd_per_hour"] and list(h.usd_per_gpu_hour_range) == hw["usd_per_hour_range"]
+    d = yaml.safe_load(DEFAULT_PRICING.read_text())
+    assert all("usd_per_gpu_hour" not in v for v in d["self_hosted"].values())  # one home: configs/hardware
+
+
+def test_stale_prices_are_listed(tmp_path):
+    from datetime import date
+
+    p = load_pricing()
+    old = {m for m, _, _ in p.stale(today=date(2026, 1, 1))}
+    assert {"claude-opus-4", "llama-3.1-70b"} <= old  # as of 2025-06-01, > 180 days before 2026-01-01
+    assert not {m for m, _, _ in p.stale(today=date(2025, 7, 1))} & {"claude-opus-4", "llama-3.1-70b"}
+    d = yaml.safe_load(DEFAULT_PRICING.read_text())
+    d["max_age_days"] = 10_000
+    assert not pricing_from_dict(d).stale(today=date(2026, 1, 1))
+
+
+def test_a_litellm_key_that_vanished_is_an_error_not_a_silent_gap():
+    d = yaml.safe_load(DEFAULT_PRICING.read_text())
+    d["litellm_keys"]["gpt-4o"] = "no-such-model-xyz"
+    with pytest.raises(CostlabError, match="no price for: gpt-4o"):
+        pricing_from_dict(d)
 
 
 def test_unknown_model_lists_near_matches():
@@ -85,8 +118,9 @@ def test_bad_self_hosted_and_missing_file():
 
 def test_hydra_composition_reads_the_same_prices(compose):
     cfg = compose()
-    assert cfg.pricing.api["gpt-4o"].input == 2.50
+    assert cfg.pricing.api_source == "litellm" and cfg.pricing.litellm_keys["gpt-4o"] == "gpt-4o"
     assert cfg.pricing.self_hosted["llama-3.1-70b"].gpus == 2
     p = load_pricing(cfg)  # root cfg or cfg.pricing both work
     assert p.api_price("claude-sonnet-4").output == 15.0
     assert load_pricing(cfg.pricing).api == p.api
+    assert p.api_price("gpt-4o").input == 2.50

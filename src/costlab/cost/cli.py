@@ -24,6 +24,7 @@ batch_app = typer.Typer(help="OpenAI Batch API runner: build, run (or --local), 
 app.add_typer(batch_app, name="batch")
 # markup off: log text and prompts may contain [brackets]; 160 columns when piped so tables stay readable
 out = Console(markup=False, highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False)
 
 PricesOpt = typer.Option("default", "--prices", help="pricing: a name under configs/pricing/, a YAML path, "
                                                      "or 'litellm' (LiteLLM's bundled map, if installed)")
@@ -58,21 +59,39 @@ def _volumes(s: str) -> list[float]:
 
 # ------------------------------------------------------------------------------------------------- prices
 @app.command()
-def prices(prices: str = PricesOpt, as_json: bool = JsonOpt) -> None:
-    """List the prices in use (USD per 1M tokens; self-hosted per GPU-hour) with source and date."""
+def prices(prices: str = PricesOpt, as_json: bool = JsonOpt,
+           max_age_days: Optional[float] = typer.Option(None, "--max-age-days", help="warn about prices older "
+                                                        "than this (default: max_age_days in the pricing YAML)"),
+           ) -> None:
+    """List the prices in use (USD per 1M tokens; self-hosted per GPU-hour), where each came from and its age."""
+    from datetime import date
+
     from costlab.cost.pricing import load_pricing
 
     p = load_pricing(prices)
+    if max_age_days is not None:
+        if max_age_days <= 0:
+            raise CostlabError(f"--max-age-days {max_age_days} must be > 0")
+        p.max_age_days = max_age_days
+    stale = p.stale()
     if as_json:
-        return _emit_json(p.to_dict())
+        return _emit_json({**p.to_dict(), "stale": [{"model": m, "as_of": a, "age_days": d} for m, a, d in stale]})
     t = Table(title=f"API list prices, USD / 1M tokens  ({escape(p.origin)})")
-    for c in ("model", "provider", "input", "output", "cached in", "batch off", "context", "as of", "source"):
+    for c in ("model", "provider", "input", "output", "cached in", "batch off", "context", "as of", "age d",
+              "source"):
         t.add_column(c, overflow="fold")
+
+    def age(a: Optional[str]) -> str:
+        try:
+            return str((date.today() - date.fromisoformat(str(a)[:10])).days)
+        except (TypeError, ValueError):
+            return "?"
+
     for a in p.api.values():
         t.add_row(a.name, a.provider or "", f"{a.input:g}", f"{a.output:g}",
                   "—" if a.cached_input is None else f"{a.cached_input:g}",
                   "—" if a.batch_discount is None else f"{a.batch_discount:.0%}", f"{a.context or '—'}",
-                  a.as_of or "—", a.source or "")
+                  a.as_of or "—", age(a.as_of), escape(a.source or ""))
     out.print(t)
     if p.self_hosted:
         s = Table(title="Self-hosted (rented GPUs)")
@@ -85,6 +104,12 @@ def prices(prices: str = PricesOpt, as_json: bool = JsonOpt) -> None:
                       f"{h.usd_per_gpu_hour_range[1]:g})", f"{h.tokens_per_s:g}", f"{h.prefill_tokens_per_s:g}",
                       f"{h.utilization:g}", f"{i:.3f} / {o:.3f}", h.as_of or "—")
         out.print(s)
+    if "litellm" in p.origin:
+        out.print("LiteLLM prices: as of = the date the installed map was installed (the map has no date of its "
+                  "own); `pip install -U litellm` refreshes them.")
+    for m, a, d in stale:
+        err.print(f"[yellow]warning:[/] price of {m} is {'undated' if d < 0 else f'{d} days old'} (as of {a}; "
+                  f"limit {p.max_age_days:g} days): re-check it or update its source")
 
 
 # ------------------------------------------------------------------------------------------------ estimate

@@ -1,4 +1,12 @@
-"""Prices: API list prices (USD per 1M tokens) and rented-GPU self-hosted models, from configs/pricing/*.yaml.
+"""Prices: API list prices (USD per 1M tokens) and rented-GPU self-hosted models; the one home of the pricing math.
+
+API prices come from a maintained source: the installed ``litellm`` package's bundled price map
+(model_prices_and_context_window, updated by its maintainers every release), for the models named in
+configs/pricing/default.yaml ``litellm_keys``. The YAML's ``api:`` entries are overrides (whole entries for models
+LiteLLM lacks, or single fields such as a batch discount LiteLLM does not list), each with its own source and date.
+Self-hosted models take their GPU $/hour from configs/hardware/<hardware>.yaml (one home for hardware prices).
+Every price says where it came from (``source``) and when (``as_of``); ``Pricing.stale()`` lists those older than
+``max_age_days``.
 
 ``load_pricing(x)`` accepts a path to a pricing YAML, a pricing name under configs/pricing/ ("default"), the
 string "litellm" (LiteLLM's bundled price map, when litellm is installed), a Hydra/OmegaConf node (``cfg.pricing``
@@ -29,17 +37,8 @@ MAX_SANE_USD_PER_1M = 1000.0
 MAX_SANE_USD_PER_GPU_HOUR = 100.0
 HOURS_PER_DAY = 24.0
 
-# Our model name -> the key of the same model in LiteLLM's model_prices_and_context_window.json.
-# LiteLLM dropped the retired direct-Anthropic ids of these three; its Bedrock entries carry the same list price.
-LITELLM_KEYS: dict[str, str] = {
-    "gpt-4o": "gpt-4o",
-    "gpt-4o-mini": "gpt-4o-mini",
-    "gpt-4-turbo": "gpt-4-turbo",
-    "gpt-3.5-turbo": "gpt-3.5-turbo",
-    "claude-opus-4": "anthropic.claude-opus-4-20250514-v1:0",
-    "claude-sonnet-4": "anthropic.claude-sonnet-4-20250514-v1:0",
-    "claude-haiku-3.5": "anthropic.claude-3-5-haiku-20241022-v1:0",
-}
+HARDWARE_DIR = PRICING_DIR.parent / "hardware"
+DEFAULT_MAX_AGE_DAYS = 180
 
 
 def usd_per_1m_from_hourly(usd_per_hour: float, tokens_per_s: float | None, utilization: float) -> float | None:
@@ -128,9 +127,26 @@ class Pricing:
     self_hosted: dict[str, SelfHostedPrice] = field(default_factory=dict)
     currency: str = "USD"
     origin: str = ""  # where these prices came from (file path or "litellm <version>")
+    max_age_days: float = DEFAULT_MAX_AGE_DAYS
 
     def names(self) -> list[str]:
         return sorted(self.api) + sorted(self.self_hosted)
+
+    def stale(self, today: "date | None" = None) -> list[tuple[str, str, int]]:
+        """(model, as_of, age in days) of every price older than ``max_age_days`` or without a date."""
+        from datetime import date as _date
+
+        today = today or _date.today()
+        out = []
+        for p in [*self.api.values(), *self.self_hosted.values()]:
+            try:
+                age = (today - _date.fromisoformat(str(p.as_of)[:10])).days
+            except (TypeError, ValueError):
+                out.append((p.name, str(p.as_of), -1))
+                continue
+            if age > self.max_age_days:
+                out.append((p.name, str(p.as_of), age))
+        return out
 
     def _unknown(self, name: str, pool: Iterable[str], what: str) -> CostlabError:
         pool = sorted(pool)
@@ -171,10 +187,10 @@ class Pricing:
         return self.api.get(key) or self.self_hosted[key]
 
     def with_api(self, extra: Mapping[str, ApiPrice]) -> "Pricing":
-        return Pricing({**self.api, **extra}, dict(self.self_hosted), self.currency, self.origin)
+        return Pricing({**self.api, **extra}, dict(self.self_hosted), self.currency, self.origin, self.max_age_days)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"currency": self.currency, "origin": self.origin,
+        return {"currency": self.currency, "origin": self.origin, "max_age_days": self.max_age_days,
                 "api": {k: v.to_dict() for k, v in self.api.items()},
                 "self_hosted": {k: v.to_dict() for k, v in self.self_hosted.items()}}
 
@@ -228,10 +244,18 @@ def _self_hosted_from_dict(origin: str, name: str, d: Mapping[str, Any]) -> Self
     if not isinstance(d, Mapping):
         raise CostlabError(f"{where}: expected a mapping, got {type(d).__name__}")
     known = {"gpu", "gpus", "usd_per_gpu_hour", "usd_per_gpu_hour_range", "tokens_per_s", "prefill_tokens_per_s",
-             "utilization", "context", "source", "as_of"}
+             "utilization", "context", "source", "as_of", "hardware"}
     extra = set(d) - known
     if extra:
         raise CostlabError(f"{where}: unknown key(s) {sorted(extra)}", f"allowed keys: {sorted(known)}")
+    if d.get("hardware") is not None:  # GPU $/hour from configs/hardware/<name>.yaml: one home for it
+        if d.get("usd_per_gpu_hour") is not None or d.get("usd_per_gpu_hour_range") is not None:
+            raise CostlabError(f"{where}: both 'hardware' and usd_per_gpu_hour set",
+                               "the GPU price lives in configs/hardware/*.yaml: keep only 'hardware'")
+        hw = load_hardware(str(d["hardware"]))
+        d = {**d, "gpu": hw.get("gpu", d.get("gpu")), "usd_per_gpu_hour": hw.get("usd_per_hour"),
+             "usd_per_gpu_hour_range": hw.get("usd_per_hour_range"),
+             "source": f"GPU $/h: configs/hardware/{d['hardware']}.yaml; throughput: {d.get('source')}"}
     rate = _num(where, "usd_per_gpu_hour", d.get("usd_per_gpu_hour"), hi=MAX_SANE_USD_PER_GPU_HOUR)
     rng = d.get("usd_per_gpu_hour_range") or [rate, rate]
     if len(list(rng)) != 2:
@@ -255,24 +279,53 @@ def _self_hosted_from_dict(origin: str, name: str, d: Mapping[str, Any]) -> Self
     )
 
 
+def load_hardware(name: str) -> dict[str, Any]:
+    p = HARDWARE_DIR / f"{name}.yaml"
+    if not p.exists():
+        avail = sorted(x.stem for x in HARDWARE_DIR.glob("*.yaml"))
+        raise CostlabError(f"hardware profile '{name}' not found", f"use one of configs/hardware/: {', '.join(avail)}")
+    import yaml
+
+    return yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+
+
 def pricing_from_dict(d: Mapping[str, Any], origin: str = "<dict>") -> Pricing:
     if not isinstance(d, Mapping):
         raise CostlabError(f"{origin}: pricing must be a mapping with 'api' and/or 'self_hosted'")
-    extra = set(d) - {"currency", "api", "self_hosted"}
+    top = {"currency", "api", "self_hosted", "api_source", "litellm_keys", "max_age_days"}
+    extra = set(d) - top
     if extra:
         raise CostlabError(f"{origin}: unknown top-level key(s) {sorted(extra)}",
-                           "a pricing file has only currency, api, self_hosted")
+                           f"a pricing file has only {', '.join(sorted(top))}")
     cur = d.get("currency", "USD")
     if cur != "USD":
         raise CostlabError(f"{origin}: currency '{cur}' is not supported", "all prices are USD; convert first")
-    api = {str(k): _api_from_dict(origin, str(k), v) for k, v in (d.get("api") or {}).items()}
+    source = d.get("api_source", "yaml")
+    if source not in ("yaml", "litellm"):
+        raise CostlabError(f"{origin}: api_source '{source}' is not one of yaml, litellm")
+    overrides = dict(d.get("api") or {})
+    api: dict[str, ApiPrice] = {}
+    if source == "litellm":
+        base = litellm_api_prices(dict(d.get("litellm_keys") or {}))
+        for name, o in overrides.items():  # an override replaces fields of LiteLLM's entry, or adds a model
+            if name in base and isinstance(o, Mapping):
+                merged = {k: v for k, v in asdict(base[name]).items() if k not in ("name", "kind")}
+                merged.update(o)
+                fields = ", ".join(sorted(k for k in o if k not in ("source", "as_of")))
+                merged["source"] = f"{base[name].source}; {fields} overridden by {origin} ({o.get('source')})"
+                merged["as_of"] = str(o.get("as_of") or base[name].as_of)
+                overrides[name] = merged
+        api.update(base)
+    api.update({str(k): _api_from_dict(origin, str(k), v) for k, v in overrides.items()})
     sh = {str(k): _self_hosted_from_dict(origin, str(k), v) for k, v in (d.get("self_hosted") or {}).items()}
     if not api and not sh:
         raise CostlabError(f"{origin}: no models priced", "add entries under api: or self_hosted:")
     clash = set(api) & set(sh)
     if clash:
         raise CostlabError(f"{origin}: {sorted(clash)} priced both as api and self_hosted")
-    return Pricing(api=api, self_hosted=sh, currency=cur, origin=origin)
+    age = _num(origin, "max_age_days", d.get("max_age_days", DEFAULT_MAX_AGE_DAYS), lo=1)
+    return Pricing(api=api, self_hosted=sh, currency=cur, origin=origin if source == "yaml" else
+                   f"{origin} + litellm {_litellm_version()} bundled price map", max_age_days=age)
 
 
 # ------------------------------------------------------------------------------------------------- LiteLLM
@@ -293,16 +346,25 @@ def load_litellm_price_map() -> dict[str, Any]:
     return json.loads(p.read_text(encoding="utf-8"))
 
 
-def pricing_from_litellm(base: Pricing | None = None, keys: Mapping[str, str] | None = None) -> Pricing:
-    """Our model names priced from LiteLLM's bundled map (per-token → per-1M). Self-hosted models are kept from
-    ``base`` (LiteLLM has no GPU-hour prices). Models LiteLLM lacks are reported, not silently dropped."""
+def _litellm_version() -> str:
     import importlib.metadata
 
+    try:
+        return importlib.metadata.version("litellm")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
+def litellm_api_prices(keys: Mapping[str, str]) -> dict[str, ApiPrice]:
+    """Our model names priced from LiteLLM's bundled map (per-token → per-1M). ``as_of`` is the date the map file
+    was installed (the map carries no date of its own; `costlab prices` says so). A key the map lacks is an error
+    naming it: a price never goes missing silently."""
+    import datetime
+
     m = load_litellm_price_map()
-    keys = dict(keys or LITELLM_KEYS)
-    if base is not None:  # also try our other API names verbatim
-        for n in base.api:
-            keys.setdefault(n, n)
+    path = litellm_price_map_path()
+    installed = datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.timezone.utc).date().isoformat()
+    ver = _litellm_version()
     api: dict[str, ApiPrice] = {}
     missing: list[str] = []
     for ours, theirs in keys.items():
@@ -320,15 +382,22 @@ def pricing_from_litellm(base: Pricing | None = None, keys: Mapping[str, str] | 
             else round(e["cache_creation_input_token_cost"] * 1e6, 6),
             batch_discount=None if bi is None or inp == 0 else round(1 - bi * 1e6 / inp, 6),
             context=e.get("max_input_tokens"), provider=e.get("litellm_provider"),
-            source=f"litellm {importlib.metadata.version('litellm')} model_prices_and_context_window.json:{theirs}",
-            as_of=None,
+            source=f"litellm {ver} model_prices_and_context_window.json:{theirs}", as_of=installed,
         )
-    if missing and os.environ.get("COSTLAB_QUIET") != "1":
-        import sys
+    if missing:
+        raise CostlabError(f"LiteLLM {ver}'s price map has no price for: {', '.join(missing)}",
+                           "fix litellm_keys in configs/pricing/default.yaml or add a full api: override")
+    return api
 
-        print(f"[costlab] LiteLLM's map has no price for: {', '.join(missing)}", file=sys.stderr)
-    return Pricing(api=api, self_hosted=dict(base.self_hosted) if base else {}, currency="USD",
-                   origin=f"litellm {importlib.metadata.version('litellm')} (bundled map)")
+
+def pricing_from_litellm(base: "Pricing | None" = None, keys: Mapping[str, str] | None = None) -> Pricing:
+    """Only LiteLLM's prices (no YAML overrides) for the models of the default pricing's ``litellm_keys``."""
+    import yaml
+
+    if keys is None:
+        keys = (yaml.safe_load(DEFAULT_PRICING.read_text(encoding="utf-8")) or {}).get("litellm_keys") or {}
+    return Pricing(api=litellm_api_prices(keys), self_hosted=dict(base.self_hosted) if base else {},
+                   currency="USD", origin=f"litellm {_litellm_version()} (bundled map, no overrides)")
 
 
 # -------------------------------------------------------------------------------------------------- loader

@@ -1,31 +1,31 @@
-"""configs/pricing/*.yaml — API list prices (USD / 1M tokens) and self-hosted planning rows.
+"""configs/pricing/*.yaml — where API list prices come from (LiteLLM's bundled map + overrides) and the
+self-hosted planning rows (GPU $/hour from configs/hardware/<hardware>.yaml).
 
-Keys marked optional here are optional per entry in the YAML (a model without prompt caching has no
-cache_write_input); the numeric range checks live with the math in costlab.cost.pricing.
+API entries are overrides: any subset of the fields, applied over LiteLLM's entry for that model (or a whole
+entry for a model LiteLLM lacks — costlab.cost.pricing then checks every field is there). The numeric range
+checks live with the math in costlab.cost.pricing.
 """
 
-from typing import Optional
+from typing import Literal, Optional
 
 from costlab.schemas.base import Schema
 
 
-class ApiPriceConfig(Schema):
-    provider: str
-    input: float
-    output: float
-    cached_input: Optional[float]
-    cache_write_input: Optional[float] = None  # only providers that bill cache writes (Anthropic) list it
-    batch_discount: Optional[float]
-    context: int
+class ApiPriceOverride(Schema):
+    provider: Optional[str] = None
+    input: Optional[float] = None
+    output: Optional[float] = None
+    cached_input: Optional[float] = None
+    cache_write_input: Optional[float] = None
+    batch_discount: Optional[float] = None
+    context: Optional[int] = None
     source: str
     as_of: str
 
 
 class SelfHostedPriceConfig(Schema):
-    gpu: str
+    hardware: str
     gpus: int
-    usd_per_gpu_hour: float
-    usd_per_gpu_hour_range: tuple[float, float]
     tokens_per_s: float
     prefill_tokens_per_s: float
     utilization: float
@@ -36,5 +36,8 @@ class SelfHostedPriceConfig(Schema):
 
 class PricingConfig(Schema):
     currency: str
-    api: dict[str, ApiPriceConfig]
+    api_source: Literal["litellm", "yaml"]
+    max_age_days: float
+    litellm_keys: dict[str, str]
+    api: dict[str, ApiPriceOverride]
     self_hosted: dict[str, SelfHostedPriceConfig]

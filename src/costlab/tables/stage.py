@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from omegaconf import DictConfig, OmegaConf
 
 from costlab.config import to_container
+from costlab.cost.pricing import load_pricing
 from costlab.errors import CostlabError
 from costlab.eval.stage import require_eval
 from costlab.io import atomic_write_json, atomic_write_text
@@ -203,6 +204,7 @@ def build_tables(run_dir: Path, out_dir: Path, ecfg: Mapping[str, Any], hardware
 
 def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     ecfg = to_container(require_eval(cfg))
-    pricing = to_container(OmegaConf.select(cfg, "pricing", default=None))
+    # resolved prices (LiteLLM's map + YAML overrides; costlab.cost.pricing), not the raw YAML of overrides
+    pricing = None if OmegaConf.select(cfg, "pricing", default=None) is None else load_pricing(cfg).to_dict()
     context = OmegaConf.select(cfg, "teacher.max_context", default=None)
     return build_tables(run_dir, out_dir, ecfg, to_container(cfg.hardware), pricing, context, seed=int(cfg.seed))
