@@ -14,8 +14,8 @@ from .quant_helpers import CONVERTER, build_tiny
 
 @pytest.fixture(scope="session")
 def converter() -> Path:
-    if not CONVERTER.is_file():
-        pytest.fail(f"llama.cpp converter missing at {CONVERTER}: run `make {CONVERTER.relative_to(PROJECT_ROOT)}`")
+    if not CONVERTER.is_file():  # `make test` builds it (make install); the unit tier does not need it
+        pytest.skip(f"llama.cpp converter missing at {CONVERTER}: run `make {CONVERTER.relative_to(PROJECT_ROOT)}`")
     return CONVERTER
 
 
