@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from costlab.serving.cache import open_sqlite
-from costlab.serving.guard import compatible
+from costlab.serving.verifier import compatible  # the candidate check (EN + ZH); guard=False turns it off
 
 log = logging.getLogger("costlab.serving")
 
@@ -42,11 +42,11 @@ class Hit:
 
 
 class _ScopeIndex:
-    def __init__(self, dim: int, capacity: int, ef: int, M: int):
+    def __init__(self, dim: int, capacity: int, ef: int, M: int, ef_construction: int = 200):
         import hnswlib
 
         self.index = hnswlib.Index(space="ip", dim=dim)  # vectors are L2-normalised: inner product = cosine
-        self.index.init_index(max_elements=capacity, ef_construction=100, M=M, allow_replace_deleted=True)
+        self.index.init_index(max_elements=capacity, ef_construction=ef_construction, M=M, allow_replace_deleted=True)
         self.index.set_ef(ef)
         self.live = 0
 
@@ -67,14 +67,14 @@ class _ScopeIndex:
 class SemanticCache:
     def __init__(self, embedder: Any, threshold: float = 0.9, ttl_s: float = 86400.0, max_entries: int = 100_000,
                  path: str | Path | None = None, ef: int = 64, M: int = 16, initial_capacity: int = 256,
-                 guard: bool = True):
+                 guard: bool = True, ef_construction: int = 100):
         self.embedder = embedder
         self.threshold = float(threshold)
         self.guard = guard
         self.guard_rejects = 0
         self.ttl_s = float(ttl_s)
         self.max_entries = int(max_entries)
-        self.ef, self.M, self.initial_capacity = ef, M, initial_capacity
+        self.ef, self.M, self.initial_capacity, self.ef_construction = ef, M, initial_capacity, ef_construction
         self.dim = int(embedder.dim)
         self._lock = threading.Lock()
         self._scopes: dict[str, _ScopeIndex] = {}
@@ -103,7 +103,7 @@ class SemanticCache:
     def _insert(self, id_: int, scope: str, vec: np.ndarray, value: dict, created: float, expires: float) -> None:
         idx = self._scopes.get(scope)
         if idx is None:
-            idx = self._scopes[scope] = _ScopeIndex(self.dim, self.initial_capacity, self.ef, self.M)
+            idx = self._scopes[scope] = _ScopeIndex(self.dim, self.initial_capacity, self.ef, self.M, self.ef_construction)
         idx.add(vec.astype(np.float32), id_)
         self._meta[id_] = (scope, expires, value)
         self._order[id_] = created
@@ -120,7 +120,7 @@ class SemanticCache:
 
     def lookup(self, scope: str, vec: np.ndarray, k: int = 4, query: str | None = None) -> Hit | None:
         """Best live entry with similarity ≥ threshold (and, when ``self.guard`` and ``query`` are set, that
-        passes the lexical guard against the cached entry's query text)."""
+        passes costlab.serving.verifier against the cached entry's query text)."""
         with self._lock:
             idx = self._scopes.get(scope)
             if idx is None or idx.live <= 0:
@@ -164,7 +164,7 @@ class SemanticCache:
         with self._lock:
             idx = self._scopes.get(scope)
             if idx is None:
-                idx = self._scopes[scope] = _ScopeIndex(self.dim, max(len(vecs), 16), self.ef, self.M)
+                idx = self._scopes[scope] = _ScopeIndex(self.dim, max(len(vecs), 16), self.ef, self.M, self.ef_construction)
             if idx.live + len(vecs) > idx.index.get_max_elements():
                 idx.index.resize_index(idx.live + len(vecs))
             ids = np.arange(self._next, self._next + len(vecs))

@@ -48,9 +48,9 @@ def rates(sim: np.ndarray, label: np.ndarray, t: float) -> dict[str, float]:
 
 def sweep(rows: list[dict], embedder: Any, target_false_hit: float = 0.01,
           thresholds: np.ndarray | None = None, guard: bool = True) -> dict[str, Any]:
-    """``guard``: a pair only counts as a hit if it also passes costlab.serving.guard.compatible (as in the
+    """``guard``: a pair only counts as a hit if it also passes costlab.serving.verifier.compatible (as in the
     gateway with semantic_cache.guard=true); the raw embedding-only numbers are kept under ``raw``."""
-    from costlab.serving.guard import compatible
+    from costlab.serving.verifier import compatible  # what the gateway's semantic cache applies (guard=true)
 
     thresholds = np.round(np.arange(0.50, 1.0001, 0.01), 4) if thresholds is None else thresholds
     raw_sim = similarities(rows, embedder)

@@ -252,7 +252,7 @@ def formats(text: str) -> set[str]:
 
 
 # Antonyms that flip the question while keeping its words: on/off, open/close, 开/关 ... (either direction).
-_ANTONYMS = [("on", "off"), ("enable", "disable"), ("open", "close"), ("opens", "closes"), ("include", "exclude"),
+_ANTONYMS = [("on", "off"), ("enable", "disable"), ("open", "close"), ("open", "closed"), ("opens", "closes"), ("include", "exclude"),
              ("included", "excluded"), ("high", "low"), ("good", "bad"), ("easy", "hard"), ("easiest", "hardest"),
              ("increase", "decrease"), ("buy", "sell"), ("import", "export"), ("add", "remove"), ("allow", "forbid"),
              ("allowed", "forbidden"), ("win", "lose"), ("max", "min"), ("maximum", "minimum"), ("more", "less"),

@@ -84,3 +84,26 @@ def format_eval(res: dict, title: str) -> str:
         fk = ", ".join(f"{k} {v['k']}/{v['n']}" for k, v in r["test_false_hits_by_kind"].items())
         lines.append(f"  {'':<22}   false hits by kind: {fk}")
     return "\n".join(lines)
+
+
+def score_at(rows: list[dict], sims: np.ndarray, check: Callable[[str, str], bool] | None, threshold: float) -> dict:
+    """A fixed threshold (chosen elsewhere) on every row of ``rows``: overall, per language, false hits per kind."""
+    label = np.array([r["label"] for r in rows])
+    lang = np.array([r.get("lang", "en") for r in rows])
+    kind = np.array([r.get("kind", "?") for r in rows])
+    ok = np.array([check(r["b"], r["a"]) for r in rows]) if check else np.ones(len(rows), bool)
+    hit = ok & (sims >= threshold)
+    return {"threshold": threshold, "all": block(hit, label),
+            "by_lang": {l: block(hit[lang == l], label[lang == l]) for l in sorted(set(lang))},
+            "false_hits_by_kind": {k: _rate(int((hit & (kind == k)).sum()), int((kind == k).sum()))
+                                   for k in sorted(set(kind[label == 0]))}}
+
+
+def format_score(res: dict, title: str) -> str:
+    a = res["all"]
+    lines = [f"{title} at threshold {res['threshold']:.2f}: hit {_fmt(a['paraphrase_hit_rate'])}  "
+             f"false-hit {_fmt(a['false_hit_rate'])}  precision {_fmt(a['precision'])}"]
+    for l, b in res["by_lang"].items():
+        lines.append(f"    {l:<5} hit {_fmt(b['paraphrase_hit_rate'])}  false-hit {_fmt(b['false_hit_rate'])}")
+    lines.append("    false hits by kind: " + ", ".join(f"{k} {v['k']}/{v['n']}" for k, v in res["false_hits_by_kind"].items()))
+    return "\n".join(lines)

@@ -1,0 +1,152 @@
+"""Semantic-cache candidate verifier (issue 12 finding 11): each hard-negative kind rejected in English and
+Chinese, paraphrases accepted, the pair set split by family, the cache applies it. Rules only: no model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from costlab.serving import verifier as V
+from costlab.serving.embed import HashEmbedder
+from costlab.serving.semantic import SemanticCache, scope_key
+from costlab.serving.verifier_eval import evaluate, score_at
+
+ROOT = Path(__file__).resolve().parents[2]
+PAIRS = ROOT / "data/paraphrase/verifier_pairs.jsonl"
+BLIND = ROOT / "data/paraphrase/verifier_blind.jsonl"
+
+# (kind, cached query, new query): serving the cached answer would answer another question.
+HARD_NEGATIVES = [
+    ("negation", "Is it safe to take ibuprofen with coffee?", "Why is it not safe to take ibuprofen with coffee?"),
+    ("negation", "孕妇可以喝咖啡吗？", "孕妇为什么不能喝咖啡？"),
+    ("negation", "Is the pharmacy open on holidays?", "Is the pharmacy closed on holidays?"),  # antonym
+    ("negation", "药店节假日开门吗？", "药店节假日关门吗？"),
+    ("number", "Give me 5 ideas for a rainy weekend.", "Give me 7 ideas for a rainy weekend."),
+    ("number", "Give me five ideas for a rainy weekend.", "Give me 7 ideas for a rainy weekend."),
+    ("number", "给我推荐三本科幻小说。", "给我推荐五本科幻小说。"),
+    ("number", "给我推荐3本科幻小说。", "给我推荐十二本科幻小说。"),
+    ("unit", "Set the oven to 180 degrees Celsius.", "Set the oven to 180 degrees Fahrenheit."),
+    ("unit", "Convert 50 miles to kilometers.", "Convert 50 kilometers to miles."),
+    ("unit", "五十英里等于多少公里？", "五十公里等于多少英里？"),
+    ("unit", "一百克米饭有多少卡路里？", "一百磅米饭有多少卡路里？"),
+    ("entity", "What is the population of Tokyo?", "What is the population of Madrid?"),
+    ("entity", "Who directed Jaws?", "Who directed Alien?"),
+    ("entity", "北京的人口有多少？", "上海的人口有多少？"),
+    ("order", "Did Alice pay Bob back the money?", "Did Bob pay Alice back the money?"),
+    ("order", "How long does the train from Paris to Berlin take?", "How long does the train from Berlin to Paris take?"),
+    ("order", "从北京到上海坐高铁要多久？", "从上海到北京坐高铁要多久？"),
+    ("order", "王强欠小红多少钱？", "小红欠王强多少钱？"),
+    ("language", "Translate 'good morning' into French.", "Translate 'good morning' into German."),
+    ("language", "Translate Spanish to English", "Translate English to Spanish"),
+    ("language", "把“早上好”翻译成法语。", "把“早上好”翻译成日语。"),
+    ("format", "Export the sales report to JSON.", "Export the sales report to YAML."),
+    ("format", "把这份名单整理成JSON格式。", "把这份名单整理成表格格式。"),
+    ("substitution", "How long should I steep green tea?", "How long should I steep black tea?"),
+    ("substitution", "绿茶要泡多久？", "红茶要泡多久？"),
+]
+
+PARAPHRASES = [
+    ("How long does the train from Paris to Berlin take?", "Train journey Paris to Berlin: how many hours?"),
+    ("Convert 50 miles to kilometers.", "How many kilometers is 50 miles?"),
+    ("Set the oven to 180 degrees Celsius.", "Oven at 180 °C, please."),
+    ("Give me 5 ideas for a rainy weekend.", "Suggest five things to do on a rainy weekend."),
+    ("What time does the Tokyo museum open on Sunday?", "Sunday opening time of the Tokyo museum?"),
+    ("Best phones under $500", "Top smartphones for less than 500 dollars"),
+    ("Can dogs eat grapes?", "Are grapes safe for dogs to eat?"),
+    ("从北京到上海坐高铁要多久？", "北京到上海的高铁需要多长时间？"),
+    ("五十英里等于多少公里？", "50英里换算成公里是多少？"),
+    ("北京的人口有多少？", "北京有多少人口？"),
+    ("把“早上好”翻译成法语。", "“早上好”用法语怎么说？"),
+    ("狗可以吃葡萄吗？", "葡萄能给狗吃吗？"),
+]
+
+
+@pytest.mark.parametrize("kind,cached,query", HARD_NEGATIVES,
+                         ids=[f"{k}-{'zh' if any(ord(c) > 0x4e00 for c in q) else 'en'}-{i}"
+                              for i, (k, _, q) in enumerate(HARD_NEGATIVES)])
+def test_verifier_rejects_each_hard_negative_kind(kind, cached, query):
+    v = V.verify(query, cached)
+    assert not v.ok and v.kind == kind, v
+    assert not V.verify(cached, query).ok  # symmetric: whichever was cached first
+
+
+def test_every_kind_is_tested_in_english_and_chinese():
+    langs = {(k, any(ord(c) > 0x4e00 for c in q)) for k, _, q in HARD_NEGATIVES}
+    assert {k for k, _ in langs} == set(V.KINDS)
+    for k in V.KINDS:
+        assert (k, True) in langs and (k, False) in langs, k
+
+
+@pytest.mark.parametrize("cached,query", PARAPHRASES)
+def test_verifier_accepts_paraphrases(cached, query):
+    assert V.verify(query, cached).ok, V.verify(query, cached)
+
+
+def test_old_english_guard_missed_these():
+    """The regression the verifier fixes: the old guard passed every Chinese hard negative (and English
+    language/format/entity/unit changes). Fails against costlab.serving.guard.compatible."""
+    from costlab.serving.guard import compatible as old
+
+    passed_by_old = [(k, c, q) for k, c, q in HARD_NEGATIVES if old(q, c)]
+    assert len(passed_by_old) >= len(HARD_NEGATIVES) // 2  # the old guard let most through ...
+    assert not [x for x in passed_by_old if V.compatible(x[2], x[1])]  # ... the verifier none
+
+
+def test_chinese_numerals_and_fixed_words():
+    assert V.numbers("十二本") == [12.0] and V.numbers("两百二十") == [220.0] and V.numbers("一万五千") == [15000.0]
+    assert V.numbers("一下 一些 第一") == []  # words with a numeral character that are not numbers
+    assert V.polarity("这家店非常不错") == 0 and V.polarity("这家店不好") == 1
+    assert V.units("今天天气很好") == set() and V.units("三天") == {"day"}
+
+
+def test_semantic_cache_uses_the_verifier():
+    """Same vector on purpose: only the candidate check can tell a Chinese number change apart."""
+    emb = HashEmbedder(32)
+    sc = SemanticCache(emb, threshold=0.5, ttl_s=60)
+    s = scope_key("auto", "cost", [], "t")
+    q = "给我推荐三本科幻小说。"
+    vec = emb.encode([q])[0]
+    sc.store(s, vec, {"content": "A, B, C", "query": q})
+    assert sc.lookup(s, vec, query="给我推荐五本科幻小说。") is None and sc.guard_rejects == 1
+    assert sc.lookup(s, vec, query="请给我推荐三本科幻小说").value["content"] == "A, B, C"
+    off = SemanticCache(emb, threshold=0.5, ttl_s=60, guard=False)
+    off.store(s, vec, {"content": "A, B, C", "query": q})
+    assert off.lookup(s, vec, query="给我推荐五本科幻小说。") is not None  # guard off: the embedding decides alone
+
+
+def _rows(p: Path) -> list[dict]:
+    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines()]
+
+
+def test_pair_set_split_by_family_and_reproducible(tmp_path):
+    rows = _rows(PAIRS)
+    dev = {r["family"] for r in rows if r["split"] == "dev"}
+    test = {r["family"] for r in rows if r["split"] == "test"}
+    assert dev and test and not dev & test  # no template (family) on both sides
+    assert {r["lang"] for r in rows if r["split"] == "test"} == {"en", "zh"}
+    blind = _rows(BLIND)
+    assert not {(r["a"], r["b"]) for r in blind} & {(r["a"], r["b"]) for r in rows}
+    import runpy
+    import shutil
+
+    for gen, out in (("make_verifier_pairs.py", PAIRS), ("make_verifier_blind.py", BLIND)):
+        shutil.copy(ROOT / "data/paraphrase" / gen, tmp_path / gen)
+        runpy.run_path(str(tmp_path / gen), run_name="__main__")
+        assert (tmp_path / out.name).read_bytes() == out.read_bytes(), f"{out.name} differs from its generator"
+
+
+def test_evaluate_picks_threshold_on_dev_and_reports_test_with_intervals():
+    rows = [{"a": "x", "b": "x", "label": 1, "split": s, "lang": "en", "kind": "paraphrase"} for s in ("dev", "test")]
+    rows += [{"a": "x", "b": "y", "label": 0, "split": s, "lang": "en", "kind": "negation"} for s in ("dev", "test")]
+    sims = np.array([0.9, 0.9, 0.8, 0.95])
+    res = evaluate(rows, sims, {"emb": None})["checks"]["emb"]
+    assert res["threshold"] == pytest.approx(0.81)  # lowest with dev false-hit 0
+    t = res["test"]
+    assert t["paraphrase_hit_rate"]["rate"] == 1.0 and t["false_hit_rate"]["k"] == 1  # test negative at 0.95 hits
+    lo, hi = t["false_hit_rate"]["ci"]
+    assert 0 < lo < 1 and hi == 1.0
+    s = score_at(rows, sims, lambda q, c: q == c, 0.5)
+    assert s["all"]["false_hit_rate"]["k"] == 0 and s["all"]["paraphrase_hit_rate"]["k"] == 2
