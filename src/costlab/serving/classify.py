@@ -73,6 +73,10 @@ class LearnedClassifier:
         import joblib
 
         d = Path(artifact_dir)
+        if (d / "text_classifier.joblib").exists():  # `costlab serve train-classifier` (issue 12 #10)
+            from costlab.serving.task_classifier import TextTaskClassifier
+
+            return TextTaskClassifier.load(d, embedder)
         f = d / "classifier.joblib"
         if not f.exists():
             raise CostlabError(f"{f}: classifier artifact not found",
