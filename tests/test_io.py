@@ -1,4 +1,3 @@
-
 import pytest
 
 from costlab.errors import CostlabError

@@ -32,9 +32,15 @@ class GuardedGroup(TyperGroup):
             return super().invoke(ctx)
 
 
-app = typer.Typer(cls=GuardedGroup, no_args_is_help=True, rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False,
-                  help="costlab: distill, quantize and measure LLM variants; serve them through the cost gateway; "
-                       "estimate and analyze the bill.")
+app = typer.Typer(
+    cls=GuardedGroup,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="costlab: distill, quantize and measure LLM variants; serve them through the cost gateway; "
+    "estimate and analyze the bill.",
+)
 
 _HYDRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
@@ -85,9 +91,15 @@ def report(
     rcfg.update({k: v for k, v in (("cheap", cheap), ("strong", strong), ("classifier", classifier)) if v})
     out_dir = out or first / "report"
     metrics = write_report(list(runs), out_dir, rcfg)
-    write_provenance(out_dir, make_provenance({"runs": [str(r) for r in runs], "routing_curve": rcfg}, seed=None,
-                                              inputs={f"run{i}_tables": r / "tables" for i, r in enumerate(runs)},
-                                              extra={"stage": "report (costlab report)", "metrics": metrics}))
+    write_provenance(
+        out_dir,
+        make_provenance(
+            {"runs": [str(r) for r in runs], "routing_curve": rcfg},
+            seed=None,
+            inputs={f"run{i}_tables": r / "tables" for i, r in enumerate(runs)},
+            extra={"stage": "report (costlab report)", "metrics": metrics},
+        ),
+    )
     if out is None and len(runs) == 1:
         top_level_copy(first, out_dir)
     if wandb:
@@ -95,8 +107,9 @@ def report(
 
         for r in runs:
             lr = load_run(r)
-            metrics.update(log_variants(r, lr["evals"], lr["cost"]["rows"], {"project": "costlab-eval",
-                                                                             "mode": wandb_mode}))
+            metrics.update(
+                log_variants(r, lr["evals"], lr["cost"]["rows"], {"project": "costlab-eval", "mode": wandb_mode})
+            )
     print(f"[costlab] wrote {out_dir / 'report.md'} and {out_dir / 'report.html'}")
 
 

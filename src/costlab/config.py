@@ -70,8 +70,10 @@ def typed(cfg: DictConfig, group: str, choices: dict[str, str] | None = None) ->
     if group not in GROUPS:
         raise CostlabError(f"no schema for config group '{group}'", f"known groups: {sorted(GROUPS)}")
     if group not in cfg:
-        raise CostlabError(f"config group '{group}' is not in this config",
-                           f"add it: +{group}=<name> on the command line, or `- /{group}: <name>` in the experiment")
+        raise CostlabError(
+            f"config group '{group}' is not in this config",
+            f"add it: +{group}=<name> on the command line, or `- /{group}: <name>` in the experiment",
+        )
     return check(cfg, choices, groups=[group])[group]
 
 

@@ -56,9 +56,7 @@ def iter_jsonl(path: str | os.PathLike, required: Iterable[str] = (), numbered: 
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as e:
-                raise CostlabError(
-                    f"{path}:{lineno}: malformed JSON ({e.msg})", "fix or delete that line"
-                ) from e
+                raise CostlabError(f"{path}:{lineno}: malformed JSON ({e.msg})", "fix or delete that line") from e
             if not isinstance(row, dict):
                 raise CostlabError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
             missing = [k for k in required if k not in row]

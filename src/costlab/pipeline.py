@@ -36,20 +36,58 @@ class Stage:
 STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
-        Stage("generate_teacher", "costlab.teacher.generate:run_stage", "teacher_data",
-              ("seed", "teacher", "data", "teacher_data")),
-        Stage("train_student", "costlab.distill.train:run_stage", "student",
-              ("seed", "teacher", "data", "teacher_data", "student", "distill")),
+        Stage(
+            "generate_teacher",
+            "costlab.teacher.generate:run_stage",
+            "teacher_data",
+            ("seed", "teacher", "data", "teacher_data"),
+        ),
+        Stage(
+            "train_student",
+            "costlab.distill.train:run_stage",
+            "student",
+            ("seed", "teacher", "data", "teacher_data", "student", "distill"),
+        ),
         # quant.export is left out on purpose: exporting must not invalidate built variants.
-        Stage("quantize", "costlab.quant.stage:run_stage", "variants",
-              ("seed", "teacher", "student", "quant.bases", "quant.reference", "quant.methods",
-               "quant.calibration", "quant.sanity")),
+        Stage(
+            "quantize",
+            "costlab.quant.stage:run_stage",
+            "variants",
+            (
+                "seed",
+                "teacher",
+                "student",
+                "quant.bases",
+                "quant.reference",
+                "quant.methods",
+                "quant.calibration",
+                "quant.sanity",
+            ),
+        ),
         # eval.isolate / eval.variant_timeout_s are left out: how a variant is run does not change its numbers.
-        Stage("evaluate", "costlab.eval.stage:run_stage", "eval",
-              ("seed", "hardware", "eval.reference", "eval.variants", "eval.threads", "eval.backends", "eval.stats",
-               "eval.quality", "eval.fidelity", "eval.latency")),
-        Stage("build_tables", "costlab.tables.stage:run_stage", "tables",
-              ("hardware", "pricing", "eval.reference", "eval.quality.tasks", "eval.stats", "eval.tables")),
+        Stage(
+            "evaluate",
+            "costlab.eval.stage:run_stage",
+            "eval",
+            (
+                "seed",
+                "hardware",
+                "eval.reference",
+                "eval.variants",
+                "eval.threads",
+                "eval.backends",
+                "eval.stats",
+                "eval.quality",
+                "eval.fidelity",
+                "eval.latency",
+            ),
+        ),
+        Stage(
+            "build_tables",
+            "costlab.tables.stage:run_stage",
+            "tables",
+            ("hardware", "pricing", "eval.reference", "eval.quality.tasks", "eval.stats", "eval.tables"),
+        ),
         Stage("report", "costlab.report.stage:run_stage", "report", ("eval.tables", "eval.report")),
     ]
 }
@@ -121,8 +159,9 @@ def run_stage(cfg: DictConfig, run_dir: Path, name: str) -> dict[str, Any]:
     metrics = _load_fn(stage.fn)(cfg, run_dir, out_dir) or {}
     metrics = {**metrics, "stage_seconds": round(time.time() - t0, 2)}
     write_provenance(out_dir, {**prov, "metrics": metrics})
-    atomic_write_json(status_path, {"stage": name, "status": "done", "fingerprint": fp, "config": subset,
-                                    "metrics": metrics})
+    atomic_write_json(
+        status_path, {"stage": name, "status": "done", "fingerprint": fp, "config": subset, "metrics": metrics}
+    )
     return metrics
 
 

@@ -17,8 +17,21 @@ from costlab.io import atomic_write_json
 from costlab.paths import PROJECT_ROOT
 
 PACKAGES = (
-    "costlab", "torch", "transformers", "peft", "accelerate", "datasets", "gguf", "llama_cpp_python",
-    "bitsandbytes", "lm_eval", "hydra-core", "omegaconf", "numpy", "openai", "wandb",
+    "costlab",
+    "torch",
+    "transformers",
+    "peft",
+    "accelerate",
+    "datasets",
+    "gguf",
+    "llama_cpp_python",
+    "bitsandbytes",
+    "lm_eval",
+    "hydra-core",
+    "omegaconf",
+    "numpy",
+    "openai",
+    "wandb",
 )
 
 
@@ -36,8 +49,13 @@ def git_commit(cwd: str | os.PathLike | None = None) -> dict[str, Any]:
     cwd = str(cwd or PROJECT_ROOT)
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         if sha.returncode != 0:
             return {"commit": None, "dirty": None}
         return {"commit": sha.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
@@ -83,8 +101,9 @@ def host_info() -> dict[str, Any]:
     }
 
 
-def make_provenance(config: Any, seed: int | None, inputs: Mapping[str, Any] | None = None,
-                    extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def make_provenance(
+    config: Any, seed: int | None, inputs: Mapping[str, Any] | None = None, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Build a provenance record. ``config`` is a plain (already resolved) dict."""
     return {
         "seed": seed,

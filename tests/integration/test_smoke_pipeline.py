@@ -18,8 +18,13 @@ pytestmark = pytest.mark.integration
 
 
 def _cmd(runs: Path, *extra: str) -> list[str]:
-    return [sys.executable, str(PROJECT_ROOT / "scripts" / "distill.py"), "+exp=smoke", f"paths.runs_dir={runs}",
-            *extra]
+    return [
+        sys.executable,
+        str(PROJECT_ROOT / "scripts" / "distill.py"),
+        "+exp=smoke",
+        f"paths.runs_dir={runs}",
+        *extra,
+    ]
 
 
 def _env():
@@ -78,11 +83,19 @@ def test_smoke_end_to_end_with_kills(tmp_path):
     assert healing["global_step"] == 4
     assert "checkpoint-" in healing["resumed_from"]
     for k in ("before", "after"):
-        assert healing[k]["n_tokens"] > 0 and healing[k]["kl"] > 0
+        assert healing["heldout_teacher_responses"][k]["n_tokens"] > 0
+        assert healing["heldout_teacher_responses"][k]["kl_dense"] > 0
     assert healing["student_params"] < 0.9 * healing["teacher_params"]
-    for f in ("config.yaml", "provenance.json", "metrics.json", "teacher_data/provenance.json",
-              "student/merged/model.safetensors", "student/merged/tokenizer.json", "student/merged/provenance.json",
-              "student/healing.txt"):
+    for f in (
+        "config.yaml",
+        "provenance.json",
+        "metrics.json",
+        "teacher_data/provenance.json",
+        "student/merged/model.safetensors",
+        "student/merged/tokenizer.json",
+        "student/merged/provenance.json",
+        "student/healing.txt",
+    ):
         assert (run_dir / f).exists(), f
     prov = json.loads((run_dir / "provenance.json").read_text())
     assert prov["git"]["commit"] and prov["versions"]["transformers"]
@@ -113,11 +126,13 @@ def test_smoke_end_to_end_with_kills(tmp_path):
 def test_bad_input_gives_one_clear_message(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "prompt": "hi"}\n{not json}\n')
-    r = subprocess.run(_cmd(tmp_path / "runs", f"data.train_file={bad}"), env=_env(), capture_output=True,
-                       text=True, timeout=300)
+    r = subprocess.run(
+        _cmd(tmp_path / "runs", f"data.train_file={bad}"), env=_env(), capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 2
     assert f"error: {bad}:2: malformed JSON" in r.stderr
     assert "Traceback" not in r.stderr
-    r = subprocess.run(_cmd(tmp_path / "runs", "distill.no_such_key=1"), env=_env(), capture_output=True,
-                       text=True, timeout=300)
+    r = subprocess.run(
+        _cmd(tmp_path / "runs", "distill.no_such_key=1"), env=_env(), capture_output=True, text=True, timeout=300
+    )
     assert r.returncode != 0 and "no_such_key" in r.stderr

@@ -9,11 +9,21 @@ from costlab.config import PROJECT_ROOT
 
 CONVERTER = PROJECT_ROOT / ".cache" / "llama.cpp-0.3.36" / "convert_hf_to_gguf.py"
 # hidden = intermediate = 256: every weight row is a multiple of 256 (K-quant super-block size).
-TINY256 = dict(hidden_size=256, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
-               num_key_value_heads=2, head_dim=64, max_position_embeddings=512, tie_word_embeddings=True)
+TINY256 = dict(
+    hidden_size=256,
+    intermediate_size=256,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    head_dim=64,
+    max_position_embeddings=512,
+    tie_word_embeddings=True,
+)
 # initializer_range stays at the default 0.02: larger random weights blow activations up and exaggerate quant error
-TEXT = ("The river runs past the old mill, where the miller keeps a ledger of every sack of grain. "
-        "In spring the water is high and the wheel turns fast; in late summer it slows, and the village waits. ")
+TEXT = (
+    "The river runs past the old mill, where the miller keeps a ledger of every sack of grain. "
+    "In spring the water is high and the wheel turns fast; in late summer it slows, and the village waits. "
+)
 
 
 def build_tiny(path: Path, tokenizer_dir: Path, seed: int = 0, **overrides) -> Path:
@@ -21,15 +31,19 @@ def build_tiny(path: Path, tokenizer_dir: Path, seed: int = 0, **overrides) -> P
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     tok = AutoTokenizer.from_pretrained(tokenizer_dir)
-    cfg = LlamaConfig(vocab_size=len(tok), bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                      pad_token_id=tok.pad_token_id, **{**TINY256, **overrides})
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+        **{**TINY256, **overrides},
+    )
     torch.manual_seed(seed)
     model = LlamaForCausalLM(cfg).eval()
     model.generation_config.eos_token_id = tok.eos_token_id
     model.save_pretrained(path)
     tok.save_pretrained(path)
     return path
-
 
 
 def write_teacher_data(run_dir: Path, n_train: int = 8, n_heldout: int = 4) -> None:
@@ -39,5 +53,13 @@ def write_teacher_data(run_dir: Path, n_train: int = 8, n_heldout: int = 4) -> N
     for name, n in (("train", n_train), ("heldout", n_heldout)):
         with (d / f"{name}.jsonl").open("w") as f:
             for i in range(n):
-                f.write(json.dumps({"id": f"{name}{i}", "messages": [{"role": "user", "content": f"Tell me story {i}."}],
-                                    "response": TEXT * 2}) + "\n")
+                f.write(
+                    json.dumps(
+                        {
+                            "id": f"{name}{i}",
+                            "messages": [{"role": "user", "content": f"Tell me story {i}."}],
+                            "response": TEXT * 2,
+                        }
+                    )
+                    + "\n"
+                )

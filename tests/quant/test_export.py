@@ -46,10 +46,22 @@ def test_export_script_serve_snippet_and_openai_sdk(tmp_path, tiny256_dir, conve
 
     port = free_port()
     env = offline_env()
-    cmd = [sys.executable, str(PROJECT_ROOT / "scripts" / "export_gguf.py"), f"paths.runs_dir={tmp_path / 'runs'}",
-           f"paths.cache_dir={tmp_path / 'cache'}", "run_id=x", "teacher=hf", f"teacher.path={tiny256_dir}",
-           "+quant=gguf", f"quant.methods.gguf.converter={converter}", "quant.export.base=teacher",
-           "quant.export.type=Q8_0", "quant.export.n_ctx=256", "quant.export.threads=1", f"quant.export.port={port}"]
+    cmd = [
+        sys.executable,
+        str(PROJECT_ROOT / "scripts" / "export_gguf.py"),
+        f"paths.runs_dir={tmp_path / 'runs'}",
+        f"paths.cache_dir={tmp_path / 'cache'}",
+        "run_id=x",
+        "teacher=hf",
+        f"teacher.path={tiny256_dir}",
+        "+quant=gguf",
+        f"quant.methods.gguf.converter={converter}",
+        "quant.export.base=teacher",
+        "quant.export.type=Q8_0",
+        "quant.export.n_ctx=256",
+        "quant.export.threads=1",
+        f"quant.export.port={port}",
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     export_dir = tmp_path / "runs" / "default" / "x" / "export"
@@ -59,13 +71,15 @@ def test_export_script_serve_snippet_and_openai_sdk(tmp_path, tiny256_dir, conve
     serve = (export_dir / "serve.sh").read_text()
     assert "llama-server -m" in serve and "-c 256 -t 1" in serve and "GGML_CUDA=on" in serve
 
-    proc = subprocess.Popen(["bash", str(export_dir / "serve.sh")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        ["bash", str(export_dir / "serve.sh")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
     try:
         wait_ready(f"http://127.0.0.1:{port}/v1/models", proc)
         client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="none")
-        r = client.chat.completions.create(model="teacher-Q8_0", max_tokens=8, temperature=0,
-                                           messages=[{"role": "user", "content": "Hello"}])
+        r = client.chat.completions.create(
+            model="teacher-Q8_0", max_tokens=8, temperature=0, messages=[{"role": "user", "content": "Hello"}]
+        )
         assert r.choices[0].finish_reason in ("stop", "length")
         assert isinstance(r.choices[0].message.content, str) and r.usage.completion_tokens >= 1
         assert r.usage.prompt_tokens > 3  # the chat template from the GGUF was applied
@@ -80,8 +94,17 @@ def test_export_script_serve_snippet_and_openai_sdk(tmp_path, tiny256_dir, conve
 def _variant(run_dir: Path, name: str, **kw) -> None:
     d = run_dir / "variants" / name
     d.mkdir(parents=True)
-    rec = {"name": name, "base": "teacher", "format": "gguf", "quant": "Q8_0", "path": f"variants/{name}/{name}.gguf",
-           "backend": "llama.cpp", "status": "ok", "error": None, **kw}
+    rec = {
+        "name": name,
+        "base": "teacher",
+        "format": "gguf",
+        "quant": "Q8_0",
+        "path": f"variants/{name}/{name}.gguf",
+        "backend": "llama.cpp",
+        "status": "ok",
+        "error": None,
+        **kw,
+    }
     (d / "variant.json").write_text(json.dumps(rec))
 
 
@@ -95,8 +118,14 @@ def test_export_of_a_built_variant_and_bad_picks(tmp_path, tiny256_f16):
     shutil.copyfile(tiny256_f16, run_dir / "variants" / "teacher-Q8_0" / "teacher-Q8_0.gguf")
     _variant(run_dir, "teacher-Q2_K", status="failed", error="boom")
     _variant(run_dir, "teacher-fp32", format="hf")
-    exp = {"variant": "teacher-Q8_0", "out_dir": str(tmp_path / "export"), "n_ctx": 512, "threads": 2,
-           "host": "127.0.0.1", "port": 8123}
+    exp = {
+        "variant": "teacher-Q8_0",
+        "out_dir": str(tmp_path / "export"),
+        "n_ctx": 512,
+        "threads": 2,
+        "host": "127.0.0.1",
+        "port": 8123,
+    }
     info = export_gguf(run_dir, exp)
     assert Path(info["gguf"]).stat().st_size == tiny256_f16.stat().st_size and "copied" in info["how"]
     assert "--port 8123" in (tmp_path / "export" / "serve.sh").read_text()

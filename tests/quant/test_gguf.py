@@ -81,8 +81,14 @@ def test_f16_greedy_tokens_match_hf(tiny256_dir, tiny256_f16, ids):
     model, _ = hf_logits(tiny256_dir, ids)
     prompt = ids[:8]
     with torch.inference_mode():
-        hf_out = model.generate(torch.tensor([prompt]), attention_mask=torch.ones(1, 8, dtype=torch.long),
-                                max_new_tokens=12, do_sample=False, eos_token_id=None, pad_token_id=0)[0, 8:].tolist()
+        hf_out = model.generate(
+            torch.tensor([prompt]),
+            attention_mask=torch.ones(1, 8, dtype=torch.long),
+            max_new_tokens=12,
+            do_sample=False,
+            eos_token_id=None,
+            pad_token_id=0,
+        )[0, 8:].tolist()
     llm, _ = llama_logits(tiny256_f16, ids[:1])
     toks = list(prompt)
     llm.reset()

@@ -13,10 +13,22 @@ FAKE = "+quant.methods.fake={_target_:tests.quant.fake_method.FakeMethod,copies:
 
 
 def _overrides(tmp_path, teacher_dir):
-    return [f"paths.runs_dir={tmp_path / 'runs'}", f"paths.cache_dir={tmp_path / 'cache'}", "run_id=p",
-            "teacher=hf", "teacher.name=tiny", f"teacher.path={teacher_dir}", "teacher.dtype=float32", "threads=1",
-            "+quant=gguf", "~quant.methods.gguf", FAKE, "quant.sanity.max_tokens=64", "quant.sanity.window=32",
-            "quant.sanity.gen_tokens=2"]
+    return [
+        f"paths.runs_dir={tmp_path / 'runs'}",
+        f"paths.cache_dir={tmp_path / 'cache'}",
+        "run_id=p",
+        "teacher=hf",
+        "teacher.name=tiny",
+        f"teacher.path={teacher_dir}",
+        "teacher.dtype=float32",
+        "threads=1",
+        "+quant=gguf",
+        "~quant.methods.gguf",
+        FAKE,
+        "quant.sanity.max_tokens=64",
+        "quant.sanity.window=32",
+        "quant.sanity.gen_tokens=2",
+    ]
 
 
 def test_a_new_method_is_one_module_and_one_config_entry(tmp_path, tiny_llama_dir):
@@ -44,7 +56,9 @@ def test_the_methods_own_keys_are_typed(tmp_path, tiny_llama_dir):
 
     with pytest.raises(CostlabError) as e:
         compose(_overrides(tmp_path, tiny_llama_dir) + ["+quant.methods.fake.copiez=3", "quant.methods.fake.copies=x"])
-    assert "quant.methods.fake.copiez: unknown key" in e.value.what and "allowed here: copies, fail_second" in e.value.what
+    assert (
+        "quant.methods.fake.copiez: unknown key" in e.value.what and "allowed here: copies, fail_second" in e.value.what
+    )
     assert "quant.methods.fake.copies = 'x': expected int" in e.value.what
     with pytest.raises(CostlabError, match=r"quant.methods.nope._target_ = 'tests.quant.nope.X': cannot be imported"):
         compose(_overrides(tmp_path, tiny_llama_dir) + ["+quant.methods.nope={_target_:tests.quant.nope.X}"])

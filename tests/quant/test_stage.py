@@ -15,16 +15,40 @@ from .quant_helpers import write_teacher_data
 pytestmark = pytest.mark.llama_cpp
 pytest.importorskip("llama_cpp")
 
-SCHEMA = {"name", "base", "format", "quant", "path", "backend", "status", "error", "size_mb", "bits_per_weight",
-          "n_params", "build_seconds", "sanity"}
+SCHEMA = {
+    "name",
+    "base",
+    "format",
+    "quant",
+    "path",
+    "backend",
+    "status",
+    "error",
+    "size_mb",
+    "bits_per_weight",
+    "n_params",
+    "build_seconds",
+    "sanity",
+}
 
 
 def overrides(tmp_path: Path, teacher_dir: Path, converter: Path, quant: str = "all") -> list[str]:
-    return [f"paths.runs_dir={tmp_path / 'runs'}", f"paths.cache_dir={tmp_path / 'cache'}", "run_id=t",
-            "teacher=hf", f"teacher.path={teacher_dir}", "teacher.dtype=float32", "threads=1",
-            f"+quant={quant}", f"quant.methods.gguf.converter={converter}", "quant.methods.gguf.threads=1",
-            "quant.sanity.max_tokens=128", "quant.sanity.window=64", "quant.sanity.gen_tokens=4",
-            "quant.sanity.llama_threads=1"]
+    return [
+        f"paths.runs_dir={tmp_path / 'runs'}",
+        f"paths.cache_dir={tmp_path / 'cache'}",
+        "run_id=t",
+        "teacher=hf",
+        f"teacher.path={teacher_dir}",
+        "teacher.dtype=float32",
+        "threads=1",
+        f"+quant={quant}",
+        f"quant.methods.gguf.converter={converter}",
+        "quant.methods.gguf.threads=1",
+        "quant.sanity.max_tokens=128",
+        "quant.sanity.window=64",
+        "quant.sanity.gen_tokens=4",
+        "quant.sanity.llama_threads=1",
+    ]
 
 
 def variants(run_dir: Path) -> dict[str, dict]:
@@ -34,17 +58,28 @@ def variants(run_dir: Path) -> dict[str, dict]:
 def test_stage_builds_variants_and_records_failures(compose, tmp_path, tiny256_dir, converter):
     from costlab.pipeline import open_run, run_stage
 
-    cfg = compose(overrides(tmp_path, tiny256_dir, converter) + [
-        "quant.methods.gguf.types=[Q8_0,Q4_K_M,Q9_X]",                 # Q9_X: unknown type
-        "quant.methods.bnb.modes=[int8,nf4]",
-        f"quant.methods.gptq.python={tmp_path / 'no-venv' / 'bin' / 'python'}",  # library not installed
-        "~quant.methods.awq"])
+    cfg = compose(
+        overrides(tmp_path, tiny256_dir, converter)
+        + [
+            "quant.methods.gguf.types=[Q8_0,Q4_K_M,Q9_X]",  # Q9_X: unknown type
+            "quant.methods.bnb.modes=[int8,nf4]",
+            f"quant.methods.gptq.python={tmp_path / 'no-venv' / 'bin' / 'python'}",  # library not installed
+            "~quant.methods.awq",
+        ]
+    )
     run_dir = open_run(cfg)
     write_teacher_data(run_dir)
     metrics = run_stage(cfg, run_dir, "quantize")
     v = variants(run_dir)
-    assert set(v) == {"teacher-hf", "teacher-Q8_0", "teacher-Q4_K_M", "teacher-Q9_X", "teacher-bnb-int8",
-                      "teacher-bnb-nf4-dq", "teacher-gptq-w4g64"}  # no student dir → only the teacher, no student-*
+    assert set(v) == {
+        "teacher-hf",
+        "teacher-Q8_0",
+        "teacher-Q4_K_M",
+        "teacher-Q9_X",
+        "teacher-bnb-int8",
+        "teacher-bnb-nf4-dq",
+        "teacher-gptq-w4g64",
+    }  # no student dir → only the teacher, no student-*
     for name, rec in v.items():
         assert set(rec) == SCHEMA, name
         assert (run_dir / "variants" / name / "provenance.json").is_file()
@@ -65,7 +100,11 @@ def test_stage_builds_variants_and_records_failures(compose, tmp_path, tiny256_d
     assert bad["status"] == "failed" and "unknown GGUF quant type 'Q9_X'" in bad["error"] and "fix:" in bad["error"]
     assert bad["size_mb"] is None and bad["sanity"] == {}
     gptq = v["teacher-gptq-w4g64"]
-    assert gptq["status"] == "failed" and "gptqmodel is not installed" in gptq["error"] and "make venv-gptq" in gptq["error"]
+    assert (
+        gptq["status"] == "failed"
+        and "gptqmodel is not installed" in gptq["error"]
+        and "make venv-gptq" in gptq["error"]
+    )
     assert metrics["n_ok"] == 5 and metrics["n_failed"] == 2 and "student" in metrics["skipped_bases"]
     assert json.loads((run_dir / "variants" / "stage.json").read_text())["status"] == "done"
     assert len(json.loads((run_dir / "variants" / "index.json").read_text())) == 7
@@ -84,8 +123,10 @@ def test_empty_calibration_fails_only_calibrated_variants(compose, tmp_path, tin
 
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    cfg = compose(overrides(tmp_path, tiny256_dir, converter, quant="gguf") + [
-        "quant.methods.gguf.types=[Q8_0]", "quant.methods.gguf.imatrix=true", f"quant.calibration.paths=[{empty}]"])
+    cfg = compose(
+        overrides(tmp_path, tiny256_dir, converter, quant="gguf")
+        + ["quant.methods.gguf.types=[Q8_0]", "quant.methods.gguf.imatrix=true", f"quant.calibration.paths=[{empty}]"]
+    )
     run_dir = open_run(cfg)
     write_teacher_data(run_dir)
     run_stage(cfg, run_dir, "quantize")
@@ -101,8 +142,10 @@ def test_imatrix_variant_and_student_base(compose, tmp_path, tiny256_dir, conver
 
     from costlab.pipeline import open_run, run_stage
 
-    cfg = compose(overrides(tmp_path, tiny256_dir, converter, quant="gguf") + [
-        "quant.bases=[student]", "quant.methods.gguf.types=[IQ2_XXS]", "quant.methods.gguf.imatrix=true"])
+    cfg = compose(
+        overrides(tmp_path, tiny256_dir, converter, quant="gguf")
+        + ["quant.bases=[student]", "quant.methods.gguf.types=[IQ2_XXS]", "quant.methods.gguf.imatrix=true"]
+    )
     run_dir = open_run(cfg)
     write_teacher_data(run_dir)
     shutil.copytree(tiny256_dir, run_dir / "student" / "merged")
@@ -140,7 +183,9 @@ def test_non_finite_perplexity_fails_the_variant(compose, tmp_path, tokenizer_di
     # quant.strict=true: the stage itself fails once every variant has been tried
     from costlab.quant.stage import run_stage as quant_stage
 
-    strict = compose(overrides(tmp_path, bad, converter, quant="gguf") + ["quant.methods.gguf.types=[]", "quant.strict=true"])
+    strict = compose(
+        overrides(tmp_path, bad, converter, quant="gguf") + ["quant.methods.gguf.types=[]", "quant.strict=true"]
+    )
     with pytest.raises(CostlabError, match=r"1 variant\(s\) failed: \['teacher-hf'\]"):
         quant_stage(strict, run_dir, tmp_path / "strict-variants")
     assert json.loads((tmp_path / "strict-variants" / "teacher-hf" / "variant.json").read_text())["status"] == "failed"

@@ -16,8 +16,11 @@ def _jsonl(path, rows):
 
 
 def test_row_text_joins_messages_and_response():
-    row = {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}],
-           "response": "Paris.", "id": "x"}
+    row = {
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}],
+        "response": "Paris.",
+        "id": "x",
+    }
     assert row_text(row) == "Be brief.\nCapital of France?\nParis."
     assert row_text({"prompt": "Hi"}) == "Hi" and row_text({"id": 1}) == ""
 
@@ -34,8 +37,10 @@ def test_heldout_falls_back_to_the_next_file_and_truncates(tmp_path, tokenizer):
 
 
 def test_calibration_skips_short_rows_and_caps_count(tmp_path, tokenizer):
-    f = _jsonl(tmp_path / "train.jsonl", [{"prompt": "short"}] + [{"prompt": f"a long enough row number {i} " * 4}
-                                                                  for i in range(10)])
+    f = _jsonl(
+        tmp_path / "train.jsonl",
+        [{"prompt": "short"}] + [{"prompt": f"a long enough row number {i} " * 4} for i in range(10)],
+    )
     texts, src = calibration_texts([f], n_samples=3, tokenizer=tokenizer, min_tokens=8)
     assert len(texts) == 3 and all(len(tokenizer(t)["input_ids"]) >= 8 for t in texts) and src == str(f)
     assert calibration_texts([tmp_path / "none.jsonl"], 3) == ([], None)

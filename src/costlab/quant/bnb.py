@@ -17,7 +17,9 @@ MODES = ("int8", "nf4", "fp4")
 
 def require_bnb() -> None:
     if importlib.util.find_spec("bitsandbytes") is None:
-        raise CostlabError("bitsandbytes is not installed", "pip install 'bitsandbytes>=0.50'  (the costlab[quant] extra)")
+        raise CostlabError(
+            "bitsandbytes is not installed", "pip install 'bitsandbytes>=0.50'  (the costlab[quant] extra)"
+        )
 
 
 def bnb_config(mode: str, double_quant: bool = True, compute_dtype: str = "float32"):
@@ -28,16 +30,26 @@ def bnb_config(mode: str, double_quant: bool = True, compute_dtype: str = "float
         raise CostlabError(f"unknown bitsandbytes mode '{mode}'", f"use one of {list(MODES)} (quant.methods.bnb.modes)")
     if mode == "int8":
         return BitsAndBytesConfig(load_in_8bit=True)
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=mode, bnb_4bit_use_double_quant=bool(double_quant),
-                              bnb_4bit_compute_dtype=getattr(torch, compute_dtype))
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type=mode,
+        bnb_4bit_use_double_quant=bool(double_quant),
+        bnb_4bit_compute_dtype=getattr(torch, compute_dtype),
+    )
 
 
 def variant_suffix(mode: str, double_quant: bool) -> str:
     return f"bnb-{mode}" + ("-dq" if double_quant and mode != "int8" else "")
 
 
-def quantize_bnb(hf_dir: str, out_dir: Path, mode: str, double_quant: bool = True, compute_dtype: str = "float32",
-                 device: str = "cpu") -> Path:
+def quantize_bnb(
+    hf_dir: str,
+    out_dir: Path,
+    mode: str,
+    double_quant: bool = True,
+    compute_dtype: str = "float32",
+    device: str = "cpu",
+) -> Path:
     """Load ``hf_dir`` quantized on the fly, save the quantized weights + tokenizer to ``out_dir``."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -77,8 +89,16 @@ class BnbMethod(QuantMethod):
 
     def variants(self, base: Base) -> list[VariantSpec]:
         dq = self.p.double_quant
-        return [VariantSpec(f"{base.name}-{variant_suffix(m, dq)}", "bnb", m + ("-dq" if dq and m != "int8" else ""),
-                            "hf", {"mode": m}) for m in self.p.modes]
+        return [
+            VariantSpec(
+                f"{base.name}-{variant_suffix(m, dq)}",
+                "bnb",
+                m + ("-dq" if dq and m != "int8" else ""),
+                "hf",
+                {"mode": m},
+            )
+            for m in self.p.modes
+        ]
 
     def build(self, base: Base, spec: VariantSpec, variant, var_dir: Path) -> dict[str, Any]:
         import time
@@ -94,6 +114,7 @@ class BnbMethod(QuantMethod):
         wb = weight_bytes(var_dir)
         variant.size_mb, variant.n_params, variant.bits_per_weight = wb / 1e6, base.n_params, wb * 8 / base.n_params
         sanity = base.sanity
-        variant.sanity = hf_sanity(model, base.tokenizer, base.heldout_ids, sanity.prompt, sanity.gen_tokens,
-                                   sanity.window)
+        variant.sanity = hf_sanity(
+            model, base.tokenizer, base.heldout_ids, sanity.prompt, sanity.gen_tokens, sanity.window
+        )
         return {"double_quant": self.p.double_quant, "compute_dtype": self.p.compute_dtype}

@@ -43,7 +43,9 @@ def run(spec: dict) -> dict:
     method = spec["method"]
     kw = dict(bits=int(spec["bits"]), group_size=int(spec["group_size"]), sym=bool(spec.get("sym", True)))
     if method == "gptq":
-        qcfg = GPTQConfig(desc_act=bool(spec.get("desc_act", False)), damp_percent=float(spec.get("damp_percent", 0.05)), **kw)
+        qcfg = GPTQConfig(
+            desc_act=bool(spec.get("desc_act", False)), damp_percent=float(spec.get("damp_percent", 0.05)), **kw
+        )
     elif method == "awq":
         qcfg = AWQConfig(**kw)
     else:
@@ -71,10 +73,18 @@ def run(spec: dict) -> dict:
     hf.eval()
     sanity = hf_sanity(hf, tok, spec["heldout_ids"], spec["prompt"], int(spec["gen_tokens"]), int(spec["window"]))
     qc = out / "quantize_config.json"
-    return {"status": "ok", "build_seconds": build, "sanity": sanity,
-            "quantize_config": json.loads(qc.read_text()) if qc.exists() else None,
-            "versions": {"gptqmodel": _version("gptqmodel"), "torch": torch.__version__,
-                         "transformers": _version("transformers"), "numpy": _version("numpy")}}
+    return {
+        "status": "ok",
+        "build_seconds": build,
+        "sanity": sanity,
+        "quantize_config": json.loads(qc.read_text()) if qc.exists() else None,
+        "versions": {
+            "gptqmodel": _version("gptqmodel"),
+            "torch": torch.__version__,
+            "transformers": _version("transformers"),
+            "numpy": _version("numpy"),
+        },
+    }
 
 
 def _version(name: str) -> str | None:

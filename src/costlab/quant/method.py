@@ -75,11 +75,16 @@ class Base:
         calib = self.calibration_cfg
         if not texts:
             where = src or ", ".join(str(p) for p in calib.paths)
-            raise CostlabError(f"the calibration set is empty (no rows of ≥ {calib.min_tokens} tokens in {where})",
-                               "run generate_teacher first, or point quant.calibration.paths at a JSONL with text")
+            raise CostlabError(
+                f"the calibration set is empty (no rows of ≥ {calib.min_tokens} tokens in {where})",
+                "run generate_teacher first, or point quant.calibration.paths at a JSONL with text",
+            )
         if len(texts) < calib.min_samples:
-            raise CostlabError(f"the calibration set is too small: {len(texts)} rows < quant.calibration.min_samples="
-                               f"{calib.min_samples} (from {src})", "add teacher data or lower quant.calibration.min_samples")
+            raise CostlabError(
+                f"the calibration set is too small: {len(texts)} rows < quant.calibration.min_samples="
+                f"{calib.min_samples} (from {src})",
+                "add teacher data or lower quant.calibration.min_samples",
+            )
         return texts, str(src)
 
 

@@ -17,14 +17,14 @@ from costlab.errors import CostlabError
 
 
 def _windows(ids: Sequence[int], window: int) -> list[list[int]]:
-    return [list(ids[i:i + window]) for i in range(0, len(ids), window) if len(ids[i:i + window]) >= 2]
+    return [list(ids[i : i + window]) for i in range(0, len(ids), window) if len(ids[i : i + window]) >= 2]
 
 
 def _nll_from_logits(logits: np.ndarray, targets: Sequence[int]) -> float:
     """Sum of -log p(target) for rows of ``logits`` (float64 log-softmax)."""
     x = logits.astype(np.float64)
     m = x.max(axis=-1, keepdims=True)
-    lse = (m[:, 0] + np.log(np.exp(x - m).sum(axis=-1)))
+    lse = m[:, 0] + np.log(np.exp(x - m).sum(axis=-1))
     return float((lse - x[np.arange(len(targets)), np.asarray(targets)]).sum())
 
 
@@ -36,6 +36,7 @@ def _ppl(nll: float, n: int) -> float:
 
 
 # ---------------------------------------------------------------- HF (fp32, bnb)
+
 
 def hf_perplexity(model, ids: Sequence[int], window: int = 512) -> tuple[float, int]:
     import torch
@@ -52,8 +53,9 @@ def hf_perplexity(model, ids: Sequence[int], window: int = 512) -> tuple[float, 
 
 def chat_ids(tokenizer, prompt: str) -> list[int]:
     if getattr(tokenizer, "chat_template", None):
-        out = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                            tokenize=True)
+        out = tokenizer.apply_chat_template(
+            [{"role": "user", "content": prompt}], add_generation_prompt=True, tokenize=True
+        )
         ids = out["input_ids"] if hasattr(out, "keys") else out
         if ids and isinstance(ids[0], list):
             ids = ids[0]
@@ -67,10 +69,14 @@ def hf_generate(model, tokenizer, prompt: str, max_new_tokens: int) -> tuple[str
     ids = chat_ids(tokenizer, prompt)
     dev = next(model.parameters()).device
     with torch.inference_mode():
-        out = model.generate(torch.tensor([ids], device=dev), attention_mask=torch.ones(1, len(ids), dtype=torch.long, device=dev),
-                             max_new_tokens=max_new_tokens, do_sample=False,
-                             pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
-    new = out[0, len(ids):].tolist()
+        out = model.generate(
+            torch.tensor([ids], device=dev),
+            attention_mask=torch.ones(1, len(ids), dtype=torch.long, device=dev),
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+        )
+    new = out[0, len(ids) :].tolist()
     return tokenizer.decode(new, skip_special_tokens=True), new
 
 
@@ -81,6 +87,7 @@ def hf_sanity(model, tokenizer, ids: Sequence[int], prompt: str, gen_tokens: int
 
 
 # ---------------------------------------------------------------- llama.cpp (GGUF)
+
 
 @contextlib.contextmanager
 def capture_llama_log():
@@ -101,17 +108,29 @@ def load_llama(path: str, n_ctx: int, threads: int, logits_all: bool = False):
     try:
         from llama_cpp import Llama
     except ImportError as e:
-        raise CostlabError("llama-cpp-python is not installed",
-                           "make install (builds the wheel once, ~14 min) or pip install 'llama-cpp-python[server]==0.3.36'") from e
+        raise CostlabError(
+            "llama-cpp-python is not installed",
+            "make install (builds the wheel once, ~14 min) or pip install 'llama-cpp-python[server]==0.3.36'",
+        ) from e
     log = io.StringIO()
     try:
         with contextlib.redirect_stderr(log):
-            return Llama(model_path=str(path), n_ctx=n_ctx, n_batch=n_ctx, n_ubatch=n_ctx, logits_all=logits_all,
-                         n_threads=threads, n_threads_batch=threads, verbose=False)
+            return Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_batch=n_ctx,
+                n_ubatch=n_ctx,
+                logits_all=logits_all,
+                n_threads=threads,
+                n_threads_batch=threads,
+                verbose=False,
+            )
     except Exception as e:  # llama.cpp reports a bad file as ValueError/RuntimeError
         tail = " | ".join(l for l in log.getvalue().splitlines() if l.strip())[-400:]
-        raise CostlabError(f"llama.cpp cannot load {path}: {e} {tail}".strip(),
-                           "re-create the file (delete the variant dir and rerun the quantize stage)") from e
+        raise CostlabError(
+            f"llama.cpp cannot load {path}: {e} {tail}".strip(),
+            "re-create the file (delete the variant dir and rerun the quantize stage)",
+        ) from e
 
 
 def llama_perplexity(llm, ids: Sequence[int], window: int) -> tuple[float, int]:
@@ -126,12 +145,15 @@ def llama_perplexity(llm, ids: Sequence[int], window: int) -> tuple[float, int]:
 
 
 def llama_generate(llm, prompt: str, max_new_tokens: int) -> str:
-    out = llm.create_chat_completion(messages=[{"role": "user", "content": prompt}], max_tokens=max_new_tokens,
-                                     temperature=0.0, seed=0)
+    out = llm.create_chat_completion(
+        messages=[{"role": "user", "content": prompt}], max_tokens=max_new_tokens, temperature=0.0, seed=0
+    )
     return out["choices"][0]["message"]["content"] or ""
 
 
-def gguf_sanity(path: str, ids: Sequence[int], prompt: str, gen_tokens: int, window: int, threads: int) -> dict[str, Any]:
+def gguf_sanity(
+    path: str, ids: Sequence[int], prompt: str, gen_tokens: int, window: int, threads: int
+) -> dict[str, Any]:
     llm = load_llama(path, n_ctx=window, threads=threads, logits_all=True)
     try:
         ppl, n = llama_perplexity(llm, ids, window)

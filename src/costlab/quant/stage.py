@@ -28,8 +28,10 @@ from costlab.quant.method import Base, QuantMethod, VariantSpec
 from costlab.quant.variant import Variant, finite, rel_to_run, weight_bytes, write_variant
 from costlab.schemas.quant import QuantConfig
 
-QUANT_FIX = ("add `- /quant: gguf` (or bnb, gptq, awq, all) to the experiment's defaults, "
-             "or pass +quant=gguf on the command line")
+QUANT_FIX = (
+    "add `- /quant: gguf` (or bnb, gptq, awq, all) to the experiment's defaults, "
+    "or pass +quant=gguf on the command line"
+)
 REFERENCE_NAMES = {"teacher": "teacher-hf", "student": "student-hf"}
 
 
@@ -53,7 +55,9 @@ def find_bases(cfg: DictConfig, run_dir: Path, names: list[str]) -> tuple[dict[s
             if (d / "config.json").is_file():
                 found[name] = str(d)
             else:
-                skipped[name] = f"no student at {d} (run the train_student stage first); quantizing the other bases only"
+                skipped[name] = (
+                    f"no student at {d} (run the train_student stage first); quantizing the other bases only"
+                )
         else:
             raise CostlabError(f"unknown base '{name}' in quant.bases", "use teacher and/or student")
     return found, skipped
@@ -70,8 +74,11 @@ class QuantRun:
         self.methods: dict[str, QuantMethod] = {k: p.instantiate() for k, p in qc.methods.items()}
 
     def _prov(self, var_dir: Path, variant: Variant, base_inputs: dict, extra: dict | None = None) -> None:
-        rec = make_provenance({"quant": self.qc.model_dump(by_alias=True), "variant": variant.name}, seed=self.seed,
-                              extra={"stage": "quantize", "variant": variant.to_dict(), **(extra or {})})
+        rec = make_provenance(
+            {"quant": self.qc.model_dump(by_alias=True), "variant": variant.name},
+            seed=self.seed,
+            extra={"stage": "quantize", "variant": variant.to_dict(), **(extra or {})},
+        )
         rec["inputs"] = base_inputs
         write_provenance(var_dir, rec)
 
@@ -84,8 +91,9 @@ class QuantRun:
                 return Variant(**{k: d.get(k) for k in Variant.__dataclass_fields__})
         return None
 
-    def build(self, spec: VariantSpec, base: str, base_inputs: dict,
-              fn: Callable[[Variant, Path], dict | None]) -> Variant:
+    def build(
+        self, spec: VariantSpec, base: str, base_inputs: dict, fn: Callable[[Variant, Path], dict | None]
+    ) -> Variant:
         """Run ``fn(variant, var_dir)`` (fills the variant, returns provenance extras); failures become records."""
         done = self._existing_ok(spec.name)
         if done is not None:
@@ -105,8 +113,10 @@ class QuantRun:
                 v.build_seconds = time.time() - t0
             ppl = v.sanity.get("ppl")
             if not finite(ppl):
-                raise CostlabError(f"sanity perplexity is not finite ({ppl})",
-                                   "the weights are broken: try a higher-bit type, or check the base model")
+                raise CostlabError(
+                    f"sanity perplexity is not finite ({ppl})",
+                    "the weights are broken: try a higher-bit type, or check the base model",
+                )
         except CostlabError as e:
             v.fail(f"{spec.name}: {e.what}" + (f" — fix: {e.fix}" if e.fix else ""))
         except Exception as e:  # a library bug must not take the other variants down
@@ -114,8 +124,9 @@ class QuantRun:
         write_variant(var_dir, v)
         self._prov(var_dir, v, base_inputs, extra)
         status = "ok" if v.status == "ok" else f"FAILED: {v.error}"
-        print(f"[costlab] quantize: {spec.name} {status} ({time.time() - t0:.1f}s, ppl {v.sanity.get('ppl')})",
-              flush=True)
+        print(
+            f"[costlab] quantize: {spec.name} {status} ({time.time() - t0:.1f}s, ppl {v.sanity.get('ppl')})", flush=True
+        )
         self.results.append(v)
         return v
 
@@ -138,12 +149,23 @@ class QuantRun:
                 state["model"] = load_causal_lm(hf_dir, dtype)
             return state["model"]
 
-        base = Base(name=name, hf_dir=hf_dir, tokenizer=tok, heldout_ids=ids,
-                    n_params=sum(p.numel() for p in model().parameters()), sanity=sanity,
-                    calibration_cfg=self.qc.calibration, run_dir=self.run_dir, work_dir=self.out_dir / ".work",
-                    seed=self.seed, threads=self.threads, load_model=model)
+        base = Base(
+            name=name,
+            hf_dir=hf_dir,
+            tokenizer=tok,
+            heldout_ids=ids,
+            n_params=sum(p.numel() for p in model().parameters()),
+            sanity=sanity,
+            calibration_cfg=self.qc.calibration,
+            run_dir=self.run_dir,
+            work_dir=self.out_dir / ".work",
+            seed=self.seed,
+            threads=self.threads,
+            load_model=model,
+        )
 
         if self.qc.reference:
+
             def ref(v: Variant, _d: Path) -> dict:
                 v.path = rel_to_run(hf_dir, self.run_dir) if Path(hf_dir).exists() else hf_dir
                 wb = weight_bytes(hf_dir) if Path(hf_dir).exists() else 0
@@ -152,6 +174,7 @@ class QuantRun:
                 v.build_seconds = 0.0
                 v.sanity = hf_sanity(model(), tok, ids, sanity.prompt, sanity.gen_tokens, sanity.window)
                 return {"dtype": dtype}
+
             self.build(VariantSpec(REFERENCE_NAMES[name], "hf", None, "hf"), name, base_inputs, ref)
 
         for method in self.methods.values():
@@ -166,10 +189,14 @@ def summary_table(variants: list[Variant]) -> str:
     head = f"{'variant':28} {'format':6} {'status':7} {'size MB':>9} {'bits/w':>7} {'build s':>8} {'ppl':>9}"
     rows = [head, "-" * len(head)]
     for v in variants:
+
         def f(x, spec):
             return format(x, spec) if isinstance(x, (int, float)) and x is not None else "-"
-        rows.append(f"{v.name:28} {v.format:6} {v.status:7} {f(v.size_mb, '9.1f')} {f(v.bits_per_weight, '7.2f')} "
-                    f"{f(v.build_seconds, '8.1f')} {f(v.sanity.get('ppl'), '9.2f')}")
+
+        rows.append(
+            f"{v.name:28} {v.format:6} {v.status:7} {f(v.size_mb, '9.1f')} {f(v.bits_per_weight, '7.2f')} "
+            f"{f(v.build_seconds, '8.1f')} {f(v.sanity.get('ppl'), '9.2f')}"
+        )
     for v in variants:
         if v.status != "ok":
             rows.append(f"  {v.error}")
@@ -198,13 +225,25 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     atomic_write_json(out_dir / "index.json", [v.to_dict() for v in q.results])
     (out_dir / "summary.txt").write_text(table + "\n")
     failed = {v.name: v.error for v in q.results if v.status != "ok"}
-    metrics = {"n_ok": sum(v.status == "ok" for v in q.results), "n_failed": len(failed), "failed": failed,
-               "skipped_bases": skipped,
-               "variants": {v.name: {"status": v.status, "size_mb": v.to_dict()["size_mb"],
-                                     "bits_per_weight": v.to_dict()["bits_per_weight"],
-                                     "build_seconds": v.to_dict()["build_seconds"], "ppl": v.sanity.get("ppl")}
-                            for v in q.results}}
+    metrics = {
+        "n_ok": sum(v.status == "ok" for v in q.results),
+        "n_failed": len(failed),
+        "failed": failed,
+        "skipped_bases": skipped,
+        "variants": {
+            v.name: {
+                "status": v.status,
+                "size_mb": v.to_dict()["size_mb"],
+                "bits_per_weight": v.to_dict()["bits_per_weight"],
+                "build_seconds": v.to_dict()["build_seconds"],
+                "ppl": v.sanity.get("ppl"),
+            }
+            for v in q.results
+        },
+    }
     if failed and qc.strict:
-        raise CostlabError(f"{len(failed)} variant(s) failed: {sorted(failed)}",
-                           "see the reasons above / in variants/<name>/variant.json, or set quant.strict=false")
+        raise CostlabError(
+            f"{len(failed)} variant(s) failed: {sorted(failed)}",
+            "see the reasons above / in variants/<name>/variant.json, or set quant.strict=false",
+        )
     return metrics

@@ -49,8 +49,10 @@ def heldout_ids(tokenizer, paths: Iterable[str | Path | None], max_tokens: int) 
     """Token ids of the first ``max_tokens`` tokens of held-out text (rows joined by blank lines)."""
     path = first_existing(paths)
     if path is None:
-        raise CostlabError(f"no held-out text for the sanity check (looked at {[str(p) for p in paths if p]})",
-                           "run the generate_teacher stage first or set quant.sanity.heldout_paths")
+        raise CostlabError(
+            f"no held-out text for the sanity check (looked at {[str(p) for p in paths if p]})",
+            "run the generate_teacher stage first or set quant.sanity.heldout_paths",
+        )
     ids: list[int] = []
     for t in load_texts(path):
         ids.extend(tokenizer(t + "\n\n", add_special_tokens=False)["input_ids"])
@@ -61,8 +63,9 @@ def heldout_ids(tokenizer, paths: Iterable[str | Path | None], max_tokens: int) 
     return ids[:max_tokens], str(path)
 
 
-def calibration_texts(paths: Iterable[str | Path | None], n_samples: int, tokenizer=None,
-                      min_tokens: int = 0) -> tuple[list[str], str | None]:
+def calibration_texts(
+    paths: Iterable[str | Path | None], n_samples: int, tokenizer=None, min_tokens: int = 0
+) -> tuple[list[str], str | None]:
     """Up to ``n_samples`` calibration texts; rows shorter than ``min_tokens`` tokens are skipped.
 
     Returns ([], None) when no file exists: the caller fails the variants that need calibration.

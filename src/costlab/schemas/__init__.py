@@ -50,4 +50,12 @@ def register_group(name: str, schema: type[BaseModel]) -> None:
     GROUPS[name] = schema
 
 
-__all__ = ["GROUPS", "Plugin", "RootConfig", "Schema", "Target", "register_group", *(m.__name__ for m in GROUPS.values())]
+__all__ = [
+    "GROUPS",
+    "Plugin",
+    "RootConfig",
+    "Schema",
+    "Target",
+    "register_group",
+    *(m.__name__ for m in GROUPS.values()),
+]

@@ -67,7 +67,7 @@ def _group_files(group: str, choice: str | None) -> list[Path]:
         if f in files or not f.exists():
             continue
         files.append(f)
-        for d in (OmegaConf.load(f).get("defaults") or []):
+        for d in OmegaConf.load(f).get("defaults") or []:
             if isinstance(d, str) and not d.startswith("/") and d != "_self_":
                 todo.append(CONFIG_DIR / group / f"{d}.yaml")
     return files
@@ -235,7 +235,9 @@ def check(cfg: DictConfig, choices: dict[str, str] | None = None, groups: list[s
             try:
                 cls = plugin.target_class()
             except (ImportError, AttributeError) as e:
-                lines.append(f"{path}._target_ = {plugin.target!r}: cannot be imported ({e}) — in {where(path + '._target_', choices)}")
+                lines.append(
+                    f"{path}._target_ = {plugin.target!r}: cannot be imported ({e}) — in {where(path + '._target_', choices)}"
+                )
                 continue
             params = getattr(cls, "Params", None)
             if isinstance(params, type) and issubclass(params, BaseModel):
@@ -244,9 +246,11 @@ def check(cfg: DictConfig, choices: dict[str, str] | None = None, groups: list[s
                 except ValidationError as e:
                     lines += _lines(path, params, plugin.params, e, choices)
     if lines:
-        raise CostlabError("the config does not match its schema (src/costlab/schemas/):\n  " + "\n  ".join(lines),
-                           "fix the key in the YAML file named (or the override), or add a new key to the group's "
-                           "schema in src/costlab/schemas/<group>.py")
+        raise CostlabError(
+            "the config does not match its schema (src/costlab/schemas/):\n  " + "\n  ".join(lines),
+            "fix the key in the YAML file named (or the override), or add a new key to the group's "
+            "schema in src/costlab/schemas/<group>.py",
+        )
     return typed
 
 
