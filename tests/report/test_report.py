@@ -82,6 +82,15 @@ def test_report_md_html_and_curve(tabled_run, tmp_path):
     for s in ("Cost table", "Routing table", "student-Q4_K_M", "student-Q2_K", "failed", "Fidelity",
               "Routing-quality curve", "APGR", "Break-even", "Noise", "not measured"):
         assert s in md, s
+    # the evidence behind every decision: intervals, n, the test; what is not measurable; what would flip
+    assert "student-Q8_0 (0.975 [" in md and "n=200" in md and "non-inferiority" in md
+    assert "Not measurable with this reference: `translation`" in md
+    assert "`code` stays on the reference: no variant is non-inferior" in md
+    assert "general (default route)" in md
+    assert "Decisions that would flip within the intervals" in md
+    assert "cost: student-Q8_0 → student-Q4_K_M (point estimate >= floor)" in md
+    assert "KL top-k lower bound" in md and "teacher (Q4_1 GGUF, dequantized to fp32)" in md
+    assert "decode tok/s p50 [min, max]" in md
     assert "](../tables/pareto.png)" in md and (out / "routing_curve.png").exists()
     html = (out / "report.html").read_text()
     assert html.startswith("<!doctype html>") and "<table>" in html and "<img" in html
@@ -155,11 +164,18 @@ def test_build_tables_and_report_stages_through_the_pipeline(tmp_path, compose):
     assert {"evaluate", "build_tables", "report"} <= set(STAGES)
     run = make_eval_run(tmp_path / "runs" / "demo" / "main")
     cfg = compose([f"paths.runs_dir={tmp_path / 'runs'}", "exp_name=demo", "run_id=main", "+eval=default",
-                   "eval.report.wandb.enabled=false"])
+                   "eval.report.wandb.enabled=false", "eval.reference=teacher-fp32"])
+    from omegaconf import OmegaConf
+
+    OmegaConf.update(cfg, "eval.quality.tasks", {c: f"costlab_{c}" for c in ("qa", "code", "translation")},
+                     merge=False)  # the hand-made run's classes
     m = run_stage(cfg, run, "build_tables")
-    assert m["rows_measured"] == 3 and m["classes_routed"] == 2  # qa + code; the rest have no retention
+    assert m["rows_measured"] == 3 and m["classes_routed"] == 2  # qa + code; translation: reference at chance
+    assert m["classes_routed_to_a_variant"] == 1  # qa → student-Q8_0 on its lower bound
     rt = json.loads((run / "tables/routing_table.json").read_text())
-    assert {"gpt-4o", "claude-sonnet-4"} <= set(rt["models"])  # API models from configs/pricing/default.yaml
+    assert "gpt-4o" in rt["models"]  # API models with an endpoint for their provider (eval.tables.api_endpoints)
+    api = {r["model"] for r in json.loads((run / "tables/cost_table.json").read_text())["rows"] if r["kind"] == "api"}
+    assert {"gpt-4o", "claude-sonnet-4"} <= api  # every priced API model is in the cost table
     nm = json.loads((run / "tables/cost_table.json").read_text())["not_measured"]
     assert {m["hardware"] for m in nm} >= {"a10g", "a100", "h100"}
     run_stage(cfg, run, "report")

@@ -17,8 +17,8 @@ import numpy as np
 from costlab.errors import CostlabError
 from costlab.io import atomic_write_json, atomic_write_text, read_json, read_jsonl
 from costlab.report import routing_curve as rc
-from costlab.tables.cost import read_eval_dir
-from costlab.tables.stage import fmt
+from costlab.tables.cost import fidelity_fields, label_of, read_eval_dir
+from costlab.tables.stage import KL_NAMES, fmt, fmt_ci
 
 
 def load_run(run_dir: Path) -> dict[str, Any]:
@@ -68,7 +68,9 @@ def routing_curve_section(run: Mapping[str, Any], rcfg: Mapping[str, Any], out_d
     rows_c = read_jsonl(run["dir"] / evals[cheap]["samples_file"])
     rows_s = read_jsonl(run["dir"] / evals[strong]["samples_file"])
     prompts, classes, cs, ss = rc.join_samples(rows_c, rows_s)
-    retention = {c: q.get("retention") for c, q in (evals[cheap].get("quality") or {}).items()}
+    # a class whose reference is at chance has no meaningful retention: the router treats it as unknown
+    retention = {c: q.get("retention") if q.get("measurable", True) else None
+                 for c, q in (evals[cheap].get("quality") or {}).items()}
     kind = str(rcfg.get("classifier", "keyword"))
     if kind == "keyword":
         from costlab.serving.classify import KeywordClassifier
@@ -141,81 +143,147 @@ def _plot_curves(curves: Mapping[str, Any], out: Path, cheap: str, strong: str) 
 
 
 # ---------------------------------------------------------------------------------------------- markdown
+def _label(run: Mapping[str, Any], name: str | None) -> str:
+    rec = run["evals"].get(name) if name else None
+    return label_of(rec) if rec else str(name)
+
+
+def routing_sections(run: Mapping[str, Any], h: str) -> list[str]:
+    """The routing decisions with the evidence behind them, the classes not routed (and why), and the decisions
+    that would flip within the intervals."""
+    rt = run["routing"]
+    ref = rt.get("reference") or run["summary"].get("reference")
+    conf = rt.get("confidence")
+    lines = [f"{h} Routing table (quality floor {rt['quality_floor']}, confidence {conf})", "",
+             f"Rule: {rt.get('test', 'retention >= floor (routing table version 1: point estimates)')}; the reference "
+             f"`{ref}` ({_label(run, ref)}) is always a candidate. Unknown or unrouted classes: "
+             f"{rt.get('default_rule', 'no default rule in this table')}.", ""]
+
+    def cell(r: Mapping[str, Any]) -> str:
+        return f"{r['model']} ({fmt_ci(r.get('expected_retention'), r.get('retention_lo'), r.get('retention_hi'), r.get('n'))})"
+
+    rows = []
+    for tc, r in rt["routes"].items():
+        name = f"{tc} (default route)" if tc == rt.get("default_route") else tc
+        rows.append([name, cell(r["cost"]), cell(r["quality"]), r["speed"]["model"],
+                     ", ".join(r["cost"]["fallbacks"]) or "—", r["cost"].get("test") or "—"])
+    lines += _table(["task class", "cost pick (retention [CI] n)", "quality pick", "speed pick", "fallbacks (cost)",
+                     "test the cost pick passed"], rows)
+    ev = rt.get("evidence") or {}
+    why_ref = []
+    for tc, r in rt["routes"].items():
+        if all(r[p]["model"] == ref for p in ("cost", "quality", "speed")) and ev.get(tc):
+            best = max(((m, e) for m, e in ev[tc].items() if m != ref and e.get("retention_lo") is not None),
+                       key=lambda x: x[1]["retention_lo"], default=None)
+            detail = (f"best lower bound {best[0]} {fmt(best[1]['retention_lo'])} < {rt['quality_floor']}"
+                      if best else "no variant has a bounded interval")
+            why_ref.append(f"- `{tc}` stays on the reference: no variant is non-inferior ({detail}).")
+    unrouted = rt.get("unrouted") or {}
+    lines += why_ref
+    for tc, why in unrouted.items():
+        lines.append(f"- `{tc}` is not routed on (its requests take the default route): {why}")
+    nm = [tc for tc, why in unrouted.items() if "not measurable" in why]
+    if nm:
+        lines += ["", f"Not measurable with this reference: {', '.join(f'`{c}`' for c in nm)} — the reference is not "
+                      "significantly above chance there, so no retention on these classes means anything."]
+    lines.append("")
+    sens = rt.get("sensitivity") or {}
+    if sens:
+        lines += [f"{h} Decisions that would flip within the intervals", "",
+                  "A variant whose interval straddles the floor (lower bound < floor <= upper bound) is not a candidate "
+                  "today but might be with more items; the picks below would change if the point estimate or the upper "
+                  "bound admitted candidates instead of the lower bound.", ""]
+        srows = []
+        for tc, sv in sens.items():
+            strad = ", ".join(f"{x['model']} {fmt_ci(x['retention'], x['retention_lo'], x['retention_hi'], x['n'])}"
+                              for x in sv["straddling_floor"]) or "none"
+            flips = "; ".join(f"{f['priority']}: {f['pick']} → {f['would_be']} ({f['rule']})"
+                              for f in sv["picks_that_would_change"]) or "none"
+            srows.append([tc, strad, flips])
+        lines += _table(["task class", "straddling the floor", "picks that would change"], srows)
+    return lines
+
+
 def run_sections(run: Mapping[str, Any], rel: str, multi: bool) -> list[str]:
     evals, cost = run["evals"], run["cost"]
     classes = _classes(run)
     h = "###" if multi else "##"
     a = cost.get("assumptions", {})
+    ref = run["summary"].get("reference")
     lines = [f"{'## Run' if multi else '## Setup'} `{run['dir']}`", "",
-             f"Reference: `{run['summary'].get('reference')}`; measured on hardware profile "
-             f"`{run['summary'].get('hardware')}`; utilization {a.get('utilization')}; throughput basis "
-             f"{a.get('throughput')}. Formula: {a.get('formula')}.", ""]
-    # status
+             f"Reference: `{ref}` — {_label(run, ref)}. Measured on hardware profile `{run['summary'].get('hardware')}`; "
+             f"throughput: {a.get('throughput_basis', a.get('throughput'))}; price: the share of the box the "
+             f"measurement used ({'; '.join(a.get('box_share') or []) or 'whole box'}); utilization "
+             f"{a.get('utilization')}. Formula: {a.get('formula')}. Retention: {a.get('retention', 'score / reference')}.",
+             ""]
     bad = [(n, r["status"], (r.get("error") or "").splitlines()[0][:160]) for n, r in evals.items() if r["status"] != "ok"]
     if bad:
         lines += [f"{h} Variants not measured", ""] + _table(["variant", "status", "why"], [list(b) for b in bad])
     ok = {n: r for n, r in sorted(evals.items()) if r["status"] == "ok"}
-    # cost table
     lines += [f"{h} Cost table", "", (Path(run["dir"]) / "tables" / "cost_table.md").read_text().strip(), ""]
-    # routing
-    lines += [f"{h} Routing table (quality floor {run['routing']['quality_floor']})", ""]
-    lines += _table(["task class", "cost", "quality", "speed", "fallbacks (cost)"],
-                    [[tc, f"{r['cost']['model']} ({fmt(r['cost']['expected_retention'])})",
-                      f"{r['quality']['model']} ({fmt(r['quality']['expected_retention'])})",
-                      r["speed"]["model"], ", ".join(r["cost"]["fallbacks"]) or "—"]
-                     for tc, r in run["routing"]["routes"].items()])
-    for tc, why in (run["routing"].get("unrouted") or {}).items():
-        lines.append(f"- `{tc}` unrouted: {why}")
-    lines.append("")
+    lines += routing_sections(run, h)
     # quality
-    lines += [f"{h} Quality per task class (score ± stderr, n; retention vs reference)", ""]
+    conf = (run["routing"].get("confidence") or 0.95)
+    lines += [f"{h} Quality per task class", "",
+              f"score ± stderr (n); chance-normalized retention [paired bootstrap {conf:.0%} CI]; paired test vs the "
+              "reference (p). `not measurable`: the reference is not significantly above chance on that class.", ""]
     rows = []
     for n, r in ok.items():
-        row = [n]
+        row = [f"{n} ({label_of(r)})"]
         for c in classes:
             q = (r.get("quality") or {}).get(c) or {}
-            row.append(f"{fmt(q.get('score'))} ± {fmt(q.get('stderr'))} (n={q.get('n')}); r={fmt(q.get('retention'))}")
+            ret = fmt_ci(q.get("retention"), q.get("retention_lo"), q.get("retention_hi"))
+            meas = "" if q.get("measurable", True) else " not measurable"
+            p = f", {q.get('test')} p={fmt(q.get('p_value'))}" if q.get("p_value") is not None and n != ref else ""
+            row.append(f"{fmt(q.get('score'))} ± {fmt(q.get('stderr'))} (n={q.get('n')}); r={ret}{p}{meas}")
         rows.append(row)
     lines += _table(["variant"] + classes, rows)
     # fidelity
+    fid = {n: fidelity_fields(r.get("fidelity")) for n, r in ok.items()}
+    methods = sorted({f["kl_method"] for f in fid.values() if f["kl_method"]})
+    kl_head = " / ".join(KL_NAMES.get(m, m) for m in methods) or "KL"
     lines += [f"{h} Fidelity to the reference (held-out tokens)", ""]
-    lines += _table(["variant", "KL(teacher‖variant)", "top-1 agreement", "perplexity", "tokens"],
-                    [[n, (r.get("fidelity") or {}).get("kl_mean"), (r.get("fidelity") or {}).get("top1_agreement"),
-                      (r.get("fidelity") or {}).get("perplexity"), (r.get("fidelity") or {}).get("n_tokens")]
-                     for n, r in ok.items()])
-    if ok:
-        lines += [f"Method: {next(iter(ok.values()))['fidelity'].get('method')}.", ""]
+    lines += _table(["variant", f"{kl_head} (reference‖variant) [CI]", "top-1 agreement [CI]", "perplexity [CI]",
+                     "sequences", "tokens"],
+                    [[n, fmt_ci(f["kl"], f["kl_lo"], f["kl_hi"]), fmt_ci(f["top1"], f["top1_lo"], f["top1_hi"]),
+                      fmt_ci(f["perplexity"], f["perplexity_lo"], f["perplexity_hi"]), f["n_sequences"],
+                      f["n_tokens"]] for n, f in fid.items()])
+    lines += [f"KL method: {', '.join(KL_NAMES.get(m, m) for m in methods) or '—'} (a top-k lower bound understates the "
+              "dense KL); intervals: bootstrap over sequences.", ""]
     # latency
     lines += [f"{h} Latency, throughput, memory", ""]
-    lrows, cvs = [], []
+    lrows, spreads = [], []
     for n, r in ok.items():
         L = r["latency"]
-        s, b1 = L["summary"], L["batch1"]
-        c = L.get("concurrency") or {}
-        lrows.append([n, L["backend"], L["threads"], s["ttft_ms_p50"], s["ttft_ms_p95"], s["tpot_ms_p50"],
-                      s["tpot_ms_p95"], s["decode_tok_s_p50"], s["prefill_tok_s_p50"],
-                      f"{fmt(s.get('aggregate_decode_tok_s_p50'))} @{c.get('n', 1)}",
+        s = L.get("summary") or {}
+        lrows.append([n, L.get("backend"), L.get("threads"), s.get("ttft_ms_p50"), s.get("ttft_ms_p95"),
+                      s.get("tpot_ms_p50"), fmt_ci(s.get("decode_tok_s_p50"), s.get("decode_tok_s_min"),
+                                                   s.get("decode_tok_s_max")),
+                      fmt_ci(s.get("prefill_tok_s_p50"), s.get("prefill_tok_s_min"), s.get("prefill_tok_s_max")),
+                      L.get("concurrency_method") or "—",
                       (r.get("memory") or {}).get("peak_rss_mb"), (r.get("memory") or {}).get("file_mb")])
-        if b1.get("cv", {}).get("decode_tok_s") is not None:
-            cvs.append(b1["cv"]["decode_tok_s"])
-    lines += _table(["variant", "backend", "threads", "TTFT p50 ms", "TTFT p95 ms", "TPOT p50 ms", "TPOT p95 ms",
-                     "decode tok/s", "prefill tok/s", "aggregate tok/s", "peak RSS MB", "file MB"], lrows)
+        dec = (L.get("batch1") or {}).get("decode_tok_s") or {}
+        if dec.get("rel_spread") is not None:
+            spreads.append(dec["rel_spread"])
+        elif s.get("decode_tok_s_min") is not None and s.get("decode_tok_s_p50"):
+            spreads.append((s["decode_tok_s_max"] - s["decode_tok_s_min"]) / s["decode_tok_s_p50"])
+    lines += _table(["variant", "backend", "threads", "TTFT p50 ms", "TTFT p95 ms", "TPOT p50 ms",
+                     "decode tok/s p50 [min, max]", "prefill tok/s p50 [min, max]", "concurrency method",
+                     "peak RSS MB", "file MB"], lrows)
     if ok:
         L0 = next(iter(ok.values()))["latency"]
-        lines += [f"Prompts of {L0['prompt_tokens']} tokens, {L0['new_tokens']} new tokens, {L0['reps']} timed reps "
-                  f"after {L0['warmup']} warm-up; concurrency mode per backend in the eval files."]
-    if cvs:
-        lines += [f"Noise: within this run, the coefficient of variation of batch-1 decode tok/s between reps is "
-                  f"{100 * float(np.median(cvs)):.0f}% (median over variants, max {100 * max(cvs):.0f}%). Between "
-                  f"runs on a shared CPU it is larger (a re-run during development moved batch-1 TTFT/decode/prefill "
-                  f"by up to 8% and the concurrency aggregate by up to 23%, docs/measurement.md): compare latencies "
-                  f"within one run and treat differences under ~10% (batch 1) / ~25% (aggregate) as noise. Quality "
-                  f"and fidelity are deterministic (greedy, fixed items) and reproduce exactly on a re-run.", ""]
-    # break-even
+        lines += [f"Prompts of {L0.get('prompt_tokens')} tokens, {L0.get('new_tokens')} new tokens, {L0.get('reps')} "
+                  f"timed reps after {L0.get('warmup')} warm-up; [min, max] = the spread across reps."]
+    if spreads:
+        lines += [f"Noise: within this run the spread of batch-1 decode tok/s across reps ((max − min) / p50) is "
+                  f"{100 * float(np.median(spreads)):.0f}% (median over variants, max {100 * max(spreads):.0f}%): "
+                  "treat latency differences smaller than that as noise. Quality and fidelity are deterministic "
+                  "(greedy, fixed items, seeded bootstrap) and reproduce exactly on a re-run.", ""]
     be_md = Path(run["dir"]) / "tables" / "break_even.md"
     if be_md.exists():
         lines += [f"{h} Break-even vs API models", "", be_md.read_text().strip(), ""]
-    for png, alt in (("pareto.png", "Pareto: retention vs $/1M output"), ("latency.png", "latency")):
+    for png, alt in (("pareto.png", "Pareto: retention with its interval vs $/1M output"),
+                     ("latency.png", "latency and throughput with their spread")):
         if (Path(run["dir"]) / "tables" / png).exists():
             lines += [f"![{alt}]({rel}/tables/{png})", ""]
     return lines
@@ -224,7 +292,8 @@ def run_sections(run: Mapping[str, Any], rel: str, multi: bool) -> list[str]:
 def comparison_section(runs: list[Mapping[str, Any]]) -> list[str]:
     names = sorted({n for r in runs for n in r["evals"]})
     lines = ["## Runs compared", ""]
-    header = ["variant"] + [f"{r['dir'].name}: mean retention / KL / decode tok/s" for r in runs]
+    header = ["variant"] + [f"{r['dir'].name}: mean retention over measurable classes / KL / decode tok/s"
+                            for r in runs]
     rows = []
     for n in names:
         row = [n]
@@ -233,8 +302,10 @@ def comparison_section(runs: list[Mapping[str, Any]]) -> list[str]:
             if not rec or rec["status"] != "ok":
                 row.append(rec["status"] if rec else "—")
                 continue
-            rets = [q["retention"] for q in rec["quality"].values() if isinstance(q.get("retention"), (int, float))]
-            row.append(f"{fmt(float(np.mean(rets)) if rets else None)} / {fmt(rec['fidelity'].get('kl_mean'))} / "
+            rets = [q["retention"] for q in rec["quality"].values()
+                    if isinstance(q.get("retention"), (int, float)) and q.get("measurable", True)]
+            row.append(f"{fmt(float(np.mean(rets)) if rets else None)} / "
+                       f"{fmt(fidelity_fields(rec.get('fidelity'))['kl'])} / "
                        f"{fmt(rec['latency']['summary'].get('decode_tok_s_p50'))}")
         rows.append(row)
     return lines + _table(header, rows)

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
+from costlab.tables.cost import fidelity_fields
+
 
 def variant_metrics(rec: Mapping[str, Any], cost_row: Mapping[str, Any] | None) -> dict[str, float]:
     """Flat metric dict; identical key set for every measured variant (missing values are left out)."""
@@ -15,12 +17,15 @@ def variant_metrics(rec: Mapping[str, Any], cost_row: Mapping[str, Any] | None) 
         m[f"quality/{cls}/score"] = q.get("score")
         m[f"quality/{cls}/stderr"] = q.get("stderr")
         m[f"quality/{cls}/retention"] = q.get("retention")
-    f = rec.get("fidelity") or {}
-    m.update({"fidelity/kl": f.get("kl_mean"), "fidelity/top1_agreement": f.get("top1_agreement"),
-              "fidelity/perplexity": f.get("perplexity")})
+        m[f"quality/{cls}/retention_lo"] = q.get("retention_lo")
+        m[f"quality/{cls}/retention_hi"] = q.get("retention_hi")
+    f = fidelity_fields(rec.get("fidelity"))
+    m.update({"fidelity/kl": f["kl"], "fidelity/kl_lo": f["kl_lo"], "fidelity/kl_hi": f["kl_hi"],
+              "fidelity/top1_agreement": f["top1"], "fidelity/top1_lo": f["top1_lo"], "fidelity/top1_hi": f["top1_hi"],
+              "fidelity/perplexity": f["perplexity"]})
     s = ((rec.get("latency") or {}).get("summary")) or {}
-    for k in ("ttft_ms_p50", "ttft_ms_p95", "tpot_ms_p50", "tpot_ms_p95", "decode_tok_s_p50", "prefill_tok_s_p50",
-              "aggregate_decode_tok_s_p50"):
+    for k in ("ttft_ms_p50", "ttft_ms_p95", "tpot_ms_p50", "tpot_ms_p95", "decode_tok_s_p50", "decode_tok_s_min",
+              "decode_tok_s_max", "prefill_tok_s_p50"):
         m[f"latency/{k}"] = s.get(k)
     mem = rec.get("memory") or {}
     m.update({"memory/peak_rss_mb": mem.get("peak_rss_mb"), "memory/file_mb": mem.get("file_mb")})
@@ -48,7 +53,8 @@ def log_variants(run_dir: Path, evals: Mapping[str, Mapping[str, Any]], cost_row
                          job_type="eval", dir=str(wdir), mode=mode, reinit="finish_previous",
                          config={"variant": name, "status": rec["status"], "format": rec.get("format"),
                                  "base": rec.get("base"), "quant": rec.get("quant"), "backend": rec.get("backend"),
-                                 "hardware": (rec.get("latency") or {}).get("hardware"), "eval_file": rec["_file"]})
+                                 "hardware": (rec.get("latency") or {}).get("hardware"), "eval_file": rec["_file"],
+                                 "label": rec.get("label"), "kl_method": fidelity_fields(rec.get("fidelity"))["kl_method"]})
         if metrics:
             run.log(metrics)
         run.summary.update({**metrics, "status": rec["status"]})

@@ -218,15 +218,16 @@ def build_cost_rows(evals: Mapping[str, Mapping[str, Any]], profiles: Mapping[st
                 "peak_rss_mb": (rec.get("memory") or {}).get("peak_rss_mb"),
             })
     if pricing and tcfg["include_api"]:
+        # ``pricing``: resolved prices (costlab.cost.pricing.load_pricing(cfg).to_dict(): LiteLLM's map + overrides)
         for name, p in sorted((pricing.get("api") or {}).items()):
             rows.append({
                 "model": name, "kind": "api", "hardware": None, "input_usd_per_1m": float(p["input"]),
                 "output_usd_per_1m": float(p["output"]), "context": p.get("context"), "decode_tok_s": None,
                 "ttft_ms_p50": None, "size_mb": None,
                 "quality_retention": {},  # no eval run against API models here: never a routing candidate
-                "source": f"configs/pricing ({p.get('source')}, as of {p.get('as_of')})", "label": name,
-                "status": "list price", "provider": p.get("provider"), "cached_input_usd_per_1m": p.get("cached_input"),
-                "batch_discount": p.get("batch_discount"),
+                "source": f"{pricing.get('origin') or 'configs/pricing'} ({p.get('source')}, as of {p.get('as_of')})",
+                "label": name, "status": "list price", "provider": p.get("provider"),
+                "cached_input_usd_per_1m": p.get("cached_input"), "batch_discount": p.get("batch_discount"),
             })
     return rows, missing
 
