@@ -94,11 +94,7 @@ def test_compress_json_names_tokenizer(tmp_path):
     assert json.loads((tmp_path / "out.jsonl").read_text())["messages"][0]["content"] == "You always answer briefly."
 
 
-def test_serve_is_mounted_or_explains_why():
+def test_serve_is_mounted():
+    # the root CLI imports costlab.serving.cli itself: an import error there fails here, it is never skipped
     r = runner.invoke(app, ["serve", "--help"])
-    try:
-        import costlab.serving.cli  # noqa: F401
-    except ImportError:
-        assert r.exit_code == 2 and "costlab serve` is not available" in r.output
-    else:
-        assert r.exit_code == 0 and "Usage" in r.output
+    assert r.exit_code == 0 and "Usage" in r.output and "train-classifier" in r.output
