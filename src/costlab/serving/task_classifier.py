@@ -145,23 +145,34 @@ def evaluate(model: TextTaskClassifier, test_rows: list[dict], wild_rows: list[d
 
 def train_and_evaluate(out_dir: str | Path, embedder: Any = None, minilm_weight: float = 1.0, C: float = 16.0,
                        per_template: int = 12, test_frac: float = 0.3, seed: int = 0,
-                       wild_path: str | Path | None = None) -> dict:
-    """Generate the data, split by template, fit on train templates, evaluate on the rest (+ wild set), save
-    ``out_dir/{text_classifier.joblib, metrics.json, provenance.json}``. Returns the metrics."""
+                       wild_path: str | Path | None = None, extra_train_path: str | Path | None = None) -> dict:
+    """Generate the data, split by template, fit on train templates (+ ``extra_train_path``: prompt rows in the
+    data/prompts format, e.g. the distillation train split, whose wording is not from any template here),
+    evaluate on the test templates (+ wild set), save ``out_dir/{text_classifier.joblib, metrics.json,
+    provenance.json}``. Returns the metrics."""
     from costlab.io import atomic_write_json, read_jsonl
     from costlab.provenance import make_provenance, write_provenance
     from costlab.serving.classifier_data import make_rows
 
     t0 = time.time()
     data = make_rows(per_template=per_template, test_frac=test_frac, seed=seed)
-    model = fit(data["train"], embedder, minilm_weight, C, seed)
+    extra: list[dict] = []
+    if extra_train_path:
+        from costlab.data.prompts import load_prompts
+        from costlab.serving.classify import texts_and_labels
+
+        prompts = load_prompts(extra_train_path)
+        texts, labels = texts_and_labels(prompts)
+        extra = [{"text": t, "label": y, "lang": "en", "template": f"prompts/{p.get('group', '?')}"}
+                 for t, y, p in zip(texts, labels, prompts)]
+    model = fit(data["train"] + extra, embedder, minilm_weight, C, seed)
     fit_s = time.time() - t0
     wild = read_jsonl(wild_path, required=("text", "label", "lang")) if wild_path else None
     metrics = {
         "kind": "tfidf-char+word" + ("+minilm" if model.minilm_weight > 0 else ""),
         "embedder": getattr(embedder, "name", None) if model.minilm_weight > 0 else None,
         "classes": sorted({r["label"] for r in data["train"]}),
-        "n_train": len(data["train"]), "n_test": len(data["test"]),
+        "n_train": len(data["train"]) + len(extra), "n_train_extra": len(extra), "n_test": len(data["test"]),
         "train_templates": sorted({r["template"] for r in data["train"]}),
         "test_templates": sorted({r["template"] for r in data["test"]}),
         "split": "by template (no template id in both); slot values split by index parity",
@@ -175,13 +186,14 @@ def train_and_evaluate(out_dir: str | Path, embedder: Any = None, minilm_weight:
     write_provenance(out, make_provenance({"C": C, "minilm_weight": model.minilm_weight, "per_template": per_template,
                                            "test_frac": test_frac}, seed=seed,
                                           inputs={"templates": Path(__file__).with_name("classifier_data.py"),
-                                                  "wild": wild_path}))
+                                                  "wild": wild_path, "extra_train": extra_train_path}))
     return metrics
 
 
 def format_metrics(m: dict) -> str:
-    lines = [f"task classifier ({m['kind']}): trained on {m['n_train']} prompts from {len(m['train_templates'])} "
-             f"templates; tested on {m['n_test']} from {len(m['test_templates'])} other templates"]
+    lines = [f"task classifier ({m['kind']}): trained on {m['n_train']} prompts ({m.get('n_train_extra', 0)} of them "
+             f"from data/prompts) from {len(m['train_templates'])} templates; tested on {m['n_test']} prompts from "
+             f"{len(m['test_templates'])} other templates"]
     for name in ("unseen_templates", "wild"):
         if name not in m:
             continue
