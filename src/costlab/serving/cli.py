@@ -79,6 +79,8 @@ def train(out: Path = typer.Option(cache_dir() / "serving" / "task_classifier",
                                       "accuracy on unseen templates; the gateway computes it anyway)"),
           C: float = typer.Option(16.0, help="inverse L2 strength of the logistic regression"),
           wild: Path = typer.Option(PROJECT_ROOT / "data/classifier/wild.jsonl", help="free-form prompts scored too"),
+          extra_train: Optional[Path] = typer.Option(PROJECT_ROOT / "data/prompts/train.jsonl",
+                                                     help="prompt rows added to training (not a test template)"),
           threads: int = 1) -> None:
     """Train the routing task classifier on hand-written EN/ZH/mixed templates, test it on other templates."""
     from costlab.serving.task_classifier import format_metrics, train_and_evaluate
@@ -89,7 +91,7 @@ def train(out: Path = typer.Option(cache_dir() / "serving" / "task_classifier",
         from costlab.serving.embed import MiniLMEmbedder
 
         emb = MiniLMEmbedder(threads=threads)
-    m = train_and_evaluate(out, emb, C=C, wild_path=wild)
+    m = train_and_evaluate(out, emb, C=C, wild_path=wild, extra_train_path=extra_train)
     typer.echo(format_metrics(m))
     typer.echo(f"saved {out}/text_classifier.joblib (+ metrics.json, provenance.json); "
                f"serve with router.classifier=learned router.artifact={out}")
