@@ -89,7 +89,7 @@ def test_fidelity_model_vs_itself_direct(tmp_path):
     from costlab.eval.backends.hf import HFBackend
 
     def backend(d):
-        b = HFBackend(device="cpu", dtype="float32", batch_size=2, max_length=512)
+        b = HFBackend(device="cpu", dtype="float32", batch_size=2, max_length=512, shared_context=True)
         b.load(d, {"format": "hf"}, threads=1, seed=0)
         return b
 
@@ -416,3 +416,24 @@ def test_llamacpp_lm_loglikelihood_and_prefix_reuse():
         assert ll == pytest.approx(e_ll, abs=1e-5) and greedy == e_greedy
     # the second option reused the 3-token context: 4 + (5 - 3) tokens decoded, not 4 + 5
     assert llm.evaluated == 4 + 2
+
+
+def test_shared_context_loglikelihood_matches_hflm(tmp_path):
+    """SharedPrefixHFLM (context once, options batched on its KV cache) gives HFLM's log-likelihoods and greedy
+    flags, including options of different lengths and a request whose context differs."""
+    from lm_eval.models.huggingface import HFLM
+
+    from costlab.eval.hf_lm import SharedPrefixHFLM
+    from costlab.models import load_causal_lm, load_tokenizer
+
+    d = tiny_model_dir(tmp_path / "m", seed=7)
+    model, tok = load_causal_lm(str(d)), load_tokenizer(str(d))
+    ctx = tok("What is the capital of France ? Answer :", add_special_tokens=False)["input_ids"]
+    ctx2 = tok("Which animal barks ?", add_special_tokens=False)["input_ids"]
+    conts = [tok(x, add_special_tokens=False)["input_ids"] for x in ("Paris", "the capital is Rome", "Berlin .", "dog")]
+    reqs = [(("a", "b"), ctx, c) for c in conts[:3]] + [(("c", "d"), ctx2, conts[3]), (("c", "e"), ctx2, conts[0])]
+    ref = HFLM(pretrained=model, tokenizer=tok, batch_size=2)._loglikelihood_tokens(reqs, disable_tqdm=True)
+    got = SharedPrefixHFLM(pretrained=model, tokenizer=tok, batch_size=2)._loglikelihood_tokens(reqs, disable_tqdm=True)
+    assert len(got) == len(ref) == 5
+    for (a, ga), (b, gb) in zip(got, ref):
+        assert a == pytest.approx(b, abs=1e-4) and ga == gb

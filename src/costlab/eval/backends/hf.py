@@ -34,10 +34,11 @@ class HFBackend(EvalBackend):
         dtype: Literal["float32", "bfloat16", "float16"]
         batch_size: int = Field(ge=1)
         max_length: int = Field(ge=16)
+        shared_context: bool
 
-    def __init__(self, device: str, dtype: str, batch_size: int, max_length: int):
+    def __init__(self, device: str, dtype: str, batch_size: int, max_length: int, shared_context: bool):
         self.device, self.dtype = device, dtype
-        self.batch_size, self.max_length = batch_size, max_length
+        self.batch_size, self.max_length, self.shared_context = batch_size, max_length, shared_context
         self.model = self._tok = None
 
     def requirements(self, variant: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -61,7 +62,10 @@ class HFBackend(EvalBackend):
     def quality_lm(self):
         from lm_eval.models.huggingface import HFLM
 
-        return HFLM(pretrained=self.model, tokenizer=self._tok, batch_size=self.batch_size,
+        from costlab.eval.hf_lm import SharedPrefixHFLM
+
+        cls = SharedPrefixHFLM if self.shared_context else HFLM
+        return cls(pretrained=self.model, tokenizer=self._tok, batch_size=self.batch_size,
                     max_length=self.max_length)
 
     def vocab_size(self) -> int:
