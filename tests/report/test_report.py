@@ -48,8 +48,9 @@ def test_perfect_router_beats_random_and_bad_router_loses():
 
 
 def test_ties_are_split_evenly_and_undefined_gap_is_reported():
-    from costlab.report.routing_curve import quality_at, routing_curve
     import numpy as np
+
+    from costlab.report.routing_curve import quality_at, routing_curve
 
     q = quality_at(np.array([0.0, 0.0]), np.array([1.0, 0.0]), np.array([1.0, 1.0]), 0.5)
     assert q == pytest.approx(0.25)  # one call of two tied prompts → expected half of the gain
@@ -60,8 +61,16 @@ def test_ties_are_split_evenly_and_undefined_gap_is_reported():
 def test_class_router_takes_any_classifier():
     from costlab.report.routing_curve import class_router, join_samples, routing_curve
 
-    cheap_rows = [{"task": "t", "id": i, "prompt": f"p{i}", "task_class": "qa" if i < 4 else "code",
-                   "score": 1.0 if i < 4 else 0.0} for i in range(8)]
+    cheap_rows = [
+        {
+            "task": "t",
+            "id": i,
+            "prompt": f"p{i}",
+            "task_class": "qa" if i < 4 else "code",
+            "score": 1.0 if i < 4 else 0.0,
+        }
+        for i in range(8)
+    ]
     strong_rows = [{**r, "score": 1.0} for r in cheap_rows]
     prompts, classes, cs, ss = join_samples(cheap_rows, strong_rows)
     lookup = dict(zip(prompts, classes))
@@ -79,8 +88,19 @@ def test_report_md_html_and_curve(tabled_run, tmp_path):
     out = tabled_run / "report"
     write_report([tabled_run], out, {"classifier": "keyword", "points": 11})
     md = (out / "report.md").read_text()
-    for s in ("Cost table", "Routing table", "student-Q4_K_M", "student-Q2_K", "failed", "Fidelity",
-              "Routing-quality curve", "APGR", "Break-even", "Noise", "not measured"):
+    for s in (
+        "Cost table",
+        "Routing table",
+        "student-Q4_K_M",
+        "student-Q2_K",
+        "failed",
+        "Fidelity",
+        "Routing-quality curve",
+        "APGR",
+        "Break-even",
+        "Noise",
+        "not measured",
+    ):
         assert s in md, s
     # the evidence behind every decision: intervals, n, the test; what is not measurable; what would flip
     assert "student-Q8_0 (0.975 [" in md and "n=200" in md and "non-inferiority" in md
@@ -117,12 +137,20 @@ def test_report_compares_two_runs(tabled_run, tmp_path):
 def test_report_script_cli(tabled_run):
     import subprocess
 
-    p = subprocess.run([sys.executable, "-m", "costlab", "report", str(tabled_run), "--classifier", "oracle"],
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "costlab", "report", str(tabled_run), "--classifier", "oracle"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr[-2000:]
     assert (tabled_run / "report" / "report.html").exists() and (tabled_run / "report.md").exists()
-    p = subprocess.run([sys.executable, "-m", "costlab", "report", str(tabled_run.parent / "missing")],
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "costlab", "report", str(tabled_run.parent / "missing")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 2 and "not a directory" in p.stderr
 
 
@@ -148,8 +176,9 @@ def test_notebook_runs_headless(tabled_run):
     nb = nbformat.read(ROOT / "notebooks/compare_variants.ipynb", as_version=4)
     os.environ["COSTLAB_RUN"] = str(tabled_run)
     try:
-        nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                resources={"metadata": {"path": str(tabled_run)}}).execute()
+        nbclient.NotebookClient(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tabled_run)}}
+        ).execute()
     finally:
         os.environ.pop("COSTLAB_RUN", None)
     outs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
@@ -163,12 +192,21 @@ def test_build_tables_and_report_stages_through_the_pipeline(tmp_path, compose):
 
     assert {"evaluate", "build_tables", "report"} <= set(STAGES)
     run = make_eval_run(tmp_path / "runs" / "demo" / "main")
-    cfg = compose([f"paths.runs_dir={tmp_path / 'runs'}", "exp_name=demo", "run_id=main", "+eval=default",
-                   "eval.report.wandb.enabled=false", "eval.reference=teacher-fp32"])
+    cfg = compose(
+        [
+            f"paths.runs_dir={tmp_path / 'runs'}",
+            "exp_name=demo",
+            "run_id=main",
+            "+eval=default",
+            "eval.report.wandb.enabled=false",
+            "eval.reference=teacher-fp32",
+        ]
+    )
     from omegaconf import OmegaConf
 
-    OmegaConf.update(cfg, "eval.quality.tasks", {c: f"costlab_{c}" for c in ("qa", "code", "translation")},
-                     merge=False)  # the hand-made run's classes
+    OmegaConf.update(
+        cfg, "eval.quality.tasks", {c: f"costlab_{c}" for c in ("qa", "code", "translation")}, merge=False
+    )  # the hand-made run's classes
     m = run_stage(cfg, run, "build_tables")
     assert m["rows_measured"] == 3 and m["classes_routed"] == 2  # qa + code; translation: reference at chance
     assert m["classes_routed_to_a_variant"] == 1  # qa → student-Q8_0 on its lower bound

@@ -46,10 +46,17 @@ def test_bad_tables_name_file_and_fix(tmp_path):
 
 def test_keyword_classifier_rules():
     k = KeywordClassifier()
-    assert k.predict(["Translate to French: good morning", "Summarize this article in two sentences",
-                      "Write a Python function that reverses a list", "Return the answer as JSON",
-                      "How many apples are left if I eat 3 of 7?", "Who wrote Hamlet?", "hello"]) == [
-        "translation", "summarization", "code", "formatting", "reasoning", "qa", "general"]
+    assert k.predict(
+        [
+            "Translate to French: good morning",
+            "Summarize this article in two sentences",
+            "Write a Python function that reverses a list",
+            "Return the answer as JSON",
+            "How many apples are left if I eat 3 of 7?",
+            "Who wrote Hamlet?",
+            "hello",
+        ]
+    ) == ["translation", "summarization", "code", "formatting", "reasoning", "qa", "general"]
 
 
 def test_router_priorities_fallbacks_and_unknown_class():
@@ -95,7 +102,8 @@ def test_learned_classifier_trains_saves_loads_and_routes(tmp_path, minilm, make
 
     _, url = make_gateway(embedder=minilm, router={"classifier": "learned", "artifact": str(out)})
     raw = openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0).chat.completions.with_raw_response.create(
-        model="auto", messages=[{"role": "user", "content": "Please put this into Spanish: I like trains."}])
+        model="auto", messages=[{"role": "user", "content": "Please put this into Spanish: I like trains."}]
+    )
     assert raw.headers["x-costlab-task-class"] == "translation"
     assert raw.headers["x-costlab-model"] == "student-Q4_K_M"  # no translation row: the 'general' route
 
@@ -112,6 +120,7 @@ def test_gateway_serves_tables_built_by_the_tables_stage(tmp_path, make_gateway,
     import openai
 
     import costlab.tables.stage as stage  # an import error of our own module must fail, not skip
+
     helper = ROOT / "tests/tables/tables_handmade.py"
     if not helper.exists():
         pytest.skip("tables test helper not present")
@@ -124,21 +133,25 @@ def test_gateway_serves_tables_built_by_the_tables_stage(tmp_path, make_gateway,
     up = fake[0].url + "/v1"
     gw, url = make_gateway(tables_dir=str(run / "tables"), endpoints={m: up for m in rt["models"]})
     c = openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0)
-    r = c.chat.completions.with_raw_response.create(model="auto", messages=[{"role": "user", "content": "Who wrote Hamlet?"}],
-                                                    temperature=0)
+    r = c.chat.completions.with_raw_response.create(
+        model="auto", messages=[{"role": "user", "content": "Who wrote Hamlet?"}], temperature=0
+    )
     assert r.headers["x-costlab-task-class"] == "qa"
     assert r.headers["x-costlab-model"] == rt["routes"]["qa"]["cost"]["model"]
     m = rt["models"][r.headers["x-costlab-model"]]
     u = r.parse().usage
-    assert u.costlab["cost_usd"] == pytest.approx((u.prompt_tokens * (m["usd_per_1m_in"] or 0)
-                                                   + u.completion_tokens * m["usd_per_1m_out"]) / 1e6)
+    assert u.costlab["cost_usd"] == pytest.approx(
+        (u.prompt_tokens * (m["usd_per_1m_in"] or 0) + u.completion_tokens * m["usd_per_1m_out"]) / 1e6
+    )
 
 
 # ---------------------------------------------------------------------------------------------- issue 9 §3
 def _handmade():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("tables_handmade_for_router", ROOT / "tests/tables/tables_handmade.py")
+    spec = importlib.util.spec_from_file_location(
+        "tables_handmade_for_router", ROOT / "tests/tables/tables_handmade.py"
+    )
     hm = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hm)
     return hm

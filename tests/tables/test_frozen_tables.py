@@ -9,12 +9,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from tables_handmade import HARDWARE, PRICING, tables_cfg
 
 FROZEN = Path(__file__).parent / "fixtures" / "frozen_v1"
-NUMBERS = ("input_usd_per_1m", "output_usd_per_1m", "decode_tok_s", "prefill_tok_s", "usd_per_hour",
-           "ttft_ms_p50", "context", "size_mb")
+NUMBERS = (
+    "input_usd_per_1m",
+    "output_usd_per_1m",
+    "decode_tok_s",
+    "prefill_tok_s",
+    "usd_per_hour",
+    "ttft_ms_p50",
+    "context",
+    "size_mb",
+)
 
 
 def _key(r):
@@ -36,5 +43,6 @@ def test_cost_numbers_same_as_before_refactor(tmp_path, basis):
         for k in NUMBERS:
             a, b = r.get(k), rows_now[_key(r)].get(k)
             assert (a is None and b is None) or math.isclose(a, b, rel_tol=1e-12), (r["model"], k, a, b)
-    assert {(m["model"], m["hardware"], m["status"]) for m in now["not_measured"]} == \
-        {(m["model"], m["hardware"], m["status"]) for m in before["not_measured"]}
+    assert {(m["model"], m["hardware"], m["status"]) for m in now["not_measured"]} == {
+        (m["model"], m["hardware"], m["status"]) for m in before["not_measured"]
+    }

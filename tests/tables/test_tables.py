@@ -7,9 +7,9 @@ import json
 import math
 
 import pytest
+from tables_handmade import HARDWARE, PRICING, VARIANTS, make_eval_run, tables_cfg
 
 from costlab.errors import CostlabError
-from tables_handmade import HARDWARE, PRICING, VARIANTS, make_eval_run, tables_cfg
 
 
 def _build(tmp_path, cfg=None, name="run", edit=None, plots=False):
@@ -20,7 +20,12 @@ def _build(tmp_path, cfg=None, name="run", edit=None, plots=False):
         edit(run)
     metrics = build_tables(run, run / "tables", cfg or tables_cfg(), HARDWARE, PRICING, context=2048, plots=plots)
     t = run / "tables"
-    return run, metrics, json.loads((t / "cost_table.json").read_text()), json.loads((t / "routing_table.json").read_text())
+    return (
+        run,
+        metrics,
+        json.loads((t / "cost_table.json").read_text()),
+        json.loads((t / "routing_table.json").read_text()),
+    )
 
 
 @pytest.fixture
@@ -51,8 +56,19 @@ def test_cost_formula_prices_the_used_share_of_the_box(built):
         assert math.isclose(r["input_usd_per_1m"], 0.10 * 0.5 / (pre * 3600 * 0.5) * 1e6)
         assert r["decode_tok_s"] == dec and r["ttft_ms_p50"] == ttft and r["context"] == 2048
         assert r["throughput_method"] == "batch1" and "same for every variant" in r["throughput_basis"]
-        for k in ("model", "kind", "hardware", "input_usd_per_1m", "output_usd_per_1m", "context", "decode_tok_s",
-                  "ttft_ms_p50", "size_mb", "quality_retention", "source"):  # the design's row keys
+        for k in (
+            "model",
+            "kind",
+            "hardware",
+            "input_usd_per_1m",
+            "output_usd_per_1m",
+            "context",
+            "decode_tok_s",
+            "ttft_ms_p50",
+            "size_mb",
+            "quality_retention",
+            "source",
+        ):  # the design's row keys
             assert k in r
     api = _row(cost, "gpt-4o-mini", None)
     assert api["kind"] == "api" and api["output_usd_per_1m"] == 0.60 and api["quality_retention"] == {}
@@ -86,10 +102,14 @@ def test_whole_box_and_price_range_knobs(tmp_path):
 def test_concurrency_basis_needs_the_same_method_for_every_variant(tmp_path):
     def mixed(run):
         for name, agg in (("teacher-fp32", 30.0), ("student-Q8_0", None)):
+
             def fn(rec, agg=agg):
                 if agg:
-                    rec["latency"].update(concurrency_method="batched_forward",
-                                          concurrency={"n": 4, "aggregate_decode_tok_s": {"p50": agg}})
+                    rec["latency"].update(
+                        concurrency_method="batched_forward",
+                        concurrency={"n": 4, "aggregate_decode_tok_s": {"p50": agg}},
+                    )
+
             _edit_eval(run, name, fn)
 
     with pytest.raises(CostlabError, match=r"not measured the same way.*batched_forward: eval/teacher-fp32.json"):
@@ -98,8 +118,13 @@ def test_concurrency_basis_needs_the_same_method_for_every_variant(tmp_path):
 
     def same(run):
         for name in VARIANTS:
-            _edit_eval(run, name, lambda rec: rec["latency"].update(
-                concurrency_method="batched_forward", concurrency={"n": 4, "aggregate_decode_tok_s": {"p50": 99.0}}))
+            _edit_eval(
+                run,
+                name,
+                lambda rec: rec["latency"].update(
+                    concurrency_method="batched_forward", concurrency={"n": 4, "aggregate_decode_tok_s": {"p50": 99.0}}
+                ),
+            )
 
     _, _, cost, _ = _build(tmp_path, tables_cfg(throughput="concurrency"), name="run2", edit=same)
     r = _row(cost, "student-Q8_0")
@@ -136,8 +161,9 @@ def test_routing_acts_on_the_lower_bound(built):
     assert math.isclose(c["usd_per_1m"], _row(cost, "student-Q8_0")["output_usd_per_1m"])
     assert c["fallbacks"] == ["teacher-fp32"] and qa["quality"]["fallbacks"] == ["student-Q8_0"]
     # code: no variant is non-inferior → the reference, explicitly
-    assert {p: rt["routes"]["code"][p]["model"] for p in ("cost", "quality", "speed")} == \
-        {p: "teacher-fp32" for p in ("cost", "quality", "speed")}
+    assert {p: rt["routes"]["code"][p]["model"] for p in ("cost", "quality", "speed")} == {
+        p: "teacher-fp32" for p in ("cost", "quality", "speed")
+    }
     assert metrics["classes_routed_to_a_variant"] == 1
 
 
@@ -175,21 +201,27 @@ def test_lower_floor_admits_more_candidates(tmp_path):
 
 def test_quality_pick_needs_a_variant_significantly_better_than_the_reference(tmp_path):
     """No clipping of retention: a variant wins 'quality' only when its lower bound is above 1."""
-    from costlab import stats
     from tables_handmade import item_scores
+
+    from costlab import stats
 
     def better(wrong, extra):
         """Q8_0 on qa: wrong on the reference's first `wrong` right items, right on `extra` items it missed."""
+
         def edit(run):
             def fn(rec):
                 r = item_scores(160)
                 v = [0.0 if i < wrong else 1.0 if i < 160 + extra else 0.0 for i in range(200)]
                 rec["quality"]["qa"].update(item_scores=v, **stats.compare_class(v, r, 0.0))
+
             _edit_eval(run, "student-Q8_0", fn)
+
         return edit
 
     _, _, _, rt = _build(tmp_path, edit=better(3, 5))  # 162/160: interval contains 1, a tie → the reference
-    assert rt["evidence"]["qa"]["student-Q8_0"]["retention"] > 1.0 > rt["evidence"]["qa"]["student-Q8_0"]["retention_lo"]
+    assert (
+        rt["evidence"]["qa"]["student-Q8_0"]["retention"] > 1.0 > rt["evidence"]["qa"]["student-Q8_0"]["retention_lo"]
+    )
     assert rt["routes"]["qa"]["quality"]["model"] == "teacher-fp32"
     _, _, _, rt = _build(tmp_path, name="run2", edit=better(3, 33))  # 190/160, lower bound > 1
     assert rt["routes"]["qa"]["quality"]["model"] == "student-Q8_0"
@@ -246,6 +278,7 @@ def test_missing_per_item_samples_names_file_and_class(tmp_path):
             for q in rec["quality"].values():
                 q.pop("item_scores")
             rec.pop("samples_file")
+
         _edit_eval(run, "student-Q8_0", fn)
 
     e = _keep_old_tables(tmp_path, edit, r"eval/student-Q8_0.json: task class 'qa' has no per-item samples")
@@ -256,6 +289,7 @@ def test_class_with_zero_items_names_file_and_class(tmp_path):
     def edit(run):
         def fn(rec):
             rec["quality"]["code"].update(n=0, item_ids=[], item_scores=[], item_chance=[], score=None)
+
         _edit_eval(run, "teacher-fp32", fn)
 
     e = _keep_old_tables(tmp_path, edit, r"eval/teacher-fp32.json: task class 'code' has 0 items")
@@ -270,7 +304,9 @@ def test_reference_at_chance_everywhere_is_a_clear_error(tmp_path):
         for name in VARIANTS:
             _edit_eval(run, name, lambda rec: rec.update(quality=_quality(low, low)))
 
-    e = _keep_old_tables(tmp_path, edit, r"reference 'teacher-fp32' is not significantly above chance on any task class")
+    e = _keep_old_tables(
+        tmp_path, edit, r"reference 'teacher-fp32' is not significantly above chance on any task class"
+    )
     assert "stronger reference" in e.fix
 
 
@@ -281,6 +317,7 @@ def test_variant_missing_reference_items_is_an_error(tmp_path):
             for k in ("item_ids", "item_scores", "item_chance"):
                 q[k] = q[k][:-5]
             q["n"] = len(q["item_ids"])
+
         _edit_eval(run, "student-Q4_K_M", fn)
 
     _keep_old_tables(tmp_path, edit, r"student-Q4_K_M.json class 'qa': 5 of the reference's 200 items have no score")
@@ -291,9 +328,10 @@ def test_hardware_profile_without_price_is_an_error(tmp_path):
 
     run = make_eval_run(tmp_path / "run")
     with pytest.raises(CostlabError, match="usd_per_hour"):
-        build_tables(run, run / "tables", tables_cfg(hardware_profiles=[]), {**HARDWARE, "usd_per_hour": None},
-                     PRICING, None)
-    with pytest.raises(CostlabError, match="nope.yaml"):
+        build_tables(
+            run, run / "tables", tables_cfg(hardware_profiles=[]), {**HARDWARE, "usd_per_hour": None}, PRICING, None
+        )
+    with pytest.raises(CostlabError, match="hardware profile 'nope' not found"):
         build_tables(run, run / "tables", tables_cfg(hardware_profiles=["nope"]), HARDWARE, PRICING, None)
 
 
@@ -323,8 +361,16 @@ def test_break_even(built):
 
 def test_outputs_written(tmp_path):
     t = _build(tmp_path, plots=True)[0] / "tables"
-    for f in ("cost_table.json", "cost_table.csv", "cost_table.md", "routing_table.json", "break_even.md",
-              "litellm_model_prices.json", "pareto.png", "latency.png"):
+    for f in (
+        "cost_table.json",
+        "cost_table.csv",
+        "cost_table.md",
+        "routing_table.json",
+        "break_even.md",
+        "litellm_model_prices.json",
+        "pareto.png",
+        "latency.png",
+    ):
         assert (t / f).stat().st_size > 0, f
     assert (t / "pareto.png").read_bytes()[:4] == b"\x89PNG"
     csv = (t / "cost_table.csv").read_text().splitlines()
@@ -344,7 +390,8 @@ def test_litellm_export_keys_and_costs(built):
     assert e["mode"] == "chat" and e["max_input_tokens"] == 2048
 
 
-def test_litellm_export_loads_in_litellm(built):
+def test_litellm_export_loads_in_litellm(built, monkeypatch):
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # litellm's bundled map: no network at import
     litellm = pytest.importorskip("litellm")
     run, _, cost, _ = built
     ex = json.loads((run / "tables/litellm_model_prices.json").read_text())

@@ -40,8 +40,9 @@ def quality_at(cheap: np.ndarray, strong: np.ndarray, router: np.ndarray, frac: 
     return float(cheap.mean() + total / n)
 
 
-def routing_curve(cheap_scores: Sequence[float], strong_scores: Sequence[float], router_scores: Sequence[float],
-                  points: int = 21) -> dict:
+def routing_curve(
+    cheap_scores: Sequence[float], strong_scores: Sequence[float], router_scores: Sequence[float], points: int = 21
+) -> dict:
     cheap, strong = np.asarray(cheap_scores, float), np.asarray(strong_scores, float)
     router = np.asarray(router_scores, float)
     if not (len(cheap) == len(strong) == len(router)) or len(cheap) == 0:
@@ -51,8 +52,13 @@ def routing_curve(cheap_scores: Sequence[float], strong_scores: Sequence[float],
     qc, qs_ = float(cheap.mean()), float(strong.mean())
     out = {"x": xs.tolist(), "quality": qs, "q_cheap": qc, "q_strong": qs_, "n": int(len(cheap))}
     if qs_ - qc <= 1e-12:
-        out.update(pgr=None, apgr=None, cpt50=None, cpt80=None,
-                   note="the strong model is not better than the cheap one on these prompts: PGR undefined")
+        out.update(
+            pgr=None,
+            apgr=None,
+            cpt50=None,
+            cpt80=None,
+            note="the strong model is not better than the cheap one on these prompts: PGR undefined",
+        )
         return out
     fine = np.linspace(0.0, 1.0, 1001)
     pgr_fine = np.array([(quality_at(cheap, strong, router, float(x)) - qc) / (qs_ - qc) for x in fine])
@@ -69,8 +75,11 @@ def random_router(prompts: list[str]) -> list[float]:
     return [0.0] * len(prompts)
 
 
-def class_router(classify: Callable[[list[str]], Sequence[str]], cheap_retention: Mapping[str, float | None],
-                 default: float | None = None) -> ScoreFn:
+def class_router(
+    classify: Callable[[list[str]], Sequence[str]],
+    cheap_retention: Mapping[str, float | None],
+    default: float | None = None,
+) -> ScoreFn:
     """Router score = 1 − the cheap model's retention on the predicted class (lower retention → send to strong).
     Classes without a retention measurement get ``default`` (the mean gap) — never a made-up certainty."""
     known = [v for v in cheap_retention.values() if isinstance(v, (int, float))]
@@ -86,7 +95,9 @@ def class_router(classify: Callable[[list[str]], Sequence[str]], cheap_retention
     return score
 
 
-def join_samples(cheap_rows: list[dict], strong_rows: list[dict]) -> tuple[list[str], list[str], list[float], list[float]]:
+def join_samples(
+    cheap_rows: list[dict], strong_rows: list[dict]
+) -> tuple[list[str], list[str], list[float], list[float]]:
     """Align two variants' per-item samples on (task, id): (prompts, task classes, cheap scores, strong scores)."""
     strong = {(r["task"], str(r["id"])): r for r in strong_rows}
     prompts, classes, c, s = [], [], [], []

@@ -20,23 +20,44 @@ def variant_metrics(rec: Mapping[str, Any], cost_row: Mapping[str, Any] | None) 
         m[f"quality/{cls}/retention_lo"] = q.get("retention_lo")
         m[f"quality/{cls}/retention_hi"] = q.get("retention_hi")
     f = fidelity_fields(rec.get("fidelity"))
-    m.update({"fidelity/kl": f["kl"], "fidelity/kl_lo": f["kl_lo"], "fidelity/kl_hi": f["kl_hi"],
-              "fidelity/top1_agreement": f["top1"], "fidelity/top1_lo": f["top1_lo"], "fidelity/top1_hi": f["top1_hi"],
-              "fidelity/perplexity": f["perplexity"]})
+    m.update(
+        {
+            "fidelity/kl": f["kl"],
+            "fidelity/kl_lo": f["kl_lo"],
+            "fidelity/kl_hi": f["kl_hi"],
+            "fidelity/top1_agreement": f["top1"],
+            "fidelity/top1_lo": f["top1_lo"],
+            "fidelity/top1_hi": f["top1_hi"],
+            "fidelity/perplexity": f["perplexity"],
+        }
+    )
     s = ((rec.get("latency") or {}).get("summary")) or {}
-    for k in ("ttft_ms_p50", "ttft_ms_p95", "tpot_ms_p50", "tpot_ms_p95", "decode_tok_s_p50", "decode_tok_s_min",
-              "decode_tok_s_max", "prefill_tok_s_p50"):
+    for k in (
+        "ttft_ms_p50",
+        "ttft_ms_p95",
+        "tpot_ms_p50",
+        "tpot_ms_p95",
+        "decode_tok_s_p50",
+        "decode_tok_s_min",
+        "decode_tok_s_max",
+        "prefill_tok_s_p50",
+    ):
         m[f"latency/{k}"] = s.get(k)
     mem = rec.get("memory") or {}
     m.update({"memory/peak_rss_mb": mem.get("peak_rss_mb"), "memory/file_mb": mem.get("file_mb")})
     if cost_row:
-        m.update({"cost/input_usd_per_1m": cost_row.get("input_usd_per_1m"),
-                  "cost/output_usd_per_1m": cost_row.get("output_usd_per_1m")})
+        m.update(
+            {
+                "cost/input_usd_per_1m": cost_row.get("input_usd_per_1m"),
+                "cost/output_usd_per_1m": cost_row.get("output_usd_per_1m"),
+            }
+        )
     return {k: float(v) for k, v in m.items() if isinstance(v, (int, float))}
 
 
-def log_variants(run_dir: Path, evals: Mapping[str, Mapping[str, Any]], cost_rows: list[Mapping[str, Any]],
-                 wcfg: Mapping[str, Any]) -> dict[str, Any]:
+def log_variants(
+    run_dir: Path, evals: Mapping[str, Mapping[str, Any]], cost_rows: list[Mapping[str, Any]], wcfg: Mapping[str, Any]
+) -> dict[str, Any]:
     import wandb
 
     os.environ.setdefault("WANDB_SILENT", "true")  # one run per variant: keep wandb's banners out of the log
@@ -49,12 +70,27 @@ def log_variants(run_dir: Path, evals: Mapping[str, Mapping[str, Any]], cost_row
     for name in sorted(evals):
         rec = evals[name]
         metrics = variant_metrics(rec, by_model.get(name)) if rec["status"] == "ok" else {}
-        run = wandb.init(project=str(wcfg.get("project", "costlab-eval")), name=f"{group}/{name}", group=group,
-                         job_type="eval", dir=str(wdir), mode=mode, reinit="finish_previous",
-                         config={"variant": name, "status": rec["status"], "format": rec.get("format"),
-                                 "base": rec.get("base"), "quant": rec.get("quant"), "backend": rec.get("backend"),
-                                 "hardware": (rec.get("latency") or {}).get("hardware"), "eval_file": rec["_file"],
-                                 "label": rec.get("label"), "kl_method": fidelity_fields(rec.get("fidelity"))["kl_method"]})
+        run = wandb.init(
+            project=str(wcfg.get("project", "costlab-eval")),
+            name=f"{group}/{name}",
+            group=group,
+            job_type="eval",
+            dir=str(wdir),
+            mode=mode,
+            reinit="finish_previous",
+            config={
+                "variant": name,
+                "status": rec["status"],
+                "format": rec.get("format"),
+                "base": rec.get("base"),
+                "quant": rec.get("quant"),
+                "backend": rec.get("backend"),
+                "hardware": (rec.get("latency") or {}).get("hardware"),
+                "eval_file": rec["_file"],
+                "label": rec.get("label"),
+                "kl_method": fidelity_fields(rec.get("fidelity"))["kl_method"],
+            },
+        )
         if metrics:
             run.log(metrics)
         run.summary.update({**metrics, "status": rec["status"]})
@@ -64,8 +100,15 @@ def log_variants(run_dir: Path, evals: Mapping[str, Mapping[str, Any]], cost_row
             columns = ["variant", "status"] + sorted(metrics)
         table_rows.append((name, rec["status"], metrics))
     if columns:
-        run = wandb.init(project=str(wcfg.get("project", "costlab-eval")), name=f"{group}/summary", group=group,
-                         job_type="summary", dir=str(wdir), mode=mode, reinit="finish_previous")
+        run = wandb.init(
+            project=str(wcfg.get("project", "costlab-eval")),
+            name=f"{group}/summary",
+            group=group,
+            job_type="summary",
+            dir=str(wdir),
+            mode=mode,
+            reinit="finish_previous",
+        )
         t = wandb.Table(columns=columns, data=[[n, st] + [m.get(c) for c in columns[2:]] for n, st, m in table_rows])
         run.log({"variants": t})
         run.finish()

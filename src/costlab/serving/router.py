@@ -33,8 +33,9 @@ class Decision:
 
 
 class Router:
-    def __init__(self, tables: Tables, classifier: Any, default_priority: str = "cost",
-                 default_task_class: str = "general"):
+    def __init__(
+        self, tables: Tables, classifier: Any, default_priority: str = "cost", default_task_class: str = "general"
+    ):
         if default_priority not in PRIORITIES:
             raise bad_request(f"default priority {default_priority!r} is not one of {PRIORITIES}")
         self.tables = tables
@@ -42,8 +43,9 @@ class Router:
         self.default_priority = default_priority
         raw = getattr(tables, "raw", None) or {}
         # the table's rule (v2); a version-1 table has none: its `general` row (if any) is the default
-        self.default_route = raw.get("default_route") or (default_task_class if default_task_class in tables.routes
-                                                          else None)
+        self.default_route = raw.get("default_route") or (
+            default_task_class if default_task_class in tables.routes else None
+        )
         self.unrouted = dict(raw.get("unrouted") or {})
         self.evidence = raw.get("evidence") or {}
         if self.default_route not in tables.routes:
@@ -51,7 +53,8 @@ class Router:
                 f"{tables.source}/routing_table.json: no default route (default_route="
                 f"{raw.get('default_route')!r}, routes: {sorted(tables.routes)}) — requests of an unknown or unrouted "
                 "class would have nowhere safe to go",
-                "rebuild the tables with the build_tables stage (routing_table.json version 2 has default_route)")
+                "rebuild the tables with the build_tables stage (routing_table.json version 2 has default_route)",
+            )
 
     def aliases(self) -> list[str]:
         return [AUTO] + [f"{AUTO}-{p}" for p in PRIORITIES]
@@ -61,14 +64,18 @@ class Router:
 
     def parse_priority(self, requested_model: str, priority: str | None) -> str:
         if requested_model.startswith(AUTO + "-"):
-            p = requested_model[len(AUTO) + 1:]
+            p = requested_model[len(AUTO) + 1 :]
             if p in PRIORITIES:
                 return p
         if priority is None or priority == "":
             return self.default_priority
         if priority not in PRIORITIES:
-            raise GatewayError(400, f"priority {priority!r} is not one of {list(PRIORITIES)}",
-                               param="x-costlab-priority", code="invalid_priority")
+            raise GatewayError(
+                400,
+                f"priority {priority!r} is not one of {list(PRIORITIES)}",
+                param="x-costlab-priority",
+                code="invalid_priority",
+            )
         return priority
 
     def check_model(self, requested_model: str) -> None:

@@ -13,10 +13,7 @@ import math
 from pathlib import Path
 from typing import Any, Mapping
 
-from omegaconf import OmegaConf
-
-from costlab.config import CONFIG_DIR
-from costlab.cost.pricing import request_cost_usd, usd_per_1m_from_hourly
+from costlab.cost.pricing import load_hardware, request_cost_usd, usd_per_1m_from_hourly
 from costlab.errors import CostlabError
 from costlab.io import read_json
 
@@ -25,24 +22,22 @@ HOURS_PER_MONTH = 24 * DAYS_PER_MONTH
 
 
 # ---------------------------------------------------------------------------------------------- inputs
-def load_hardware_profiles(names: list[str], current: Mapping[str, Any] | None = None,
-                           config_dir: Path = CONFIG_DIR) -> dict[str, dict[str, Any]]:
-    """Profile name → profile dict, from configs/hardware/<file>.yaml (plus the run's own cfg.hardware)."""
+def load_hardware_profiles(names: list[str], current: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Profile name → profile dict, from configs/hardware/<file>.yaml (costlab.cost.pricing.load_hardware, the one
+    home of hourly prices) plus the run's own cfg.hardware."""
     out: dict[str, dict[str, Any]] = {}
     for n in names:
-        p = config_dir / "hardware" / f"{n}.yaml"
-        if not p.exists():
-            raise CostlabError(f"eval.tables.hardware_profiles: {p} not found",
-                               f"use file names from {sorted(f.stem for f in (config_dir / 'hardware').glob('*.yaml'))}")
-        d = OmegaConf.to_container(OmegaConf.load(p), resolve=True)
-        d["_file"] = str(p)
+        d = dict(load_hardware(n))
+        d["_file"] = f"configs/hardware/{n}.yaml"
         out[d["name"]] = d
     if current is not None:
         out[current["name"]] = {**out.get(current["name"], {}), **dict(current)}
     for name, d in out.items():
         if not isinstance(d.get("usd_per_hour"), (int, float)) or d["usd_per_hour"] <= 0:
-            raise CostlabError(f"hardware profile '{name}' ({d.get('_file', 'cfg.hardware')}) has no usd_per_hour",
-                               "add `usd_per_hour: <USD>` (and usd_per_hour_range: [low, high]) to the profile")
+            raise CostlabError(
+                f"hardware profile '{name}' ({d.get('_file', 'cfg.hardware')}) has no usd_per_hour",
+                "add `usd_per_hour: <USD>` (and usd_per_hour_range: [low, high]) to the profile",
+            )
     return out
 
 
@@ -51,8 +46,10 @@ def price_per_hour(profile: Mapping[str, Any], which: str = "usd_per_hour") -> f
         return float(profile["usd_per_hour"])
     rng = profile.get("usd_per_hour_range")
     if not rng or len(rng) != 2:
-        raise CostlabError(f"hardware profile '{profile.get('name')}' has no usd_per_hour_range",
-                           "add usd_per_hour_range: [low, high] or set eval.tables.price=usd_per_hour")
+        raise CostlabError(
+            f"hardware profile '{profile.get('name')}' has no usd_per_hour_range",
+            "add usd_per_hour_range: [low, high] or set eval.tables.price=usd_per_hour",
+        )
     return float(rng[0] if which == "low" else rng[1])
 
 
@@ -74,8 +71,10 @@ def read_eval_dir(eval_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------------- cost math
-THROUGHPUT = {"batch1": "batch-1 decode tok/s (p50 over reps), one request at a time — the same for every variant",
-              "concurrency": "aggregate decode tok/s at eval.latency.concurrency (p50), one batched forward"}
+THROUGHPUT = {
+    "batch1": "batch-1 decode tok/s (p50 over reps), one request at a time — the same for every variant",
+    "concurrency": "aggregate decode tok/s at eval.latency.concurrency (p50), one batched forward",
+}
 
 
 def throughput(rec: Mapping[str, Any], basis: str) -> tuple[float | None, float | None]:
@@ -91,13 +90,23 @@ def throughput(rec: Mapping[str, Any], basis: str) -> tuple[float | None, float 
     raise CostlabError(f"eval.tables.throughput={basis!r}", "use batch1 | concurrency")
 
 
+def _decode_spread(rec: Mapping[str, Any], basis: str) -> dict[str, Any]:
+    """min / max across reps of the decode rate the price uses."""
+    L = rec.get("latency") or {}
+    if basis == "batch1":
+        s = L.get("summary") or {}
+        return {"decode_tok_s_min": s.get("decode_tok_s_min"), "decode_tok_s_max": s.get("decode_tok_s_max")}
+    agg = (L.get("concurrency") or {}).get("aggregate_decode_tok_s") or {}
+    return {"decode_tok_s_min": agg.get("min"), "decode_tok_s_max": agg.get("max")}
+
+
 def check_same_method(evals: Mapping[str, Mapping[str, Any]], basis: str) -> str:
     """Every variant's throughput must be measured the same way (issue 9: HF's batched forward and llama.cpp's
     queued requests are not comparable). Returns the method; a mix stops with the files named."""
     if basis == "batch1":
         return "batch1"
     methods: dict[str, list[str]] = {}
-    for name, rec in sorted(evals.items()):
+    for _name, rec in sorted(evals.items()):
         if rec.get("status") != "ok":
             continue
         L = rec.get("latency") or {}
@@ -105,10 +114,12 @@ def check_same_method(evals: Mapping[str, Mapping[str, Any]], basis: str) -> str
         methods.setdefault(str(m), []).append(rec["_file"])
     if len(methods) != 1 or next(iter(methods)) in ("batch1", "not recorded"):
         listing = "; ".join(f"{m}: {', '.join(f)}" for m, f in methods.items())
-        raise CostlabError(f"eval.tables.throughput=concurrency, but the variants' concurrent throughput was not "
-                           f"measured the same way ({listing})",
-                           "set eval.tables.throughput=batch1 (measured the same way for every variant), or measure "
-                           "every variant with the same real concurrent decoding")
+        raise CostlabError(
+            f"eval.tables.throughput=concurrency, but the variants' concurrent throughput was not "
+            f"measured the same way ({listing})",
+            "set eval.tables.throughput=batch1 (measured the same way for every variant), or measure "
+            "every variant with the same real concurrent decoding",
+        )
     return next(iter(methods))
 
 
@@ -134,9 +145,14 @@ def box_share(rec: Mapping[str, Any], profile: Mapping[str, Any], mode: str) -> 
 def _retention_ci(evidence: Mapping[str, Mapping[str, Any]] | None, name: str) -> dict[str, Any]:
     if not evidence:
         return {}
-    return {c: {k: (evs.get(name) or {}).get(k) for k in ("retention", "retention_lo", "retention_hi", "n",
-                                                         "p_value", "test", "measurable")}
-            for c, evs in evidence.items() if name in evs}
+    return {
+        c: {
+            k: (evs.get(name) or {}).get(k)
+            for k in ("retention", "retention_lo", "retention_hi", "n", "p_value", "test", "measurable")
+        }
+        for c, evs in evidence.items()
+        if name in evs
+    }
 
 
 def fidelity_fields(fid: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -154,10 +170,20 @@ def fidelity_fields(fid: Mapping[str, Any] | None) -> dict[str, Any]:
         method = f"kl ({fid.get('method')}; no interval)" if fid.get("kl_mean") is not None else None
         kl, lo, hi = fid.get("kl_mean"), None, None
     top1 = fid.get("top1", fid.get("top1_agreement"))
-    return {"kl_method": method, "kl": kl, "kl_lo": lo, "kl_hi": hi, "top1": top1, "top1_lo": fid.get("top1_lo"),
-            "top1_hi": fid.get("top1_hi"), "perplexity": fid.get("perplexity"),
-            "perplexity_lo": fid.get("perplexity_lo"), "perplexity_hi": fid.get("perplexity_hi"),
-            "n_sequences": fid.get("n_sequences"), "n_tokens": fid.get("n_tokens")}
+    return {
+        "kl_method": method,
+        "kl": kl,
+        "kl_lo": lo,
+        "kl_hi": hi,
+        "top1": top1,
+        "top1_lo": fid.get("top1_lo"),
+        "top1_hi": fid.get("top1_hi"),
+        "perplexity": fid.get("perplexity"),
+        "perplexity_lo": fid.get("perplexity_lo"),
+        "perplexity_hi": fid.get("perplexity_hi"),
+        "n_sequences": fid.get("n_sequences"),
+        "n_tokens": fid.get("n_tokens"),
+    }
 
 
 def label_of(rec: Mapping[str, Any]) -> str:
@@ -165,10 +191,14 @@ def label_of(rec: Mapping[str, Any]) -> str:
     return str(rec.get("label") or (rec.get("variant_meta") or {}).get("label") or rec["variant"])
 
 
-def build_cost_rows(evals: Mapping[str, Mapping[str, Any]], profiles: Mapping[str, Mapping[str, Any]],
-                    tcfg: Mapping[str, Any], pricing: Mapping[str, Any] | None, context: int | None,
-                    evidence: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None
-                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def build_cost_rows(
+    evals: Mapping[str, Mapping[str, Any]],
+    profiles: Mapping[str, Mapping[str, Any]],
+    tcfg: Mapping[str, Any],
+    pricing: Mapping[str, Any] | None,
+    context: int | None,
+    evidence: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(rows, not_measured). Rows: measured (variant, hardware) pairs + API list prices. ``evidence``:
     {class: {variant: Evidence dict}} (retention with interval and n per class, the pooled ``general`` too)."""
     util = float(tcfg["utilization"])
@@ -181,60 +211,103 @@ def build_cost_rows(evals: Mapping[str, Mapping[str, Any]], profiles: Mapping[st
         rec = evals[name]
         if rec["status"] != "ok":
             for hw in profiles:
-                missing.append({"model": name, "kind": "self_hosted", "hardware": hw, "status": rec["status"],
-                                "reason": f"{rec['status']}: {(rec.get('error') or '').splitlines()[0][:200]}",
-                                "source": rec["_file"]})
+                missing.append(
+                    {
+                        "model": name,
+                        "kind": "self_hosted",
+                        "hardware": hw,
+                        "status": rec["status"],
+                        "reason": f"{rec['status']}: {(rec.get('error') or '').splitlines()[0][:200]}",
+                        "source": rec["_file"],
+                    }
+                )
             continue
         measured_on = (rec.get("latency") or {}).get("hardware")
         for hw, prof in profiles.items():
             if hw != measured_on:
-                missing.append({"model": name, "kind": "self_hosted", "hardware": hw, "status": "not measured",
-                                "reason": f"not measured on {hw} (measured on {measured_on}); no extrapolation",
-                                "source": rec["_file"]})
+                missing.append(
+                    {
+                        "model": name,
+                        "kind": "self_hosted",
+                        "hardware": hw,
+                        "status": "not measured",
+                        "reason": f"not measured on {hw} (measured on {measured_on}); no extrapolation",
+                        "source": rec["_file"],
+                    }
+                )
                 continue
             dec, pre = throughput(rec, basis)
             share, share_txt = box_share(rec, prof, share_mode)
             pph = price_per_hour(prof, which)
             used_pph = pph * share
             s = rec["latency"]["summary"]
-            rows.append({
-                "model": name, "kind": "self_hosted", "hardware": hw,
-                "input_usd_per_1m": usd_per_1m_from_hourly(used_pph, pre, util),
-                "output_usd_per_1m": usd_per_1m_from_hourly(used_pph, dec, util),
-                "context": context, "decode_tok_s": dec, "ttft_ms_p50": s.get("ttft_ms_p50"),
-                "size_mb": (rec.get("memory") or {}).get("size_mb") or (rec.get("memory") or {}).get("file_mb"),
-                "quality_retention": {c: e.get("retention") for c, e in _retention_ci(evidence, name).items()},
-                "source": rec["_file"],
-                # extra columns (not in DESIGN's minimal row): what it is and how the numbers were made
-                "label": label_of(rec), "status": "measured", "format": rec.get("format"),
-                "backend": rec.get("backend"), "base": rec.get("base"),
-                "quality_retention_ci": _retention_ci(evidence, name),
-                "usd_per_hour": pph, "box_share": share, "box_share_basis": share_txt, "usd_per_hour_used": used_pph,
-                "utilization": util, "throughput_basis": THROUGHPUT[basis], "throughput_method": method,
-                "prefill_tok_s": pre, "batch1_decode_tok_s": s.get("decode_tok_s_p50"),
-                "decode_tok_s_min": s.get("decode_tok_s_min"), "decode_tok_s_max": s.get("decode_tok_s_max"),
-                "tpot_ms_p50": s.get("tpot_ms_p50"), "ttft_ms_p95": s.get("ttft_ms_p95"),
-                "threads": rec["latency"].get("threads"), **fidelity_fields(rec.get("fidelity")),
-                "peak_rss_mb": (rec.get("memory") or {}).get("peak_rss_mb"),
-            })
+            rows.append(
+                {
+                    "model": name,
+                    "kind": "self_hosted",
+                    "hardware": hw,
+                    "input_usd_per_1m": usd_per_1m_from_hourly(used_pph, pre, util),
+                    "output_usd_per_1m": usd_per_1m_from_hourly(used_pph, dec, util),
+                    "context": context,
+                    "decode_tok_s": dec,
+                    "ttft_ms_p50": s.get("ttft_ms_p50"),
+                    "size_mb": (rec.get("memory") or {}).get("size_mb") or (rec.get("memory") or {}).get("file_mb"),
+                    "quality_retention": {c: e.get("retention") for c, e in _retention_ci(evidence, name).items()},
+                    "source": rec["_file"],
+                    # extra columns (not in DESIGN's minimal row): what it is and how the numbers were made
+                    "label": label_of(rec),
+                    "status": "measured",
+                    "format": rec.get("format"),
+                    "backend": rec.get("backend"),
+                    "base": rec.get("base"),
+                    "quality_retention_ci": _retention_ci(evidence, name),
+                    "usd_per_hour": pph,
+                    "box_share": share,
+                    "box_share_basis": share_txt,
+                    "usd_per_hour_used": used_pph,
+                    "utilization": util,
+                    "throughput_basis": THROUGHPUT[basis],
+                    "throughput_method": method,
+                    "prefill_tok_s": pre,
+                    "batch1_decode_tok_s": s.get("decode_tok_s_p50"),
+                    **_decode_spread(rec, basis),
+                    "tpot_ms_p50": s.get("tpot_ms_p50"),
+                    "ttft_ms_p95": s.get("ttft_ms_p95"),
+                    "threads": rec["latency"].get("threads"),
+                    **fidelity_fields(rec.get("fidelity")),
+                    "peak_rss_mb": (rec.get("memory") or {}).get("peak_rss_mb"),
+                }
+            )
     if pricing and tcfg["include_api"]:
         # ``pricing``: resolved prices (costlab.cost.pricing.load_pricing(cfg).to_dict(): LiteLLM's map + overrides)
         for name, p in sorted((pricing.get("api") or {}).items()):
-            rows.append({
-                "model": name, "kind": "api", "hardware": None, "input_usd_per_1m": float(p["input"]),
-                "output_usd_per_1m": float(p["output"]), "context": p.get("context"), "decode_tok_s": None,
-                "ttft_ms_p50": None, "size_mb": None,
-                "quality_retention": {},  # no eval run against API models here: never a routing candidate
-                "source": f"{pricing.get('origin') or 'configs/pricing'} ({p.get('source')}, as of {p.get('as_of')})",
-                "label": name, "status": "list price", "provider": p.get("provider"),
-                "cached_input_usd_per_1m": p.get("cached_input"), "batch_discount": p.get("batch_discount"),
-            })
+            rows.append(
+                {
+                    "model": name,
+                    "kind": "api",
+                    "hardware": None,
+                    "input_usd_per_1m": float(p["input"]),
+                    "output_usd_per_1m": float(p["output"]),
+                    "context": p.get("context"),
+                    "decode_tok_s": None,
+                    "ttft_ms_p50": None,
+                    "size_mb": None,
+                    "quality_retention": {},  # no eval run against API models here: never a routing candidate
+                    "source": f"{pricing.get('origin') or 'configs/pricing'} ({p.get('source')}, as of {p.get('as_of')})",
+                    "label": name,
+                    "status": "list price",
+                    "provider": p.get("provider"),
+                    "cached_input_usd_per_1m": p.get("cached_input"),
+                    "batch_discount": p.get("batch_discount"),
+                }
+            )
     return rows, missing
 
 
 # ---------------------------------------------------------------------------------------------- break-even
-def break_even(rows: list[dict[str, Any]], profiles: Mapping[str, Mapping[str, Any]],
-               traffic: Mapping[str, Any]) -> list[dict[str, Any]]:
+def break_even(
+    rows: list[dict[str, Any]], profiles: Mapping[str, Mapping[str, Any]], traffic: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     """Monthly request volume at which one always-on box of each measured variant costs as much as each API.
 
     One box costs usd_per_hour * 720 h a month and serves at most ``capacity`` requests a month (at the
@@ -259,13 +332,22 @@ def break_even(rows: list[dict[str, Any]], profiles: Mapping[str, Mapping[str, A
             api_req = request_cost_usd(tin, tout, a["input_usd_per_1m"], a["output_usd_per_1m"])
             be = box_month / api_req if api_req > 0 else None
             within = be is not None and be <= capacity
-            out.append({"variant": r["model"], "hardware": r["hardware"], "api_model": a["model"],
-                        "api_usd_per_request": api_req, "box_usd_per_month": box_month,
-                        "capacity_requests_per_month": capacity,
-                        "break_even_requests_per_month": be if within else None,
-                        "break_even": f"{be:,.0f} req/month" if within else "never (API cheaper even at full load)",
-                        "traffic_requests_per_month": vol, "boxes_needed": boxes,
-                        "self_hosted_usd_per_month": self_month, "api_usd_per_month": api_req * vol,
-                        "cheaper_at_traffic": "self-hosted" if self_month < api_req * vol else "api",
-                        "source": r["source"]})
+            out.append(
+                {
+                    "variant": r["model"],
+                    "hardware": r["hardware"],
+                    "api_model": a["model"],
+                    "api_usd_per_request": api_req,
+                    "box_usd_per_month": box_month,
+                    "capacity_requests_per_month": capacity,
+                    "break_even_requests_per_month": be if within else None,
+                    "break_even": f"{be:,.0f} req/month" if within else "never (API cheaper even at full load)",
+                    "traffic_requests_per_month": vol,
+                    "boxes_needed": boxes,
+                    "self_hosted_usd_per_month": self_month,
+                    "api_usd_per_month": api_req * vol,
+                    "cheaper_at_traffic": "self-hosted" if self_month < api_req * vol else "api",
+                    "source": r["source"],
+                }
+            )
     return out

@@ -26,6 +26,7 @@ GENERAL = "general"  # the pooled row; the router sends unknown and unrouted cla
 @dataclass
 class Evidence:
     """One (task class, variant) retention vs the reference."""
+
     model: str
     retention: float | None
     retention_lo: float | None
@@ -59,8 +60,9 @@ def stats_settings(ecfg: Mapping[str, Any], seed: int) -> StatsSettings:
     """Confidence and resamples of every interval: the eval group's ``stats`` section, the numbers the evaluate
     stage used (costlab.stats' defaults for an eval config without it); ``seed``: the run's seed, as in evaluate."""
     s = ecfg.get("stats") or {}
-    return StatsSettings(float(s.get("confidence", stats.DEFAULT_CONFIDENCE)),
-                         int(s.get("n_boot", stats.DEFAULT_N_BOOT)), int(seed))
+    return StatsSettings(
+        float(s.get("confidence", stats.DEFAULT_CONFIDENCE)), int(s.get("n_boot", stats.DEFAULT_N_BOOT)), int(seed)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- per-item scores
@@ -81,13 +83,17 @@ class ItemScores:
         if not items:
             n = q.get("n")
             if n == 0 or (items is not None and not items):
-                raise CostlabError(f"{rec['_file']}: task class '{cls}' has 0 items — nothing was measured there",
-                                   f"check eval.quality.limit and the data file of task '{q.get('task', cls)}' "
-                                   "(configs/eval/tasks/), or remove the class from eval.quality.tasks; then re-run "
-                                   "evaluate (finished variants are reused)")
-            raise CostlabError(f"{rec['_file']}: task class '{cls}' has no per-item samples (n={n})",
-                               "re-run the evaluate stage with this costlab version: the routing rule needs the "
-                               "per-item scores (quality.<class>.item_scores + item_ids, or eval/samples/<variant>.jsonl)")
+                raise CostlabError(
+                    f"{rec['_file']}: task class '{cls}' has 0 items — nothing was measured there",
+                    f"check eval.quality.limit and the data file of task '{q.get('task', cls)}' "
+                    "(configs/eval/tasks/), or remove the class from eval.quality.tasks; then re-run "
+                    "evaluate (finished variants are reused)",
+                )
+            raise CostlabError(
+                f"{rec['_file']}: task class '{cls}' has no per-item samples (n={n})",
+                "re-run the evaluate stage with this costlab version: the routing rule needs the "
+                "per-item scores (quality.<class>.item_scores + item_ids, or eval/samples/<variant>.jsonl)",
+            )
         return items
 
     def _load(self, rec: Mapping[str, Any]) -> dict[str, dict[str, float]]:
@@ -96,16 +102,20 @@ class ItemScores:
             if isinstance(q, Mapping) and q.get("item_scores") is not None:
                 s, ids = list(q["item_scores"]), q.get("item_ids")
                 if ids is None or len(ids) != len(s):
-                    raise CostlabError(f"{rec['_file']}: quality.{cls}.item_scores has {len(s)} scores but item_ids "
-                                       f"{'is missing' if ids is None else f'has {len(ids)}'}",
-                                       "re-run evaluate: every per-item score needs its item id")
+                    raise CostlabError(
+                        f"{rec['_file']}: quality.{cls}.item_scores has {len(s)} scores but item_ids "
+                        f"{'is missing' if ids is None else f'has {len(ids)}'}",
+                        "re-run evaluate: every per-item score needs its item id",
+                    )
                 out[cls] = {str(i): float(x) for i, x in zip(ids, s)}
         missing = [c for c in (rec.get("quality") or {}) if c not in out]
         if missing and rec.get("samples_file"):
             path = self.run_dir / rec["samples_file"]
             if not path.exists():
-                raise CostlabError(f"{rec['_file']}: its per-item samples file {path} is missing",
-                                   "restore it or re-run evaluate for this variant (delete its eval JSON first)")
+                raise CostlabError(
+                    f"{rec['_file']}: its per-item samples file {path} is missing",
+                    "restore it or re-run evaluate for this variant (delete its eval JSON first)",
+                )
             for row in read_jsonl(path, required=("task_class", "score"), allow_empty=True):
                 c = row["task_class"]
                 if c in missing:
@@ -125,8 +135,10 @@ def item_chance(rec: Mapping[str, Any], cls: str) -> dict[str, float]:
     ids = q.get("item_ids")
     if ids is not None and q.get("item_chance") is not None:
         if len(q["item_chance"]) != len(ids):
-            raise CostlabError(f"{rec['_file']}: quality.{cls}.item_chance has {len(q['item_chance'])} values for "
-                               f"{len(ids)} items", "re-run evaluate")
+            raise CostlabError(
+                f"{rec['_file']}: quality.{cls}.item_chance has {len(q['item_chance'])} values for {len(ids)} items",
+                "re-run evaluate",
+            )
         return {str(i): float(c) for i, c in zip(ids, q["item_chance"])}
     return {}
 
@@ -135,9 +147,11 @@ def aligned(var: Mapping[str, float], ref: Mapping[str, float], where: str) -> t
     """Scores of the same items in the reference's order; a variant missing reference items is an error."""
     lost = [i for i in ref if i not in var]
     if lost:
-        raise CostlabError(f"{where}: {len(lost)} of the reference's {len(ref)} items have no score "
-                           f"(e.g. {lost[:3]}) — retention must compare the same items",
-                           "re-run evaluate for this variant with the same eval.quality settings as the reference")
+        raise CostlabError(
+            f"{where}: {len(lost)} of the reference's {len(ref)} items have no score "
+            f"(e.g. {lost[:3]}) — retention must compare the same items",
+            "re-run evaluate for this variant with the same eval.quality settings as the reference",
+        )
     keys = list(ref)
     return [var[i] for i in keys], [ref[i] for i in keys]
 
@@ -158,24 +172,31 @@ def _chances(ref: Mapping[str, Any], cls: str, ids: list[str]) -> tuple[list[flo
     return [float(c)] * len(ids), []
 
 
-def class_evidence(evals: Mapping[str, Mapping[str, Any]], reference: str, classes: list[str], items: ItemScores,
-                   st: StatsSettings) -> dict[str, dict[str, Evidence]]:
+def class_evidence(
+    evals: Mapping[str, Mapping[str, Any]], reference: str, classes: list[str], items: ItemScores, st: StatsSettings
+) -> dict[str, dict[str, Evidence]]:
     """{class: {variant: Evidence}} for every ok variant (the reference included) and the pooled ``general``."""
     ref = evals.get(reference)
     if ref is None or ref.get("status") != "ok":
-        raise CostlabError(f"eval/{reference}.json: the reference '{reference}' has no ok eval result",
-                           "run evaluate: every retention is relative to eval.reference")
+        raise CostlabError(
+            f"eval/{reference}.json: the reference '{reference}' has no ok eval result",
+            "run evaluate: every retention is relative to eval.reference",
+        )
     if GENERAL in classes:
-        raise CostlabError(f"eval.quality.tasks has a class named '{GENERAL}'",
-                           f"rename it: '{GENERAL}' is the pooled row the default route is built from")
+        raise CostlabError(
+            f"eval.quality.tasks has a class named '{GENERAL}'",
+            f"rename it: '{GENERAL}' is the pooled row the default route is built from",
+        )
     ok = {n: r for n, r in sorted(evals.items()) if r.get("status") == "ok"}
     out: dict[str, dict[str, Evidence]] = {}
     ref_items: dict[str, dict[str, float]] = {}
     chance: dict[str, list[float]] = {}
     for c in classes:
         if (ref.get("quality") or {}).get(c) is None:
-            raise CostlabError(f"{ref['_file']}: the reference has no result for task class '{c}'",
-                               "re-run evaluate with the same eval.quality.tasks")
+            raise CostlabError(
+                f"{ref['_file']}: the reference has no result for task class '{c}'",
+                "re-run evaluate with the same eval.quality.tasks",
+            )
         ref_items[c] = items.of(ref, c)
         chance[c], notes = _chances(ref, c, list(ref_items[c]))
         meas = None
@@ -183,40 +204,90 @@ def class_evidence(evals: Mapping[str, Mapping[str, Any]], reference: str, class
         for name, rec in ok.items():
             q = (rec.get("quality") or {}).get(c)
             if q is None:
-                raise CostlabError(f"{rec['_file']}: no result for task class '{c}'",
-                                   "re-run evaluate for this variant with the same eval.quality.tasks")
+                raise CostlabError(
+                    f"{rec['_file']}: no result for task class '{c}'",
+                    "re-run evaluate for this variant with the same eval.quality.tasks",
+                )
             v, r = aligned(items.of(rec, c), ref_items[c], f"{rec['_file']} class '{c}'")
             if _from_file(q):
-                e = Evidence(name, q.get("retention"), q.get("retention_lo"), q.get("retention_hi"), int(q["n"]),
-                             q.get("p_value"), q.get("test"), bool(q["measurable"]),
-                             str(q.get("measurable_reason") or ""), q.get("score"), q.get("reference_score"),
-                             q.get("chance"), rec["_file"], list(notes))
+                e = Evidence(
+                    name,
+                    q.get("retention"),
+                    q.get("retention_lo"),
+                    q.get("retention_hi"),
+                    int(q["n"]),
+                    q.get("p_value"),
+                    q.get("test"),
+                    bool(q["measurable"]),
+                    str(q.get("measurable_reason") or ""),
+                    q.get("score"),
+                    q.get("reference_score"),
+                    q.get("chance"),
+                    rec["_file"],
+                    list(notes),
+                )
             else:
                 if meas is None:
                     meas = stats.above_chance(r, chance[c], confidence=st.confidence, n_boot=st.n_boot, seed=st.seed)
-                e = _computed(name, v, r, chance[c], meas, st, rec["_file"],
-                              notes + ["interval computed by build_tables from the per-item scores (the eval file "
-                                       "has none)"])
+                e = _computed(
+                    name,
+                    v,
+                    r,
+                    chance[c],
+                    meas,
+                    st,
+                    rec["_file"],
+                    notes + ["interval computed by build_tables from the per-item scores (the eval file has none)"],
+                )
             if len(v) != e.n:
-                raise CostlabError(f"{rec['_file']}: class '{c}' says n={e.n} but has {len(v)} per-item scores",
-                                   "re-run evaluate for this variant")
+                raise CostlabError(
+                    f"{rec['_file']}: class '{c}' says n={e.n} but has {len(v)} per-item scores",
+                    "re-run evaluate for this variant",
+                )
             out[c][name] = e
     out[GENERAL] = pooled_evidence(ok, classes, items, ref_items, chance, st)
     return out
 
 
-def _computed(name: str, v: list[float], r: list[float], chance: list[float], meas: stats.Measurability,
-              st: StatsSettings, source: str, notes: list[str]) -> Evidence:
+def _computed(
+    name: str,
+    v: list[float],
+    r: list[float],
+    chance: list[float],
+    meas: stats.Measurability,
+    st: StatsSettings,
+    source: str,
+    notes: list[str],
+) -> Evidence:
     ret = stats.paired_retention(v, r, chance, n_boot=st.n_boot, confidence=st.confidence, seed=st.seed)
     t = stats.paired_test(v, r, seed=st.seed)
     reason = meas.reason if not meas.measurable else ret.reason
-    return Evidence(name, ret.retention, ret.lo, ret.hi, ret.n, t.p_value, t.test, meas.measurable, reason,
-                    sum(v) / len(v), sum(r) / len(r), sum(chance) / len(chance), source, notes)
+    return Evidence(
+        name,
+        ret.retention,
+        ret.lo,
+        ret.hi,
+        ret.n,
+        t.p_value,
+        t.test,
+        meas.measurable,
+        reason,
+        sum(v) / len(v),
+        sum(r) / len(r),
+        sum(chance) / len(chance),
+        source,
+        notes,
+    )
 
 
-def pooled_evidence(ok: Mapping[str, Mapping[str, Any]], classes: list[str], items: ItemScores,
-                    ref_items: Mapping[str, Mapping[str, float]], chance: Mapping[str, list[float]],
-                    st: StatsSettings) -> dict[str, Evidence]:
+def pooled_evidence(
+    ok: Mapping[str, Mapping[str, Any]],
+    classes: list[str],
+    items: ItemScores,
+    ref_items: Mapping[str, Mapping[str, float]],
+    chance: Mapping[str, list[float]],
+    st: StatsSettings,
+) -> dict[str, Evidence]:
     """The ``general`` row: every item of every class in one paired bootstrap (items resampled jointly for the
     variant and the reference; each item keeps its own chance score)."""
     r = [x for c in classes for x in ref_items[c].values()]
@@ -227,6 +298,14 @@ def pooled_evidence(ok: Mapping[str, Mapping[str, Any]], classes: list[str], ite
         v: list[float] = []
         for c in classes:
             v += aligned(items.of(rec, c), ref_items[c], f"{rec['_file']} class '{c}'")[0]
-        out[name] = _computed(name, v, r, ch, meas, st, rec["_file"],
-                              [f"pooled: all {len(r)} items of the {len(classes)} classes, one paired bootstrap"])
+        out[name] = _computed(
+            name,
+            v,
+            r,
+            ch,
+            meas,
+            st,
+            rec["_file"],
+            [f"pooled: all {len(r)} items of the {len(classes)} classes, one paired bootstrap"],
+        )
     return out

@@ -27,8 +27,9 @@ def pareto_front(points: list[tuple[float, float, str]]) -> list[tuple[float, fl
     return front
 
 
-def plot_pareto(rows: list[Mapping[str, Any]], task_classes: list[str], floor: float, out: Path,
-                title: str = "") -> Path | None:
+def plot_pareto(
+    rows: list[Mapping[str, Any]], task_classes: list[str], floor: float, out: Path, title: str = ""
+) -> Path | None:
     fig = pareto_figure(rows, task_classes, floor, title)
     return _save(fig, out) if fig is not None else None
 
@@ -61,27 +62,49 @@ def pareto_figure(rows: list[Mapping[str, Any]], task_classes: list[str], floor:
             name = f"{r['model']}@{r['hardware']}"
             pts.append((float(r["output_usd_per_1m"]), float(q), name))
             lo, hi = e.get("retention_lo"), e.get("retention_hi")
-            bars.append((max(0.0, q - lo) if lo is not None else None, max(0.0, hi - q) if hi is not None else None,
-                         e.get("measurable", True)))
+            bars.append(
+                (
+                    max(0.0, q - lo) if lo is not None else None,
+                    max(0.0, hi - q) if hi is not None else None,
+                    e.get("measurable", True),
+                )
+            )
         for (c, q, name), (dlo, dhi, meas) in zip(pts, bars):
-            ax.errorbar([c], [q], yerr=[[dlo if dlo is not None else 0.0], [dhi if dhi is not None else 0.0]],
-                        fmt="o" if meas else "x", ms=6, color=color[name], capsize=3, lw=1, zorder=3)
+            ax.errorbar(
+                [c],
+                [q],
+                yerr=[[dlo if dlo is not None else 0.0], [dhi if dhi is not None else 0.0]],
+                fmt="o" if meas else "x",
+                ms=6,
+                color=color[name],
+                capsize=3,
+                lw=1,
+                zorder=3,
+            )
         front = pareto_front(pts)
         if len(front) > 1:
             ax.plot([p[0] for p in front], [p[1] for p in front], "--", lw=1, color="gray", zorder=2)
         ax.axhline(floor, color="red", lw=0.8, ls=":")
         ax.set_xscale("log")
         meas_all = all(b[2] for b in bars)
-        ax.set_title(tc if pts and meas_all else f"{tc} (not measurable: reference at chance)" if pts
-                     else f"{tc} (no retention measured)")
+        ax.set_title(
+            tc
+            if pts and meas_all
+            else f"{tc} (not measurable: reference at chance)"
+            if pts
+            else f"{tc} (no retention measured)"
+        )
         ax.set_xlabel("$ / 1M output tokens (log)")
         ax.set_ylabel("retention vs reference [CI]")
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     handles = [plt.Line2D([], [], marker="o", ls="", color=color[nm], label=nm.replace("@", " @ ")) for nm in names]
     fig.legend(handles=handles, loc="lower center", ncol=min(4, len(names)), fontsize=8, frameon=False)
-    fig.suptitle(title or "Quality retained vs cost: point and paired-bootstrap interval (dashed: Pareto front of "
-                 "points, red: quality floor; a candidate's lower bar end is above it)")
+    fig.suptitle(
+        title
+        or "Quality retained vs cost: point and paired-bootstrap interval (dashed: Pareto front of "
+        "points, red: quality floor; a candidate's lower bar end is above it)"
+    )
     fig.tight_layout(rect=(0, 0.04 + 0.025 * math.ceil(len(names) / 4), 1, 1))
     return fig
 
@@ -100,13 +123,26 @@ def latency_figure(rows: list[Mapping[str, Any]], title: str = ""):
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(rows) * 2), 4.2))
     ttft = [r.get("ttft_ms_p50") or 0 for r in rows]
     a1.bar(x, ttft, color="tab:blue", label="p50")
-    a1.errorbar(x, ttft, yerr=[[0] * len(rows), [max(0.0, (r.get("ttft_ms_p95") or t) - t) for r, t in zip(rows, ttft)]],
-                fmt="none", ecolor="black", capsize=4, label="p50 → p95 over reps")
+    a1.errorbar(
+        x,
+        ttft,
+        yerr=[[0] * len(rows), [max(0.0, (r.get("ttft_ms_p95") or t) - t) for r, t in zip(rows, ttft)]],
+        fmt="none",
+        ecolor="black",
+        capsize=4,
+        label="p50 → p95 over reps",
+    )
     a1.set_ylabel("TTFT (ms)")
     a1.legend(fontsize=7)
     dec = [r.get("decode_tok_s") or 0 for r in rows]
-    lo = [max(0.0, d - (r.get("decode_tok_s_min") if r.get("decode_tok_s_min") is not None else d)) for r, d in zip(rows, dec)]
-    hi = [max(0.0, (r.get("decode_tok_s_max") if r.get("decode_tok_s_max") is not None else d) - d) for r, d in zip(rows, dec)]
+    lo = [
+        max(0.0, d - (r.get("decode_tok_s_min") if r.get("decode_tok_s_min") is not None else d))
+        for r, d in zip(rows, dec)
+    ]
+    hi = [
+        max(0.0, (r.get("decode_tok_s_max") if r.get("decode_tok_s_max") is not None else d) - d)
+        for r, d in zip(rows, dec)
+    ]
     a2.bar(x, dec, color="tab:green", label="p50 (the cost basis)")
     a2.errorbar(x, dec, yerr=[lo, hi], fmt="none", ecolor="black", capsize=4, label="min – max over reps")
     a2.set_ylabel("decode tokens/s")

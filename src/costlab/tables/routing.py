@@ -32,8 +32,10 @@ BOUNDS = ("lo", "point", "hi")  # which end of the interval admits a candidate (
 
 
 def decision_test(confidence: float) -> str:
-    return (f"non-inferiority: paired per-item bootstrap {confidence:.0%} CI lower bound of chance-normalized "
-            "retention >= quality_floor")
+    return (
+        f"non-inferiority: paired per-item bootstrap {confidence:.0%} CI lower bound of chance-normalized "
+        "retention >= quality_floor"
+    )
 
 
 def _latency_ms(row: Mapping[str, Any], out_tokens: float) -> float:
@@ -80,9 +82,14 @@ def _per_dollar(ret: float | None, usd: float) -> float:
     return math.inf if usd <= 0 else ret / usd
 
 
-def _candidate_rows(ev_by_model: Mapping[str, Mapping[str, Any]], priced: Mapping[str, Mapping[str, Any]],
-                    reference: str, floor: float, traffic: Mapping[str, Any], bound: str = "lo"
-                    ) -> list[dict[str, Any]]:
+def _candidate_rows(
+    ev_by_model: Mapping[str, Mapping[str, Any]],
+    priced: Mapping[str, Mapping[str, Any]],
+    reference: str,
+    floor: float,
+    traffic: Mapping[str, Any],
+    bound: str = "lo",
+) -> list[dict[str, Any]]:
     out = []
     for name in sorted(ev_by_model):
         ev = ev_by_model[name]
@@ -91,38 +98,63 @@ def _candidate_rows(ev_by_model: Mapping[str, Mapping[str, Any]], priced: Mappin
             continue
         r = priced[name]
         is_ref = name == reference
-        out.append({"model": name, "is_reference": is_ref,
-                    "retention": 1.0 if is_ref else ev.get("retention"),
-                    "retention_lo": 1.0 if is_ref else ev.get("retention_lo"),
-                    "retention_hi": 1.0 if is_ref else ev.get("retention_hi"),
-                    "rank_lo": 1.0 if is_ref else (_value(ev, bound) if bound != "lo" else ev["retention_lo"]),
-                    "n": ev.get("n"), "p_value": None if is_ref else ev.get("p_value"),
-                    "paired_test": None if is_ref else ev.get("test"),
-                    "usd_per_1m": r["output_usd_per_1m"],
-                    "usd_per_request": request_cost_usd(traffic["avg_input_tokens"], traffic["avg_output_tokens"],
-                                                        r["input_usd_per_1m"] or 0.0, r["output_usd_per_1m"]),
-                    "latency_ms": _latency_ms(r, float(traffic["avg_output_tokens"]))})
+        out.append(
+            {
+                "model": name,
+                "is_reference": is_ref,
+                "retention": 1.0 if is_ref else ev.get("retention"),
+                "retention_lo": 1.0 if is_ref else ev.get("retention_lo"),
+                "retention_hi": 1.0 if is_ref else ev.get("retention_hi"),
+                "rank_lo": 1.0 if is_ref else (_value(ev, bound) if bound != "lo" else ev["retention_lo"]),
+                "n": ev.get("n"),
+                "p_value": None if is_ref else ev.get("p_value"),
+                "paired_test": None if is_ref else ev.get("test"),
+                "usd_per_1m": r["output_usd_per_1m"],
+                "usd_per_request": request_cost_usd(
+                    traffic["avg_input_tokens"],
+                    traffic["avg_output_tokens"],
+                    r["input_usd_per_1m"] or 0.0,
+                    r["output_usd_per_1m"],
+                ),
+                "latency_ms": _latency_ms(r, float(traffic["avg_output_tokens"])),
+            }
+        )
     return out
 
 
 def _route(cands: list[dict[str, Any]], priority: str, test: str) -> dict[str, Any]:
     best, rest = _pick(cands, priority)
-    return {"model": best["model"], "fallbacks": [c["model"] for c in rest],
-            "expected_retention": best["retention"], "retention_lo": best["retention_lo"],
-            "retention_hi": best["retention_hi"], "n": best["n"],
-            "test": "reference (retention 1 by definition)" if best["is_reference"] else test,
-            "p_value": best["p_value"], "paired_test": best["paired_test"],
-            "usd_per_1m": best["usd_per_1m"], "usd_per_request": best["usd_per_request"]}
+    return {
+        "model": best["model"],
+        "fallbacks": [c["model"] for c in rest],
+        "expected_retention": best["retention"],
+        "retention_lo": best["retention_lo"],
+        "retention_hi": best["retention_hi"],
+        "n": best["n"],
+        "test": "reference (retention 1 by definition)" if best["is_reference"] else test,
+        "p_value": best["p_value"],
+        "paired_test": best["paired_test"],
+        "usd_per_1m": best["usd_per_1m"],
+        "usd_per_request": best["usd_per_request"],
+    }
 
 
 def _priced(rows: list[Mapping[str, Any]], hardware: str) -> dict[str, Mapping[str, Any]]:
-    return {r["model"]: r for r in rows if r["kind"] == "self_hosted" and r.get("hardware") == hardware
-            and r.get("output_usd_per_1m") is not None}
+    return {
+        r["model"]: r
+        for r in rows
+        if r["kind"] == "self_hosted" and r.get("hardware") == hardware and r.get("output_usd_per_1m") is not None
+    }
 
 
-def sensitivity(evidence: Mapping[str, Mapping[str, Mapping[str, Any]]], priced: Mapping[str, Mapping[str, Any]],
-                reference: str, floor: float, traffic: Mapping[str, Any], routes: Mapping[str, Any]
-                ) -> dict[str, Any]:
+def sensitivity(
+    evidence: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    priced: Mapping[str, Mapping[str, Any]],
+    reference: str,
+    floor: float,
+    traffic: Mapping[str, Any],
+    routes: Mapping[str, Any],
+) -> dict[str, Any]:
     """Per class: the models whose interval straddles the floor (lo < floor <= hi: more items could admit them),
     and each pick that would change if the point estimate or the upper bound admitted candidates instead of the
     lower bound."""
@@ -130,27 +162,51 @@ def sensitivity(evidence: Mapping[str, Mapping[str, Mapping[str, Any]]], priced:
     for cls, evs in evidence.items():
         if cls not in routes:
             continue
-        straddle = [{"model": m, "retention": e.get("retention"), "retention_lo": e.get("retention_lo"),
-                     "retention_hi": e.get("retention_hi"), "n": e.get("n")}
-                    for m, e in sorted(evs.items()) if m != reference and m in priced
-                    and e.get("retention_hi") is not None and e["retention_hi"] >= floor
-                    and (e.get("retention_lo") is None or e["retention_lo"] < floor)]
+        straddle = [
+            {
+                "model": m,
+                "retention": e.get("retention"),
+                "retention_lo": e.get("retention_lo"),
+                "retention_hi": e.get("retention_hi"),
+                "n": e.get("n"),
+            }
+            for m, e in sorted(evs.items())
+            if m != reference
+            and m in priced
+            and e.get("retention_hi") is not None
+            and e["retention_hi"] >= floor
+            and (e.get("retention_lo") is None or e["retention_lo"] < floor)
+        ]
         changes = []
         for bound in ("point", "hi"):
             cands = _candidate_rows(evs, priced, reference, floor, traffic, bound)
             for p in PRIORITIES:
                 alt = _pick(cands, p)[0]["model"] if cands else None
                 if alt != routes[cls][p]["model"]:
-                    changes.append({"priority": p, "rule": {"point": "point estimate >= floor",
-                                                            "hi": "upper bound >= floor"}[bound],
-                                    "pick": routes[cls][p]["model"], "would_be": alt})
+                    changes.append(
+                        {
+                            "priority": p,
+                            "rule": {"point": "point estimate >= floor", "hi": "upper bound >= floor"}[bound],
+                            "pick": routes[cls][p]["model"],
+                            "would_be": alt,
+                        }
+                    )
         out[cls] = {"straddling_floor": straddle, "picks_that_would_change": changes}
     return out
 
 
-def build_routing_table(rows: list[Mapping[str, Any]], evidence: Mapping[str, Mapping[str, Mapping[str, Any]]],
-                        task_classes: list[str], reference: str, floor: float, confidence: float, run: str,
-                        hardware: str, traffic: Mapping[str, Any], endpoints: Mapping[str, Any]) -> dict[str, Any]:
+def build_routing_table(
+    rows: list[Mapping[str, Any]],
+    evidence: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    task_classes: list[str],
+    reference: str,
+    floor: float,
+    confidence: float,
+    run: str,
+    hardware: str,
+    traffic: Mapping[str, Any],
+    endpoints: Mapping[str, Any],
+) -> dict[str, Any]:
     """``rows``: cost-table rows; ``evidence``: {class (and 'general'): {model: Evidence.to_dict()}}.
     Self-hosted candidates come from ``hardware`` (the profile the run measured); API models have no eval here,
     so they are never candidates (they stay in ``models`` for explicit requests)."""
@@ -166,8 +222,9 @@ def build_routing_table(rows: list[Mapping[str, Any]], evidence: Mapping[str, Ma
             ok, why = is_candidate(e, floor, m == reference)
             if ok and m not in priced:
                 ok, why = False, f"no measured price on {hardware}"
-            ev_out[tc][m] = {k: e.get(k) for k in ("retention", "retention_lo", "retention_hi", "n", "p_value",
-                                                    "test", "measurable")} | {"candidate": ok, "why": why}
+            ev_out[tc][m] = {
+                k: e.get(k) for k in ("retention", "retention_lo", "retention_hi", "n", "p_value", "test", "measurable")
+            } | {"candidate": ok, "why": why}
         ref_ev = evs.get(reference) or {}
         if not ref_ev.get("measurable", False):
             why = ref_ev.get("reason") or "the reference is not significantly above chance"
@@ -186,9 +243,11 @@ def build_routing_table(rows: list[Mapping[str, Any]], evidence: Mapping[str, Ma
     if GENERAL not in routes:
         from costlab.errors import CostlabError
 
-        raise CostlabError(f"no default route: {unrouted.get(GENERAL)}",
-                           f"the reference '{reference}' needs a measured price on {hardware} (its eval file's "
-                           "latency), so unknown and unrouted requests have somewhere to go")
+        raise CostlabError(
+            f"no default route: {unrouted.get(GENERAL)}",
+            f"the reference '{reference}' needs a measured price on {hardware} (its eval file's "
+            "latency), so unknown and unrouted requests have somewhere to go",
+        )
     models: dict[str, dict[str, Any]] = {}
     for r in rows:
         if r["kind"] == "api":
@@ -200,14 +259,31 @@ def build_routing_table(rows: list[Mapping[str, Any]], evidence: Mapping[str, Ma
             ep, backend = endpoints["local"], r.get("backend") or "llama.cpp"
         else:
             continue
-        models[r["model"]] = {"endpoint": ep, "backend": backend, "label": r.get("label"),
-                              "usd_per_1m_in": r["input_usd_per_1m"], "usd_per_1m_out": r["output_usd_per_1m"]}
-    return {"version": VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "run": run,
-            "quality_floor": floor, "confidence": confidence, "reference": reference,
-            "reference_label": (priced.get(reference) or {}).get("label"),
-            "test": test, "routes": routes, "default_route": GENERAL,
-            "default_rule": (f"unknown or unrouted class → routes.{GENERAL}: the same rule on all items of all "
-                             "classes pooled (one paired per-item bootstrap); the reference when even the pooled "
-                             "reference is at chance"),
-            "unrouted": unrouted, "models": models, "evidence": ev_out,
-            "sensitivity": sensitivity({c: evidence[c] for c in routes}, priced, reference, floor, traffic, routes)}
+        models[r["model"]] = {
+            "endpoint": ep,
+            "backend": backend,
+            "label": r.get("label"),
+            "usd_per_1m_in": r["input_usd_per_1m"],
+            "usd_per_1m_out": r["output_usd_per_1m"],
+        }
+    return {
+        "version": VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "run": run,
+        "quality_floor": floor,
+        "confidence": confidence,
+        "reference": reference,
+        "reference_label": (priced.get(reference) or {}).get("label"),
+        "test": test,
+        "routes": routes,
+        "default_route": GENERAL,
+        "default_rule": (
+            f"unknown or unrouted class → routes.{GENERAL}: the same rule on all items of all "
+            "classes pooled (one paired per-item bootstrap); the reference when even the pooled "
+            "reference is at chance"
+        ),
+        "unrouted": unrouted,
+        "models": models,
+        "evidence": ev_out,
+        "sensitivity": sensitivity({c: evidence[c] for c in routes}, priced, reference, floor, traffic, routes),
+    }
