@@ -18,14 +18,14 @@ CONVERTER_DIR := .cache/llama.cpp-$(LLAMA_CPP_VERSION)
 export HF_HOME := $(CURDIR)/.cache/hf
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test test-unit test-integration lint format install llama-cpp bench clean help venv-gptq
+.PHONY: demo test test-unit test-integration lint format install llama-cpp bench bench-peers clean help venv-gptq
 
 help:
 	@echo "make demo   - install everything into $(VENV) and run the CPU demo experiment (configs/exp/demo.yaml)"
 	@echo "make test   - install everything and run the test suite (unit + integration)"
 	@echo "make test-unit - the unit tier only: no llama.cpp build, no GPTQ venv (a few minutes)"
 	@echo "make lint   - ruff check + ruff format --check (config in pyproject.toml)"
-	@echo "make bench  - run the benchmarks in benchmarks/"
+	@echo "make bench  - run the benchmarks in benchmarks/ (+ peers venv) → benchmarks/RESULTS.md"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -95,8 +95,18 @@ format: $(VENV)/.installed
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-bench: install
-	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+# One table (metric, costlab, peer/baseline, ratio, goal, met?) from one run → benchmarks/RESULTS.md.
+bench: install bench-peers
+	$(PY) benchmarks/run_all.py
+
+# Peers the benchmarks compare against (LiteLLM proxy, TRL, GPTCache) live in their own venv, never in $(VENV).
+PEERS_VENV := .cache/venv-peers
+bench-peers: $(PEERS_VENV)/.installed
+$(PEERS_VENV)/.installed: constraints.txt benchmarks/peers/requirements.txt
+	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip --disable-pip-version-check -q install -c constraints.txt torch==2.13.0
+	$(PEERS_VENV)/bin/pip --disable-pip-version-check -q install -c constraints.txt -r benchmarks/peers/requirements.txt
+	touch $@
 
 clean:
 	rm -rf runs outputs .pytest_cache

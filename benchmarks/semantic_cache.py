@@ -86,10 +86,22 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--queries", type=int, default=500)
-    ap.add_argument("--M", type=int, default=16)
-    ap.add_argument("--ef-construction", type=int, default=100)
-    ap.add_argument("--ef", type=int, nargs="+", default=[64, 256], help="query-time ef values (64 = SemanticCache default)")
+    ap.add_argument("--M", type=int, default=None, help="default: SemanticCache's M")
+    ap.add_argument("--ef-construction", type=int, default=None, help="default: SemanticCache's ef_construction")
+    ap.add_argument("--ef", type=int, nargs="+", default=None,
+                    help="query-time ef values (default: SemanticCache's own ef, and 4x it)")
+    ap.add_argument("--json", type=Path, default=None, help="write every row as JSON")
     args = ap.parse_args()
+    import inspect
+
+    from costlab.serving.semantic import SemanticCache
+
+    dflt = inspect.signature(SemanticCache.__init__).parameters
+    if args.ef is None:
+        args.ef = [dflt["ef"].default, 4 * dflt["ef"].default]
+    args.M = args.M or dflt["M"].default
+    args.ef_construction = args.ef_construction or dflt["ef_construction"].default
+    rows = []
     import threadpoolctl
 
     threadpoolctl.threadpool_limits(1)  # numpy BLAS single-threaded too: same footing as hnswlib num_threads=1
@@ -113,8 +125,15 @@ def main() -> None:
                 pick = rng.integers(0, n, args.queries)
                 queries = unit(db[pick] + 0.05 * rng.normal(size=(args.queries, 384)).astype(np.float32))
             for r in bench(db, queries, args.M, args.ef_construction, args.ef):
+                rows.append({"data": kind, "entries": n, "M": args.M, "ef_construction": args.ef_construction, **r})
                 print(f"{kind:<10} {n:>8} {r['ef']:>4} | {r['build_s']:>7.1f} | {r['ann_p50_ms']:>11.3f} {r['scan_p50_ms']:>12.3f} "
                       f"{r['speedup']:>7.1f}x | {r['recall_at_1']:>8.3f}", flush=True)
+
+
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows, "queries": args.queries,
+                                         "shipped": {"M": dflt["M"].default, "ef": dflt["ef"].default,
+                                                     "ef_construction": dflt["ef_construction"].default}}, indent=1))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
-
 from costlab.cost import logsql
 from costlab.cost.logsources import MAX_LINE_BYTES, BadLine, open_log
 from costlab.cost.pricing import ApiPrice, Pricing, _read_routing

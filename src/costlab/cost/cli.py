@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
@@ -45,7 +45,7 @@ def _usd(x: Any, digits: int = 2) -> str:
     return f"${x:,.{digits}f}"
 
 
-def _split(vals: Optional[List[str]]) -> list[str]:
+def _split(vals: Optional[list[str]]) -> list[str]:
     return [v.strip() for x in (vals or []) for v in x.split(",") if v.strip()]
 
 
@@ -53,7 +53,8 @@ def _volumes(s: str) -> list[float]:
     try:
         v = [float(x.replace("_", "")) for x in s.split(",") if x.strip()]
     except ValueError:
-        raise CostlabError(f"--volumes {s!r}: not a comma-separated list of numbers", "e.g. 10000,100000,1000000")
+        raise CostlabError(f"--volumes {s!r}: not a comma-separated list of numbers",
+                           "e.g. 10000,100000,1000000") from None
     return v
 
 
@@ -115,7 +116,7 @@ def prices(prices: str = PricesOpt, as_json: bool = JsonOpt,
 # ------------------------------------------------------------------------------------------------ estimate
 @app.command()
 def estimate(
-    models: Optional[List[str]] = typer.Option(None, "--model", "-m", help="models to compare (repeat or comma-"
+    models: Optional[list[str]] = typer.Option(None, "--model", "-m", help="models to compare (repeat or comma-"
                                                "separate); default: every priced model"),
     requests_per_day: float = typer.Option(10_000, "--requests-per-day", "-r", help="requests per day"),
     input_tokens: float = typer.Option(500, "--input-tokens", "-i", help="average prompt tokens per request"),
@@ -130,7 +131,8 @@ def estimate(
     prices: str = PricesOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Monthly cost of a traffic profile across models, side by side, and the API-vs-local table."""
-    from costlab.cost.estimate import TrafficProfile, api_vs_local, estimate as est, load_run_cost_rows
+    from costlab.cost.estimate import TrafficProfile, api_vs_local, load_run_cost_rows
+    from costlab.cost.estimate import estimate as est
     from costlab.cost.pricing import load_pricing
 
     p = load_pricing(prices)
@@ -184,9 +186,9 @@ def _bucket_table(title: str, d: dict[str, dict[str, Any]], key: str, limit: int
 
 @app.command()
 def analyze(
-    logs: List[Path] = typer.Argument(..., help="request logs: .jsonl/.csv (optionally .gz) or the gateway's "
+    logs: list[Path] = typer.Argument(..., help="request logs: .jsonl/.csv (optionally .gz) or the gateway's "
                                       "ledger .db/.sqlite"),
-    whatif: Optional[List[str]] = typer.Option(None, "--whatif", "-w", help="re-price all traffic on this model "
+    whatif: Optional[list[str]] = typer.Option(None, "--whatif", "-w", help="re-price all traffic on this model "
                                                "(repeat for several)"),
     routing: Optional[Path] = typer.Option(None, help="a routing_table.json: re-price each row on its task "
                                            "class's routed model"),
@@ -282,7 +284,8 @@ def roi(
 
     derived = {}
     if from_model or to_model:
-        from costlab.cost.estimate import TrafficProfile, estimate as est
+        from costlab.cost.estimate import TrafficProfile
+        from costlab.cost.estimate import estimate as est
         from costlab.cost.pricing import load_pricing
 
         p = load_pricing(prices)
@@ -415,7 +418,7 @@ def _print_batch_summary(s: dict[str, Any], as_json: bool) -> None:
 # ------------------------------------------------------------------------------------------------ compress
 @app.command()
 def compress(
-    inputs: List[Path] = typer.Argument(..., help="JSONL of {id, messages} or {id, system} items, a .json chat "
+    inputs: list[Path] = typer.Argument(..., help="JSONL of {id, messages} or {id, system} items, a .json chat "
                                         "(list of messages), or a .txt/.md system prompt"),
     model: str = typer.Option("gpt-4o", "--model", "-m", help="target model: picks the tokenizer (and prices)"),
     tokenizer: Optional[Path] = typer.Option(None, help="count with this local HF tokenizer dir or .gguf instead"),

@@ -44,7 +44,7 @@ class TrafficProfile:
     def requests_per_month(self) -> float:
         return self.requests_per_day * self.days_per_month
 
-    def at(self, requests_per_day: float) -> "TrafficProfile":
+    def at(self, requests_per_day: float) -> TrafficProfile:
         d = asdict(self)
         d["requests_per_day"] = requests_per_day
         return TrafficProfile(**d)

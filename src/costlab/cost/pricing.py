@@ -22,6 +22,7 @@ import math
 import os
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import date as _date
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -132,9 +133,8 @@ class Pricing:
     def names(self) -> list[str]:
         return sorted(self.api) + sorted(self.self_hosted)
 
-    def stale(self, today: "date | None" = None) -> list[tuple[str, str, int]]:
+    def stale(self, today: _date | None = None) -> list[tuple[str, str, int]]:
         """(model, as_of, age in days) of every price older than ``max_age_days`` or without a date."""
-        from datetime import date as _date
 
         today = today or _date.today()
         out = []
@@ -186,7 +186,7 @@ class Pricing:
             raise self._unknown(name, list(self.api) + list(self.self_hosted), "")
         return self.api.get(key) or self.self_hosted[key]
 
-    def with_api(self, extra: Mapping[str, ApiPrice]) -> "Pricing":
+    def with_api(self, extra: Mapping[str, ApiPrice]) -> Pricing:
         return Pricing({**self.api, **extra}, dict(self.self_hosted), self.currency, self.origin, self.max_age_days)
 
     def to_dict(self) -> dict[str, Any]:
@@ -390,7 +390,7 @@ def litellm_api_prices(keys: Mapping[str, str]) -> dict[str, ApiPrice]:
     return api
 
 
-def pricing_from_litellm(base: "Pricing | None" = None, keys: Mapping[str, str] | None = None) -> Pricing:
+def pricing_from_litellm(base: Pricing | None = None, keys: Mapping[str, str] | None = None) -> Pricing:
     """Only LiteLLM's prices (no YAML overrides) for the models of the default pricing's ``litellm_keys``."""
     import yaml
 

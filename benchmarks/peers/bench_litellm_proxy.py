@@ -1,0 +1,224 @@
+"""costlab gateway vs LiteLLM's proxy, one run, same machine, same scripted loopback upstream, same requests.
+
+Both forward to the same fake OpenAI-compatible upstream (costlab.serving.testing: 16 tokens, no delay, so any
+difference is the proxy's own cost). Measured:
+  1. miss path: N sequential unique-prompt requests direct / via costlab / via LiteLLM (JSON responses): p50, p99
+     and the overhead over the direct call;
+  2. cache hit: the same request twice, the second answered from each proxy's cache (costlab exact cache;
+     LiteLLM `cache: true` with the in-memory cache): p50;
+  3. throughput: 64 concurrent clients, a bounded number of requests, requests/s and non-2xx count;
+  4. budget under concurrency: a global budget worth B requests, 64 concurrent requests: how many were served
+     and billed (overshoot = served - B); LiteLLM's global `max_budget` (its SDK-level budget; per-key budgets
+     need its Postgres DB, not available offline) vs costlab's reservation;
+  5. memory: RSS of each proxy process after the run.
+
+LiteLLM runs from the peers venv (.cache/venv-peers, `make bench-peers`); missing → one clear error.
+    .venv/bin/python benchmarks/peers/bench_litellm_proxy.py [--n 200] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import psutil
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
+from common import PeerMissing, peer_python, report  # noqa: E402
+from gateway_overhead import fake, post_time, tables_for  # noqa: E402  (H6's harness: same upstream, tables)
+
+from costlab.serving.testing import free_port, spawn  # noqa: E402
+
+
+def gateway(tmp: Path, name: str, endpoint: str, overrides: dict) -> tuple:
+    """costlab's gateway (`costlab serve run`, Hydra overrides), logging at warning, its own process."""
+    port = free_port()
+    ov = [f"serve.{k}={v}" for k, v in overrides.items()]
+    proc = spawn([sys.executable, "-m", "costlab.serving.cli", "run", "--tables", str(tables_for(endpoint, tmp / f"t_{name}")),
+                  "--port", str(port), f"serve.state_dir={tmp / f's_{name}'}", "serve.server.log_level=warning", *ov],
+                 f"http://127.0.0.1:{port}/health", timeout=300, log_path=str(tmp / f"{name}.log"))
+    return proc, f"http://127.0.0.1:{port}"
+
+MODEL = "teacher-fp32"  # routing fixture price: $1.0 / 1M in, $3.0 / 1M out
+
+
+def start_litellm(tmp: Path, up_url: str, budget: float | None) -> tuple[subprocess.Popen, str]:
+    py = peer_python("litellm")
+    litellm_bin = str(Path(py).parent / "litellm")
+    port = free_port()
+    settings: dict = {"cache": True, "cache_params": {"type": "local"}, "telemetry": False}
+    if budget is not None:
+        settings.update({"max_budget": budget, "budget_duration": "30d"})
+    cfg = {"model_list": [{"model_name": MODEL, "litellm_params": {
+        "model": f"openai/{MODEL}", "api_base": up_url, "api_key": "sk-fake",
+        "input_cost_per_token": 1.0e-6, "output_cost_per_token": 3.0e-6}}],
+        "litellm_settings": settings}
+    p = tmp / f"litellm_{port}.yaml"
+    p.write_text(yaml.safe_dump(cfg))
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR", "DISABLE_SCHEMA_UPDATE": "true"}
+    log = open(tmp / f"litellm_{port}.log", "w")
+    proc = subprocess.Popen([litellm_bin, "--config", str(p), "--host", "127.0.0.1", "--port", str(port),
+                             "--num_workers", "1"], stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.time()
+    while time.time() - t0 < 180:
+        if proc.poll() is not None:
+            raise RuntimeError(f"litellm proxy exited: {(tmp / f'litellm_{port}.log').read_text()[-1500:]}")
+        try:
+            if httpx.get(url + "/health/liveliness", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise RuntimeError("litellm proxy did not come up in 180 s")
+
+
+def pct(xs: list[float]) -> tuple[float, float]:
+    a = np.array(xs) * 1000
+    return float(np.percentile(a, 50)), float(np.percentile(a, 99))
+
+
+def body(i: int | str) -> dict:
+    return {"model": MODEL, "temperature": 0, "max_tokens": 16,
+            "messages": [{"role": "user", "content": f"What is the capital of country number {i}?"}]}
+
+
+async def load(url: str, n: int, clients: int, prefix: str, timeout: float = 60) -> tuple[float, dict[int, int]]:
+    codes: dict[int, int] = {}
+    q: asyncio.Queue = asyncio.Queue()
+    for i in range(n):
+        q.put_nowait(i)
+    async with httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=clients)) as c:
+        async def worker() -> None:
+            while not q.empty():
+                i = q.get_nowait()
+                try:
+                    r = await c.post(url, json=body(f"{prefix}{i}"))
+                    codes[r.status_code] = codes.get(r.status_code, 0) + 1
+                except httpx.HTTPError:
+                    codes[-1] = codes.get(-1, 0) + 1
+        t = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return time.perf_counter() - t, codes
+
+
+def rss_mb(proc: subprocess.Popen) -> float:
+    p = psutil.Process(proc.pid)
+    return sum(x.memory_info().rss for x in [p, *p.children(recursive=True)]) / 2**20
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--load-n", type=int, default=640, help="requests in the 64-client throughput test")
+    ap.add_argument("--json", type=Path, default=None)
+    a = ap.parse_args()
+    try:
+        peer_python("litellm")
+    except PeerMissing as e:
+        print(e, file=sys.stderr)
+        return 2
+    tmp = Path(tempfile.mkdtemp(prefix="costlab_peer_litellm_"))
+    procs: list = []
+    res: dict = {}
+    try:
+        up, up_url = fake(16)
+        procs.append(up)
+        gw, gw_url = gateway(tmp, "miss", up_url, {"budget.global.daily_usd": 1.0e6})
+        procs.append(gw)
+        ll, ll_url = start_litellm(tmp, up_url, None)
+        procs.append(ll)
+        targets = {"direct": up_url + "/chat/completions", "costlab": gw_url + "/v1/chat/completions",
+                   "litellm": ll_url + "/v1/chat/completions"}
+        with httpx.Client(timeout=60, headers={"Authorization": "Bearer sk-any"}) as c:
+            for i in range(20):  # warm-up
+                for u in targets.values():
+                    post_time(c, u, body(f"warm{i}"))
+            lat = {k: [] for k in targets}
+            for i in range(a.n):  # interleaved: the same load conditions for all three
+                for k, u in targets.items():
+                    lat[k].append(post_time(c, u, body(f"{k}-miss-{i}"))[0])
+            hit = {"costlab": [], "litellm": []}
+            for i in range(max(20, a.n // 5)):
+                for k in hit:
+                    post_time(c, targets[k], body(f"{k}-hit-{i}"))
+                    hit[k].append(post_time(c, targets[k], body(f"{k}-hit-{i}"))[0])
+        d50, d99 = pct(lat["direct"])
+        for k in ("costlab", "litellm"):
+            p50, p99 = pct(lat[k])
+            res[f"{k}_miss_p50_ms"], res[f"{k}_miss_p99_ms"] = p50, p99
+            res[f"{k}_overhead_p50_ms"], res[f"{k}_overhead_p99_ms"] = p50 - d50, p99 - d99
+            res[f"{k}_hit_p50_ms"] = pct(hit[k])[0]
+        res["direct_p50_ms"], res["direct_p99_ms"] = d50, d99
+        for k in ("costlab", "litellm"):
+            wall, codes = asyncio.run(load(targets[k], a.load_n, 64, f"{k}-load-"))
+            ok = sum(v for c, v in codes.items() if 200 <= c < 300)
+            res[f"{k}_rps_64"] = ok / wall
+            res[f"{k}_non2xx_64"] = a.load_n - ok
+            res[f"{k}_rss_mb"] = rss_mb(procs[1] if k == "costlab" else procs[2])
+        for p in procs[1:]:
+            p.terminate()
+            p.wait(15)
+        procs = procs[:1]
+        # ---- budget under concurrency: budget worth B requests at the fixture price, 64 at once
+        per_req = (20 * 1.0 + 16 * 3.0) / 1e6  # ~20 prompt tokens + 16 completion tokens, $/request (LiteLLM bills this)
+        B = 10
+        budget = B * per_req
+        gw, gw_url = gateway(tmp, "budget", up_url, {"budget.global.daily_usd": budget,
+                                                      "exact_cache.enabled": "false"})
+        procs.append(gw)
+        ll, ll_url = start_litellm(tmp, up_url, budget)
+        procs.append(ll)
+        for k, u in (("costlab", gw_url + "/v1/chat/completions"), ("litellm", ll_url + "/v1/chat/completions")):
+            _, codes = asyncio.run(load(u, 64, 64, f"{k}-budget-"))
+            ok = sum(v for c, v in codes.items() if 200 <= c < 300)
+            res[f"{k}_budget_served"] = ok
+            res[f"{k}_budget_overshoot_requests"] = ok - B
+            res[f"{k}_budget_codes"] = {str(c): v for c, v in codes.items()}
+        res["budget_requests_allowed"] = B
+    except PeerMissing as e:
+        print(e, file=sys.stderr)
+        return 2
+    finally:
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    rows = [
+        ("gateway miss-path overhead p50 (ms)", res["costlab_overhead_p50_ms"], res["litellm_overhead_p50_ms"],
+         "<= LiteLLM and <= 2 ms", res["costlab_overhead_p50_ms"] <= min(2.0, res["litellm_overhead_p50_ms"])),
+        ("gateway miss-path overhead p99 (ms)", res["costlab_overhead_p99_ms"], res["litellm_overhead_p99_ms"],
+         "<= LiteLLM", res["costlab_overhead_p99_ms"] <= res["litellm_overhead_p99_ms"]),
+        ("gateway cache-hit p50 (ms)", res["costlab_hit_p50_ms"], res["litellm_hit_p50_ms"], "<= LiteLLM",
+         res["costlab_hit_p50_ms"] <= res["litellm_hit_p50_ms"]),
+        ("gateway req/s at 64 clients", res["costlab_rps_64"], res["litellm_rps_64"], ">= LiteLLM",
+         res["costlab_rps_64"] >= res["litellm_rps_64"]),
+        ("budget overshoot, requests beyond budget (64 concurrent)", res["costlab_budget_overshoot_requests"],
+         res["litellm_budget_overshoot_requests"], "costlab 0 (in-flight bound)",
+         res["costlab_budget_overshoot_requests"] <= 0),
+        ("proxy RSS after load (MB)", res["costlab_rss_mb"], res["litellm_rss_mb"], "(reported)", None),
+    ]
+    report("litellm_proxy", rows, res, a.json, peer="LiteLLM proxy " + _version())
+    return 0
+
+
+def _version() -> str:
+    out = subprocess.run([peer_python("litellm"), "-c", "import importlib.metadata as m; print(m.version('litellm'))"],
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

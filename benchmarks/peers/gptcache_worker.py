@@ -1,0 +1,78 @@
+"""Runs inside the peers venv (GPTCache installed, costlab not): GPTCache's side of bench_gptcache.py.
+
+GPTCache as its README sets it up — sqlite scalar store + faiss vector store + SearchDistanceEvaluation, default
+similarity_threshold (Config: 0.8) — with a local embedding function that returns the all-MiniLM-L6-v2 vectors
+the costlab side computed (same vectors for both systems; no network, no ONNX download).
+
+    python gptcache_worker.py IN.npz OUT.json
+IN.npz: db [N, d], queries [Q, d], pair_a [P, d], pair_b [P, d]. OUT: lookup times, top-1 ids, pair hits.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def fresh_cache(vecs: dict[str, np.ndarray], dim: int, d: str):
+    from gptcache import Cache, Config
+    from gptcache.manager import CacheBase, VectorBase, get_data_manager
+    from gptcache.similarity_evaluation.distance import SearchDistanceEvaluation
+
+    c = Cache()
+    dm = get_data_manager(CacheBase("sqlite", sql_url=f"sqlite:///{d}/gc.db"),
+                          VectorBase("faiss", dimension=dim, index_path=f"{d}/faiss.index"))
+    c.init(embedding_func=lambda x, **kw: vecs[x], data_manager=dm, similarity_evaluation=SearchDistanceEvaluation(),
+           config=Config())
+    return c
+
+
+def main() -> None:
+    src, out = sys.argv[1:3]
+    z = np.load(src)
+    import gptcache
+    from gptcache.adapter.api import get, import_data
+
+    res: dict = {"gptcache": gptcache.__version__, "default_threshold": None}
+    from gptcache import Config
+
+    res["default_threshold"] = Config().similarity_threshold
+    # ---- lookups at N entries
+    db, queries = z["db"].astype(np.float32), z["queries"].astype(np.float32)
+    vecs = {f"e{i}": db[i] for i in range(len(db))} | {f"q{i}": queries[i] for i in range(len(queries))}
+    with tempfile.TemporaryDirectory() as d:
+        c = fresh_cache(vecs, db.shape[1], d)
+        t = time.perf_counter()
+        import_data([f"e{i}" for i in range(len(db))], [str(i) for i in range(len(db))], cache_obj=c)
+        res["build_s"] = time.perf_counter() - t
+        times, top1 = [], []
+        for i in range(len(queries)):
+            t = time.perf_counter()
+            ans = get(f"q{i}", cache_obj=c)  # the whole GPTCache lookup: embed (dict), faiss search, sqlite, eval
+            times.append(time.perf_counter() - t)
+            hits = c.data_manager.search(queries[i], top_k=1)  # the vector store's own top-1, for recall@1
+            top1.append(int(hits[0][1]) if hits else -1)
+            del ans
+        res["lookup_s"], res["top1_ids"] = times, top1
+    # ---- paraphrase pairs at GPTCache's default threshold: store a, look up b (one fresh cache per pair)
+    pa, pb = z["pair_a"].astype(np.float32), z["pair_b"].astype(np.float32)
+    hits = []
+    pvecs = {f"a{i}": pa[i] for i in range(len(pa))} | {f"b{i}": pb[i] for i in range(len(pb))}
+    with tempfile.TemporaryDirectory() as d:
+        c = fresh_cache(pvecs, pa.shape[1], d)
+        # one cache holding every 'a'; a hit on b_i counts only if it returned a_i's answer (else a wrong answer)
+        import_data([f"a{i}" for i in range(len(pa))], [str(i) for i in range(len(pa))], cache_obj=c)
+        for i in range(len(pb)):
+            ans = get(f"b{i}", cache_obj=c)
+            hits.append(None if ans is None else int(ans))
+    res["pair_answers"] = hits
+    with open(out, "w") as f:
+        json.dump(res, f)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Runs inside the peers venv (TRL installed, costlab not): TRL's side of benchmarks/peers/bench_trl.py.
+
+    python trl_worker.py loss  TEACHER_DIR STUDENT_DIR BATCH.pt T        -> prints TRL's forward-KL loss on the batch
+    python trl_worker.py train TEACHER_DIR STUDENT_DIR BATCH.pt STEPS THREADS -> GKDTrainer steps, prints JSON timings
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+
+import torch
+
+
+def load(teacher_dir: str, student_dir: str):
+    from transformers import AutoModelForCausalLM
+
+    t = AutoModelForCausalLM.from_pretrained(teacher_dir, dtype=torch.float32).eval()
+    s = AutoModelForCausalLM.from_pretrained(student_dir, dtype=torch.float32)
+    return t, s
+
+
+def main() -> None:
+    mode, tdir, sdir, bpath = sys.argv[1:5]
+    from trl.experimental.gkd import GKDConfig, GKDTrainer
+
+    batch = torch.load(bpath)
+    teacher, student = load(tdir, sdir)
+    if mode == "loss":
+        T = float(sys.argv[5])
+        with torch.no_grad():
+            s = student(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
+            t = teacher(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
+        loss = GKDTrainer.generalized_jsd_loss(s, t, labels=batch["labels"][:, 1:], beta=0.0, temperature=T)
+        print(json.dumps({"loss": float(loss)}))
+        return
+    steps, threads = int(sys.argv[5]), int(sys.argv[6])
+    torch.set_num_threads(threads)
+    from datasets import Dataset
+    from transformers import AutoTokenizer, TrainerCallback
+
+    tok = AutoTokenizer.from_pretrained(sdir)
+    times: list[float] = []
+
+    class Timer(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kw):
+            self.t0 = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kw):
+            times.append(time.perf_counter() - self.t0)
+
+    B = batch["input_ids"].shape[0]
+    ds = Dataset.from_list([{"messages": [{"role": "user", "content": "x"}]}] * (B * (steps + 1)))
+    args = GKDConfig(output_dir=tempfile.mkdtemp(), per_device_train_batch_size=B, max_steps=steps + 1,
+                     learning_rate=1e-5, lmbda=0.0, beta=0.0, seq_kd=False, logging_steps=10**6, save_strategy="no",
+                     report_to=[], use_cpu=True, dataloader_num_workers=0, gradient_checkpointing=False,
+                     optim="adamw_torch", lr_scheduler_type="constant", warmup_steps=0, max_grad_norm=0.0,
+                     disable_tqdm=True, remove_unused_columns=False)
+    trainer = GKDTrainer(model=student, teacher_model=teacher, args=args, train_dataset=ds, processing_class=tok,
+                         data_collator=lambda rows: {k: v.clone() for k, v in batch.items()}, callbacks=[Timer()])
+    trainer.train()
+    import trl
+
+    print(json.dumps({"step_s": times[1:], "trl": trl.__version__, "threads": torch.get_num_threads()}))
+
+
+if __name__ == "__main__":
+    main()
