@@ -11,7 +11,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from costlab.serving.embed import HashEmbedder  # noqa: E402
-from costlab.serving.gateway import Gateway, Settings  # noqa: E402
+from costlab.serving.gateway import Gateway  # noqa: E402
+from costlab.serving.settings import load_settings, with_changes  # noqa: E402
 from costlab.serving.testing import ServerThread, make_fake_upstream  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -41,11 +42,18 @@ def fake():
 def fake_state(fake):
     srv, st = fake
     st.mode, st.next_modes, st.n_tokens, st.token_delay_s, st.first_delay_s, st.timeout_s = "ok", [], 12, 0.0, 0.0, 5.0
+    st.usage_override = None
     return st
 
 
+@pytest.fixture(scope="session")
+def base_settings():
+    """configs/serve/default.yaml composed through Hydra once (the gateway's real defaults)."""
+    return load_settings([f"serve.tables_dir={FIXTURES}"])
+
+
 @pytest.fixture
-def make_gateway(tmp_path, fake, fake_state):
+def make_gateway(tmp_path, fake, fake_state, base_settings):
     """make_gateway(**settings overrides) -> (Gateway, base_url); the gateway runs on loopback."""
     srv, _ = fake
     started = []
@@ -59,7 +67,7 @@ def make_gateway(tmp_path, fake, fake_state):
                 d[k] = {**d[k], **v}
             else:
                 d[k] = v
-        gw = Gateway(Settings.from_dict(d), embedder=embedder or HashEmbedder(), redis_client=redis_client)
+        gw = Gateway(with_changes(base_settings, d), embedder=embedder or HashEmbedder(), redis_client=redis_client)
         st = ServerThread(gw.app).start()
         started.append(st)
         return gw, st.url

@@ -8,7 +8,8 @@ import openai
 import pytest
 
 from costlab.serving.auth import hash_key
-from costlab.serving.ledger import Limit, LocalBudgets, limits_for
+from costlab.serving.accounting import count_prompt
+from costlab.serving.budgets import Limit, LocalBudgets, limits_for
 
 Q = [{"role": "user", "content": "What is the tallest mountain?"}]
 
@@ -58,18 +59,20 @@ def test_limits_for_periods():
     assert limits_for(None, {"daily_usd": 1}, {}) == []
 
 
-def _cost_of_one(prompt_chars: int, max_out: int, usd_in: float, usd_out: float, cpt=3.0, n_msgs=1) -> float:
-    pt = int(prompt_chars / cpt) + 8 * n_msgs + 8
+def _cost_of_one(messages: list, max_out: int, usd_in: float, usd_out: float) -> float:
+    """What the gateway reserves: no tokenizer configured for the fixture's models, so the byte bound."""
+    pt = count_prompt(messages, None).estimate
     return (pt * usd_in + max_out * usd_out) / 1e6
 
 
 def test_key_budget_429_then_alert_webhook(make_gateway, fake, fake_state, caplog):
     content = "What is the tallest mountain? {:02d}"
     actual = ((len(content.format(0)) // 4 + 1) * 0.02 + 12 * 0.08) / 1e6  # the fake upstream's usage
-    budget = 10 * actual  # the reservation (a conservative estimate) stops it after 9 requests: 90% spent
+    reserve = _cost_of_one([{"role": "user", "content": content.format(0)}], 12, 0.02, 0.08)
+    budget = 9 * actual + reserve * 0.999  # the 10th request's reservation does not fit: 9 served
     keys = [{"sha256": hash_key("sk-a"), "tenant": "a", "budget": {"daily_usd": budget}}]
     fake_state.hooks.clear()
-    gw, url = make_gateway(auth={"required": True, "keys": keys}, budget={"webhook": fake[0].url + "/hook"})
+    gw, url = make_gateway(auth={"keys": keys}, budget={"webhook": fake[0].url + "/hook"})
     c = openai.OpenAI(base_url=url + "/v1", api_key="sk-a", max_retries=0)
     served = 0
     with pytest.raises(openai.RateLimitError) as e:
@@ -93,7 +96,7 @@ def test_key_budget_429_then_alert_webhook(make_gateway, fake, fake_state, caplo
 
 def test_downgrade_along_fallbacks_never_below_floor(make_gateway, fake_state):
     # quality priority routes qa to teacher-fp32 ($1/$3 per 1M); the global budget fits only the students
-    est_teacher = _cost_of_one(len(Q[0]["content"]), 12, 1.0, 3.0)
+    est_teacher = _cost_of_one(Q, 12, 1.0, 3.0)
     gw, url = make_gateway(budget={"global": {"daily_usd": est_teacher * 0.5}, "on_exhausted": "downgrade"})
     c = openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0)
     r = c.chat.completions.with_raw_response.create(model="auto-quality", messages=Q, max_tokens=12)
@@ -112,7 +115,7 @@ def test_downgrade_along_fallbacks_never_below_floor(make_gateway, fake_state):
 
 
 def test_budget_state_survives_restart(make_gateway, fake_state, tmp_path):
-    est = _cost_of_one(len(Q[0]["content"]), 12, 0.02, 0.08)
+    est = _cost_of_one(Q, 12, 0.02, 0.08)
     over = {"state_dir": str(tmp_path / "persist"), "budget": {"global": {"daily_usd": est * 1.5}}}
     gw, url = make_gateway(**over)
     c = openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0)

@@ -15,9 +15,10 @@ from costlab.serving.semantic import SemanticCache, scope_key
 M = [{"role": "user", "content": "hi"}]
 
 
-def test_cache_key_covers_output_params_only():
+def test_cache_key_covers_every_param_it_is_given():
     k = cache_key("m", None, M, {"temperature": 0, "max_tokens": 5})
-    assert k == cache_key("m", None, M, {"temperature": 0, "max_tokens": 5, "stream": True, "user": "x"})
+    assert k == cache_key("m", None, M, {"max_tokens": 5, "temperature": 0})
+    assert k != cache_key("m", None, M, {"temperature": 0, "max_tokens": 5, "top_k": 3})  # unknown params too
     assert k != cache_key("m", None, M, {"temperature": 0, "max_tokens": 6})
     assert k != cache_key("m2", None, M, {"temperature": 0, "max_tokens": 5})
     assert k != cache_key("m", "cost", M, {"temperature": 0, "max_tokens": 5})

@@ -81,6 +81,7 @@ def test_upstream_unreachable_502_after_retries(make_gateway, fake_state):
     with pytest.raises(openai.APIStatusError) as e:
         client(url).chat.completions.create(model="auto", messages=Q)
     assert e.value.status_code == 502 and "cannot connect" in e.value.body["message"]
+    assert "127.0.0.1" not in e.value.body["message"]  # no internal URL in the body
 
 
 def test_stream_dropped_before_first_chunk_is_retried(make_gateway, fake_state):
@@ -115,7 +116,7 @@ def test_auth_missing_bad_and_valid_keys(make_gateway, fake_state, caplog):
     from costlab.serving.auth import hash_key
 
     keys = [{"sha256": hash_key("sk-good"), "tenant": "acme"}, {"sha256": hash_key("sk-admin"), "tenant": "ops", "admin": True}]
-    gw, url = make_gateway(auth={"required": True, "keys": keys})
+    gw, url = make_gateway(auth={"keys": keys})
     r = httpx.post(url + "/v1/chat/completions", json={"model": "auto", "messages": Q})
     assert r.status_code == 401 and _err(r)["code"] == "invalid_api_key"
     with pytest.raises(openai.AuthenticationError):

@@ -79,11 +79,11 @@ def test_streaming_sdk_with_usage_chunk(make_gateway, fake_state):
     with c.chat.completions.with_streaming_response.create(
             model="auto", messages=Q, temperature=0, stream=True, stream_options={"include_usage": True}) as resp:
         assert resp.headers["x-costlab-model"] == "student-Q4_K_M"
-        assert float(resp.headers["x-costlab-cost-usd-reserved"]) == 0.0  # no budget configured
+        reserved = float(resp.headers["x-costlab-cost-usd-reserved"])  # the upper bound, budget or not
         chunks = list(resp.parse())
     text = "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
     assert text.split() == [f"{w}{i}" for i, w in zip(range(12), ["What", "is", "the", "capital", "of", "France?"] * 2)]
-    assert chunks[-1].usage.completion_tokens == 12 and chunks[-1].usage.costlab["cost_usd"] > 0
+    assert chunks[-1].usage.completion_tokens == 12 and 0 < chunks[-1].usage.costlab["cost_usd"] <= reserved
     finishes = [ch.choices[0].finish_reason for ch in chunks if ch.choices and ch.choices[0].finish_reason]
     assert finishes == ["stop"]
     # cached replay as a stream
@@ -163,7 +163,7 @@ def test_client_disconnect_cancels_upstream_and_bills_partial(make_gateway, fake
 
 
 def test_models_metrics_spend(make_gateway, fake_state):
-    gw, url = make_gateway()
+    gw, url = make_gateway(auth={"metrics_public": True})  # a loopback-only gateway without keys
     c = client(url)
     ids = [m.id for m in c.models.list().data]
     assert {"auto", "auto-cost", "student-Q4_K_M", "teacher-fp32"} <= set(ids)

@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from costlab.serving.cache import RedisExactCache, redis_client
-from costlab.serving.ledger import Limit, RedisBudgets
+from costlab.serving.budgets import Limit, RedisBudgets
 from costlab.serving.testing import free_port
 
 pytestmark = [pytest.mark.redis,

@@ -1,6 +1,6 @@
 """Exact-match response cache: SQLite (WAL, persistent, TTL, LRU bound) or Redis (shared by replicas).
 
-Key = sha256 of (model, priority, messages, the request params that change the output). Every backend call
+Key = sha256 of the whole request that determines the answer (``cache_key``). Every backend call
 is wrapped by ``SafeCache``: a broken backend (corrupted file, Redis gone) turns the cache into a
 pass-through with a warning instead of failing the request.
 """
@@ -18,15 +18,12 @@ from typing import Any
 
 log = logging.getLogger("costlab.serving")
 
-# Request params that change the output (anything else, e.g. stream/user/metadata, does not).
-OUTPUT_PARAMS = ("temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed", "n",
-                 "presence_penalty", "frequency_penalty", "logit_bias", "response_format", "tools", "tool_choice",
-                 "logprobs", "top_logprobs")
-
-
 def cache_key(model: str, priority: str | None, messages: list[dict], params: dict[str, Any], tenant: str | None = None) -> str:
-    blob = json.dumps({"m": model, "p": priority, "t": tenant, "msgs": messages,
-                       "o": {k: params.get(k) for k in OUTPUT_PARAMS if params.get(k) is not None}},
+    """sha256 of everything that determines the answer: model, priority, tenant, every message with every
+    content part (images, tool calls, tool results), and every parameter sent upstream (sampling, tools,
+    response_format, unknown forwarded ones). The gateway leaves out what does not change the answer
+    (stream, stream_options, user, metadata)."""
+    blob = json.dumps({"m": model, "p": priority, "t": tenant, "msgs": messages, "o": params},
                       sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 

@@ -17,12 +17,14 @@ from costlab.errors import CostlabError
 from costlab.io import atomic_write_json, read_json
 
 # Ordered: the first class whose pattern matches wins. Kept small on purpose: it is the baseline.
+# Every pattern is linear-time in the text (no unbounded run that can restart at each position): the gateway runs
+# them on the event loop (issue 12 #3: `\d+\s*[-+*/x]\s*\d+` and `\bif .* then\b` were quadratic).
 KEYWORD_RULES: list[tuple[str, str]] = [
     ("translation", r"\btranslat\w*|\bin (french|german|spanish|italian|chinese|japanese|english|portuguese)\b|\binto (french|german|spanish|italian|english)\b"),
     ("summarization", r"\bsummar\w*|\btl;?dr\b|\bin (one|two|three|a few) sentences?\b|\bcondense\b|\bkey points\b|\bgist\b"),
     ("code", r"\bcode\b|\bpython\b|\bfunction\b|\bjavascript\b|\bsql\b|\bregex\b|\bbug\b|\bcompile\w*|\bdef \w+\(|\bclass \w+|```|\bscript\b|\bbash\b"),
     ("formatting", r"\bjson\b|\byaml\b|\bcsv\b|\bformat\w*|\bbullet\w*|\btable\b|\bmarkdown\b|\buppercase\b|\blowercase\b|\bsort\b|\blist the\b"),
-    ("reasoning", r"\bhow many\b|\bcalculat\w*|\bsolve\b|\bif .* then\b|\bwhy\b|\bprove\b|\bstep by step\b|\d+\s*[-+*/x×]\s*\d+|\bpuzzle\b|\blogic\w*"),
+    ("reasoning", r"\bhow many\b|\bcalculat\w*|\bsolve\b|\bif\b[^\n]{0,200}?\bthen\b|\bwhy\b|\bprove\b|\bstep by step\b|(?<!\d)\d+\s*[-+*/x×]\s*\d|\bpuzzle\b|\blogic\w*"),
     ("qa", r"\bwhat\b|\bwho\b|\bwhen\b|\bwhere\b|\bwhich\b|\bexplain\b|\bdefine\b|\?\s*$"),
 ]
 

@@ -1,6 +1,7 @@
 """`costlab serve ...` commands (typer). Mounted by the root CLI (src/costlab/cli.py) as the `serve` group.
 
-  costlab serve --tables runs/demo/main/tables [--port 8000] [--config my_serve.yaml]   (= serve run ...)
+  costlab serve --tables runs/demo/main/tables [--port 8000]
+  costlab serve run +exp=demo serve.backend=redis serve.budget.global.daily_usd=5   (Hydra overrides)
   costlab serve train-classifier [--out DIR] [--no-minilm]      (docs/semantic-cache.md#task-classifier)
   costlab serve verifier-eval                                    (semantic-cache verifier, docs/semantic-cache.md)
   costlab serve threshold-sweep [--pairs data/paraphrase/pairs.jsonl] [--target 0.01]
@@ -28,48 +29,46 @@ def _offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-TablesOpt = typer.Option(None, "--tables", help="dir with routing_table.json (+ cost_table.json)")
-ConfigOpt = typer.Option(None, help="YAML with serve settings (keys of configs/serve/default.yaml)")
-StateOpt = typer.Option(None, help="where the SQLite cache/ledger live (default .cache/serve)")
-BackendOpt = typer.Option(None, help="sqlite | redis")
+TablesOpt = typer.Option(None, "--tables", help="dir with routing_table.json (+ cost_table.json); "
+                                                 "= serve.tables_dir (default ${paths.run_dir}/tables)")
+HostOpt = typer.Option(None, help="= serve.server.host")
+PortOpt = typer.Option(None, help="= serve.server.port")
 
 
 @app.callback(invoke_without_command=True)
-def main(ctx: typer.Context, tables: Optional[Path] = TablesOpt, config: Optional[Path] = ConfigOpt,
-         host: str = "127.0.0.1", port: int = 8000, state_dir: Optional[Path] = StateOpt,
-         backend: Optional[str] = BackendOpt, log_level: str = "info") -> None:
-    """`costlab serve --tables DIR` runs the gateway; the subcommands below do the rest."""
+def main(ctx: typer.Context, tables: Optional[Path] = TablesOpt, host: Optional[str] = HostOpt,
+         port: Optional[int] = PortOpt) -> None:
+    """`costlab serve [--tables DIR]` runs the gateway (`costlab serve run ... KEY=VALUE` takes Hydra overrides)."""
     if ctx.invoked_subcommand is not None:
         return
-    if tables is None:
-        typer.echo(ctx.get_help())
-        raise typer.Exit(0)
-    run(tables, config, host, port, state_dir, backend, log_level)
+    run(ctx, tables, host, port)
 
 
-@app.command("run")
-def run(tables: Path = typer.Option(..., "--tables", help="dir with routing_table.json (+ cost_table.json)"),
-        config: Optional[Path] = ConfigOpt, host: str = "127.0.0.1", port: int = 8000,
-        state_dir: Optional[Path] = StateOpt, backend: Optional[str] = BackendOpt, log_level: str = "info") -> None:
-    """Run the gateway (uvicorn) on HOST:PORT."""
+@app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(ctx: typer.Context, tables: Optional[Path] = TablesOpt, host: Optional[str] = HostOpt,
+        port: Optional[int] = PortOpt) -> None:
+    """Run the gateway (uvicorn). Extra arguments are Hydra overrides of the composed config, exactly as for
+    `costlab run`: `+exp=demo`, `serve.backend=redis`, `serve.budget.global.daily_usd=5`,
+    `+serve.endpoints._default=http://127.0.0.1:8080/v1` (keys: configs/serve/default.yaml)."""
     import logging
 
     import uvicorn
-    import yaml
 
-    from costlab.serving.gateway import Gateway, Settings
+    from costlab.serving.gateway import Gateway
+    from costlab.serving.settings import load_settings
 
     _offline()
-    d: dict = yaml.safe_load(config.read_text()) if config else {}
-    d.pop("server", None)
-    d["tables_dir"] = str(tables)
-    if state_dir:
-        d["state_dir"] = str(state_dir)
-    if backend:
-        d["backend"] = backend
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    gw = Gateway(Settings.from_dict(d))  # a CostlabError exits 2 with its message: the root CLI's guard
-    uvicorn.run(gw.app, host=host, port=port, log_level=log_level, access_log=False)
+    overrides = [a for a in (ctx.args if ctx.command.name == "run" else [])]
+    if tables is not None:
+        overrides.append(f"serve.tables_dir={Path(tables).resolve()}")
+    if host is not None:
+        overrides.append(f"serve.server.host={host}")
+    if port is not None:
+        overrides.append(f"serve.server.port={port}")
+    s = load_settings(overrides)  # a CostlabError (bad key/type, naming the YAML) exits 2: the root CLI's guard
+    logging.basicConfig(level=s.server.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    gw = Gateway(s)
+    uvicorn.run(gw.app, host=s.server.host, port=s.server.port, log_level=s.server.log_level, access_log=False)
 
 
 @app.command("train-classifier")

@@ -1,14 +1,13 @@
-"""Cost ledger (every request, written by a background thread off the hot path) and budgets.
+"""Cost ledger: one row per request, written by a background thread off the hot path.
 
-Ledger: SQLite (WAL). ``record`` only enqueues; a writer thread commits batches. If the DB write fails the
-rows go to ``<ledger>.fallback.jsonl`` (fsync'd) — a billed request is never dropped — and ``close`` drains.
-
-Budgets: per key and global, daily and monthly (UTC). ``reserve`` atomically checks
-spent + reserved + estimate ≤ limit on every scope and holds the estimate; ``settle`` replaces it with the
-real cost. So concurrent requests can overshoot a limit only by what in-flight reservations under-estimated
-(zero when the estimate bounds the cost: output tokens are capped at max_output_tokens on the stream).
-In-process backend (``LocalBudgets``, state rebuilt from the ledger on start) or Redis (``RedisBudgets``,
-one Lua script per reserve/settle, shared by all replicas).
+``record`` only enqueues; the writer thread commits batches to SQLite (WAL). A billed row is never dropped:
+  * DB write fails -> the rows are appended (fsync'd) to ``<ledger>.fallback.jsonl`` ("degraded": durable);
+  * the append fails too (disk full, read-only state) -> the rows stay in memory and the writer retries every
+    ``retry_s`` ("failing": nothing durable; /health answers 503 and, by ``ledger.on_write_failure``, the
+    gateway refuses new paid requests or serves with a loud alert);
+  * nothing escapes the writer thread, and it keeps going after the fault clears.
+Fallback rows are imported into the DB (``INSERT OR IGNORE`` on the row id) on start and as soon as the DB
+takes writes again, so spend rebuilt after a restart is exactly what was billed. Budgets live in budgets.py.
 """
 
 from __future__ import annotations
@@ -20,9 +19,8 @@ import queue
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from costlab.serving.cache import open_sqlite
 
@@ -30,7 +28,11 @@ log = logging.getLogger("costlab.serving")
 
 LEDGER_COLUMNS = ("id", "ts", "day", "month", "tenant", "key_id", "requested_model", "model", "task_class",
                   "priority", "prompt_tokens", "completion_tokens", "cached", "cost_usd", "reserved_usd",
-                  "latency_ms", "ttft_ms", "status", "finish_reason", "stream")
+                  "latency_ms", "ttft_ms", "status", "finish_reason", "stream", "billing")
+_TEXT = {"id", "day", "month", "tenant", "key_id", "requested_model", "model", "task_class", "priority", "cached",
+         "status", "finish_reason", "billing"}
+_INSERT = (f"INSERT OR IGNORE INTO ledger ({', '.join(LEDGER_COLUMNS)}) "
+           f"VALUES ({', '.join('?' * len(LEDGER_COLUMNS))})")
 
 
 def day_month(ts: float | None = None) -> tuple[str, str]:
@@ -39,23 +41,34 @@ def day_month(ts: float | None = None) -> tuple[str, str]:
 
 
 class Ledger:
-    def __init__(self, path: str | Path, batch: int = 256):
+    def __init__(self, path: str | Path, batch: int = 256, retry_s: float = 0.5):
         self.path = Path(path)
         self.fallback = self.path.with_name(self.path.name + ".fallback.jsonl")
         self.db = open_sqlite(self.path)
-        cols = ", ".join(f"{c} {'TEXT' if c in ('id', 'day', 'month', 'tenant', 'key_id', 'requested_model', 'model', 'task_class', 'priority', 'cached', 'status', 'finish_reason') else 'REAL'}"
-                         for c in LEDGER_COLUMNS)
+        cols = ", ".join(f"{c} {'TEXT' if c in _TEXT else 'REAL'}" for c in LEDGER_COLUMNS)
         self.db.execute(f"CREATE TABLE IF NOT EXISTS ledger ({cols})")
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(ledger)")}
+        for c in LEDGER_COLUMNS:  # ledgers written by an older version
+            if c not in have:
+                self.db.execute(f"ALTER TABLE ledger ADD COLUMN {c} {'TEXT' if c in _TEXT else 'REAL'}")
         self.db.execute("CREATE INDEX IF NOT EXISTS ledger_day ON ledger(day)")
+        self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS ledger_id ON ledger(id)")
         self._q: queue.Queue = queue.Queue()
         self._batch = batch
+        self.retry_s = retry_s
         self._db_lock = threading.Lock()
+        self._pending: list[dict] = []  # rows in neither the DB nor the fallback file (writer thread only)
         self.written = 0
-        self.fallback_rows = 0
+        self.fallback_rows = 0       # rows appended to the fallback file by this process
+        self.imported = 0            # fallback rows moved into the DB
+        self.state = "ok"            # ok | degraded (DB failing, fallback durable) | failing (nothing durable)
+        self.last_error: str | None = None
+        self._import_fallback()
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, name="costlab-ledger", daemon=True)
         self._t.start()
 
+    # ------------------------------------------------------------------------------------------ writing
     def record(self, row: dict) -> None:
         row = dict(row)
         row.setdefault("id", uuid.uuid4().hex)
@@ -65,56 +78,131 @@ class Ledger:
         row.setdefault("month", m)
         self._q.put(row)
 
+    @property
+    def failing(self) -> bool:
+        return self.state == "failing"
+
+    @property
+    def unrecorded(self) -> int:
+        """Rows accepted but not yet durable (queued or held after a failed write)."""
+        return self._q.qsize() + len(self._pending)
+
     def _run(self) -> None:
-        while not (self._stop.is_set() and self._q.empty()):
+        while True:
             try:
-                first = self._q.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            rows = [first]
-            while len(rows) < self._batch:
+                if self._stop.is_set() and self._q.empty() and not self._pending:
+                    return
+                new: list[dict] = []
                 try:
-                    rows.append(self._q.get_nowait())
+                    new.append(self._q.get(timeout=self.retry_s if self._pending else 0.1))
                 except queue.Empty:
-                    break
-            self._write(rows)
-            for _ in rows:
-                self._q.task_done()
+                    pass
+                while new and len(new) < self._batch:
+                    try:
+                        new.append(self._q.get_nowait())
+                    except queue.Empty:
+                        break
+                rows = self._pending + new
+                self._pending = rows  # held until durable
+                for _ in new:
+                    self._q.task_done()
+                if not rows:
+                    continue
+                try:
+                    self._write(rows)
+                    self._pending = []
+                except Exception as e:  # noqa: BLE001 - keep the rows, retry; never leave this loop
+                    self._set_state("failing", f"{type(e).__name__}: {e}")
+                    if self._stop.is_set() and self._stop_deadline < time.time():
+                        log.error("ledger closing with %d unrecorded row(s): %s", len(self._pending), self.last_error)
+                        return
+                    time.sleep(self.retry_s)
+            except BaseException as e:  # noqa: BLE001 - the writer must survive anything
+                log.error("ledger writer error (%s); continuing", e)
+                time.sleep(self.retry_s)
+
+    _stop_deadline = float("inf")
+
+    def _set_state(self, state: str, err: str | None = None) -> None:
+        if state != self.state:
+            (log.error if state == "failing" else log.warning if state == "degraded" else log.info)(
+                "ledger %s -> %s%s", self.state, state, f" ({err})" if err else "")
+        self.state = state
+        if err:
+            self.last_error = err
 
     def _write(self, rows: list[dict]) -> None:
-        vals = [tuple(r.get(c) for c in LEDGER_COLUMNS) for r in rows]
+        """DB, else fallback file; raises when neither took the rows."""
         try:
-            with self._db_lock:
-                self.db.execute("BEGIN")
-                self.db.executemany(f"INSERT INTO ledger ({', '.join(LEDGER_COLUMNS)}) VALUES ({', '.join('?' * len(LEDGER_COLUMNS))})", vals)
-                self.db.execute("COMMIT")
+            self._db_insert(rows)
             self.written += len(rows)
-        except Exception as e:  # noqa: BLE001 - never lose a billed row
+            if self.state != "ok" or self.fallback.exists():
+                self._import_fallback()
+            self._set_state("ok")
+            return
+        except Exception as e:  # noqa: BLE001
+            db_err = f"{type(e).__name__}: {e}"
+        with self.fallback.open("a", encoding="utf-8") as f:  # OSError propagates: the caller holds the rows
+            f.write("".join(json.dumps(r) + "\n" for r in rows))
+            f.flush()
+            os.fsync(f.fileno())
+        self.fallback_rows += len(rows)
+        self._set_state("degraded", f"DB write failed ({db_err}); rows in {self.fallback.name}")
+
+    def _db_insert(self, rows: list[dict]) -> None:
+        vals = [tuple(r.get(c) for c in LEDGER_COLUMNS) for r in rows]
+        with self._db_lock:
             try:
-                with self._db_lock:
+                self.db.execute("BEGIN")
+                self.db.executemany(_INSERT, vals)
+                self.db.execute("COMMIT")
+            except Exception:
+                try:
                     self.db.execute("ROLLBACK")
-            except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001
+                    pass
+                raise
+
+    def _import_fallback(self) -> None:
+        """Move the fallback file's rows into the DB (idempotent: row ids are unique)."""
+        f = self.fallback
+        if not f.exists():
+            return
+        rows, bad = [], 0
+        for line in f.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                r = json.loads(line)
+                if isinstance(r, dict) and r.get("id"):
+                    rows.append(r)
+                    continue
+            except json.JSONDecodeError:
                 pass
-            log.warning("ledger DB write failed (%s: %s); %d row(s) appended to %s", type(e).__name__, e, len(rows), self.fallback)
-            with self.fallback.open("a", encoding="utf-8") as f:
-                for r in rows:
-                    f.write(json.dumps(r) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            self.fallback_rows += len(rows)
+            bad += 1  # a torn last line (crash mid-append)
+        if rows:
+            self._db_insert(rows)
+        self.imported += len(rows)
+        f.rename(f.with_name(f"{f.name}.imported-{int(time.time() * 1000)}"))
+        log.warning("ledger: imported %d fallback row(s) into the DB (%d unreadable line(s))", len(rows), bad)
 
-    def flush(self, timeout: float = 10.0) -> None:
-        """Block until every queued row is written (or timeout)."""
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Block until every recorded row is durable (or timeout). True when nothing is left."""
         end = time.time() + timeout
-        while self._q.unfinished_tasks and time.time() < end:
+        while (self._q.unfinished_tasks or self._pending) and time.time() < end:
             time.sleep(0.005)
+        return not (self._q.unfinished_tasks or self._pending)
 
-    def close(self) -> None:
+    def close(self, timeout: float = 5.0) -> None:
+        self._stop_deadline = time.time() + timeout
         self._stop.set()
-        self._t.join(timeout=30)
+        self._t.join(timeout=timeout + 1)
         with self._db_lock:
             self.db.close()
 
+    def health(self) -> dict[str, Any]:
+        return {"state": self.state, "unrecorded_rows": self.unrecorded, "written": self.written,
+                "fallback_rows": self.fallback_rows, "imported_rows": self.imported, "last_error": self.last_error}
+
+    # ------------------------------------------------------------------------------------------ reading
     def query(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._db_lock:
             return self.db.execute(sql, args).fetchall()
@@ -144,232 +232,13 @@ class Ledger:
         return out
 
     def spent_by_scope(self) -> dict[tuple[str, str], float]:
-        """(scope, period_id) → settled spend, to rebuild in-process budget state after a restart."""
+        """(scope, period_id) -> settled spend, to rebuild in-process budget state after a restart."""
         out: dict[tuple[str, str], float] = {}
         d, m = day_month()
         for period, col, pid in (("daily", "day", d), ("monthly", "month", m)):
             for (tot,) in self.query(f"SELECT COALESCE(SUM(cost_usd),0) FROM ledger WHERE {col}=?", (pid,)):
                 out[("global", f"{period}:{pid}")] = float(tot)
-            for kid, tot in self.query(f"SELECT key_id, COALESCE(SUM(cost_usd),0) FROM ledger WHERE {col}=? AND key_id != 'anonymous' GROUP BY key_id", (pid,)):
+            for kid, tot in self.query(f"SELECT key_id, COALESCE(SUM(cost_usd),0) FROM ledger WHERE {col}=? "
+                                       f"GROUP BY key_id", (pid,)):
                 out[(f"key:{kid}", f"{period}:{pid}")] = float(tot)
-        return out
-
-
-# ----------------------------------------------------------------------------------------------- budgets
-
-@dataclass
-class Limit:
-    scope: str          # "global" | "key:<key_id>"
-    period: str         # "daily:<YYYY-MM-DD>" | "monthly:<YYYY-MM>"
-    usd: float
-
-    @property
-    def name(self) -> str:
-        return f"{self.scope}/{self.period}"
-
-
-@dataclass
-class Reservation:
-    limits: list[Limit]
-    usd: float
-    settled: bool = False
-    degraded: bool = False  # the budget backend was unreachable: not enforced, still billed in the ledger
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
-
-
-def limits_for(key_id: str | None, key_budget: dict | None, global_budget: dict | None, ts: float | None = None) -> list[Limit]:
-    d, m = day_month(ts)
-    out = []
-    for scope, b in (("global", global_budget or {}), (f"key:{key_id}", key_budget or {})):
-        if scope.startswith("key:") and not key_id:
-            continue
-        if b.get("daily_usd") is not None:
-            out.append(Limit(scope, f"daily:{d}", float(b["daily_usd"])))
-        if b.get("monthly_usd") is not None:
-            out.append(Limit(scope, f"monthly:{m}", float(b["monthly_usd"])))
-    return out
-
-
-class _Alerts:
-    LEVELS = (0.8, 1.0)
-
-    def __init__(self, webhook: str | None, first: Callable[[str], bool]):
-        self.webhook = webhook
-        self.first = first  # returns True the first time an alert key is seen (dedupe, maybe across replicas)
-        self.fired: list[dict] = []
-
-    def check(self, lim: Limit, spent: float) -> None:
-        if lim.usd <= 0:
-            return
-        for lvl in self.LEVELS:
-            if spent >= lvl * lim.usd and self.first(f"{lim.name}@{lvl}"):
-                ev = {"budget": lim.name, "level": lvl, "spent_usd": round(spent, 8), "limit_usd": lim.usd}
-                self.fired.append(ev)
-                log.warning("budget alert: %s at %d%% (spent $%.6f of $%.6f)", lim.name, int(lvl * 100), spent, lim.usd)
-                if self.webhook:
-                    threading.Thread(target=_post_webhook, args=(self.webhook, ev), daemon=True).start()
-
-
-def _post_webhook(url: str, ev: dict) -> None:
-    import httpx
-
-    try:
-        httpx.post(url, json={"type": "costlab.budget_alert", **ev}, timeout=5.0)
-    except Exception as e:  # noqa: BLE001
-        log.warning("budget alert webhook %s failed: %s", url, e)
-
-
-class LocalBudgets:
-    backend = "local"
-
-    def __init__(self, initial_spent: dict[tuple[str, str], float] | None = None, webhook: str | None = None):
-        self._lock = threading.Lock()
-        self.spent: dict[str, float] = {f"{s}/{p}": v for (s, p), v in (initial_spent or {}).items()}
-        self.reserved: dict[str, float] = {}
-        seen: set[str] = set()
-
-        def first(k: str) -> bool:
-            if k in seen:
-                return False
-            seen.add(k)
-            return True
-
-        self.alerts = _Alerts(webhook, first)
-
-    def reserve(self, limits: list[Limit], usd: float) -> tuple[Reservation | None, Limit | None]:
-        with self._lock:
-            for lim in limits:
-                if self.spent.get(lim.name, 0.0) + self.reserved.get(lim.name, 0.0) + usd > lim.usd * (1 + 1e-9) + 1e-15:  # float slack
-                    return None, lim
-            for lim in limits:
-                self.reserved[lim.name] = self.reserved.get(lim.name, 0.0) + usd
-        return Reservation(limits, usd), None
-
-    def settle(self, res: Reservation, actual_usd: float) -> None:
-        if res.settled:
-            return
-        res.settled = True
-        with self._lock:
-            for lim in res.limits:
-                self.reserved[lim.name] = self.reserved.get(lim.name, 0.0) - res.usd
-                self.spent[lim.name] = self.spent.get(lim.name, 0.0) + actual_usd
-            snapshot = [(lim, self.spent[lim.name]) for lim in res.limits]
-        for lim, s in snapshot:
-            self.alerts.check(lim, s)
-
-    def add_spent(self, limits: list[Limit], usd: float) -> None:
-        self.settle(Reservation(limits, 0.0), usd)
-
-    def state(self) -> dict[str, Any]:
-        with self._lock:
-            return {"spent": dict(self.spent), "reserved": dict(self.reserved)}
-
-
-_RESERVE_LUA = """
-local n = #KEYS
-for i = 1, n do
-  local spent = tonumber(redis.call('HGET', KEYS[i], 'spent') or '0')
-  local res = tonumber(redis.call('HGET', KEYS[i], 'reserved') or '0')
-  if spent + res + tonumber(ARGV[1]) > tonumber(ARGV[i + 2]) * (1 + 1e-9) + 1e-15 then return i end
-end
-for i = 1, n do
-  redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', ARGV[1])
-  redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2]))
-end
-return 0
-"""
-
-_SETTLE_LUA = """
-local out = {}
-for i = 1, #KEYS do
-  redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', -tonumber(ARGV[1]))
-  out[i] = redis.call('HINCRBYFLOAT', KEYS[i], 'spent', ARGV[2])
-  redis.call('EXPIRE', KEYS[i], tonumber(ARGV[3]))
-end
-return out
-"""
-
-
-class RedisBudgets:
-    """Budget counters shared by replicas. If Redis is unreachable the request is allowed (fail-open, with a
-    warning; configurable to fail closed) and still billed in the local ledger."""
-
-    backend = "redis"
-    TTL_S = 40 * 86400
-
-    def __init__(self, client: Any, prefix: str = "costlab:budget:", webhook: str | None = None, fail_open: bool = True):
-        self.r = client
-        self.prefix = prefix
-        self.fail_open = fail_open
-        self._reserve = client.register_script(_RESERVE_LUA)
-        self._settle = client.register_script(_SETTLE_LUA)
-        self.errors = 0
-        self.cooldown_s = 5.0  # after a failure, don't wait on Redis again for this long
-        self._down_until = 0.0
-
-        def first(k: str) -> bool:
-            try:
-                return bool(self.r.set(prefix + "alert:" + k, 1, nx=True, ex=self.TTL_S))
-            except Exception:  # noqa: BLE001
-                return True
-
-        self.alerts = _Alerts(webhook, first)
-
-    def _k(self, lim: Limit) -> str:
-        return self.prefix + lim.name
-
-    def reserve(self, limits: list[Limit], usd: float) -> tuple[Reservation | None, Limit | None]:
-        if not limits:
-            return Reservation(limits, usd), None
-        if time.time() < self._down_until:
-            if self.fail_open:
-                return Reservation(limits, usd, degraded=True), None
-            raise ConnectionError("redis budget backend is down (cooling off)")
-        try:
-            i = int(self._reserve(keys=[self._k(l) for l in limits], args=[repr(usd), self.TTL_S] + [repr(l.usd) for l in limits]))
-        except Exception as e:  # noqa: BLE001
-            self.errors += 1
-            self._down_until = time.time() + self.cooldown_s
-            log.warning("redis budget reserve failed (%s: %s); %s", type(e).__name__, e,
-                        "allowing the request (fail_open)" if self.fail_open else "rejecting")
-            if self.fail_open:
-                return Reservation(limits, usd, degraded=True), None
-            raise
-        if i:
-            return None, limits[i - 1]
-        return Reservation(limits, usd), None
-
-    def settle(self, res: Reservation, actual_usd: float) -> None:
-        if res.settled:
-            return
-        res.settled = True
-        if not res.limits or res.degraded:
-            return  # degraded: never reserved in Redis; the cost is in the local ledger
-        try:
-            spent = self._settle(keys=[self._k(l) for l in res.limits],
-                                 args=[repr(0.0 if res.degraded else res.usd), repr(actual_usd), self.TTL_S])
-        except Exception as e:  # noqa: BLE001
-            self.errors += 1
-            self._down_until = time.time() + self.cooldown_s
-            log.warning("redis budget settle failed (%s: %s); cost is in the ledger but not in the shared counter", type(e).__name__, e)
-            return
-        for lim, s in zip(res.limits, spent):
-            self.alerts.check(lim, float(s))
-
-    def add_spent(self, limits: list[Limit], usd: float) -> None:
-        self.settle(Reservation(limits, 0.0), usd)
-
-    def state(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"spent": {}, "reserved": {}}
-        try:
-            for k in self.r.scan_iter(self.prefix + "*"):
-                k = k.decode() if isinstance(k, bytes) else k
-                if ":alert:" in k:
-                    continue
-                h = self.r.hgetall(k)
-                name = k[len(self.prefix):]
-                out["spent"][name] = float(h.get(b"spent", 0) or 0)
-                out["reserved"][name] = float(h.get(b"reserved", 0) or 0)
-        except Exception as e:  # noqa: BLE001
-            out["error"] = str(e)
         return out

@@ -8,6 +8,7 @@ from typing import Any
 
 import logging
 
+from costlab.cost.pricing import ApiPrice
 from costlab.errors import CostlabError
 from costlab.io import read_json
 
@@ -26,8 +27,13 @@ class ModelInfo:
     quality_retention: dict[str, float] = field(default_factory=dict)
     ttft_ms_p50: float | None = None
 
+    def __post_init__(self) -> None:
+        self.price = ApiPrice(self.name, self.usd_per_1m_in, self.usd_per_1m_out, context=self.context,
+                              source="routing_table.json")
+
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return (prompt_tokens * self.usd_per_1m_in + completion_tokens * self.usd_per_1m_out) / 1e6
+        """USD of one request, by the one pricing implementation (costlab.cost.pricing)."""
+        return self.price.cost(prompt_tokens, completion_tokens)
 
 
 @dataclass

@@ -9,6 +9,13 @@ Modes (``FakeUpstream.state.mode`` for every request, or ``state.next_modes`` co
   slow_first    - sleep ``timeout_s`` before the first byte (to trip the gateway's read timeout)
   drop_before   - close the stream before any chunk
   drop_mid      - send half of the tokens, then cut the connection (no [DONE])
+  tools         - stream one tool call (get_weather) as OpenAI-style tool_calls deltas, finish "tool_calls"
+  logprobs      - every content chunk carries choice.logprobs
+  garbage       - one token, then a chunk whose ``choices`` is a string
+  undecodable   - ``data:`` lines that are not JSON, then [DONE]
+  keepalive     - SSE comments every 50 ms for ``timeout_s``, then the tokens
+  500_leaky     - HTTP 500 whose body names an internal host
+``usage_override`` replaces the final usage chunk's numbers (garbage usage tests).
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ class FakeState:
     cancelled: int = 0
     tokens_sent: int = 0
     last_body: dict | None = None
+    usage_override: dict | None = None
     hooks: list = field(default_factory=list)  # JSON bodies POSTed to /hook (budget-alert webhook tests)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -77,6 +85,9 @@ def make_fake_upstream(state: FakeState | None = None) -> tuple[FastAPI, FakeSta
         mode = st.take_mode()
         if mode == "500":
             return JSONResponse({"error": {"message": "scripted 500", "type": "server_error"}}, status_code=500)
+        if mode == "500_leaky":
+            return JSONResponse({"error": {"message": "db pool exhausted at http://10.0.0.5:9999/internal (trace 0xdead)",
+                                           "type": "server_error"}}, status_code=500)
         if mode == "400":
             return JSONResponse({"error": {"message": "scripted bad request", "type": "invalid_request_error"}}, status_code=400)
         n = st.n_tokens if mode == "ignore_max" else min(st.n_tokens, int(body.get("max_tokens") or st.n_tokens))
@@ -107,18 +118,55 @@ def make_fake_upstream(state: FakeState | None = None) -> tuple[FastAPI, FakeSta
                 if mode == "drop_before":
                     raise _Drop()
                 base = {"id": rid, "object": "chat.completion.chunk", "created": int(time.time()), "model": body.get("model")}
+                if mode == "keepalive":
+                    end = time.time() + st.timeout_s
+                    while time.time() < end:
+                        yield ": keep-alive\n\n"
+                        await asyncio.sleep(0.05)
                 yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]}) + "\n\n"
+                if mode == "garbage":  # one good token, then a chunk whose choices is a string
+                    yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {"content": toks[0]}, "finish_reason": None}]}) + "\n\n"
+                    yield "data: " + json.dumps({**base, "choices": "broken"}) + "\n\n"
+                    yield "data: [DONE]\n\n"
+                    finished = True
+                    return
+                if mode == "undecodable":
+                    yield "data: {this is not json\n\n"
+                    yield "data: \x00\x01garbage\n\n"
+                    yield "data: [DONE]\n\n"
+                    finished = True
+                    return
+                if mode == "tools":
+                    calls = [{"index": 0, "id": "call_fake1", "type": "function",
+                              "function": {"name": "get_weather", "arguments": ""}}]
+                    yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {"tool_calls": calls}, "finish_reason": None}]}) + "\n\n"
+                    for piece in ('{"city": ', '"Paris"}'):
+                        d = {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+                        yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": d, "finish_reason": None}]}) + "\n\n"
+                        sent += 1
+                    yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}) + "\n\n"
+                    if (body.get("stream_options") or {}).get("include_usage"):
+                        yield "data: " + json.dumps({**base, "choices": [], "usage": {"prompt_tokens": pt, "completion_tokens": sent, "total_tokens": pt + sent}}) + "\n\n"
+                    yield "data: [DONE]\n\n"
+                    finished = True
+                    return
                 for i, t in enumerate(toks):
                     if mode == "drop_mid" and i == len(toks) // 2:
                         raise _Drop()
                     if st.token_delay_s:
                         await asyncio.sleep(st.token_delay_s)
-                    yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {"content": t}, "finish_reason": None}]}) + "\n\n"
+                    choice = {"index": 0, "delta": {"content": t}, "finish_reason": None}
+                    if mode == "logprobs":
+                        choice["logprobs"] = {"content": [{"token": t, "logprob": -0.25, "bytes": list(t.encode()),
+                                                           "top_logprobs": []}]}
+                    yield "data: " + json.dumps({**base, "choices": [choice]}) + "\n\n"
                     sent += 1
                 fr = "length" if n < st.n_tokens else "stop"
                 yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": fr}]}) + "\n\n"
                 if (body.get("stream_options") or {}).get("include_usage"):
-                    yield "data: " + json.dumps({**base, "choices": [], "usage": {"prompt_tokens": pt, "completion_tokens": sent, "total_tokens": pt + sent}}) + "\n\n"
+                    usage = {"prompt_tokens": pt, "completion_tokens": sent, "total_tokens": pt + sent}
+                    usage.update(st.usage_override or {})
+                    yield "data: " + json.dumps({**base, "choices": [], "usage": usage}) + "\n\n"
                 yield "data: [DONE]\n\n"
                 finished = True
             finally:

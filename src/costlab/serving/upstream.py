@@ -1,6 +1,10 @@
-"""Upstream calls: always streamed (SSE) so output caps and client disconnects work the same for every
-request. Retries with exponential backoff on connect errors, 5xx, and streams that die before the first
-chunk (nothing has reached the client yet, so a retry is invisible to it). After the first chunk, no retry.
+"""Upstream calls: always streamed (SSE) so output caps, client disconnects and the overall deadline work the
+same for every request. Retries with exponential backoff on connect errors, 5xx, and streams that die before
+the first chunk (nothing has reached the client yet). After the first chunk, no retry.
+
+Errors the client sees never carry the upstream's internals (its error text for 5xx, its URL, exception
+text): those go to the log. An upstream 4xx keeps its message (it is about the client's request) with URLs
+redacted. A ``data:`` line that is not JSON is a malformed stream (counted in ``bad_lines``), never skipped.
 """
 
 from __future__ import annotations
@@ -8,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
+import time
 from typing import Any, AsyncIterator
 
 import anyio
@@ -16,6 +22,22 @@ import httpx
 from costlab.serving.errors import GatewayError, upstream_error
 
 log = logging.getLogger("costlab.serving")
+_URL = re.compile(r"\b(?:https?|wss?|redis|postgres(?:ql)?)://\S+|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b")
+
+
+def redact(text: str) -> str:
+    return _URL.sub("<redacted>", text)
+
+
+class StreamBroken(GatewayError):
+    def __init__(self, msg: str):
+        super().__init__(502, msg, "upstream_error", "upstream_stream_broken")
+
+
+class DeadlineExceeded(GatewayError):
+    def __init__(self, model: str, total_s: float):
+        super().__init__(504, f"upstream {model} did not finish within the gateway's request deadline "
+                              f"({total_s:g} s, serve.limits.request_timeout_s)", "upstream_error", "upstream_timeout")
 
 
 class UpstreamClient:
@@ -25,6 +47,8 @@ class UpstreamClient:
         self.retries = int(retries)
         self.backoff_s = float(backoff_s)
         self.api_keys = api_keys or {}
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
         # httpcore's pool scans every connection on each event (O(connections) per step): with 64+ concurrent
         # streams that dominated the gateway's CPU. Several small pools, picked round-robin, keep each scan short.
         n = max(1, max_connections // shard_size)
@@ -33,20 +57,26 @@ class UpstreamClient:
             max_connections=shard_size, max_keepalive_connections=shard_size)) for _ in range(n)]
         self._rr = 0
         self.retried = 0
+        self.bad_lines = 0
 
     async def aclose(self) -> None:
         for c in self.clients:
             await c.aclose()
 
-    async def _open(self, url: str, body: dict, headers: dict) -> httpx.Response:
+    async def _open(self, url: str, body: dict, headers: dict, remaining: float) -> httpx.Response:
         self._rr = (self._rr + 1) % len(self.clients)
         client = self.clients[self._rr]
-        req = client.build_request("POST", url, json=body, headers=headers)
+        r = max(0.001, remaining)
+        t = httpx.Timeout(connect=min(self.connect_timeout_s, r), read=min(self.read_timeout_s, r),
+                          write=min(self.read_timeout_s, r), pool=min(self.read_timeout_s, r))
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        req = client.build_request("POST", url, content=content, headers={**headers, "content-type": "application/json"},
+                                   timeout=t)
         return await client.send(req, stream=True)
 
-    async def stream(self, model: str, endpoint: str, body: dict) -> AsyncIterator[dict]:
-        """Yield parsed SSE chunk dicts from ``endpoint``/chat/completions. Raises GatewayError on failure
-        before the first chunk (after retries); after the first chunk a failure raises ``StreamBroken``."""
+    async def stream(self, model: str, endpoint: str, body: dict, deadline: float, total_s: float) -> AsyncIterator[dict]:
+        """Yield parsed SSE chunk dicts from ``endpoint``/chat/completions until [DONE] or ``deadline``
+        (time.monotonic()). GatewayError on failure (after retries when nothing was yielded yet)."""
         url = endpoint.rstrip("/") + "/chat/completions"
         headers = {"accept": "text/event-stream"}
         if self.api_keys.get(model):
@@ -56,39 +86,48 @@ class UpstreamClient:
             if attempt:
                 self.retried += 1
                 await asyncio.sleep(self.backoff_s * (2 ** (attempt - 1)))
+            if time.monotonic() >= deadline:
+                raise DeadlineExceeded(model, total_s)
             resp = None
             try:
-                resp = await self._open(url, body, headers)
+                resp = await self._open(url, body, headers, deadline - time.monotonic())
                 if resp.status_code >= 500:
                     txt = (await resp.aread()).decode(errors="replace")[:300]
-                    last_err = upstream_error(f"upstream {model} returned {resp.status_code}: {txt}", 502)
+                    log.warning("upstream %s (%s) returned %d: %s", model, url, resp.status_code, txt)
+                    last_err = upstream_error(f"upstream {model} failed (HTTP {resp.status_code})", 502)
                     continue
                 if resp.status_code >= 400:
                     txt = (await resp.aread()).decode(errors="replace")[:500]
                     try:
-                        msg = json.loads(txt)["error"]["message"]
+                        msg = str(json.loads(txt)["error"]["message"])
                     except Exception:  # noqa: BLE001
                         msg = txt
+                    log.info("upstream %s (%s) rejected the request (%d): %s", model, url, resp.status_code, txt)
                     raise GatewayError(resp.status_code if resp.status_code in (400, 404, 413, 422, 429) else 502,
-                                       f"upstream {model}: {msg}", "upstream_error", "upstream_rejected")
+                                       f"upstream {model}: {redact(msg)[:300]}", "upstream_error", "upstream_rejected")
                 first = True
                 try:
-                    async for chunk in _iter_sse(resp):
+                    async for chunk in self._iter_sse(resp, model, deadline, total_s):
                         first = False
                         yield chunk
                 except (StreamBroken, httpx.RemoteProtocolError, httpx.ReadError) as e:
+                    log.warning("upstream %s (%s) stream broken: %s", model, url, e)
                     if not first:
-                        raise StreamBroken(f"upstream {model} dropped the stream mid-way: {e}") from e
-                    last_err = upstream_error(f"upstream {model} closed the stream before sending anything ({e})", 502)
+                        raise StreamBroken(f"upstream {model} dropped the stream mid-way") from e
+                    last_err = upstream_error(f"upstream {model} closed or garbled the stream before sending anything", 502)
                     continue
                 return
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
-                last_err = upstream_error(f"cannot connect to upstream {model} at {endpoint}: {type(e).__name__}", 502)
+                log.warning("cannot connect to upstream %s at %s: %s", model, url, type(e).__name__)
+                last_err = upstream_error(f"cannot connect to upstream {model}", 502)
                 continue
             except httpx.ReadTimeout as e:
+                if time.monotonic() >= deadline - 0.01:
+                    raise DeadlineExceeded(model, total_s) from e
                 raise upstream_error(f"upstream {model} timed out", 504) from e
             except (httpx.RemoteProtocolError, httpx.ReadError) as e:  # while opening: nothing sent yet
-                last_err = upstream_error(f"upstream {model} dropped the connection: {type(e).__name__}", 502)
+                log.warning("upstream %s (%s) dropped the connection: %s", model, url, type(e).__name__)
+                last_err = upstream_error(f"upstream {model} dropped the connection", 502)
                 continue
             finally:
                 if resp is not None:
@@ -97,27 +136,28 @@ class UpstreamClient:
         assert last_err is not None
         raise last_err
 
-
-class StreamBroken(GatewayError):
-    def __init__(self, msg: str):
-        super().__init__(502, msg, "upstream_error", "upstream_stream_broken")
-
-
-async def _iter_sse(resp: httpx.Response) -> AsyncIterator[dict]:
-    done = False
-    async for line in resp.aiter_lines():
-        if done or not line.startswith("data:"):
-            continue  # after [DONE]: read the body to its end so the connection goes back to the pool
-        data = line[5:].strip()
-        if data == "[DONE]":
-            done = True
-            continue
-        try:
-            obj: Any = json.loads(data)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(obj, dict) and "error" in obj and not obj.get("choices"):
-            raise StreamBroken(f"upstream sent an error mid-stream: {str(obj['error'])[:200]}")
-        yield obj
-    if not done:  # fell off the end without [DONE]: the stream was cut
-        raise StreamBroken("upstream stream ended without [DONE]")
+    async def _iter_sse(self, resp: httpx.Response, model: str, deadline: float, total_s: float) -> AsyncIterator[dict]:
+        done = False
+        async for line in resp.aiter_lines():
+            if time.monotonic() > deadline:
+                raise DeadlineExceeded(model, total_s)
+            if done or not line.startswith("data:"):
+                continue  # comments / event names; after [DONE]: read to the end so the connection is reused
+            data = line[5:].strip()
+            if data == "[DONE]":
+                done = True
+                continue
+            try:
+                obj: Any = json.loads(data)
+            except (json.JSONDecodeError, RecursionError):
+                self.bad_lines += 1
+                raise StreamBroken(f"upstream {model} sent an undecodable stream line") from None
+            if not isinstance(obj, dict):
+                self.bad_lines += 1
+                raise StreamBroken(f"upstream {model} sent a stream event that is not an object")
+            if "error" in obj and not obj.get("choices"):
+                log.warning("upstream %s sent an error mid-stream: %s", model, str(obj["error"])[:300])
+                raise StreamBroken(f"upstream {model} reported an error mid-stream")
+            yield obj
+        if not done:  # fell off the end without [DONE]: the stream was cut
+            raise StreamBroken(f"upstream {model} stream ended without [DONE]")

@@ -1,0 +1,111 @@
+"""The HTTP surface of the gateway (FastAPI routes and error handlers); the request path is in gateway.py.
+
+Disclosure: every error body is OpenAI-shaped and carries no internals. ``/metrics`` and the details of
+``/health`` need an admin key (``auth.metrics_public: true`` opens them, for a gateway reachable only on
+loopback); plain ``/health`` says ok / degraded (200) or failing (503: the ledger cannot write).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from costlab.serving.errors import GatewayError
+
+if TYPE_CHECKING:
+    from costlab.serving.gateway import Gateway
+
+log = logging.getLogger("costlab.serving")
+
+
+def build_app(gw: "Gateway") -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        await gw.aclose()
+
+    app = FastAPI(title="costlab gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.exception_handler(GatewayError)
+    async def _gw_err(request: Request, exc: GatewayError):
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_err(request: Request, exc: StarletteHTTPException):
+        return JSONResponse(GatewayError(exc.status_code, str(exc.detail), "invalid_request_error",
+                                         "not_found" if exc.status_code == 404 else None).body(),
+                            status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _any_err(request: Request, exc: Exception):
+        log.exception("internal error: %s", type(exc).__name__)
+        return JSONResponse(GatewayError(500, "internal gateway error", "server_error", "internal_error").body(),
+                            status_code=500)
+
+    def admin(request: Request) -> None:
+        if gw.s.auth.metrics_public:
+            return
+        key = gw.keys.lookup(request.headers.get("authorization"))
+        if key is None or key is gw.keys.anonymous:
+            raise GatewayError(401, "This endpoint needs an admin key: 'Authorization: Bearer <admin key>'.",
+                               "invalid_request_error", "invalid_api_key")
+        if not key.admin:
+            raise GatewayError(403, "This endpoint needs an admin key.", "invalid_request_error", "forbidden")
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request):
+        return await gw.chat(request)
+
+    @app.get("/v1/models")
+    async def models(request: Request):
+        gw.authenticate(request)
+        now = int(time.time())
+        data = [{"id": m, "object": "model", "created": now, "owned_by": "costlab-router"} for m in gw.router.aliases()]
+        data += [{"id": n, "object": "model", "created": now, "owned_by": f"costlab:{m.backend}",
+                  "usd_per_1m_in": m.usd_per_1m_in, "usd_per_1m_out": m.usd_per_1m_out}
+                 for n, m in sorted(gw.tables.models.items())]
+        return {"object": "list", "data": data}
+
+    @app.get("/v1/spend")
+    async def spend(request: Request, day: str | None = None, tenant: str | None = None):
+        key = gw.authenticate(request)
+        if not key.admin:
+            tenant = key.tenant
+        await asyncio.to_thread(gw.ledger.flush, 2.0)
+        out = await asyncio.to_thread(gw.ledger.spend, day, tenant)
+        out["unrecorded_rows"] = gw.ledger.unrecorded
+        out["budgets"] = gw.budgets.state() if key.admin else None
+        return out
+
+    @app.get("/metrics")
+    async def metrics(request: Request):
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        admin(request)
+        gw.metrics.ledger_failing.set(1 if gw.ledger.failing else 0)
+        return Response(generate_latest(gw.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/health")
+    async def health(request: Request):
+        state = gw.ledger.state
+        status = {"ok": "ok", "degraded": "degraded", "failing": "failing"}[state]
+        code = 503 if state == "failing" else 200
+        body: dict = {"status": status}
+        if request.headers.get("authorization") or gw.s.auth.metrics_public:
+            admin(request)
+            body.update({"backend": gw.s.backend, "ledger": gw.ledger.health(),
+                         "ledger_on_write_failure": "reject" if gw.ledger_fail_closed else "serve",
+                         "exact_cache_errors": gw.exact.errors if gw.exact else None,
+                         "semantic_cache_errors": gw.semantic.errors if gw.semantic else None,
+                         "budget_backend_errors": getattr(gw.budgets, "errors", 0),
+                         "upstream_retries": gw.upstream.retried, "upstream_bad_lines": gw.upstream.bad_lines})
+        return JSONResponse(body, status_code=code)
+
+    return app
