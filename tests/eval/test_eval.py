@@ -131,10 +131,11 @@ def test_rerun_reproduces_quality_and_fidelity_exactly(evaluated_run, tmp_path):
 def test_statistics_are_recomputed_identically(evaluated_run):
     """The seeded bootstrap: recomputing the statistics of a run gives byte-identical eval files."""
     from costlab.eval.stage import add_statistics
+    from costlab.schemas.eval import StatsConfig
 
     run, cfg, _ = evaluated_run
     before = {f.name: f.read_text() for f in (run / "eval").glob("*.json")}
-    add_statistics(run / "eval", "teacher-hf", {"confidence": 0.95, "n_boot": 200}, cfg.seed)
+    add_statistics(run / "eval", "teacher-hf", StatsConfig(confidence=0.95, n_boot=200), cfg.seed)
     assert {f.name: f.read_text() for f in (run / "eval").glob("*.json")} == before
 
 
@@ -437,3 +438,44 @@ def test_shared_context_loglikelihood_matches_hflm(tmp_path):
     assert len(got) == len(ref) == 5
     for (a, ga), (b, gb) in zip(got, ref):
         assert a == pytest.approx(b, abs=1e-4) and ga == gb
+
+
+def _class(ids, scores, chance=0.25):
+    return {"task": "t", "metric": "acc", "output_type": "multiple_choice", "score": sum(scores) / len(scores) if
+            scores else None, "stderr": None, "n": len(scores), "chance": chance, "item_ids": ids,
+            "item_scores": scores, "item_chance": [chance] * len(ids)}
+
+
+def test_bad_inputs_are_flagged_per_class_and_keep_the_data(tmp_path):
+    """Missing per-item samples, a class with 0 items, a reference at chance: each class says why it cannot be
+    routed on (reason stored in the file, printed by the stage); nothing already measured is dropped."""
+    from costlab.eval.quality import class_limit
+    from costlab.eval.stage import add_statistics
+    from costlab.schemas.eval import StatsConfig
+
+    ids = [f"i{k}" for k in range(60)]
+    good = [1.0] * 45 + [0.0] * 15  # 0.75 on 4-way MC: measurable
+    ref = {"variant": "ref", "status": "ok", "quality": {
+        "good": _class(ids, good), "empty": _class([], []), "chance": _class(ids, [1.0] * 15 + [0.0] * 45)}}
+    var_q = {"good": _class(ids[:50], good[:50]), "empty": _class([], []), "chance": _class(ids, good)}
+    var_q["nosamples"] = {k: v for k, v in _class(ids, good).items() if k not in ("item_ids", "item_scores")}
+    ref["quality"]["nosamples"] = _class(ids, good)
+    ev = tmp_path / "eval"
+    ev.mkdir()
+    (ev / "ref.json").write_text(json.dumps(ref))
+    (ev / "v.json").write_text(json.dumps({"variant": "v", "status": "ok", "quality": var_q, "latency": {"x": 1}}))
+    warnings = add_statistics(ev, "ref", StatsConfig(confidence=0.95, n_boot=200), 0)
+    v = json.loads((ev / "v.json").read_text())
+    q = v["quality"]
+    assert "missing per-item samples: 10 of the reference's 60 items" in q["good"]["measurable_reason"]
+    assert q["good"]["retention"] is None and q["good"]["item_scores"] == good[:50]  # data kept
+    assert q["empty"]["measurable"] is False and "0 items" in q["empty"]["measurable_reason"]
+    assert q["chance"]["measurable"] is False and "not measurable with this reference" in q["chance"]["measurable_reason"]
+    assert "item_scores" in q["nosamples"]["measurable_reason"] and q["nosamples"]["score"] == 0.75
+    assert v["latency"] == {"x": 1}
+    assert any(w.startswith("empty: 0 items") for w in warnings) and any(w.startswith("chance:") for w in warnings)
+    r = json.loads((ev / "ref.json").read_text())["quality"]["good"]
+    assert r["measurable"] and r["retention"] == 1.0 and r["p_value"] == 1.0
+    # a configured limit of 0 items is refused before anything runs, naming the key
+    with pytest.raises(CostlabError, match="class 'qa'.*0 items"):
+        class_limit({"limit": 10, "class_limits": {"qa": 0}}, "qa")

@@ -27,10 +27,11 @@ from typing import Any, Mapping
 
 from omegaconf import DictConfig, OmegaConf
 
-from costlab.config import to_container
+from costlab.config import to_container, typed
 from costlab.errors import CostlabError
 from costlab.eval.backends import backend_key, make_backend
 from costlab.eval.schema import SCHEMA_VERSION
+from costlab.schemas.eval import EvalConfig, StatsConfig
 from costlab.eval.variants import backend_kind, list_variants, missing_backend, variant_file, variant_label
 from costlab.io import atomic_write_json, atomic_write_text, read_json
 from costlab.paths import offline_env
@@ -47,9 +48,9 @@ def require_eval(cfg: DictConfig) -> DictConfig:
     return ecfg
 
 
-def variant_fingerprint(variant: Mapping[str, Any], ecfg: Mapping[str, Any], hardware: Mapping[str, Any],
+def variant_fingerprint(variant: Mapping[str, Any], ecfg: EvalConfig, hardware: Mapping[str, Any],
                         ref_digest: str | None) -> str:
-    sub = {k: ecfg[k] for k in EVAL_KEYS}
+    sub = ecfg.model_dump(mode="json", by_alias=True, include=set(EVAL_KEYS))
     blob = json.dumps({"variant": dict(variant), "eval": sub, "hardware": dict(hardware), "ref": ref_digest,
                        "schema": SCHEMA_VERSION}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -65,14 +66,15 @@ def measure_variant(spec: Mapping[str, Any]) -> dict[str, Any]:
     from costlab.eval.quality import run_quality
     from costlab.quant.variant import weight_bytes
 
-    v, ecfg, hw = spec["variant"], spec["eval"], spec["hardware"]
+    v, hw = spec["variant"], spec["hardware"]
+    ecfg = EvalConfig.model_validate(spec["eval"])  # typed (validated at the stage's start; the worker re-reads it)
     run_dir, ref_dir = Path(spec["run_dir"]), Path(spec["reference_dir"])
-    threads, seed = ecfg["threads"], spec["seed"]
-    fcfg, lcfg, scfg = ecfg["fidelity"], ecfg["latency"], ecfg["stats"]
+    threads, seed = ecfg.threads, spec["seed"]
+    fcfg, lcfg, scfg = ecfg.fidelity, ecfg.latency, ecfg.stats
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     kind = backend_kind(v)
-    backend = make_backend(ecfg["backends"], kind)
+    backend = make_backend(ecfg.backends, kind)
     path = variant_file(run_dir, v)
     base_rss = lat.rss_mb()
     seconds: dict[str, float] = {}
@@ -89,28 +91,28 @@ def measure_variant(spec: Mapping[str, Any]) -> dict[str, Any]:
             raise CostlabError(f"eval.reference {v['name']} runs on backend '{kind}', which has no HF tokenizer to cut "
                                "the held-out text into sequences", "use an HF-format variant as eval.reference")
         t = time.perf_counter()
-        seqs, desc = fid.load_sequences(fcfg, run_dir, backend.tokenizer)
-        fid.build_reference(backend.sequence_logits(seqs, fcfg["batch_size"]), seqs, fcfg["top_k"], ref_dir, desc,
+        seqs, desc = fid.load_sequences(fcfg.model_dump(), run_dir, backend.tokenizer)
+        fid.build_reference(backend.sequence_logits(seqs, fcfg.batch_size), seqs, fcfg.top_k, ref_dir, desc,
                             model_name=v["name"])
         seconds["reference"] = time.perf_counter() - t
     ref_seqs, meta = fid.load_reference(ref_dir)
     t = time.perf_counter()
-    quality, samples = run_quality(backend.quality_lm(), ecfg["quality"], seed=seed)
+    quality, samples = run_quality(backend.quality_lm(), ecfg.quality.model_dump(), seed=seed)
     seconds["quality"] = time.perf_counter() - t
     t = time.perf_counter()
-    fidelity = fid.variant_fidelity(backend.sequence_logits(ref_seqs, fcfg["batch_size"]), backend.vocab_size(),
-                                    ref_seqs, meta, v["name"], confidence=scfg["confidence"],
-                                    n_boot=scfg["n_boot"], seed=seed)
+    fidelity = fid.variant_fidelity(backend.sequence_logits(ref_seqs, fcfg.batch_size), backend.vocab_size(),
+                                    ref_seqs, meta, v["name"], confidence=scfg.confidence,
+                                    n_boot=scfg.n_boot, seed=seed)
     seconds["fidelity"] = time.perf_counter() - t
     t = time.perf_counter()
-    conc = lcfg["concurrency"]
-    runner, prompts, method = backend.latency_runner(max(conc, 4), lcfg["prompt_tokens"], lcfg["new_tokens"], conc)
-    latency = lat.measure(runner, prompts, lcfg, method)
+    conc = lcfg.concurrency
+    runner, prompts, method = backend.latency_runner(max(conc, 4), lcfg.prompt_tokens, lcfg.new_tokens, conc)
+    latency = lat.measure(runner, prompts, lcfg.model_dump(), method)
     seconds["latency"] = time.perf_counter() - t
     latency.update({"backend": kind, "threads": threads, "hardware_threads": hw.get("threads"),
                     "hardware": hw.get("name"), "throughput_basis": "batch1",
-                    "prompt_tokens": lcfg["prompt_tokens"], "new_tokens": lcfg["new_tokens"], "reps": lcfg["reps"],
-                    "warmup": lcfg["warmup"], "load_seconds": seconds["load"],
+                    "prompt_tokens": lcfg.prompt_tokens, "new_tokens": lcfg.new_tokens, "reps": lcfg.reps,
+                    "warmup": lcfg.warmup, "load_seconds": seconds["load"],
                     "summary": lat.summarize(latency, threads)})
     gpu_peak = backend.gpu_peak_mb()
     backend.close()
@@ -176,12 +178,12 @@ def _error_record(spec: Mapping[str, Any], error: str, status: str = "error") ->
             "quality": None, "fidelity": None, "latency": None, "memory": None, "fingerprint": spec["fingerprint"]}
 
 
-def _class_stats(q: dict[str, Any], rq: dict[str, Any] | None, scfg: Mapping[str, Any], seed: int) -> dict[str, Any]:
+def _class_stats(q: dict[str, Any], rq: dict[str, Any] | None, scfg: StatsConfig, seed: int) -> dict[str, Any]:
     """Statistics of one class vs the reference (costlab.stats.compare_class), or why there are none."""
     from costlab.stats import compare_class
 
     none = {"reference_score": (rq or {}).get("score"), "retention": None, "retention_lo": None,
-            "retention_hi": None, "confidence": scfg["confidence"], "ci_method": None, "n_boot": scfg["n_boot"],
+            "retention_hi": None, "confidence": scfg.confidence, "ci_method": None, "n_boot": scfg.n_boot,
             "p_value": None, "test": None, "measurable": False, "measurable_p_value": None, "measurable_test": None}
     if rq is None:
         return {**none, "measurable_reason": "the reference has no result for this class: re-run evaluate"}
@@ -200,13 +202,13 @@ def _class_stats(q: dict[str, Any], rq: dict[str, Any] | None, scfg: Mapping[str
                                              "evaluate for this variant with the reference's eval.quality settings"}
     ids = rq["item_ids"]
     out = compare_class([mine[i] for i in ids], [ref[i] for i in ids], rq["item_chance"],
-                        n_boot=scfg["n_boot"], confidence=scfg["confidence"], seed=seed)
+                        n_boot=scfg.n_boot, confidence=scfg.confidence, seed=seed)
     for k in ("score", "stderr", "n", "chance"):
         out.pop(k)  # the variant's own figures are already in q (over the same items)
     return out
 
 
-def add_statistics(eval_dir: Path, reference: str, scfg: Mapping[str, Any], seed: int) -> list[str]:
+def add_statistics(eval_dir: Path, reference: str, scfg: StatsConfig, seed: int) -> list[str]:
     """Add the statistics vs the reference to every ok eval file (in place, from the stored per-item scores).
     Returns one warning line per class that cannot be routed on (also stored in the file)."""
     ref = read_json(eval_dir / f"{reference}.json")
@@ -224,20 +226,17 @@ def add_statistics(eval_dir: Path, reference: str, scfg: Mapping[str, Any], seed
     return warnings
 
 
-def check_concurrency(ecfg: Mapping[str, Any], variants: list[dict[str, Any]]) -> None:
+def check_concurrency(ecfg: EvalConfig, variants: list[dict[str, Any]]) -> None:
     """Concurrency > 1 only when every measured variant's backend decodes concurrent requests for real;
     otherwise the throughputs would not be comparable (fail before measuring anything)."""
-    from hydra.utils import get_class
-
-    conc = ecfg["latency"]["concurrency"]
+    conc = ecfg.latency.concurrency
     if conc <= 1:
         return
     for v in variants:
-        key = backend_key(backend_kind(v))
-        bcfg = ecfg["backends"].get(key)
-        if bcfg is None:
-            continue  # reported per variant by make_backend / missing()
-        if not get_class(bcfg["_target_"]).concurrency_methods:
+        plugin = ecfg.backends.get(backend_key(backend_kind(v)))
+        if plugin is None:
+            continue  # reported per variant by missing_backend()
+        if not plugin.target_class().concurrency_methods:
             raise CostlabError(
                 f"eval.latency.concurrency={conc}, but variant {v['name']} runs on '{backend_kind(v)}', which decodes "
                 "one sequence at a time: its throughput would not be comparable to the batched HF variants",
@@ -246,12 +245,11 @@ def check_concurrency(ecfg: Mapping[str, Any], variants: list[dict[str, Any]]) -
 
 
 def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
-    ecfg_c = require_eval(cfg)
-    ecfg = to_container(ecfg_c)
+    require_eval(cfg)
+    ecfg: EvalConfig = typed(cfg, "eval")
     hw = to_container(cfg.hardware)
     teacher = to_container(cfg.teacher) if OmegaConf.select(cfg, "teacher") is not None else {}
-    reference = ecfg["reference"]
-    include = ecfg["variants"]
+    reference, include = ecfg.reference, ecfg.variants
     # the reference is always measured: every retention and fidelity number is relative to it
     variants = list_variants(run_dir, (list(include) + [reference]) if include and reference not in include else include)
     by_name = {v["name"]: v for v in variants}
@@ -263,10 +261,15 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
                            "of the HF variant names")
     measured = [v for v in variants if v.get("status") == "ok"]
     check_concurrency(ecfg, measured)
+    from costlab.eval.quality import class_limit
+
+    for cls in ecfg.quality.tasks:  # a class configured with 0 items fails here, before anything is measured
+        class_limit(ecfg.quality.model_dump(), cls)
     ref_dir = out_dir / "reference"
-    isolate, timeout = ecfg["isolate"], ecfg["variant_timeout_s"]
+    isolate, timeout = ecfg.isolate, ecfg.variant_timeout_s
     order = [ref] + [v for v in variants if v["name"] != reference]
-    labels = {v["name"]: variant_label(v, teacher, ecfg["backends"]) for v in order}
+    hf_dtype = ecfg.backends["hf"].params.get("dtype") if "hf" in ecfg.backends else None
+    labels = {v["name"]: variant_label(v, teacher, hf_dtype) for v in order}
     counts = {"ok": 0, "failed": 0, "error": 0, "reused": 0}
     t0 = time.time()
     ref_digest = None
@@ -275,7 +278,8 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
         if v["name"] != reference:
             ref_digest = read_json(ref_dir / "teacher_topk.json")["digest"]
         fp = variant_fingerprint(v, ecfg, hw, ref_digest)
-        spec = {"variant": v, "label": labels[v["name"]], "run_dir": str(run_dir), "out": str(out), "eval": ecfg,
+        spec = {"variant": v, "label": labels[v["name"]], "run_dir": str(run_dir), "out": str(out),
+                "eval": ecfg.model_dump(mode="json", by_alias=True),
                 "hardware": hw, "seed": cfg.seed, "reference_dir": str(ref_dir), "reference": reference,
                 "fingerprint": fp, "build_reference": v["name"] == reference}
         ref_ok = v["name"] != reference or ((ref_dir / "teacher_topk.npz").exists()
@@ -292,7 +296,7 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
             print(f"[costlab] eval {v['name']}: failed in the quantize stage, not measured")
             counts["failed"] += 1
             continue
-        miss = missing_backend(v, ecfg["backends"])
+        miss = missing_backend(v, ecfg.backends)
         if miss:
             _write_result(out, _error_record(spec, miss))
             print(f"[costlab] eval {v['name']}: {miss}")
@@ -312,7 +316,7 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
         if v["name"] == reference and rec["status"] != "ok":
             raise CostlabError(f"the reference variant {reference} could not be measured: {rec['error']}",
                                "fix the reference first: every retention is relative to it")
-    warnings = add_statistics(out_dir, reference, ecfg["stats"], cfg.seed)
+    warnings = add_statistics(out_dir, reference, ecfg.stats, cfg.seed)
     for w in warnings:
         print(f"[costlab] eval: not routable — {w}")
     index = {v["name"]: read_json(out_dir / f"{v['name']}.json")["status"] for v in order}

@@ -43,15 +43,14 @@ def gguf_type(path: str | None) -> str | None:
     return m.group(1).upper() if m else None
 
 
-def variant_label(variant: Mapping[str, Any], teacher: Mapping[str, Any], backends_cfg: Mapping[str, Any]) -> str:
+def variant_label(variant: Mapping[str, Any], teacher: Mapping[str, Any], hf_dtype: str | None) -> str:
     """What the variant really is, for every table: e.g. ``teacher (Q4_1 GGUF, dequantized to fp32)`` for the demo's
     reference, ``teacher Q8_0 GGUF (re-quantized from the dequantized Q4_1)``, ``student Q4_K_M GGUF``."""
     base, fmt, quant = variant.get("base") or "?", variant.get("format"), variant.get("quant")
     src_type = gguf_type(teacher.get("path")) if base == "teacher" and teacher.get("source") == "gguf" else None
     if src_type is None and base == "teacher" and teacher.get("source") == "gguf":
         src_type = "GGUF"
-    dtype = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}.get(
-        str((backends_cfg.get("hf") or {}).get("dtype")), str((backends_cfg.get("hf") or {}).get("dtype")))
+    dtype = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}.get(str(hf_dtype), str(hf_dtype))
     if fmt == "hf":
         if src_type:
             return f"{base} ({src_type} GGUF, dequantized to {dtype})"

@@ -79,8 +79,12 @@ def make_backend(backends_cfg: Mapping[str, Any], kind: str) -> EvalBackend:
     if key not in backends_cfg:
         raise CostlabError(f"no eval backend for runtime '{kind}' (eval.backends has {sorted(backends_cfg)})",
                            f"add eval.backends.{key} with a _target_ (see configs/eval/default.yaml)")
-    spec = dict(backends_cfg[key])
-    target = spec.pop("_target_", None)
+    entry = backends_cfg[key]
+    if hasattr(entry, "target"):  # a typed costlab.schemas.base.Plugin
+        target, spec = entry.target, dict(entry.params)
+    else:
+        spec = dict(entry)
+        target = spec.pop("_target_", None)
     try:
         cls = get_class(str(target))
     except Exception as e:  # noqa: BLE001 - any import failure is a config error here
