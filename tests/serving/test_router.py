@@ -184,3 +184,76 @@ def test_unrouted_class_goes_to_the_default_route_not_another_class_pick(tmp_pat
     d = r.route("auto", "Translate into French: good morning", "cost")
     assert d.task_class == "translation"
     assert d.model == "teacher-fp32", d.model
+
+
+def _v2_table(tmp_path, edit=None):
+    """A hand-written routing_table.json version 2 (docs/design.md): translation is the table's first route."""
+
+    def route(model, fallbacks, lo):
+        return {
+            "model": model,
+            "fallbacks": fallbacks,
+            "expected_retention": 1.0,
+            "retention_lo": lo,
+            "retention_hi": 1.0,
+            "n": 200,
+            "test": "non-inferiority",
+            "usd_per_1m": 1.0,
+        }
+
+    def row(model, fallbacks, lo=1.0):
+        return {p: route(model, fallbacks, lo) for p in ("cost", "quality", "speed")}
+
+    rt = {
+        "version": 2,
+        "created": "x",
+        "run": "r",
+        "quality_floor": 0.9,
+        "confidence": 0.95,
+        "reference": "T",
+        "routes": {
+            "translation": row("Q4", ["T"], 0.95),
+            "qa": row("Q8", ["T"], 0.92),
+            "general": row("T", ["Q8", "Q4"]),
+        },
+        "default_route": "general",
+        "unrouted": {"code": "not measurable with this reference: at chance"},
+        "models": {
+            m: {"endpoint": "http://x/v1", "backend": "llama.cpp", "usd_per_1m_in": p, "usd_per_1m_out": p}
+            for m, p in (("T", 3.0), ("Q8", 1.0), ("Q4", 0.5))
+        },
+        "evidence": {
+            "general": {"T": {"retention_lo": 1.0}, "Q8": {"retention_lo": 0.93}, "Q4": {"retention_lo": 0.85}}
+        },
+    }
+    if edit:
+        edit(rt)
+    (tmp_path / "routing_table.json").write_text(json.dumps(rt))
+    return load_tables(tmp_path)
+
+
+def test_v2_table_unknown_and_unrouted_classes_take_default_route(tmp_path):
+    r = Router(_v2_table(tmp_path), KeywordClassifier())
+    d = r.route("auto", "hello there", "cost")  # keyword classifier: 'general' is not a measured class
+    assert (d.model, d.route_class) == ("T", "general")
+    d = r.route("auto", "Write a Python function that reverses a list", "cost")  # code: unrouted
+    assert (d.task_class, d.route_class, d.model) == ("code", "general", "T")
+    d = r.route("auto", "Translate to French: good morning", "cost")
+    assert (d.route_class, d.model) == ("translation", "Q4")
+
+
+def test_downgrade_keeps_the_floor_on_the_row_used(tmp_path):
+    r = Router(_v2_table(tmp_path), KeywordClassifier())
+    d = r.route("auto", "hello there", "cost")
+    # general's fallbacks: Q8 (lower bound 0.93) keeps the floor, Q4 (0.85) does not
+    assert r.downgrade_candidates(d, allow_below_floor=False) == ["Q8"]
+    assert r.downgrade_candidates(d, allow_below_floor=True) == ["Q8", "Q4"]
+
+
+def test_table_without_a_default_route_fails_at_start(tmp_path):
+    def edit(rt):
+        rt.pop("default_route")
+        rt["routes"].pop("general")
+
+    with pytest.raises(CostlabError, match="no default route"):
+        Router(_v2_table(tmp_path, edit), KeywordClassifier())
