@@ -21,7 +21,9 @@ BASE = dict(hidden_size=256, intermediate_size=512, num_hidden_layers=4, num_att
 # family → (config class, model class, tokenizer kind, config overrides)
 FAMILIES: dict[str, tuple[str, str, str, dict]] = {
     "llama": ("LlamaConfig", "LlamaForCausalLM", "bpe", dict(tie_word_embeddings=True)),
-    "qwen2": ("Qwen2Config", "Qwen2ForCausalLM", "bpe", dict(tie_word_embeddings=True)),  # layer_types, qkv bias
+    # qwen2 gets the SentencePiece vocab: transformers 5 loads any tokenizer in a qwen2 dir as Qwen2Tokenizer (Qwen's
+    # pre-tokenizer), so the converter would not recognise the SmolLM2 BPE (docs/families.md); its converter takes SPM.
+    "qwen2": ("Qwen2Config", "Qwen2ForCausalLM", "spm", dict(tie_word_embeddings=True)),  # layer_types, qkv bias
     "qwen3": ("Qwen3Config", "Qwen3ForCausalLM", "bpe", dict(tie_word_embeddings=True)),  # q/k norm, layer_types
     "mistral": ("MistralConfig", "MistralForCausalLM", "spm", dict(tie_word_embeddings=False, sliding_window=4096)),
     "gemma2": ("Gemma2Config", "Gemma2ForCausalLM", "spm",

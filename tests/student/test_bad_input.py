@@ -107,3 +107,21 @@ def test_resume_checkpoint_from_another_model_is_refused(tmp_path, tiny_llama_di
     (same / "config.json").write_text(json.dumps(cfg))
     check_resume_checkpoint(same, tiny_llama_dir)  # same model passes
     check_resume_checkpoint(None, tiny_llama_dir)  # nothing to resume from
+
+
+def test_train_stage_refuses_init_of_another_family(compose, tiny_run_overrides):
+    """The real path: a student/init/ holding a Qwen2 while the config prunes a Llama teacher."""
+    from costlab.io import atomic_write_json
+    from costlab.pipeline import open_run, run_stage
+
+    cfg = compose(tiny_run_overrides)
+    run_dir = open_run(cfg)
+    run_stage(cfg, run_dir, "generate_teacher")
+    init = run_dir / "student" / "init"
+    _qwen2(49152).save_pretrained(init)
+    (init / ".complete").touch()
+    atomic_write_json(run_dir / "student" / "student_build.json", {"same_tokenizer": True})
+    with pytest.raises(CostlabError, match="student init .* holds another model .*model_type='qwen2'"):
+        run_stage(cfg, run_dir, "train_student")
+    left = sorted(p.name for p in (run_dir / "student").iterdir())
+    assert left == ["init", "stage.json", "student_build.json"]  # nothing else written

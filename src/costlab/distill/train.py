@@ -24,6 +24,7 @@ from costlab.fidelity import hf_fidelity
 from costlab.io import atomic_write_json, read_json
 from costlab.models import load_causal_lm, load_model_and_tokenizer
 from costlab.provenance import make_provenance, write_provenance
+from costlab.student.families import check_init_dir, check_resume_checkpoint
 
 SIGNALS = ("online", "topk", "none")
 
@@ -191,6 +192,7 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     # 1. the untrained student: built once, saved, reused on resume
     init_dir = out_dir / "init"
     if (init_dir / ".complete").exists():
+        check_init_dir(init_dir, teacher.config, cfg.student)  # init/ of another family/shape: refused by name
         student = load_causal_lm(str(init_dir))
         build = read_json(out_dir / "student_build.json")
         _check_tokenizer(build, signal, cfg)
@@ -242,6 +244,7 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     trainer = KDTrainer(model=model, args=args, train_dataset=examples, data_collator=Collator(tok.pad_token_id),
                         kd_loss=loss, teacher=teacher if signal == "online" else None, callbacks=[budget])
     last = last_complete_checkpoint(ckpt_dir)
+    check_resume_checkpoint(last, model.config)  # a checkpoint of another model: refused by name
     if last:
         print(f"[costlab] resuming training from {last}")
     t0 = time.time()

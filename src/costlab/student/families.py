@@ -109,13 +109,15 @@ def check_init_dir(init_dir: str | Path, teacher_config, student_spec) -> None:
                      f"delete {init_dir} (and its checkpoints/) to rebuild the student, or use a new run_id=...")
 
 
-def check_resume_checkpoint(ckpt_dir: str | Path | None, init_dir: str | Path) -> None:
-    """A checkpoint to resume from must hold the same model as ``init/`` (a full-FT checkpoint has config.json;
-    a LoRA checkpoint has only the adapter and is checked by peft when it loads)."""
+def check_resume_checkpoint(ckpt_dir: str | Path | None, expected, name: str = "the student being trained") -> None:
+    """A checkpoint to resume from must hold the model being trained (``expected``: its config, or a model dir).
+    A full-FT checkpoint has config.json; a LoRA checkpoint has only the adapter and is checked by peft."""
     if ckpt_dir is None:
         return
-    init = read_config(init_dir)
-    if init is None:
-        return
-    check_same_model(ckpt_dir, init, STUDENT_KEYS, "checkpoint", f"the student in {init_dir}",
-                     f"delete {Path(ckpt_dir).parent} to train from {init_dir} again, or use a new run_id=...")
+    if isinstance(expected, (str, Path)):
+        name = f"the student in {expected}"
+        expected = read_config(expected)
+        if expected is None:
+            return
+    check_same_model(ckpt_dir, expected, STUDENT_KEYS, "checkpoint", name,
+                     f"delete {Path(ckpt_dir).parent} to train from the start again, or use a new run_id=...")
