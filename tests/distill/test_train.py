@@ -11,13 +11,18 @@ from costlab.pipeline import open_run, run_stage
 from costlab.teacher import codec
 
 
+# the healing report at toy size: 96 general-text tokens, 3 reasoning items per model
+HEALING_SMALL = ["distill.healing.general_max_tokens=96", "distill.healing.general_seq_len=32",
+                 "distill.healing.mc_limit=3", "~distill.healing.mc_tasks.translation", "distill.healing.n_boot=200"]
+
+
 @pytest.fixture
 def run(compose, tiny_run_overrides):
     def _run(extra=()):
         base = tiny_run_overrides
         if any(e.startswith("student=") for e in extra):  # another student type: drop the pruned-student knobs
             base = [o for o in base if not o.startswith("student.")]
-        cfg = compose(base + list(extra))
+        cfg = compose(base + HEALING_SMALL + list(extra))
         run_dir = open_run(cfg)
         run_stage(cfg, run_dir, "generate_teacher")
         return cfg, run_dir
@@ -49,8 +54,13 @@ def test_train_stage_end_to_end(run, signal):
     out = run_dir / "student"
     assert m["global_step"] == 4
     h = read_json(out / "healing.json")
-    for k in ("before", "after"):
-        assert h[k]["n_tokens"] > 0 and h[k]["kl"] >= 0 and 0 <= h[k]["top1_agreement"] <= 1
+    for block in ("heldout_teacher_responses", "general_text"):
+        for k in ("before", "after"):
+            m = h[block][k]
+            assert m["n_tokens"] > 0 and m["kl_dense"] >= 0 and 0 <= m["top1_agreement"] <= 1
+            assert m["kl_dense_lo"] <= m["kl_dense"] <= m["kl_dense_hi"] and m["ppl_lo"] <= m["ppl"] <= m["ppl_hi"]
+            assert "kl" not in m  # named by method: dense here, the eval stage's is a top-k lower bound
+    assert h["general_text"]["before"]["n_tokens"] == 96 and h["general_text_source"].endswith("heldout_general.txt")
     assert h["student_params"] < h["teacher_params"]
     merged = load_causal_lm(str(out / "merged"))
     assert merged.config.num_hidden_layers == 3 and merged.config.intermediate_size == 64
@@ -134,7 +144,7 @@ def test_same_tokenizer_with_padded_vocab_trains(run, tmp_path, tokenizer_dir):
     cfg, run_dir = run(["student=pretrained", f"student.path={padded}", "distill.trainer.max_steps=2"])
     m = run_stage(cfg, run_dir, "train_student")
     h = read_json(run_dir / "student" / "healing.json")
-    assert m["global_step"] == 2 and h["after"]["kl"] > 0 and read_json(
+    assert m["global_step"] == 2 and h["heldout_teacher_responses"]["after"]["kl_dense"] > 0 and read_json(
         run_dir / "student" / "student_build.json")["same_tokenizer"] is True
 
 
@@ -167,5 +177,5 @@ def test_torn_checkpoint_is_skipped(tmp_path):
 def test_wandb_logger_offline(run, tmp_path):
     cfg, run_dir = run(["logger=wandb", "logger.mode=offline", "distill.trainer.max_steps=2"])
     run_stage(cfg, run_dir, "train_student")
-    runs = list((tmp_path / "cache" / "wandb").glob("offline-run-*"))
+    runs = list((run_dir / "wandb_runs" / "wandb").glob("offline-run-*"))  # logger.dir: inside the run
     assert len(runs) == 1 and any(runs[0].rglob("*.wandb"))
