@@ -127,14 +127,17 @@ def test_per_item_chance_for_pooled_rows():
 
 
 # ---------------------------------------------------------------- bad input
-@pytest.mark.parametrize("fn", [
-    lambda: stats.paired_retention([], [], 0.25),
-    lambda: stats.paired_test([], []),
-    lambda: stats.mean_ci([]),
-    lambda: stats.above_chance([], 0.25),
-    lambda: stats.compare_class([], [], 0.0),
-    lambda: stats.spread([]),
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda: stats.paired_retention([], [], 0.25),
+        lambda: stats.paired_test([], []),
+        lambda: stats.mean_ci([]),
+        lambda: stats.above_chance([], 0.25),
+        lambda: stats.compare_class([], [], 0.0),
+        lambda: stats.spread([]),
+    ],
+)
 def test_zero_items_raise_clear_error(fn):
     with pytest.raises(CostlabError, match="0 items"):
         fn()

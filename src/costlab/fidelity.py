@@ -26,8 +26,14 @@ class FidelityAccumulator:
     n: int = 0
     per_seq: list = field(default_factory=list)
 
-    def add(self, model_logits: torch.Tensor, targets: torch.Tensor, teacher_logits: torch.Tensor | None = None,
-            teacher_topk_ids: torch.Tensor | None = None, teacher_topk_logprobs: torch.Tensor | None = None) -> None:
+    def add(
+        self,
+        model_logits: torch.Tensor,
+        targets: torch.Tensor,
+        teacher_logits: torch.Tensor | None = None,
+        teacher_topk_ids: torch.Tensor | None = None,
+        teacher_topk_logprobs: torch.Tensor | None = None,
+    ) -> None:
         """One sequence: ``model_logits`` [L, V] predicting ``targets`` [L]; teacher signal aligned the same way."""
         logq = F.log_softmax(model_logits.float(), dim=-1)
         nll = -logq.gather(-1, targets.long()[:, None]).squeeze(-1)
@@ -77,7 +83,7 @@ def hf_fidelity(model, sequences: list[dict], teacher=None, batch_size: int = 4,
     acc = FidelityAccumulator()
     model.eval()
     for i in tqdm(range(0, len(sequences), batch_size), desc=desc, leave=False):
-        batch = sequences[i: i + batch_size]
+        batch = sequences[i : i + batch_size]
         logits = batch_logits(model, batch)
         t_logits = batch_logits(teacher, batch) if teacher is not None else None
         for j, seq in enumerate(batch):
@@ -85,13 +91,17 @@ def hf_fidelity(model, sequences: list[dict], teacher=None, batch_size: int = 4,
             s, L = int(seq["start"]), len(seq["input_ids"])
             if s < 1 or s >= L:
                 continue
-            ml = logits[j, s - 1: L - 1]
+            ml = logits[j, s - 1 : L - 1]
             tgt = ids[s:L]
             if t_logits is not None:
-                acc.add(ml, tgt, teacher_logits=t_logits[j, s - 1: L - 1])
+                acc.add(ml, tgt, teacher_logits=t_logits[j, s - 1 : L - 1])
             elif "topk_ids" in seq:
-                acc.add(ml, tgt, teacher_topk_ids=torch.as_tensor(seq["topk_ids"]),
-                        teacher_topk_logprobs=torch.as_tensor(seq["topk_logprobs"]))
+                acc.add(
+                    ml,
+                    tgt,
+                    teacher_topk_ids=torch.as_tensor(seq["topk_ids"]),
+                    teacher_topk_logprobs=torch.as_tensor(seq["topk_logprobs"]),
+                )
             else:
                 acc.add(ml, tgt)
     return acc.result()

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -77,8 +77,10 @@ def _as_array(x: Any, what: str) -> np.ndarray:
         )
     if not np.all(np.isfinite(a)):
         bad = int(np.sum(~np.isfinite(a)))
-        raise CostlabError(f"{what}: {bad} non-finite value(s) (NaN/inf) in per-item scores",
-                           "fix the scorer so every item gets a finite score")
+        raise CostlabError(
+            f"{what}: {bad} non-finite value(s) (NaN/inf) in per-item scores",
+            "fix the scorer so every item gets a finite score",
+        )
     return a
 
 
@@ -98,8 +100,10 @@ def _chance(chance: Any, n: int, what: str) -> np.ndarray:
     if c.size == 1:
         c = np.full(n, float(c[0]))
     if c.size != n or not np.all(np.isfinite(c)):
-        raise CostlabError(f"{what}: chance must be one finite number or one per item (got {c.size} for {n} items)",
-                           "set the task's chance score (0 for generation tasks, 1/k for k-way multiple choice)")
+        raise CostlabError(
+            f"{what}: chance must be one finite number or one per item (got {c.size} for {n} items)",
+            "set the task's chance score (0 for generation tasks, 1/k for k-way multiple choice)",
+        )
     return c
 
 
@@ -163,8 +167,15 @@ class RetentionCI:
         return asdict(self)
 
 
-def paired_retention(variant: Any, reference: Any, chance: Any, *, n_boot: int = DEFAULT_N_BOOT,
-                     confidence: float = DEFAULT_CONFIDENCE, seed: int = DEFAULT_SEED) -> RetentionCI:
+def paired_retention(
+    variant: Any,
+    reference: Any,
+    chance: Any,
+    *,
+    n_boot: int = DEFAULT_N_BOOT,
+    confidence: float = DEFAULT_CONFIDENCE,
+    seed: int = DEFAULT_SEED,
+) -> RetentionCI:
     v, r = _pair(variant, reference, "retention")
     confidence = _check_conf(confidence)
     n = v.size
@@ -177,8 +188,8 @@ def paired_retention(variant: Any, reference: Any, chance: Any, *, n_boot: int =
     rng = np.random.default_rng(seed)
     i = 0
     for idx in _boot_indices(rng, n, n_boot):
-        num[i:i + len(idx)] = dv[idx].mean(axis=1)
-        den[i:i + len(idx)] = dr[idx].mean(axis=1)
+        num[i : i + len(idx)] = dv[idx].mean(axis=1)
+        den[i : i + len(idx)] = dr[idx].mean(axis=1)
         i += len(idx)
     ok = den > 0
     undefined = float(1.0 - ok.mean())
@@ -198,8 +209,12 @@ def paired_retention(variant: Any, reference: Any, chance: Any, *, n_boot: int =
         retention=_f(point),
         lo=lo if math.isfinite(lo) else None,
         hi=hi if math.isfinite(hi) else None,
-        n=int(n), confidence=confidence, method=method, n_boot=int(n_boot),
-        undefined_frac=undefined, reason="; ".join(reasons),
+        n=int(n),
+        confidence=confidence,
+        method=method,
+        n_boot=int(n_boot),
+        undefined_frac=undefined,
+        reason="; ".join(reasons),
     )
 
 
@@ -226,7 +241,7 @@ def mcnemar_exact(b: int, c: int) -> float:
     k = min(b, c)
     tail = sum(math.comb(m, j) for j in range(k + 1))
     # exact integer arithmetic, then one division
-    return float(min(1.0, 2 * tail / (2 ** m)))
+    return float(min(1.0, 2 * tail / (2**m)))
 
 
 def paired_test(variant: Any, reference: Any, *, n_perm: int = 10000, seed: int = DEFAULT_SEED) -> PairedTest:
@@ -243,7 +258,7 @@ def paired_test(variant: Any, reference: Any, *, n_perm: int = 10000, seed: int 
         return PairedTest(1.0, "paired permutation", n, {"nonzero": 0, "exact": True})
     if nz.size <= 16:
         m = nz.size
-        signs = ((np.arange(2 ** m)[:, None] >> np.arange(m)) & 1) * 2 - 1
+        signs = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1) * 2 - 1
         stats = np.abs(signs @ nz)
         p = float(np.mean(stats >= obs - 1e-12))
         return PairedTest(p, "paired permutation", n, {"nonzero": int(m), "exact": True})
@@ -256,7 +271,9 @@ def paired_test(variant: Any, reference: Any, *, n_perm: int = 10000, seed: int 
         hits += int(np.sum(np.abs(signs @ nz) >= obs - 1e-12))
         done += k
     p = (hits + 1) / (n_perm + 1)
-    return PairedTest(float(p), "paired permutation", n, {"nonzero": int(nz.size), "exact": False, "n_perm": int(n_perm)})
+    return PairedTest(
+        float(p), "paired permutation", n, {"nonzero": int(nz.size), "exact": False, "n_perm": int(n_perm)}
+    )
 
 
 # --------------------------------------------------------------------------- mean over sequences
@@ -274,8 +291,14 @@ class MeanCI:
         return asdict(self)
 
 
-def mean_ci(values: Any, *, weights: Any = None, n_boot: int = DEFAULT_N_BOOT,
-            confidence: float = DEFAULT_CONFIDENCE, seed: int = DEFAULT_SEED) -> MeanCI:
+def mean_ci(
+    values: Any,
+    *,
+    weights: Any = None,
+    n_boot: int = DEFAULT_N_BOOT,
+    confidence: float = DEFAULT_CONFIDENCE,
+    seed: int = DEFAULT_SEED,
+) -> MeanCI:
     x = _as_array(values, "mean_ci")
     confidence = _check_conf(confidence)
     if weights is None:
@@ -283,8 +306,10 @@ def mean_ci(values: Any, *, weights: Any = None, n_boot: int = DEFAULT_N_BOOT,
     else:
         w = _as_array(weights, "mean_ci weights")
         if w.shape != x.shape or np.any(w < 0) or w.sum() <= 0:
-            raise CostlabError(f"mean_ci: weights must be >= 0, one per value ({w.size} for {x.size}), not all 0",
-                               "pass the token count of each sequence")
+            raise CostlabError(
+                f"mean_ci: weights must be >= 0, one per value ({w.size} for {x.size}), not all 0",
+                "pass the token count of each sequence",
+            )
     est = float((w * x).sum() / w.sum())
     if x.size == 1:
         return MeanCI(est, est, est, 1, confidence, "single sequence: no interval", 0)
@@ -294,12 +319,18 @@ def mean_ci(values: Any, *, weights: Any = None, n_boot: int = DEFAULT_N_BOOT,
     i = 0
     for idx in _boot_indices(rng, x.size, n_boot):
         sw = w[idx].sum(axis=1)
-        samples[i:i + len(idx)] = wx[idx].sum(axis=1) / np.where(sw > 0, sw, 1.0)
+        samples[i : i + len(idx)] = wx[idx].sum(axis=1) / np.where(sw > 0, sw, 1.0)
         i += len(idx)
     lo, hi = _quantiles(samples, confidence)
-    return MeanCI(est, min(lo, est), max(hi, est), int(x.size), confidence,
-                  "bootstrap over sequences, percentile" + (" (token-weighted)" if weights is not None else ""),
-                  int(n_boot))
+    return MeanCI(
+        est,
+        min(lo, est),
+        max(hi, est),
+        int(x.size),
+        confidence,
+        "bootstrap over sequences, percentile" + (" (token-weighted)" if weights is not None else ""),
+        int(n_boot),
+    )
 
 
 # --------------------------------------------------------------------------- above chance
@@ -328,14 +359,22 @@ def _binom_sf(k: int, n: int, p: float) -> float:
     if p >= 1.0:
         return 1.0
     lp, lq = math.log(p), math.log1p(-p)
-    logs = [math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1) + j * lp + (n - j) * lq
-            for j in range(k, n + 1)]
+    logs = [
+        math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1) + j * lp + (n - j) * lq
+        for j in range(k, n + 1)
+    ]
     m = max(logs)
     return float(min(1.0, math.exp(m) * sum(math.exp(t - m) for t in logs)))
 
 
-def above_chance(reference: Any, chance: Any, *, confidence: float = DEFAULT_CONFIDENCE,
-                 n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED) -> Measurability:
+def above_chance(
+    reference: Any,
+    chance: Any,
+    *,
+    confidence: float = DEFAULT_CONFIDENCE,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = DEFAULT_SEED,
+) -> Measurability:
     r = _as_array(reference, "above_chance")
     confidence = _check_conf(confidence)
     n = int(r.size)
@@ -361,8 +400,10 @@ def above_chance(reference: Any, chance: Any, *, confidence: float = DEFAULT_CON
     if measurable:
         reason = f"reference {score:.3f} > chance {cbar:.3f} ({test}, p={p:.3g}, n={n})"
     else:
-        reason = (f"not measurable with this reference: reference {score:.3f} is not significantly above "
-                  f"chance {cbar:.3f} ({test}, p={p:.3g} >= {alpha:.3g}, n={n})")
+        reason = (
+            f"not measurable with this reference: reference {score:.3f} is not significantly above "
+            f"chance {cbar:.3f} ({test}, p={p:.3g} >= {alpha:.3g}, n={n})"
+        )
     return Measurability(bool(measurable), float(p), test, reason, score, cbar, n)
 
 
@@ -382,8 +423,15 @@ def spread(values: Any) -> dict:
 
 
 # --------------------------------------------------------------------------- one class, one call
-def compare_class(variant: Any, reference: Any, chance: Any, *, n_boot: int = DEFAULT_N_BOOT,
-                  confidence: float = DEFAULT_CONFIDENCE, seed: int = DEFAULT_SEED) -> dict:
+def compare_class(
+    variant: Any,
+    reference: Any,
+    chance: Any,
+    *,
+    n_boot: int = DEFAULT_N_BOOT,
+    confidence: float = DEFAULT_CONFIDENCE,
+    seed: int = DEFAULT_SEED,
+) -> dict:
     """Everything eval/<variant>.json stores for one task class (see module docstring)."""
     v, r = _pair(variant, reference, "compare_class")
     c = _chance(chance, v.size, "compare_class")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import pytest
+from eval_helpers import eval_cfg, make_run, tiny_model_dir, tiny_tokenizer, write_variant
 
 from costlab.errors import CostlabError
 from costlab.eval.schema import CLASS_KEYS, FIDELITY_KEYS, LATENCY_SUMMARY_KEYS, SCHEMA_VERSION
-from eval_helpers import eval_cfg, make_run, tiny_model_dir, tiny_tokenizer, write_variant
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,8 +122,9 @@ def test_rerun_reproduces_quality_and_fidelity_exactly(evaluated_run, tmp_path):
         a, b = _load(run, name), _load(run2, name)
         assert a["quality"] == b["quality"]  # per-item scores, retention intervals and p-values alike
         drop = {"source"}  # the held-out text's path (another run dir here)
-        assert {k: v for k, v in a["fidelity"].items() if k not in drop} == \
-               {k: v for k, v in b["fidelity"].items() if k not in drop}
+        assert {k: v for k, v in a["fidelity"].items() if k not in drop} == {
+            k: v for k, v in b["fidelity"].items() if k not in drop
+        }
         assert (run / a["samples_file"]).read_text() == (run2 / b["samples_file"]).read_text()
 
 
@@ -184,7 +184,11 @@ def test_a_new_backend_is_one_module_and_one_config_entry(tmp_path):
     f = _load(run, "fake-1")
     assert f["status"] == "ok" and f["backend"] == "fake" and f["label"] == "student fake"
     q = f["quality"]["reasoning"]
-    assert q["n"] == 3 and q["test"] == "exact McNemar" and q["item_ids"] == _load(run, "teacher-hf")["quality"]["reasoning"]["item_ids"]
+    assert (
+        q["n"] == 3
+        and q["test"] == "exact McNemar"
+        and q["item_ids"] == _load(run, "teacher-hf")["quality"]["reasoning"]["item_ids"]
+    )
     # the rule "shortest option wins" on the test items: options 5 / Paris / red -> only item 0 right
     assert q["item_scores"] == [1.0, 0.0, 0.0]
     assert f["quality"]["qa"]["item_scores"] == [1.0, 0.0]  # "Rome" answers item 0 (capital of Italy) only
@@ -221,8 +225,12 @@ def test_task_yaml_that_does_not_parse(tmp_path):
     with pytest.raises(CostlabError, match="costlab_bad.yaml.*does not parse"):
         load_task_config(bad)
     missing = tmp_path / "costlab_nodata.yaml"
-    missing.write_text((ROOT / "configs/eval/tasks/costlab_qa.yaml").read_text()
-                       .replace("costlab_qa", "costlab_nodata").replace("data/eval/qa.jsonl", "data/eval/nope.jsonl"))
+    missing.write_text(
+        (ROOT / "configs/eval/tasks/costlab_qa.yaml")
+        .read_text()
+        .replace("costlab_qa", "costlab_nodata")
+        .replace("data/eval/qa.jsonl", "data/eval/nope.jsonl")
+    )
     with pytest.raises(CostlabError, match="nope.jsonl"):
         task_plan({"tasks_dir": str(tmp_path), "tasks": {"qa": "costlab_nodata"}})
 
@@ -230,9 +238,14 @@ def test_task_yaml_that_does_not_parse(tmp_path):
 def test_shipped_tasks_parse_and_cover_the_demo_classes():
     from costlab.eval.quality import task_plan
 
-    plan = task_plan({"tasks_dir": str(ROOT / "configs/eval/tasks"),
-                      "tasks": {c: f"costlab_{c}" for c in
-                                ("translation", "formatting", "summarization", "qa", "reasoning", "code")}})
+    plan = task_plan(
+        {
+            "tasks_dir": str(ROOT / "configs/eval/tasks"),
+            "tasks": {
+                c: f"costlab_{c}" for c in ("translation", "formatting", "summarization", "qa", "reasoning", "code")
+            },
+        }
+    )
     assert {p["metric"] for p in plan.values()} == {"acc", "acc_norm", "rouge1"}
 
 
@@ -271,8 +284,9 @@ def test_latency_harness_on_tiny_model(tmp_path):
     model = load_causal_lm(str(tiny_model_dir(tmp_path / "m", seed=5)))
     prompts = lat.make_prompts(list(range(10, 60)), 4, 12)
     assert all(len(p) == 12 for p in prompts) and len({tuple(p) for p in prompts}) == 4
-    res = lat.measure(lat.hf_runner(model), prompts, {"new_tokens": 5, "reps": 3, "warmup": 1, "concurrency": 3},
-                      "batched_forward")
+    res = lat.measure(
+        lat.hf_runner(model), prompts, {"new_tokens": 5, "reps": 3, "warmup": 1, "concurrency": 3}, "batched_forward"
+    )
     b1 = res["batch1"]
     assert b1["ttft_ms"]["n"] == 3 and b1["tpot_ms"]["n"] == 3 * 4
     assert b1["ttft_ms"]["p50"] > 0 and b1["ttft_ms"]["p95"] >= b1["ttft_ms"]["p50"]
@@ -291,15 +305,20 @@ def test_concurrency_only_where_every_backend_decodes_concurrently(tmp_path):
     from costlab.eval.stage import run_stage
 
     run = make_run(tmp_path / "r")
-    write_variant(run, "teacher-Q4_0", "teacher", "gguf", "variants/teacher-hf/model/config.json", "llama.cpp",
-                  quant="Q4_0")
+    write_variant(
+        run, "teacher-Q4_0", "teacher", "gguf", "variants/teacher-hf/model/config.json", "llama.cpp", quant="Q4_0"
+    )
     with pytest.raises(CostlabError, match="concurrency: 1"):
         run_stage(eval_cfg(run, **{"eval.latency.concurrency": 4}), run, run / "eval")
     assert not (run / "eval" / "teacher-hf.json").exists()
     # and the harness itself refuses a batch-1-only runner at concurrency > 1
     with pytest.raises(CostlabError, match="concurrency"):
-        lat.measure(lambda p, n: (0.01, [0.001] * (n - 1)), [[1, 2]], {"new_tokens": 3, "reps": 1, "warmup": 0,
-                                                                       "concurrency": 2}, "batch1")
+        lat.measure(
+            lambda p, n: (0.01, [0.001] * (n - 1)),
+            [[1, 2]],
+            {"new_tokens": 3, "reps": 1, "warmup": 0, "concurrency": 2},
+            "batch1",
+        )
 
 
 @pytest.mark.integration
@@ -318,8 +337,11 @@ def test_gguf_variant_through_llama_cpp(tmp_path):
     write_variant(run, "teacher-Q4_1", "teacher", "gguf", str(gguf), "llama.cpp", quant="Q4_1")
     fid_text = tmp_path / "fidelity.txt"  # shared by both runs: same eval config → same fingerprints
     fid_text.write_text((ROOT / "data/eval/summarization.jsonl").read_text())
-    over = {"eval.quality.tasks": "{qa: costlab_qa, translation: costlab_translation}",
-            "eval.fidelity.max_tokens": 200, "eval.fidelity.source": str(fid_text)}
+    over = {
+        "eval.quality.tasks": "{qa: costlab_qa, translation: costlab_translation}",
+        "eval.fidelity.max_tokens": 200,
+        "eval.fidelity.source": str(fid_text),
+    }
     cfg = eval_cfg(run, **{**over, "eval.latency.concurrency": 1})
     run_stage(cfg, run, run / "eval")
     g, t = _load(run, "teacher-Q4_1"), _load(run, "teacher-hf")
@@ -441,9 +463,18 @@ def test_shared_context_loglikelihood_matches_hflm(tmp_path):
 
 
 def _class(ids, scores, chance=0.25):
-    return {"task": "t", "metric": "acc", "output_type": "multiple_choice", "score": sum(scores) / len(scores) if
-            scores else None, "stderr": None, "n": len(scores), "chance": chance, "item_ids": ids,
-            "item_scores": scores, "item_chance": [chance] * len(ids)}
+    return {
+        "task": "t",
+        "metric": "acc",
+        "output_type": "multiple_choice",
+        "score": sum(scores) / len(scores) if scores else None,
+        "stderr": None,
+        "n": len(scores),
+        "chance": chance,
+        "item_ids": ids,
+        "item_scores": scores,
+        "item_chance": [chance] * len(ids),
+    }
 
 
 def test_bad_inputs_are_flagged_per_class_and_keep_the_data(tmp_path):
@@ -455,8 +486,11 @@ def test_bad_inputs_are_flagged_per_class_and_keep_the_data(tmp_path):
 
     ids = [f"i{k}" for k in range(60)]
     good = [1.0] * 45 + [0.0] * 15  # 0.75 on 4-way MC: measurable
-    ref = {"variant": "ref", "status": "ok", "quality": {
-        "good": _class(ids, good), "empty": _class([], []), "chance": _class(ids, [1.0] * 15 + [0.0] * 45)}}
+    ref = {
+        "variant": "ref",
+        "status": "ok",
+        "quality": {"good": _class(ids, good), "empty": _class([], []), "chance": _class(ids, [1.0] * 15 + [0.0] * 45)},
+    }
     var_q = {"good": _class(ids[:50], good[:50]), "empty": _class([], []), "chance": _class(ids, good)}
     var_q["nosamples"] = {k: v for k, v in _class(ids, good).items() if k not in ("item_ids", "item_scores")}
     ref["quality"]["nosamples"] = _class(ids, good)
@@ -470,7 +504,9 @@ def test_bad_inputs_are_flagged_per_class_and_keep_the_data(tmp_path):
     assert "missing per-item samples: 10 of the reference's 60 items" in q["good"]["measurable_reason"]
     assert q["good"]["retention"] is None and q["good"]["item_scores"] == good[:50]  # data kept
     assert q["empty"]["measurable"] is False and "0 items" in q["empty"]["measurable_reason"]
-    assert q["chance"]["measurable"] is False and "not measurable with this reference" in q["chance"]["measurable_reason"]
+    assert (
+        q["chance"]["measurable"] is False and "not measurable with this reference" in q["chance"]["measurable_reason"]
+    )
     assert "item_scores" in q["nosamples"]["measurable_reason"] and q["nosamples"]["score"] == 0.75
     assert v["latency"] == {"x": 1}
     assert any(w.startswith("empty: 0 items") for w in warnings) and any(w.startswith("chance:") for w in warnings)

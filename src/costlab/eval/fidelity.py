@@ -46,8 +46,10 @@ def load_sequences(fcfg: Mapping[str, Any], run_dir: Path, tokenizer) -> tuple[l
     if src == "heldout":
         path = Path(run_dir) / "teacher_data" / "heldout.jsonl"
         if not path.exists():
-            raise CostlabError(f"{path}: not found (eval.fidelity.source=heldout)",
-                               "run generate_teacher first, or set eval.fidelity.source to a text file")
+            raise CostlabError(
+                f"{path}: not found (eval.fidelity.source=heldout)",
+                "run generate_teacher first, or set eval.fidelity.source to a text file",
+            )
         from costlab.distill.data import load_teacher_rows, row_tokens
 
         for row in load_teacher_rows(path):
@@ -62,7 +64,7 @@ def load_sequences(fcfg: Mapping[str, Any], run_dir: Path, tokenizer) -> tuple[l
             raise CostlabError(f"eval.fidelity.source: {path} is not a file", "use 'heldout' or a path to a .txt file")
         ids = tokenizer(path.read_text(encoding="utf-8"), add_special_tokens=False)["input_ids"]
         for i in range(0, len(ids) - 1, seq_len):
-            chunk = ids[i: i + seq_len]
+            chunk = ids[i : i + seq_len]
             if len(chunk) >= 2:
                 seqs.append({"input_ids": chunk, "start": 1})
         desc = str(path)
@@ -87,8 +89,9 @@ def _digest(seqs: list[dict]) -> str:
 
 # ---------------------------------------------------------------------------------------------- reference
 @torch.no_grad()
-def build_reference(logits_iter: Iterable[torch.Tensor], seqs: list[dict], k: int, out_dir: Path, source: str,
-                    model_name: str = "") -> dict:
+def build_reference(
+    logits_iter: Iterable[torch.Tensor], seqs: list[dict], k: int, out_dir: Path, source: str, model_name: str = ""
+) -> dict:
     """Reference top-k (T=1) log-probs at every target position (``logits_iter`` yields [L - start, V] per
     sequence, from any eval backend), stored once as ``out_dir/teacher_topk.npz``."""
     ids_all, lp_all, tok_all, starts, lens = [], [], [], [], []
@@ -105,12 +108,25 @@ def build_reference(logits_iter: Iterable[torch.Tensor], seqs: list[dict], k: in
         lens.append(L)
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / ("." + REF_NPZ + ".tmp.npz")
-    np.savez(tmp, topk_ids=np.concatenate(ids_all), topk_logprobs=np.concatenate(lp_all),
-             tokens=np.concatenate(tok_all), starts=np.asarray(starts, np.int64), lens=np.asarray(lens, np.int64))
+    np.savez(
+        tmp,
+        topk_ids=np.concatenate(ids_all),
+        topk_logprobs=np.concatenate(lp_all),
+        tokens=np.concatenate(tok_all),
+        starts=np.asarray(starts, np.int64),
+        lens=np.asarray(lens, np.int64),
+    )
     tmp.replace(out_dir / REF_NPZ)
-    meta = {"model": model_name, "k": k, "temperature": 1.0, "n_sequences": len(seqs),
-            "n_tokens": int(sum(L - s for L, s in zip(lens, starts))), "digest": _digest(seqs), "source": source,
-            "vocab_size": vocab}
+    meta = {
+        "model": model_name,
+        "k": k,
+        "temperature": 1.0,
+        "n_sequences": len(seqs),
+        "n_tokens": int(sum(L - s for L, s in zip(lens, starts))),
+        "digest": _digest(seqs),
+        "source": source,
+        "vocab_size": vocab,
+    }
     atomic_write_json(out_dir / REF_META, meta)
     return meta
 
@@ -125,8 +141,14 @@ def load_reference(ref_dir: Path) -> tuple[list[dict], dict]:
     seqs, tpos, kpos = [], 0, 0
     for st, L in zip(z["starts"].tolist(), z["lens"].tolist()):
         n = L - st
-        seqs.append({"input_ids": z["tokens"][tpos: tpos + L].tolist(), "start": st,
-                     "topk_ids": z["topk_ids"][kpos: kpos + n], "topk_logprobs": z["topk_logprobs"][kpos: kpos + n]})
+        seqs.append(
+            {
+                "input_ids": z["tokens"][tpos : tpos + L].tolist(),
+                "start": st,
+                "topk_ids": z["topk_ids"][kpos : kpos + n],
+                "topk_logprobs": z["topk_logprobs"][kpos : kpos + n],
+            }
+        )
         tpos += L
         kpos += n
     return seqs, meta
@@ -145,20 +167,35 @@ def _check_vocab(meta: dict, vocab: int, name: str) -> None:
     if meta.get("vocab_size") is not None and int(meta["vocab_size"]) != int(vocab):
         # HF pads some vocabularies (extra rows never predicted); only a smaller vocab breaks the comparison.
         if int(vocab) < int(meta["vocab_size"]):
-            raise CostlabError(f"variant {name}: vocabulary {vocab} < teacher's {meta['vocab_size']}",
-                               "fidelity compares token distributions; the variant must share the teacher tokenizer")
+            raise CostlabError(
+                f"variant {name}: vocabulary {vocab} < teacher's {meta['vocab_size']}",
+                "fidelity compares token distributions; the variant must share the teacher tokenizer",
+            )
 
 
-def variant_fidelity(logits_iter: Iterable[torch.Tensor], vocab: int, ref_seqs: list[dict], meta: dict, name: str,
-                     *, confidence: float, n_boot: int, seed: int) -> dict:
+def variant_fidelity(
+    logits_iter: Iterable[torch.Tensor],
+    vocab: int,
+    ref_seqs: list[dict],
+    meta: dict,
+    name: str,
+    *,
+    confidence: float,
+    n_boot: int,
+    seed: int,
+) -> dict:
     """KL (top-k lower bound), top-1 agreement and perplexity of one variant vs the stored reference, each with a
     token-weighted bootstrap interval over sequences."""
     _check_vocab(meta, vocab, name)
     acc = FidelityAccumulator()
     for s, logits in zip(ref_seqs, logits_iter):
         ids, st = s["input_ids"], int(s["start"])
-        acc.add(logits, torch.tensor(ids[st:]), teacher_topk_ids=torch.as_tensor(np.asarray(s["topk_ids"], np.int64)),
-                teacher_topk_logprobs=torch.as_tensor(np.asarray(s["topk_logprobs"], np.float32)))
+        acc.add(
+            logits,
+            torch.tensor(ids[st:]),
+            teacher_topk_ids=torch.as_tensor(np.asarray(s["topk_ids"], np.int64)),
+            teacher_topk_logprobs=torch.as_tensor(np.asarray(s["topk_logprobs"], np.float32)),
+        )
     return _finish(acc, meta, confidence=confidence, n_boot=n_boot, seed=seed)
 
 
@@ -171,14 +208,27 @@ def _finish(acc: FidelityAccumulator, meta: dict, *, confidence: float, n_boot: 
     kl = mean_ci([r["kl"] for r in acc.per_seq], **kw)
     top1 = mean_ci([r["top1"] for r in acc.per_seq], **kw)
     nll = mean_ci([r["nll"] for r in acc.per_seq], **kw)
-    out = {"kl_method": KL_METHOD,
-           KL_METHOD: kl.mean, f"{KL_METHOD}_lo": kl.lo, f"{KL_METHOD}_hi": kl.hi,
-           "top1": top1.mean, "top1_lo": top1.lo, "top1_hi": top1.hi,
-           "perplexity": math.exp(nll.mean), "perplexity_lo": math.exp(nll.lo), "perplexity_hi": math.exp(nll.hi),
-           "nll_mean": res["nll"], "n_sequences": len(acc.per_seq), "n_tokens": res["n_tokens"],
-           "top_k": meta.get("k"), "confidence": confidence, "ci_method": kl.method,
-           "kl_definition": f"KL(reference||variant) over top-{meta.get('k')} + tail bucket (lower bound of the "
-                            "dense KL), T=1, mean per token",
-           "source": meta.get("source"), "reference_digest": meta.get("digest"),
-           "reference_model": meta.get("model")}
+    out = {
+        "kl_method": KL_METHOD,
+        KL_METHOD: kl.mean,
+        f"{KL_METHOD}_lo": kl.lo,
+        f"{KL_METHOD}_hi": kl.hi,
+        "top1": top1.mean,
+        "top1_lo": top1.lo,
+        "top1_hi": top1.hi,
+        "perplexity": math.exp(nll.mean),
+        "perplexity_lo": math.exp(nll.lo),
+        "perplexity_hi": math.exp(nll.hi),
+        "nll_mean": res["nll"],
+        "n_sequences": len(acc.per_seq),
+        "n_tokens": res["n_tokens"],
+        "top_k": meta.get("k"),
+        "confidence": confidence,
+        "ci_method": kl.method,
+        "kl_definition": f"KL(reference||variant) over top-{meta.get('k')} + tail bucket (lower bound of the "
+        "dense KL), T=1, mean per token",
+        "source": meta.get("source"),
+        "reference_digest": meta.get("digest"),
+        "reference_model": meta.get("model"),
+    }
     return out

@@ -50,7 +50,7 @@ class SharedPrefixHFLM(HFLM):
 
     def _loglikelihood_tokens(self, requests, disable_tqdm: bool = False, override_bs: int | None = None):
         groups: dict[tuple[int, ...], list[int]] = {}
-        for i, (_, ctx, cont) in enumerate(requests):
+        for i, (_, ctx, _cont) in enumerate(requests):
             groups.setdefault(tuple(ctx), []).append(i)
         out: list = [None] * len(requests)
         fallback: list[int] = []
@@ -64,8 +64,9 @@ class SharedPrefixHFLM(HFLM):
                 if self.cache_hook is not None:
                     self.cache_hook.add_partial("loglikelihood", requests[i][0], r)
         if fallback:
-            fb = super()._loglikelihood_tokens([requests[i] for i in fallback], disable_tqdm=True,
-                                               override_bs=override_bs)
+            fb = super()._loglikelihood_tokens(
+                [requests[i] for i in fallback], disable_tqdm=True, override_bs=override_bs
+            )
             for i, r in zip(fallback, fb):
                 out[i] = r
         return out

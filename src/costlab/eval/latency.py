@@ -48,7 +48,7 @@ def make_prompts(token_ids: Sequence[int], n: int, length: int) -> list[list[int
         raise CostlabError("latency prompt text tokenized to nothing")
     while len(ids) < length + 7 * n:
         ids = ids + ids
-    return [ids[7 * i: 7 * i + length] for i in range(n)]
+    return [ids[7 * i : 7 * i + length] for i in range(n)]
 
 
 def cv(xs: Sequence[float]) -> float | None:
@@ -128,13 +128,17 @@ def llamacpp_runner(llm) -> Runner:
 
 
 # ---------------------------------------------------------------------------------------------- harness
-def measure(runner: Runner, prompts: list[list[int]], lcfg: Mapping[str, Any], concurrency_method: str) -> dict[str, Any]:
+def measure(
+    runner: Runner, prompts: list[list[int]], lcfg: Mapping[str, Any], concurrency_method: str
+) -> dict[str, Any]:
     """Batch-1 measurements, plus ``concurrency`` requests as one batch when ``concurrency_method`` is
     ``batched_forward`` (the runner then accepts several prompts at once)."""
     new_tokens, reps, warmup, conc = lcfg["new_tokens"], lcfg["reps"], lcfg["warmup"], lcfg["concurrency"]
     if new_tokens < 2 or reps < 1:
-        raise CostlabError(f"eval.latency: new_tokens={new_tokens} must be >= 2 and reps={reps} >= 1",
-                           "set eval.latency.new_tokens >= 2 and eval.latency.reps >= 1")
+        raise CostlabError(
+            f"eval.latency: new_tokens={new_tokens} must be >= 2 and reps={reps} >= 1",
+            "set eval.latency.new_tokens >= 2 and eval.latency.reps >= 1",
+        )
     P = len(prompts[0])
     for i in range(warmup):
         runner([prompts[i % len(prompts)]], new_tokens)
@@ -148,13 +152,22 @@ def measure(runner: Runner, prompts: list[list[int]], lcfg: Mapping[str, Any], c
         pre.append(P / t)
     out: dict[str, Any] = {
         "concurrency_method": concurrency_method if conc > 1 else "batch1",
-        "batch1": {"ttft_ms": spread(ttft), "tpot_ms": spread(tpot_all), "decode_tok_s": spread(dec),
-                   "prefill_tok_s": spread(pre), "cv": {"ttft": cv(ttft), "decode_tok_s": cv(dec)}},
-        "concurrency": None}
+        "batch1": {
+            "ttft_ms": spread(ttft),
+            "tpot_ms": spread(tpot_all),
+            "decode_tok_s": spread(dec),
+            "prefill_tok_s": spread(pre),
+            "cv": {"ttft": cv(ttft), "decode_tok_s": cv(dec)},
+        },
+        "concurrency": None,
+    }
     if conc > 1:
         if concurrency_method != "batched_forward":
-            raise CostlabError(f"eval.latency.concurrency={conc} needs a backend that decodes concurrent requests "
-                               f"(got method '{concurrency_method}')", "set eval.latency.concurrency: 1")
+            raise CostlabError(
+                f"eval.latency.concurrency={conc} needs a backend that decodes concurrent requests "
+                f"(got method '{concurrency_method}')",
+                "set eval.latency.concurrency: 1",
+            )
         out["concurrency"] = _batched(runner, prompts, conc, new_tokens, reps, warmup)
     return out
 
@@ -173,20 +186,34 @@ def _batched(runner: Runner, prompts, conc: int, new_tokens: int, reps: int, war
         tpot += [s * 1e3 for s in steps]
         agg.append(conc / m)
         wall_tok.append(conc * new_tokens / wall)
-    return {"n": conc, "mode": "batched_forward (one forward pass for all requests)", "ttft_ms": spread(ttft),
-            "tpot_ms": spread(tpot), "aggregate_decode_tok_s": spread(agg), "aggregate_tok_s": spread(wall_tok)}
+    return {
+        "n": conc,
+        "mode": "batched_forward (one forward pass for all requests)",
+        "ttft_ms": spread(ttft),
+        "tpot_ms": spread(tpot),
+        "aggregate_decode_tok_s": spread(agg),
+        "aggregate_tok_s": spread(wall_tok),
+    }
 
 
 def summarize(lat: Mapping[str, Any], threads: int) -> dict[str, Any]:
     """The flat numbers the tables use. Throughput basis: batch 1 (measured the same way for every backend)."""
     b1 = lat["batch1"]
     c = lat.get("concurrency") or {}
-    return {"ttft_ms_p50": b1["ttft_ms"]["p50"], "ttft_ms_p95": b1["ttft_ms"]["p95"],
-            "tpot_ms_p50": b1["tpot_ms"]["p50"], "tpot_ms_p95": b1["tpot_ms"]["p95"],
-            "decode_tok_s_p50": b1["decode_tok_s"]["p50"], "decode_tok_s_min": b1["decode_tok_s"]["min"],
-            "decode_tok_s_max": b1["decode_tok_s"]["max"],
-            "prefill_tok_s_p50": b1["prefill_tok_s"]["p50"], "prefill_tok_s_min": b1["prefill_tok_s"]["min"],
-            "prefill_tok_s_max": b1["prefill_tok_s"]["max"],
-            "threads": threads, "throughput_basis": "batch1", "concurrency_method": lat["concurrency_method"],
-            "concurrency": c.get("n", 1),
-            "aggregate_decode_tok_s_p50": (c.get("aggregate_decode_tok_s") or {}).get("p50")}
+    return {
+        "ttft_ms_p50": b1["ttft_ms"]["p50"],
+        "ttft_ms_p95": b1["ttft_ms"]["p95"],
+        "tpot_ms_p50": b1["tpot_ms"]["p50"],
+        "tpot_ms_p95": b1["tpot_ms"]["p95"],
+        "decode_tok_s_p50": b1["decode_tok_s"]["p50"],
+        "decode_tok_s_min": b1["decode_tok_s"]["min"],
+        "decode_tok_s_max": b1["decode_tok_s"]["max"],
+        "prefill_tok_s_p50": b1["prefill_tok_s"]["p50"],
+        "prefill_tok_s_min": b1["prefill_tok_s"]["min"],
+        "prefill_tok_s_max": b1["prefill_tok_s"]["max"],
+        "threads": threads,
+        "throughput_basis": "batch1",
+        "concurrency_method": lat["concurrency_method"],
+        "concurrency": c.get("n", 1),
+        "aggregate_decode_tok_s_p50": (c.get("aggregate_decode_tok_s") or {}).get("p50"),
+    }

@@ -29,16 +29,30 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
 class LlamaCppLM(TemplateLM):
     """lm-eval LM over ``llama_cpp.Llama``. Pass an existing ``llm`` (created with ``logits_all=True``) or a path."""
 
-    def __init__(self, model_path: str | None = None, llm: Any = None, n_ctx: int = 1024, n_threads: int = 1,
-                 seed: int = 0, max_gen_toks: int = 256) -> None:
+    def __init__(
+        self,
+        model_path: str | None = None,
+        llm: Any = None,
+        n_ctx: int = 1024,
+        n_threads: int = 1,
+        seed: int = 0,
+        max_gen_toks: int = 256,
+    ) -> None:
         super().__init__()
         if llm is None:
             if model_path is None or not Path(model_path).is_file():
                 raise CostlabError(f"GGUF file not found: {model_path}", "check the variant path")
             import llama_cpp
 
-            llm = llama_cpp.Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads,
-                                  n_threads_batch=n_threads, logits_all=True, verbose=False, seed=seed)
+            llm = llama_cpp.Llama(
+                model_path=str(model_path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                logits_all=True,
+                verbose=False,
+                seed=seed,
+            )
         if not getattr(llm, "_logits_all", True):
             raise CostlabError("LlamaCppLM needs a Llama created with logits_all=True")
         self.llm = llm
@@ -76,12 +90,17 @@ class LlamaCppLM(TemplateLM):
 
         template = self.llm.metadata.get("tokenizer.chat_template")
         if not template:
-            raise CostlabError(f"{self.model_path}: the GGUF has no tokenizer.chat_template",
-                               "set eval.quality.apply_chat_template=false (for every variant, to stay comparable)")
+            raise CostlabError(
+                f"{self.model_path}: the GGUF has no tokenizer.chat_template",
+                "set eval.quality.apply_chat_template=false (for every variant, to stay comparable)",
+            )
         special = lambda t: self.llm.detokenize([t], special=True).decode("utf-8", errors="replace")  # noqa: E731
-        fmt = Jinja2ChatFormatter(template, eos_token=special(self.llm.token_eos()),
-                                  bos_token=special(self.llm.token_bos()),
-                                  add_generation_prompt=add_generation_prompt)
+        fmt = Jinja2ChatFormatter(
+            template,
+            eos_token=special(self.llm.token_eos()),
+            bos_token=special(self.llm.token_bos()),
+            add_generation_prompt=add_generation_prompt,
+        )
         return fmt(messages=chat_history).prompt
 
     # ------------------------------------------------------------------ scoring
@@ -113,9 +132,9 @@ class LlamaCppLM(TemplateLM):
                 continue
             self._eval_with_prefix(whole)
             L = len(whole)
-            logits = np.array(self.llm.scores[L - n_cont - 1: L - 1, :], dtype=np.float32)
+            logits = np.array(self.llm.scores[L - n_cont - 1 : L - 1, :], dtype=np.float32)
             logp = _log_softmax(logits)
-            tgt = np.asarray(whole[L - n_cont:])
+            tgt = np.asarray(whole[L - n_cont :])
             ll = float(logp[np.arange(n_cont), tgt].sum())
             greedy = bool((logp.argmax(-1) == tgt).all())
             out.append((ll, greedy))
@@ -128,9 +147,17 @@ class LlamaCppLM(TemplateLM):
 
         out = []
         for (string,) in tqdm([r.args for r in requests], disable=disable_tqdm, desc="llama.cpp rolling"):
-            windows = list(map(utils.make_disjoint_window, utils.get_rolling_token_windows(
-                token_list=self.tok_encode(string), prefix_token=self.prefix_token_id,
-                max_seq_len=self.max_length, context_len=1)))
+            windows = list(
+                map(
+                    utils.make_disjoint_window,
+                    utils.get_rolling_token_windows(
+                        token_list=self.tok_encode(string),
+                        prefix_token=self.prefix_token_id,
+                        max_seq_len=self.max_length,
+                        context_len=1,
+                    ),
+                )
+            )
             total = 0.0
             for ctx, cont in windows:
                 total += self._loglikelihood_tokens([(None, ctx, cont)], disable_tqdm=True)[0][0]
@@ -146,12 +173,15 @@ class LlamaCppLM(TemplateLM):
                 until = [until]
             max_new = int(kw.pop("max_gen_toks", self._max_gen_toks))
             if kw.get("do_sample") or float(kw.get("temperature", 0.0) or 0.0) > 0:
-                raise CostlabError("LlamaCppLM generates greedily only (quality must be reproducible)",
-                                   "remove do_sample/temperature from the task's generation_kwargs")
-            ctx = self.tok_encode(context)[-(self.max_length - max_new):]
+                raise CostlabError(
+                    "LlamaCppLM generates greedily only (quality must be reproducible)",
+                    "remove do_sample/temperature from the task's generation_kwargs",
+                )
+            ctx = self.tok_encode(context)[-(self.max_length - max_new) :]
             self.llm.reset()  # no prefix reuse across requests: each answer depends only on its own prompt
-            res = self.llm.create_completion(prompt=ctx, max_tokens=max_new, temperature=0.0, top_k=1,
-                                             repeat_penalty=1.0, stop=until or None, seed=0)
+            res = self.llm.create_completion(
+                prompt=ctx, max_tokens=max_new, temperature=0.0, top_k=1, repeat_penalty=1.0, stop=until or None, seed=0
+            )
             text = res["choices"][0]["text"]
             for u in until:  # llama.cpp already stops at these; keep lm-eval's exact cut semantics
                 if u and u in text:

@@ -25,24 +25,32 @@ def load_task_config(path: Path) -> dict[str, Any]:
     try:
         cfg = load_yaml(path, resolve_func=True)
     except yaml.YAMLError as e:
-        raise CostlabError(f"{path}: the task YAML does not parse ({e.__class__.__name__}: {e})",
-                           "fix the YAML syntax (see the other files in configs/eval/tasks/)") from e
+        raise CostlabError(
+            f"{path}: the task YAML does not parse ({e.__class__.__name__}: {e})",
+            "fix the YAML syntax (see the other files in configs/eval/tasks/)",
+        ) from e
     except (ImportError, AttributeError, ValueError) as e:
-        raise CostlabError(f"{path}: a !function in the task YAML does not resolve ({e})",
-                           "point it at an importable function, e.g. costlab.eval.scoring.qa_process_results") from e
+        raise CostlabError(
+            f"{path}: a !function in the task YAML does not resolve ({e})",
+            "point it at an importable function, e.g. costlab.eval.scoring.qa_process_results",
+        ) from e
     if not isinstance(cfg, dict):
         raise CostlabError(f"{path}: expected a YAML mapping, got {type(cfg).__name__}")
     for k in ("task", "dataset_path", "output_type", "doc_to_text", "metric_list"):
         if k not in cfg:
-            raise CostlabError(f"{path}: missing key '{k}'", "see configs/eval/tasks/costlab_qa.yaml for a complete task")
+            raise CostlabError(
+                f"{path}: missing key '{k}'", "see configs/eval/tasks/costlab_qa.yaml for a complete task"
+            )
     files = (cfg.get("dataset_kwargs") or {}).get("data_files")
     if isinstance(files, dict):
         fixed = {}
         for split, f in files.items():
             p = Path(f) if Path(f).is_absolute() else PROJECT_ROOT / f
             if not p.is_file():
-                raise CostlabError(f"{path}: data file {p} (split '{split}') not found",
-                                   "run `python data/eval/build_eval_data.py` or fix dataset_kwargs.data_files")
+                raise CostlabError(
+                    f"{path}: data file {p} (split '{split}') not found",
+                    "run `python data/eval/build_eval_data.py` or fix dataset_kwargs.data_files",
+                )
             fixed[split] = str(p)
         cfg["dataset_kwargs"] = {**cfg["dataset_kwargs"], "data_files": fixed}
     return cfg
@@ -55,12 +63,16 @@ def task_plan(qcfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     for cls, name in dict(qcfg["tasks"]).items():
         tcfg = load_task_config(tasks_dir / f"{name}.yaml")
         if tcfg["task"] != name:
-            raise CostlabError(f"{tasks_dir / (name + '.yaml')}: 'task: {tcfg['task']}' != file name '{name}'",
-                               "name the file after its task")
+            raise CostlabError(
+                f"{tasks_dir / (name + '.yaml')}: 'task: {tcfg['task']}' != file name '{name}'",
+                "name the file after its task",
+            )
         metric = tcfg["metric_list"][0]["metric"]
         plan[str(cls)] = {"task": name, "metric": metric, "config": tcfg}
     if not plan:
-        raise CostlabError("eval.quality.tasks is empty", "map at least one task class to a task in configs/eval/tasks/")
+        raise CostlabError(
+            "eval.quality.tasks is empty", "map at least one task class to a task in configs/eval/tasks/"
+        )
     return plan
 
 
@@ -77,8 +89,10 @@ def class_limit(qcfg: Mapping[str, Any], cls: str) -> int | None:
     (null = every item). The first N items of the task's data file are used."""
     lim = (qcfg["class_limits"] or {}).get(cls, qcfg["limit"])
     if lim is not None and lim < 1:
-        raise CostlabError(f"eval.quality limit for class '{cls}' is {lim}: a class with 0 items measures nothing",
-                           "set it >= 1 (or null for every item), or drop the class from eval.quality.tasks")
+        raise CostlabError(
+            f"eval.quality limit for class '{cls}' is {lim}: a class with 0 items measures nothing",
+            "set it >= 1 (or null for every item), or drop the class from eval.quality.tasks",
+        )
     return lim
 
 
@@ -117,10 +131,20 @@ def run_quality(lm, qcfg: Mapping[str, Any], seed: int) -> tuple[dict[str, dict]
         n_docs = len(by_name[p["task"]].eval_docs)
         lim = class_limit(qcfg, cls)
         indices[p["task"]] = list(range(n_docs if lim is None else min(lim, n_docs)))
-    res = simple_evaluate(model=lm, tasks=list(by_name.values()), task_manager=tm, samples=indices,
-                          apply_chat_template=qcfg["apply_chat_template"],
-                          bootstrap_iters=0, log_samples=True, random_seed=seed, numpy_random_seed=seed,
-                          torch_random_seed=seed, fewshot_random_seed=seed, num_fewshot=0)
+    res = simple_evaluate(
+        model=lm,
+        tasks=list(by_name.values()),
+        task_manager=tm,
+        samples=indices,
+        apply_chat_template=qcfg["apply_chat_template"],
+        bootstrap_iters=0,
+        log_samples=True,
+        random_seed=seed,
+        numpy_random_seed=seed,
+        torch_random_seed=seed,
+        fewshot_random_seed=seed,
+        num_fewshot=0,
+    )
     summary: dict[str, dict] = {}
     samples: list[dict] = []
     for cls, p in plan.items():
@@ -130,14 +154,29 @@ def run_quality(lm, qcfg: Mapping[str, Any], seed: int) -> tuple[dict[str, dict]
         ids = [str(r["doc"].get("id", r["doc_id"])) for r in rows]
         chance = [item_chance(task, r["doc"], p["config"]) for r in rows]
         n = len(vals)
-        summary[cls] = {"task": p["task"], "metric": p["metric"], "output_type": p["config"]["output_type"],
-                        "score": sum(vals) / n if n else None, "stderr": _stderr(vals) if n else None, "n": n,
-                        "chance": sum(chance) / n if n else None,
-                        "item_ids": ids, "item_scores": vals, "item_chance": chance}
+        summary[cls] = {
+            "task": p["task"],
+            "metric": p["metric"],
+            "output_type": p["config"]["output_type"],
+            "score": sum(vals) / n if n else None,
+            "stderr": _stderr(vals) if n else None,
+            "n": n,
+            "chance": sum(chance) / n if n else None,
+            "item_ids": ids,
+            "item_scores": vals,
+            "item_chance": chance,
+        }
         for r, v, i in zip(rows, vals, ids):
             resp = r.get("filtered_resps")
-            samples.append({"task_class": cls, "task": p["task"], "doc_id": r["doc_id"], "id": i,
-                            "prompt": _doc_text(task, r["doc"]), "score": v,
-                            "response": resp[0] if isinstance(resp, list) and resp and isinstance(resp[0], str)
-                            else None})
+            samples.append(
+                {
+                    "task_class": cls,
+                    "task": p["task"],
+                    "doc_id": r["doc_id"],
+                    "id": i,
+                    "prompt": _doc_text(task, r["doc"]),
+                    "score": v,
+                    "response": resp[0] if isinstance(resp, list) and resp and isinstance(resp[0], str) else None,
+                }
+            )
     return summary, samples

@@ -29,8 +29,10 @@ def missing_backend(variant: Mapping[str, Any], backends_cfg: Mapping[str, Any])
 
     kind = backend_kind(variant)
     if backend_key(kind) not in backends_cfg:
-        return (f"variant {variant.get('name')}: runtime '{kind}' has no eval backend (eval.backends has "
-                f"{sorted(backends_cfg)}); add eval.backends.{backend_key(kind)} with a _target_")
+        return (
+            f"variant {variant.get('name')}: runtime '{kind}' has no eval backend (eval.backends has "
+            f"{sorted(backends_cfg)}); add eval.backends.{backend_key(kind)} with a _target_"
+        )
     return make_backend(backends_cfg, kind).missing(variant)
 
 
@@ -65,28 +67,36 @@ def list_variants(run_dir: Path, include: list[str] | None = None) -> list[dict[
     """All variants of the run (failed ones included: they are reported as failed, never measured)."""
     vdir = Path(run_dir) / "variants"
     if not vdir.is_dir():
-        raise CostlabError(f"{vdir}: no variants in this run",
-                           "run the quantize stage first (list it before 'evaluate' in the experiment's stages)")
+        raise CostlabError(
+            f"{vdir}: no variants in this run",
+            "run the quantize stage first (list it before 'evaluate' in the experiment's stages)",
+        )
     variants = read_variants(run_dir)
     if include:
         names = {v["name"] for v in variants}
         unknown = [n for n in include if n not in names]
         if unknown:
-            raise CostlabError(f"eval.variants names {unknown}, which are not in {vdir}",
-                               f"use names from {sorted(names)} or null for all")
+            raise CostlabError(
+                f"eval.variants names {unknown}, which are not in {vdir}",
+                f"use names from {sorted(names)} or null for all",
+            )
         variants = [v for v in variants if v["name"] in include]
     if not variants:
         raise CostlabError(f"{vdir}: no variant.json files", "run the quantize stage first")
     for v in variants:
         for k in ("name", "format", "status"):
             if k not in v:
-                raise CostlabError(f"{vdir}/{v.get('name', '?')}/variant.json: missing key '{k}'",
-                                   "re-run the quantize stage (schema in costlab/quant/variant.py)")
+                raise CostlabError(
+                    f"{vdir}/{v.get('name', '?')}/variant.json: missing key '{k}'",
+                    "re-run the quantize stage (schema in costlab/quant/variant.py)",
+                )
         if v["status"] == "ok":
             p = resolve_path(run_dir, v)
             if not p.exists():
-                raise CostlabError(f"variant {v['name']}: {p} does not exist",
-                                   "re-run the quantize stage or delete the stale variant dir")
+                raise CostlabError(
+                    f"variant {v['name']}: {p} does not exist",
+                    "re-run the quantize stage or delete the stale variant dir",
+                )
     return variants
 
 

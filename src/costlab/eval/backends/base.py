@@ -77,8 +77,10 @@ def make_backend(backends_cfg: Mapping[str, Any], kind: str) -> EvalBackend:
 
     key = backend_key(kind)
     if key not in backends_cfg:
-        raise CostlabError(f"no eval backend for runtime '{kind}' (eval.backends has {sorted(backends_cfg)})",
-                           f"add eval.backends.{key} with a _target_ (see configs/eval/default.yaml)")
+        raise CostlabError(
+            f"no eval backend for runtime '{kind}' (eval.backends has {sorted(backends_cfg)})",
+            f"add eval.backends.{key} with a _target_ (see configs/eval/default.yaml)",
+        )
     entry = backends_cfg[key]
     if hasattr(entry, "target"):  # a typed costlab.schemas.base.Plugin
         target, spec = entry.target, dict(entry.params)
@@ -88,11 +90,15 @@ def make_backend(backends_cfg: Mapping[str, Any], kind: str) -> EvalBackend:
     try:
         cls = get_class(str(target))
     except Exception as e:  # noqa: BLE001 - any import failure is a config error here
-        raise CostlabError(f"eval.backends.{key}._target_={target!r} cannot be imported ({e})",
-                           "point _target_ at a subclass of costlab.eval.backends.base.EvalBackend") from e
+        raise CostlabError(
+            f"eval.backends.{key}._target_={target!r} cannot be imported ({e})",
+            "point _target_ at a subclass of costlab.eval.backends.base.EvalBackend",
+        ) from e
     if not (isinstance(cls, type) and issubclass(cls, EvalBackend)):
-        raise CostlabError(f"eval.backends.{key}._target_={target!r} is not an EvalBackend",
-                           "point _target_ at a subclass of costlab.eval.backends.base.EvalBackend")
+        raise CostlabError(
+            f"eval.backends.{key}._target_={target!r} is not an EvalBackend",
+            "point _target_ at a subclass of costlab.eval.backends.base.EvalBackend",
+        )
     params = getattr(cls, "Params", None)
     if params is not None:
         try:

@@ -12,8 +12,11 @@ from costlab.eval.backends.base import EvalBackend
 # extra modules transformers needs to load a quantized checkpoint, by (format, the quantize stage's backend)
 FORMAT_MODULES = {
     ("bnb", None): ("bitsandbytes", "pip install -e '.[quant]'"),
-    ("gptq", "gptqmodel"): ("gptqmodel", "pip install -c constraints.txt gptqmodel==7.6.0 (docs/facts.md), or "
-                                         "measure it on the machine/venv that built it"),
+    ("gptq", "gptqmodel"): (
+        "gptqmodel",
+        "pip install -c constraints.txt gptqmodel==7.6.0 (docs/facts.md), or "
+        "measure it on the machine/venv that built it",
+    ),
     ("awq", "gptqmodel"): ("gptqmodel", "pip install -c constraints.txt gptqmodel==7.6.0, or measure it on a GPU box"),
     ("gptq", None): ("compressed_tensors", "pip install compressed-tensors"),
     ("awq", None): ("compressed_tensors", "pip install compressed-tensors"),
@@ -51,8 +54,9 @@ class HFBackend(EvalBackend):
         from costlab.models import load_causal_lm, load_tokenizer
 
         # bnb checkpoints are placed by bitsandbytes
-        self.model = load_causal_lm(str(path), dtype=self.dtype,
-                                    device=None if variant.get("format") == "bnb" else self.device)
+        self.model = load_causal_lm(
+            str(path), dtype=self.dtype, device=None if variant.get("format") == "bnb" else self.device
+        )
         self._tok = load_tokenizer(str(path))
 
     @property
@@ -65,8 +69,7 @@ class HFBackend(EvalBackend):
         from costlab.eval.hf_lm import SharedPrefixHFLM
 
         cls = SharedPrefixHFLM if self.shared_context else HFLM
-        return cls(pretrained=self.model, tokenizer=self._tok, batch_size=self.batch_size,
-                    max_length=self.max_length)
+        return cls(pretrained=self.model, tokenizer=self._tok, batch_size=self.batch_size, max_length=self.max_length)
 
     def vocab_size(self) -> int:
         return int(self.model.get_output_embeddings().weight.shape[0])
@@ -79,11 +82,11 @@ class HFBackend(EvalBackend):
         self.model.eval()
         with torch.no_grad():
             for i in range(0, len(seqs), batch_size):
-                batch = seqs[i: i + batch_size]
+                batch = seqs[i : i + batch_size]
                 logits = batch_logits(self.model, batch)
                 for j, s in enumerate(batch):
                     L, st = len(s["input_ids"]), int(s["start"])
-                    yield logits[j, st - 1: L - 1]
+                    yield logits[j, st - 1 : L - 1]
 
     def latency_runner(self, n_prompts: int, prompt_tokens: int, new_tokens: int, concurrency: int):
         from costlab.eval import latency as lat

@@ -40,9 +40,16 @@ class LlamaCppBackend(EvalBackend):
     def _llama(self, n_ctx: int, logits_all: bool):
         import llama_cpp
 
-        return llama_cpp.Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=self.threads,
-                               n_threads_batch=self.threads, logits_all=logits_all, verbose=False, seed=self.seed,
-                               n_gpu_layers=self.n_gpu_layers)
+        return llama_cpp.Llama(
+            model_path=str(self.path),
+            n_ctx=n_ctx,
+            n_threads=self.threads,
+            n_threads_batch=self.threads,
+            logits_all=logits_all,
+            verbose=False,
+            seed=self.seed,
+            n_gpu_layers=self.n_gpu_layers,
+        )
 
     def load(self, path: Path, variant: Mapping[str, Any], threads: int, seed: int) -> None:
         self.path, self.threads, self.seed = Path(path), threads, seed
@@ -64,18 +71,22 @@ class LlamaCppBackend(EvalBackend):
             ids, st = s["input_ids"], int(s["start"])
             L = len(ids)
             if L > self.llm.n_ctx():
-                raise CostlabError(f"fidelity sequence of {L} tokens > llama.cpp n_ctx {self.llm.n_ctx()}",
-                                   "raise eval.backends.llama_cpp.n_ctx or lower eval.fidelity.seq_len")
+                raise CostlabError(
+                    f"fidelity sequence of {L} tokens > llama.cpp n_ctx {self.llm.n_ctx()}",
+                    "raise eval.backends.llama_cpp.n_ctx or lower eval.fidelity.seq_len",
+                )
             self.llm.reset()
             self.llm.eval(ids)
-            yield torch.from_numpy(np.array(self.llm.scores[st - 1: L - 1, :], dtype=np.float32))
+            yield torch.from_numpy(np.array(self.llm.scores[st - 1 : L - 1, :], dtype=np.float32))
 
     def latency_runner(self, n_prompts: int, prompt_tokens: int, new_tokens: int, concurrency: int):
         from costlab.eval import latency as lat
 
         if concurrency > 1:
-            raise CostlabError("the llama.cpp eval backend decodes one sequence at a time",
-                               "set eval.latency.concurrency: 1 (batch 1 for every variant)")
+            raise CostlabError(
+                "the llama.cpp eval backend decodes one sequence at a time",
+                "set eval.latency.concurrency: 1 (batch 1 for every variant)",
+            )
         self.llm = None  # free the logits_all context first
         self.llm = self._llama(prompt_tokens + new_tokens + 16, logits_all=False)
         ids = self.llm.tokenize(lat.prompt_text().encode(), add_bos=False, special=False)
