@@ -46,3 +46,26 @@ def test_cost_numbers_same_as_before_refactor(tmp_path, basis):
     assert {(m["model"], m["hardware"], m["status"]) for m in now["not_measured"]} == {
         (m["model"], m["hardware"], m["status"]) for m in before["not_measured"]
     }
+
+
+def test_meant_changes_on_the_frozen_run(tmp_path):
+    """What the refactor was meant to change, on the same fixed eval files: routing acts on the lower bound (the
+    old table sent qa to student-Q4_K_M on a point retention of 0.925 from 10 items; its lower bound is far below
+    the floor now), a class whose reference is at chance is 'not measurable', unknown classes get a default route,
+    and a concurrency basis that was not measured the same way for every variant is refused."""
+    from costlab.errors import CostlabError
+    from costlab.tables.stage import build_tables
+
+    run = tmp_path / "run"
+    shutil.copytree(FROZEN / "eval", run / "eval")
+    build_tables(run, run / "tables", tables_cfg(throughput="batch1"), HARDWARE, PRICING, context=2048, plots=False)
+    old = json.loads((FROZEN / "expected_routing_table_v1.json").read_text())
+    new = json.loads((run / "tables/routing_table.json").read_text())
+    assert old["routes"]["qa"]["cost"]["model"] == "student-Q4_K_M" and "default_route" not in old
+    q4 = new["evidence"]["qa"]["student-Q4_K_M"]
+    assert q4["n"] == 10 and q4["retention_lo"] < 0.9 and not q4["candidate"]
+    assert new["routes"]["qa"]["cost"]["model"] != "student-Q4_K_M"
+    assert new["unrouted"]["translation"].startswith("not measurable with this reference")
+    assert new["default_route"] == "general" and "general" in new["routes"]
+    with pytest.raises(CostlabError, match="not measured the same way"):
+        build_tables(run, run / "t2", tables_cfg(throughput="concurrency"), HARDWARE, PRICING, context=2048)
