@@ -247,17 +247,31 @@ def template_split(test_frac: float = 0.3, seed: int = 0) -> dict[str, str]:
     return out
 
 
-def fill(template: str, rng: random.Random, part: str) -> str:
-    """Fill each slot with a value from that slot's ``part`` half (train: even indices, test: odd)."""
+# Free-text slots: what a prompt is about, not what it asks for. Filling them across classes (a passage in a
+# translation template, a data row in a reasoning one) keeps the classifier from learning the content as the task.
+CONTENT = {"en": ("sent_en", "passage_en", "data_en", "topic_en", "entity_en", "snippet"),
+           "zh": ("sent_zh", "passage_zh", "data_zh", "topic_zh", "entity_zh")}
+
+
+def fill(template: str, rng: random.Random, part: str, mix: bool = False) -> str:
+    """Fill each slot with a value from that slot's ``part`` half (train: even indices, test: odd). ``mix``: a
+    content slot takes a value of any content slot of its language (train-time augmentation)."""
     def pick(m: re.Match) -> str:
-        vals = SLOTS[m.group(1)]
+        name = m.group(1)
+        if mix:
+            for group in CONTENT.values():
+                if name in group:
+                    name = rng.choice(group)
+        vals = SLOTS[name]
         half = vals[0::2] if part == "train" else vals[1::2]
         return rng.choice(half or vals)
     return _SLOT.sub(pick, template)
 
 
-def make_rows(per_template: int = 12, test_frac: float = 0.3, seed: int = 0) -> dict[str, list[dict]]:
-    """{"train": rows, "test": rows}; duplicates within a template are dropped."""
+def make_rows(per_template: int = 12, test_frac: float = 0.3, seed: int = 0,
+              mix_content: float = 0.5) -> dict[str, list[dict]]:
+    """{"train": rows, "test": rows}; duplicates within a template are dropped. A ``mix_content`` share of the
+    train rows has its content slots filled across classes (see ``CONTENT``); test rows never."""
     split = template_split(test_frac, seed)
     rng = random.Random(seed + 1)
     out: dict[str, list[dict]] = {"train": [], "test": []}
@@ -267,7 +281,7 @@ def make_rows(per_template: int = 12, test_frac: float = 0.3, seed: int = 0) -> 
         for _ in range(per_template * 3):
             if len(seen) >= per_template:
                 break
-            text = fill(t, rng, part)
+            text = fill(t, rng, part, mix=part == "train" and rng.random() < mix_content)
             if text in seen:
                 continue
             seen.add(text)
