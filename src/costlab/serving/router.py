@@ -108,9 +108,8 @@ class Router:
         return self.default_route
 
     def _lower_bound(self, model: str, route_class: str | None) -> float | None:
-        e = (self.evidence.get(route_class) or {}).get(model)
-        if e is not None:
-            return e.get("retention_lo")
+        if self.evidence:  # v2 table: only its evidence counts (a model without one is below the floor)
+            return ((self.evidence.get(route_class) or {}).get(model) or {}).get("retention_lo")
         return self.tables.retention(model, route_class) if route_class else None  # v1 table: point retention
 
     def downgrade_candidates(self, decision: Decision, allow_below_floor: bool) -> list[str]:
