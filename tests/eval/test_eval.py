@@ -337,16 +337,20 @@ def test_gguf_variant_through_llama_cpp(tmp_path):
     write_variant(run, "teacher-Q4_1", "teacher", "gguf", str(gguf), "llama.cpp", quant="Q4_1")
     fid_text = tmp_path / "fidelity.txt"  # shared by both runs: same eval config → same fingerprints
     fid_text.write_text((ROOT / "data/eval/summarization.jsonl").read_text())
-    over = {
-        "eval.quality.tasks": "{qa: costlab_qa, translation: costlab_translation}",
-        "eval.fidelity.max_tokens": 200,
-        "eval.fidelity.source": str(fid_text),
-    }
-    cfg = eval_cfg(run, **{**over, "eval.latency.concurrency": 1})
-    run_stage(cfg, run, run / "eval")
+    over = {"eval.fidelity.max_tokens": 200, "eval.fidelity.source": str(fid_text), "eval.latency.concurrency": 1}
+
+    def cfg_for(r):  # the shipped qa (generation) and translation (multiple choice) tasks
+        c = eval_cfg(r, **over)
+        c.eval.quality.tasks_dir = str(ROOT / "configs/eval/tasks")
+        c.eval.quality.tasks = {"qa": "costlab_qa", "translation": "costlab_translation"}
+        return c
+
+    run_stage(cfg_for(run), run, run / "eval")
     g, t = _load(run, "teacher-Q4_1"), _load(run, "teacher-hf")
     assert g["status"] == "ok" and g["backend"] == "llama.cpp"
-    assert set(g["quality"]) == set(t["quality"]) and all(q["n"] == 2 for q in g["quality"].values())
+    assert set(g["quality"]) == set(t["quality"]) == {"qa", "translation"}
+    assert g["quality"]["qa"]["n"] == 2 and g["quality"]["translation"]["n"] == 3
+    assert g["quality"]["translation"]["item_ids"] == t["quality"]["translation"]["item_ids"]
     # the dequantized copy holds the same weights (fp32 vs Q4_1 kernels): close, but not bit-identical
     assert 0.0 <= g["fidelity"]["kl_topk_lower_bound"] < 0.1 and g["fidelity"]["top1"] > 0.8
     assert g["latency"]["summary"]["decode_tok_s_p50"] > 0
@@ -360,8 +364,7 @@ def test_gguf_variant_through_llama_cpp(tmp_path):
         shutil.copy(run / "eval" / f, run2 / "eval" / f)
     shutil.copytree(run / "eval" / "samples", run2 / "eval" / "samples")
     (run2 / "eval" / "samples" / "teacher-Q4_1.jsonl").unlink()
-    cfg2 = eval_cfg(run2, **{**over, "eval.latency.concurrency": 1})
-    m = run_stage(cfg2, run2, run2 / "eval")
+    m = run_stage(cfg_for(run2), run2, run2 / "eval")
     assert m["variants_reused"] == 1  # the reference; the GGUF was measured again
     g2 = _load(run2, "teacher-Q4_1")
     assert g2["quality"] == g["quality"] and g2["fidelity"] == g["fidelity"]
