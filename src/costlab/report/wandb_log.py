@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
+from costlab.eval.schema import LATENCY_SUMMARY_KEYS
 from costlab.tables.cost import fidelity_fields
 
 
@@ -32,16 +33,7 @@ def variant_metrics(rec: Mapping[str, Any], cost_row: Mapping[str, Any] | None) 
         }
     )
     s = ((rec.get("latency") or {}).get("summary")) or {}
-    for k in (
-        "ttft_ms_p50",
-        "ttft_ms_p95",
-        "tpot_ms_p50",
-        "tpot_ms_p95",
-        "decode_tok_s_p50",
-        "decode_tok_s_min",
-        "decode_tok_s_max",
-        "prefill_tok_s_p50",
-    ):
+    for k in LATENCY_SUMMARY_KEYS:  # the eval schema's summary keys (non-numbers are dropped below)
         m[f"latency/{k}"] = s.get(k)
     mem = rec.get("memory") or {}
     m.update({"memory/peak_rss_mb": mem.get("peak_rss_mb"), "memory/file_mb": mem.get("file_mb")})
