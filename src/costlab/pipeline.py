@@ -86,7 +86,7 @@ STAGES: dict[str, Stage] = {
             "build_tables",
             "costlab.tables.stage:run_stage",
             "tables",
-            ("hardware", "pricing", "eval.reference", "eval.quality.tasks", "eval.stats", "eval.tables"),
+            ("seed", "hardware", "pricing", "eval.reference", "eval.quality.tasks", "eval.stats", "eval.tables"),
         ),
         Stage("report", "costlab.report.stage:run_stage", "report", ("eval.tables", "eval.report")),
     ]
