@@ -42,7 +42,7 @@ class Hit:
 
 
 class _ScopeIndex:
-    def __init__(self, dim: int, capacity: int, ef: int, M: int, ef_construction: int = 200):
+    def __init__(self, dim: int, capacity: int, ef: int, M: int, ef_construction: int):
         import hnswlib
 
         self.index = hnswlib.Index(space="ip", dim=dim)  # vectors are L2-normalised: inner product = cosine
@@ -66,8 +66,12 @@ class _ScopeIndex:
 
 class SemanticCache:
     def __init__(self, embedder: Any, threshold: float = 0.9, ttl_s: float = 86400.0, max_entries: int = 100_000,
-                 path: str | Path | None = None, ef: int = 64, M: int = 16, initial_capacity: int = 256,
-                 guard: bool = True, ef_construction: int = 100):
+                 path: str | Path | None = None, ef: int = 128, M: int = 32, initial_capacity: int = 256,
+                 guard: bool = True, ef_construction: int = 200):
+        # HNSW settings (issue 13): M=16/ef_construction=100/ef=64 measured recall@1 0.962 at 100k entries in one
+        # scope; M=32/ef_construction=200 reached 1.000 at ef=64 on clustered MiniLM vectors at 100k, 196x faster
+        # than the exact scan (benchmarks/semantic_cache.py, 300 queries). ef=128 keeps headroom for less
+        # clustered traffic at ~130x. Cost: ~2x build time and +128 B of links per entry.
         self.embedder = embedder
         self.threshold = float(threshold)
         self.guard = guard
