@@ -31,7 +31,8 @@ def bench_specs(quick: bool) -> list[tuple[str, list[str]]]:
     q = quick
     return [
         ("analyze_logs", ["benchmarks/analyze_logs.py", "--rows", "1000000", "--big-rows", "0" if q else "10000000"]),
-        ("semantic_cache", ["benchmarks/semantic_cache.py", "--sizes", "10000", "100000", "--queries", "300"]),
+        ("semantic_cache", ["benchmarks/semantic_cache.py", "--sizes", "10000", "100000", "--queries", "300"]
+         + (["--kinds", "clustered"] if q else [])),
         ("kd_throughput", ["benchmarks/kd_throughput.py", "--threads", "1", "--steps", "2"] + (["--tiny"] if q else [])),
         ("gateway_overhead", ["benchmarks/gateway_overhead.py", "--n", "100" if q else "300"]),
         ("gateway_load", ["benchmarks/gateway_load.py"]),
@@ -112,21 +113,23 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="smaller sizes (tiny KD models, no 10M-row run)")
     ap.add_argument("--only", nargs="*", default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
-    ap.add_argument("--timeout", type=int, default=900, help="seconds per benchmark")
+    ap.add_argument("--timeout", type=int, default=1800, help="seconds per benchmark")
+    ap.add_argument("--jobs", type=int, default=1, help="benchmarks run at once (ratios stay within one benchmark "
+                    "and one moment; >1 adds load, which RESULTS.md records)")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
            "PYTHONPATH": str(ROOT / "src")}
     started = datetime.datetime.now(datetime.timezone.utc)
     load0 = loadavg()
-    rows, logs = [], []
-    for name, cmd in bench_specs(a.quick):
-        if a.only and name not in a.only:
-            continue
+    specs = [(n, c) for n, c in bench_specs(a.quick) if not a.only or n in a.only]
+
+    def one(spec: tuple[str, list[str]]) -> tuple:
+        name, cmd = spec
         js_path = OUT / f"{name}.json"
         js_path.unlink(missing_ok=True)
         full = [PY, *cmd] + (["--json", str(js_path)] if name.startswith("peer_") or name in ("analyze_logs", "semantic_cache") else [])
-        print(f"== {name}: {' '.join(cmd)}  (load {loadavg()})", flush=True)
+        print(f"== start {name}: {' '.join(cmd)}  (load {loadavg()})", flush=True)
         t = time.perf_counter()
         try:
             p = subprocess.run(full, cwd=ROOT, env=env, capture_output=True, text=True, timeout=a.timeout)
@@ -134,14 +137,22 @@ def main() -> int:
         except subprocess.TimeoutExpired as e:
             rc, stdout, stderr = 124, (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), "timeout"
         wall = time.perf_counter() - t
-        print(stdout[-3000:], flush=True)
+        print(f"== done {name}: rc {rc}, {wall:.0f} s\n{stdout[-2500:]}", flush=True)
+        js = json.loads(js_path.read_text()) if js_path.exists() and rc == 0 else None
+        return name, cmd, rc, wall, stdout, stderr, js
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=a.jobs) as ex:
+        results = list(ex.map(one, specs))
+    rows, logs = [], []
+    for name, cmd, rc, wall, stdout, stderr, js in results:
         logs.append((name, cmd, rc, wall, stdout, stderr))
         if rc != 0:
             why = (stderr.strip().splitlines() or ["?"])[-1][:200]
             rows.append({"benchmark": name, "metric": f"FAILED (rc {rc}): {why}", "costlab": None, "peer": None,
                          "peer_name": "-", "ratio": None, "goal": "-", "met": False})
             continue
-        js = json.loads(js_path.read_text()) if js_path.exists() else None
         rows.extend(rows_from(name, js, stdout))
     fmt = lambda x: "—" if x is None else ("met" if x is True else "NOT met" if x is False else  # noqa: E731
                                            f"{x:.4g}" if isinstance(x, float) else str(x))
@@ -165,7 +176,8 @@ def main() -> int:
         "costlab with a peer or baseline measured in that same run on this machine.", "",
         f"- date: {started:%Y-%m-%d %H:%M} UTC, commit {commit}",
         f"- machine: {cpu}, {os.cpu_count()} cores, {mem} RAM, {platform.system()} {platform.release()}",
-        f"- load average (1/5/15 min) at start: {load0}; at end: {loadavg()} — the box is shared (up to 8 engineers "
+        f"- {a.jobs} benchmark(s) at a time; load average (1/5/15 min) at start: {load0}; at end: {loadavg()} — "
+        "the box is shared (up to 8 engineers "
         "running builds and tests at the time): absolute numbers are noisy, ratios less so.",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()), "",
         *table, "",

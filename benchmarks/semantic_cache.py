@@ -91,6 +91,7 @@ def main() -> None:
     ap.add_argument("--ef", type=int, nargs="+", default=None,
                     help="query-time ef values (default: SemanticCache's own ef, and 4x it)")
     ap.add_argument("--json", type=Path, default=None, help="write every row as JSON")
+    ap.add_argument("--kinds", nargs="+", default=["clustered", "random"], choices=["clustered", "random"])
     args = ap.parse_args()
     import inspect
 
@@ -114,7 +115,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     print(f"hnswlib M={args.M} ef_construction={args.ef_construction}; {args.queries} single-vector queries; 1 thread")
     print(f"{'data':<10} {'entries':>8} {'ef':>4} | {'build s':>7} | {'hnsw p50 ms':>11} {'numpy p50 ms':>12} {'speed-up':>8} | {'recall@1':>8}")
-    for kind in ("clustered", "random"):
+    for kind in args.kinds:
         for n in args.sizes:
             if kind == "clustered":
                 db = make_db(seeds, n, rng)

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
 from common import PeerMissing, peer_python, report  # noqa: E402
-from gateway_overhead import fake, post_time, tables_for  # noqa: E402  (H6's harness: same upstream, tables)
+from gateway_overhead import fake, tables_for  # noqa: E402  (H6's harness: same upstream, tables)
 
 from costlab.serving.testing import free_port, spawn  # noqa: E402
 
@@ -51,6 +51,17 @@ def gateway(tmp: Path, name: str, endpoint: str, overrides: dict) -> tuple:
     return proc, f"http://127.0.0.1:{port}"
 
 MODEL = "teacher-fp32"  # routing fixture price: $1.0 / 1M in, $3.0 / 1M out
+MASTER_KEY = "sk-" + os.urandom(16).hex()  # LiteLLM refuses to start without one (fails closed, as it should)
+HEADERS: dict[str, dict] = {}  # base URL -> auth header (only LiteLLM needs one)
+
+
+def post_time(c: httpx.Client, url: str, body: dict) -> tuple[float, httpx.Response]:
+    h = next((v for k, v in HEADERS.items() if url.startswith(k)), {})
+    t = time.perf_counter()
+    r = c.post(url, json=body, headers=h)
+    r.raise_for_status()
+    r.json()
+    return time.perf_counter() - t, r
 
 
 def start_litellm(tmp: Path, up_url: str, budget: float | None) -> tuple[subprocess.Popen, str]:
@@ -63,7 +74,7 @@ def start_litellm(tmp: Path, up_url: str, budget: float | None) -> tuple[subproc
     cfg = {"model_list": [{"model_name": MODEL, "litellm_params": {
         "model": f"openai/{MODEL}", "api_base": up_url, "api_key": "sk-fake",
         "input_cost_per_token": 1.0e-6, "output_cost_per_token": 3.0e-6}}],
-        "litellm_settings": settings}
+        "litellm_settings": settings, "general_settings": {"master_key": MASTER_KEY}}
     p = tmp / f"litellm_{port}.yaml"
     p.write_text(yaml.safe_dump(cfg))
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR", "DISABLE_SCHEMA_UPDATE": "true"}
@@ -72,15 +83,17 @@ def start_litellm(tmp: Path, up_url: str, budget: float | None) -> tuple[subproc
                              "--num_workers", "1"], stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     t0 = time.time()
-    while time.time() - t0 < 180:
+    while time.time() - t0 < 400:
         if proc.poll() is not None:
             raise RuntimeError(f"litellm proxy exited: {(tmp / f'litellm_{port}.log').read_text()[-1500:]}")
         try:
             if httpx.get(url + "/health/liveliness", timeout=1).status_code == 200:
+                HEADERS[url] = {"Authorization": f"Bearer {MASTER_KEY}"}
                 return proc, url
         except httpx.HTTPError:
             time.sleep(0.5)
-    raise RuntimeError("litellm proxy did not come up in 180 s")
+    proc.kill()
+    raise RuntimeError(f"litellm proxy did not come up in 400 s: {(tmp / f'litellm_{port}.log').read_text()[-1500:]}")
 
 
 def pct(xs: list[float]) -> tuple[float, float]:
@@ -103,7 +116,8 @@ async def load(url: str, n: int, clients: int, prefix: str, timeout: float = 60)
             while not q.empty():
                 i = q.get_nowait()
                 try:
-                    r = await c.post(url, json=body(f"{prefix}{i}"))
+                    h = next((v for k, v in HEADERS.items() if url.startswith(k)), {})
+                    r = await c.post(url, json=body(f"{prefix}{i}"), headers=h)
                     codes[r.status_code] = codes.get(r.status_code, 0) + 1
                 except httpx.HTTPError:
                     codes[-1] = codes.get(-1, 0) + 1
@@ -140,7 +154,7 @@ def main() -> int:
         procs.append(ll)
         targets = {"direct": up_url + "/chat/completions", "costlab": gw_url + "/v1/chat/completions",
                    "litellm": ll_url + "/v1/chat/completions"}
-        with httpx.Client(timeout=60, headers={"Authorization": "Bearer sk-any"}) as c:
+        with httpx.Client(timeout=60) as c:
             for i in range(20):  # warm-up
                 for u in targets.values():
                     post_time(c, u, body(f"warm{i}"))
