@@ -80,7 +80,8 @@ def single(base, compose_module):
 
 @pytest.fixture(scope="module")
 def compose_module():
-    from hydra import compose as _compose, initialize_config_dir
+    from hydra import compose as _compose
+    from hydra import initialize_config_dir
 
     def _c(overrides):
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):

@@ -10,7 +10,6 @@ from costlab.models import load_causal_lm
 from costlab.pipeline import open_run, run_stage
 from costlab.teacher import codec
 
-
 # the healing report at toy size: 96 general-text tokens, 3 reasoning items per model
 HEALING_SMALL = ["distill.healing.general_max_tokens=96", "distill.healing.general_seq_len=32",
                  "distill.healing.mc_limit=3", "~distill.healing.mc_tasks.translation", "distill.healing.n_boot=200"]
@@ -167,7 +166,7 @@ def test_torn_checkpoint_is_skipped(tmp_path):
         d = tmp_path / f"checkpoint-{step}"
         d.mkdir()
         if whole:
-            (d / "trainer_state.json").write_text('{"global_step": %d}' % step)
+            (d / "trainer_state.json").write_text(f'{{"global_step": {step}}}')
     (tmp_path / "checkpoint-6" / "model.safetensors").write_bytes(b"partial")  # killed mid-save
     assert last_complete_checkpoint(tmp_path).endswith("checkpoint-4")
     assert not (tmp_path / "checkpoint-6").exists()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from transformers import Trainer, TrainerCallback, TrainingArguments
 
 from costlab.config import to_container
@@ -175,7 +175,7 @@ def _rank_state():
 
 
 def _train(cfg: DictConfig, model, tok, examples: list[dict], loss, teacher, ckpt_dir: Path, max_steps: int | None,
-           max_minutes: float | None, state, report_to: str) -> tuple[KDTrainer, Any, float, str | None, "TimeBudget"]:
+           max_minutes: float | None, state, report_to: str) -> tuple[KDTrainer, Any, float, str | None, TimeBudget]:
     """One Trainer run (resumed from the newest whole checkpoint in ``ckpt_dir``); the same recipe for the student and
     for the unpruned control."""
     d = cfg.distill
