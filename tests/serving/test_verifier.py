@@ -150,3 +150,15 @@ def test_evaluate_picks_threshold_on_dev_and_reports_test_with_intervals():
     assert 0 < lo < 1 and hi == 1.0
     s = score_at(rows, sims, lambda q, c: q == c, 0.5)
     assert s["all"]["false_hit_rate"]["k"] == 0 and s["all"]["paraphrase_hit_rate"]["k"] == 2
+
+
+def test_verifier_eval_run_reports_every_set():
+    """The docs' measurement end to end, with a bag-of-words stand-in for MiniLM (seconds, no model)."""
+    from costlab.serving.verifier_eval import main, run
+
+    res = run(HashEmbedder(64))
+    assert set(res) >= {"verifier_pairs", "blind", "pairs_en_old", "pooled_dev", "pooled_dev_blind", "blind_at_0.95"}
+    v = res["verifier_pairs"]["checks"]["verifier (EN+ZH)"]
+    assert v["threshold"] is not None and v["test"]["false_hit_rate"]["n"] > 0
+    assert set(v["test_by_lang"]) == {"en", "zh"}
+    assert "false-hit" in main(HashEmbedder(64))
