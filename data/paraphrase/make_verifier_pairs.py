@@ -163,7 +163,7 @@ def main(fills: int = 6, seed: int = 0) -> None:
     for i, (lang, *_rest) in enumerate(FAMILIES):
         ids[lang].append(i)
     split = {}
-    for lang, lst in ids.items():
+    for _lang, lst in ids.items():
         lst = lst[:]
         rng.shuffle(lst)
         for j, i in enumerate(lst):

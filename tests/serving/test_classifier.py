@@ -57,7 +57,7 @@ def test_per_language_accuracy_with_intervals_and_keyword_baseline(model, data):
         for who in ("learned", "keyword"):
             blk = res[name][who]
             assert set(blk) >= {"all", "en", "zh"}
-            for lang, b in blk.items():
+            for _lang, b in blk.items():
                 assert b["n"] > 0 and 0 <= b["ci_items"][0] <= b["accuracy"] <= b["ci_items"][1] <= 1
             assert sum(blk[lg]["n"] for lg in ("en", "zh", "mixed") if lg in blk) == blk["all"]["n"]
     assert "ci_templates" in res["unseen_templates"]["learned"]["zh"]  # bootstrap over templates

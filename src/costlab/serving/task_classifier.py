@@ -69,7 +69,7 @@ class TextTaskClassifier(LearnedClassifier):
         return out / ARTIFACT
 
     @classmethod
-    def load(cls, artifact_dir: str | Path, embedder: Any = None) -> "TextTaskClassifier":
+    def load(cls, artifact_dir: str | Path, embedder: Any = None) -> TextTaskClassifier:
         import joblib
 
         from costlab.errors import CostlabError

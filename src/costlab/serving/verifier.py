@@ -39,7 +39,7 @@ KINDS = ("number", "unit", "negation", "language", "format", "entity", "order", 
 _CJK = r"\u4e00-\u9fff"
 _ZH_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _ZH_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
-_ZH_NUM = re.compile(f"[零〇一二两三四五六七八九十百千万亿]+")
+_ZH_NUM = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
 # Words that contain a numeral character without being a number.
 _ZH_NUM_EXCEPT = ("一下", "一些", "一点", "一起", "一样", "一般", "一直", "一定", "统一", "万一", "唯一", "一切",
                   "一旦", "一边", "第一", "千万", "万能", "百科", "三明治", "一致", "同一", "一一", "一次性", "一个", "一共",
@@ -124,7 +124,7 @@ _GAZ = {
 _ORDER_EN = {"from", "than", "into", "vs", "versus", "beat", "beats", "owe", "owes", "before", "after", "sent",
              "gave", "paid", "hired", "taller", "shorter", "older", "younger", "bigger", "smaller", "larger",
              "faster", "slower", "cheaper", "defeated", "married", "follows", "replaced", "replace", "pay", "pays",
-             "report", "reports", "manager", "manages", "owes", "lend", "lent", "sue", "sued"}
+             "report", "reports", "manager", "manages", "lend", "lent", "sue", "sued"}
 _ORDER_ZH = ("从", "到", "比", "给", "向", "把", "被", "打败", "战胜", "赢了", "欠", "之前", "之后", "换成", "转成",
              "大于", "小于", "高于", "低于", "雇", "嫁给", "转账", "寄")
 
