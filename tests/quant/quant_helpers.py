@@ -27,23 +27,10 @@ TEXT = (
 
 
 def build_tiny(path: Path, tokenizer_dir: Path, seed: int = 0, **overrides) -> Path:
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    """The shared tiny-Llama builder (tests/conftest.py) with the 256-wide shape above."""
+    from tests.conftest import make_tiny_llama
 
-    tok = AutoTokenizer.from_pretrained(tokenizer_dir)
-    cfg = LlamaConfig(
-        vocab_size=len(tok),
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-        **{**TINY256, **overrides},
-    )
-    torch.manual_seed(seed)
-    model = LlamaForCausalLM(cfg).eval()
-    model.generation_config.eos_token_id = tok.eos_token_id
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    return make_tiny_llama(path, tokenizer_dir, seed, **{**TINY256, **overrides})
 
 
 def write_teacher_data(run_dir: Path, n_train: int = 8, n_heldout: int = 4) -> None:
