@@ -112,9 +112,21 @@ def test_retention_reference_at_chance_is_flagged_not_nan():
 def test_retention_all_ties_identical_models():
     ref = [1, 0, 1, 1, 0, 1, 1, 1, 0, 1] * 10
     d = stats.compare_class(ref, ref, 0.25, n_boot=300)
-    assert d["retention"] == 1.0 and d["retention_lo"] == 1.0 and d["retention_hi"] == 1.0
-    assert d["p_value"] == 1.0 and d["test"] == "exact McNemar"
+    assert d["retention"] == 1.0 and d["p_value"] == 1.0 and d["test"] == "exact McNemar"
     assert d["measurable"] is True
+    # 0 discordant pairs in 100 is not proof of 0 in the population: the interval must not collapse to [1, 1]
+    assert d["retention_lo"] < 1.0 < d["retention_hi"]
+
+
+def test_zero_discordance_interval_is_not_degenerate():
+    """80 MC items, variant agrees with the reference on every item: a plain paired bootstrap gives [1, 1] and
+    would route on it; the 2x2-table bootstrap with +0.5 per cell (Agresti-Min) keeps the uncertainty that 80
+    agreements leave (a 95% upper bound of ~3.7% discordant items)."""
+    ref = [1] * 34 + [0] * 46  # 0.425 on 4-way MC
+    r = stats.paired_retention(ref, ref, 0.25, n_boot=2000)
+    assert r.retention == 1.0
+    assert 0.8 < r.lo < 0.99 and 1.01 < r.hi < 1.25
+    assert "Agresti-Min" in r.method
 
 
 def test_per_item_chance_for_pooled_rows():

@@ -17,7 +17,9 @@ Public API (signatures are stable; H3 codes against them)::
 
     paired_retention(variant, reference, chance, *, n_boot=2000, confidence=0.95, seed=0)
         -> RetentionCI(retention, lo, hi, n, confidence, method, n_boot, undefined_frac, reason)
-        # paired per-item bootstrap: items resampled jointly for both models; percentile interval.
+        # paired per-item bootstrap: items resampled jointly for both models; percentile interval. For 0/1 scores
+        # with one chance value this is a bootstrap of the paired 2x2 table with +0.5 per cell (Agresti-Min), so
+        # 0 discordant items do not collapse the interval to [1, 1].
         # chance: float or per-item array (e.g. a pooled "general" row whose items have different c).
         # Resamples where the reference is not above chance make the ratio undefined: they count
         # as -inf for lo and +inf for hi (conservative); if that makes a bound infinite the bound
@@ -180,17 +182,35 @@ def paired_retention(
     confidence = _check_conf(confidence)
     n = v.size
     c = _chance(chance, n, "retention")
-    method = "paired per-item bootstrap, percentile"
     point = chance_normalized_retention(float(v.mean()), float(r.mean()), float(c.mean()))
-    dv, dr = v - c, r - c  # per-item excess over chance; retention = mean(dv) / mean(dr)
-    num = np.empty(n_boot)
-    den = np.empty(n_boot)
     rng = np.random.default_rng(seed)
-    i = 0
-    for idx in _boot_indices(rng, n, n_boot):
-        num[i : i + len(idx)] = dv[idx].mean(axis=1)
-        den[i : i + len(idx)] = dr[idx].mean(axis=1)
-        i += len(idx)
+    if is_binary(v) and is_binary(r) and bool(np.all(c == c[0])):
+        # 0/1 scores: resampling items = resampling the paired 2x2 table. +0.5 per cell (Agresti-Min) so that 0
+        # discordant pairs in n items do not give a degenerate [1, 1] interval (they bound the discordance, they
+        # do not prove it is 0).
+        method = "paired bootstrap of the 2x2 table (Agresti-Min +0.5 per cell), percentile"
+        cells = np.array(
+            [
+                np.sum((v == 1) & (r == 1)),
+                np.sum((v == 1) & (r == 0)),
+                np.sum((v == 0) & (r == 1)),
+                np.sum((v == 0) & (r == 0)),
+            ],
+            dtype=np.float64,
+        )
+        m = rng.multinomial(n, (cells + 0.5) / (n + 2.0), size=n_boot)
+        num = (m[:, 0] + m[:, 1]) / n - c[0]
+        den = (m[:, 0] + m[:, 2]) / n - c[0]
+    else:
+        method = "paired per-item bootstrap, percentile"
+        dv, dr = v - c, r - c  # per-item excess over chance; retention = mean(dv) / mean(dr)
+        num = np.empty(n_boot)
+        den = np.empty(n_boot)
+        i = 0
+        for idx in _boot_indices(rng, n, n_boot):
+            num[i : i + len(idx)] = dv[idx].mean(axis=1)
+            den[i : i + len(idx)] = dr[idx].mean(axis=1)
+            i += len(idx)
     ok = den > 0
     undefined = float(1.0 - ok.mean())
     ratio = np.where(ok, num / np.where(ok, den, 1.0), 0.0)
