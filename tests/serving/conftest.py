@@ -60,8 +60,11 @@ def make_gateway(tmp_path, fake, fake_state, base_settings):
 
     def _make(tables_edit=None, embedder=None, redis_client=None, endpoint=None, **over):
         tdir = write_tables(tmp_path / f"tables{len(started)}", endpoint or srv.url + "/v1", tables_edit)
-        d = {"tables_dir": str(tdir), "state_dir": str(tmp_path / f"state{len(started)}"),
-             "upstream": {"retries": 2, "backoff_s": 0.01, "read_timeout_s": 5.0}}
+        d = {
+            "tables_dir": str(tdir),
+            "state_dir": str(tmp_path / f"state{len(started)}"),
+            "upstream": {"retries": 2, "backoff_s": 0.01, "read_timeout_s": 5.0},
+        }
         for k, v in over.items():
             if isinstance(v, dict) and isinstance(d.get(k), dict):
                 d[k] = {**d[k], **v}

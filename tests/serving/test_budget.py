@@ -7,8 +7,8 @@ import threading
 import openai
 import pytest
 
-from costlab.serving.auth import hash_key
 from costlab.serving.accounting import count_prompt
+from costlab.serving.auth import hash_key
 from costlab.serving.budgets import Limit, LocalBudgets, limits_for
 
 Q = [{"role": "user", "content": "What is the tallest mountain?"}]
@@ -55,7 +55,10 @@ def test_concurrent_reservations_never_overshoot():
 
 def test_limits_for_periods():
     ls = limits_for("abc", {"daily_usd": 1}, {"monthly_usd": 10}, ts=0)
-    assert [(l.scope, l.period, l.usd) for l in ls] == [("global", "monthly:1970-01", 10.0), ("key:abc", "daily:1970-01-01", 1.0)]
+    assert [(l.scope, l.period, l.usd) for l in ls] == [
+        ("global", "monthly:1970-01", 10.0),
+        ("key:abc", "daily:1970-01-01", 1.0),
+    ]
     assert limits_for(None, {"daily_usd": 1}, {}) == []
 
 
@@ -77,7 +80,9 @@ def test_key_budget_429_then_alert_webhook(make_gateway, fake, fake_state, caplo
     served = 0
     with pytest.raises(openai.RateLimitError) as e:
         for i in range(14):
-            c.chat.completions.create(model="auto", max_tokens=12, messages=[{"role": "user", "content": content.format(i)}])
+            c.chat.completions.create(
+                model="auto", max_tokens=12, messages=[{"role": "user", "content": content.format(i)}]
+            )
             served += 1
     assert e.value.body["type"] == "insufficient_quota" and e.value.body["code"] == "budget_exhausted"
     assert served == 9
@@ -105,12 +110,17 @@ def test_downgrade_along_fallbacks_never_below_floor(make_gateway, fake_state):
     assert r.parse().usage.costlab["downgraded_from"] == "teacher-fp32"
     # code: the only cheaper fallback (student-Q4_K_M, code retention 0.7) is below the 0.9 floor → 429
     with pytest.raises(openai.RateLimitError):
-        c.chat.completions.create(model="auto", messages=[{"role": "user", "content": "write a python function"}], max_tokens=12)
+        c.chat.completions.create(
+            model="auto", messages=[{"role": "user", "content": "write a python function"}], max_tokens=12
+        )
     # ... unless going below the floor is allowed
-    _, url2 = make_gateway(budget={"global": {"daily_usd": est_teacher * 0.5}, "on_exhausted": "downgrade",
-                                   "allow_below_floor": True})
+    _, url2 = make_gateway(
+        budget={"global": {"daily_usd": est_teacher * 0.5}, "on_exhausted": "downgrade", "allow_below_floor": True}
+    )
     c2 = openai.OpenAI(base_url=url2 + "/v1", api_key="k", max_retries=0)
-    r = c2.chat.completions.with_raw_response.create(model="auto", messages=[{"role": "user", "content": "write a python function"}], max_tokens=12)
+    r = c2.chat.completions.with_raw_response.create(
+        model="auto", messages=[{"role": "user", "content": "write a python function"}], max_tokens=12
+    )
     assert r.headers["x-costlab-model"] == "student-Q4_K_M"
 
 
@@ -123,8 +133,9 @@ def test_budget_state_survives_restart(make_gateway, fake_state, tmp_path):
     gw.ledger.flush()
     spent = gw.budgets.state()["spent"]
     gw2, url2 = make_gateway(**over)  # same state dir: spend rebuilt from the ledger
-    (name, val), = [(k, v) for k, v in spent.items() if k.startswith("global/daily:")]
+    ((name, val),) = [(k, v) for k, v in spent.items() if k.startswith("global/daily:")]
     assert val > 0 and gw2.budgets.state()["spent"][name] == pytest.approx(val)
     with pytest.raises(openai.RateLimitError):
         openai.OpenAI(base_url=url2 + "/v1", api_key="k", max_retries=0).chat.completions.create(
-            model="auto", messages=[{"role": "user", "content": "What is the tallest mountain? 2"}], max_tokens=12)
+            model="auto", messages=[{"role": "user", "content": "What is the tallest mountain? 2"}], max_tokens=12
+        )

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import openai
 
-from costlab.serving.cache import SQLiteExactCache, SafeCache, cache_key
+from costlab.serving.cache import SafeCache, SQLiteExactCache, cache_key
 from costlab.serving.embed import HashEmbedder
 from costlab.serving.semantic import SemanticCache, scope_key
 
@@ -119,19 +119,31 @@ def test_gateway_semantic_hit_with_real_embeddings(make_gateway, fake_state, min
     gw, url = make_gateway(embedder=minilm, semantic_cache={"enabled": True, "threshold": 0.8})
     c = openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0)
     sys = {"role": "system", "content": "Answer in one word."}
-    c.chat.completions.create(model="auto", temperature=0, messages=[sys, {"role": "user", "content": "Why is the sky blue?"}])
-    r = c.chat.completions.with_raw_response.create(model="auto", temperature=0, messages=[
-        sys, {"role": "user", "content": "What makes the sky look blue?"}])
+    c.chat.completions.create(
+        model="auto", temperature=0, messages=[sys, {"role": "user", "content": "Why is the sky blue?"}]
+    )
+    r = c.chat.completions.with_raw_response.create(
+        model="auto", temperature=0, messages=[sys, {"role": "user", "content": "What makes the sky look blue?"}]
+    )
     assert r.headers["x-costlab-cached"] == "semantic" and float(r.headers["x-costlab-similarity"]) >= 0.8
     assert float(r.headers["x-costlab-cost-usd"]) == 0.0
     # another system prompt is another scope: a miss
-    r = c.chat.completions.with_raw_response.create(model="auto", temperature=0, messages=[
-        {"role": "system", "content": "Answer at length."}, {"role": "user", "content": "What makes the sky look blue?"}])
+    r = c.chat.completions.with_raw_response.create(
+        model="auto",
+        temperature=0,
+        messages=[
+            {"role": "system", "content": "Answer at length."},
+            {"role": "user", "content": "What makes the sky look blue?"},
+        ],
+    )
     assert r.headers["x-costlab-cached"] == "none"
     # a hard negative above the threshold is stopped by the guard
-    c.chat.completions.create(model="auto", temperature=0, messages=[sys, {"role": "user", "content": "Flights to Madrid on May 21"}])
-    r = c.chat.completions.with_raw_response.create(model="auto", temperature=0, messages=[
-        sys, {"role": "user", "content": "Flights to Madrid on May 12"}])
+    c.chat.completions.create(
+        model="auto", temperature=0, messages=[sys, {"role": "user", "content": "Flights to Madrid on May 21"}]
+    )
+    r = c.chat.completions.with_raw_response.create(
+        model="auto", temperature=0, messages=[sys, {"role": "user", "content": "Flights to Madrid on May 12"}]
+    )
     assert r.headers["x-costlab-cached"] == "none"
 
 

@@ -15,15 +15,23 @@ from .conftest import FIXTURES
 
 
 def test_hydra_serve_config_builds_a_gateway(tmp_path):
-    s = load_settings([f"serve.tables_dir={FIXTURES}", f"serve.state_dir={tmp_path}",
-                       "+serve.endpoints._default=http://127.0.0.1:9/v1"])
+    s = load_settings(
+        [
+            f"serve.tables_dir={FIXTURES}",
+            f"serve.state_dir={tmp_path}",
+            "+serve.endpoints._default=http://127.0.0.1:9/v1",
+        ]
+    )
     assert s.server.host == "127.0.0.1" and isinstance(s.server.port, int)
     assert s.semantic_cache.enabled is False and s.budget.on_exhausted == "reject"
     gw = Gateway(s)  # the default config is complete: no key missing, none unknown
     try:
         assert gw.tables.models["teacher-fp32"].endpoint == "http://UPSTREAM/v1"  # the table's own endpoint wins
         assert sorted(r.path for r in gw.app.routes if r.path.startswith("/v1")) == [
-            "/v1/chat/completions", "/v1/models", "/v1/spend"]
+            "/v1/chat/completions",
+            "/v1/models",
+            "/v1/spend",
+        ]
     finally:
         gw.ledger.close()
 
@@ -46,15 +54,18 @@ def test_no_serve_default_is_stated_in_code():
     """One source of truth: gateway code reads typed fields, never `.get(key, default)` on settings."""
     import re
 
-    src = "".join(p.read_text() for p in (PROJECT_ROOT / "src/costlab/serving").glob("*.py")
-                  if p.name not in ("router.py", "semantic.py", "embed.py", "classify.py", "sweep.py", "testing.py"))
+    src = "".join(
+        p.read_text()
+        for p in (PROJECT_ROOT / "src/costlab/serving").glob("*.py")
+        if p.name not in ("router.py", "semantic.py", "embed.py", "classify.py", "sweep.py", "testing.py")
+    )
     assert not re.search(r"self\.s\.\w+(\.\w+)*\.get\(", src)
     assert "Settings.from_dict" not in src
 
 
 def test_ledger_drains_every_row_on_close(tmp_path):
     led = Ledger(tmp_path / "l.sqlite", batch=64)
-    for i in range(1000):
+    for _ in range(1000):
         led.record({"tenant": "t", "key_id": "k", "model": "m", "cost_usd": 0.001, "cached": "none", "status": "ok"})
     led.close()
     again = Ledger(tmp_path / "l.sqlite")

@@ -21,7 +21,11 @@ def _err(r: httpx.Response) -> dict:
 
 def test_malformed_json_and_bad_bodies(make_gateway):
     _, url = make_gateway()
-    r = httpx.post(url + "/v1/chat/completions", content=b'{"model": "auto", "messages": [', headers={"content-type": "application/json"})
+    r = httpx.post(
+        url + "/v1/chat/completions",
+        content=b'{"model": "auto", "messages": [',
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 400 and _err(r)["code"] == "invalid_json"
     r = httpx.post(url + "/v1/chat/completions", json=[1, 2])
     assert r.status_code == 400
@@ -99,8 +103,12 @@ def test_stream_dropped_midway(make_gateway, fake_state):
         client(url).chat.completions.create(model="auto", messages=Q, temperature=0)
     assert e.value.status_code == 502 and e.value.body["code"] == "upstream_stream_broken"
     # streaming client: the tokens already sent, then an in-band error event
-    with httpx.stream("POST", url + "/v1/chat/completions", timeout=10,
-                      json={"model": "auto", "messages": Q, "stream": True, "temperature": 0}) as r:
+    with httpx.stream(
+        "POST",
+        url + "/v1/chat/completions",
+        timeout=10,
+        json={"model": "auto", "messages": Q, "stream": True, "temperature": 0},
+    ) as r:
         assert r.status_code == 200
         lines = [ln for ln in r.iter_lines() if ln.startswith("data:")]
     assert any('"error"' in ln for ln in lines) and lines[-1] == "data: [DONE]"
@@ -115,7 +123,10 @@ def test_stream_dropped_midway(make_gateway, fake_state):
 def test_auth_missing_bad_and_valid_keys(make_gateway, fake_state, caplog):
     from costlab.serving.auth import hash_key
 
-    keys = [{"sha256": hash_key("sk-good"), "tenant": "acme"}, {"sha256": hash_key("sk-admin"), "tenant": "ops", "admin": True}]
+    keys = [
+        {"sha256": hash_key("sk-good"), "tenant": "acme"},
+        {"sha256": hash_key("sk-admin"), "tenant": "ops", "admin": True},
+    ]
     gw, url = make_gateway(auth={"keys": keys})
     r = httpx.post(url + "/v1/chat/completions", json={"model": "auto", "messages": Q})
     assert r.status_code == 401 and _err(r)["code"] == "invalid_api_key"

@@ -26,7 +26,10 @@ def test_sync_auto_route_headers_usage_and_exact_cache(make_gateway, fake_state)
     cost = float(raw.headers["x-costlab-cost-usd"])
     u = comp.usage
     # 12 tokens out from the fake upstream; prompt tokens reported by the upstream's final usage chunk
-    assert u.completion_tokens == 12 and u.prompt_tokens == fake_state.last_body["messages"][0]["content"].__len__() // 4 + 1
+    assert (
+        u.completion_tokens == 12
+        and u.prompt_tokens == fake_state.last_body["messages"][0]["content"].__len__() // 4 + 1
+    )
     assert cost == pytest.approx((u.prompt_tokens * 0.02 + 12 * 0.08) / 1e6)
     assert u.costlab["cost_usd"] == pytest.approx(cost) and u.costlab["model"] == "student-Q4_K_M"
     assert comp.model == "student-Q4_K_M" and comp.choices[0].message.content.startswith("What0 ")
@@ -44,15 +47,19 @@ def test_sync_auto_route_headers_usage_and_exact_cache(make_gateway, fake_state)
 def test_priority_header_and_alias_and_direct_model(make_gateway, fake_state):
     _, url = make_gateway()
     c = client(url)
-    r = c.chat.completions.with_raw_response.create(model="auto", messages=Q, temperature=0,
-                                                    extra_headers={"x-costlab-priority": "quality"})
+    r = c.chat.completions.with_raw_response.create(
+        model="auto", messages=Q, temperature=0, extra_headers={"x-costlab-priority": "quality"}
+    )
     assert r.headers["x-costlab-model"] == "teacher-fp32"
     r = c.chat.completions.with_raw_response.create(model="auto-speed", messages=Q, temperature=0)
     assert r.headers["x-costlab-model"] == "student-Q2_K"
-    r = c.chat.completions.with_raw_response.create(model="auto", messages=Q, temperature=0.7,
-                                                    extra_body={"costlab": {"priority": "speed"}})
+    r = c.chat.completions.with_raw_response.create(
+        model="auto", messages=Q, temperature=0.7, extra_body={"costlab": {"priority": "speed"}}
+    )
     assert r.headers["x-costlab-model"] == "student-Q2_K"
-    r = c.chat.completions.with_raw_response.create(model="student-Q2_K", messages=[{"role": "user", "content": "write python code"}])
+    r = c.chat.completions.with_raw_response.create(
+        model="student-Q2_K", messages=[{"role": "user", "content": "write python code"}]
+    )
     assert r.headers["x-costlab-model"] == "student-Q2_K"  # a named model is served as asked, not routed
     assert fake_state.last_body["model"] == "student-Q2_K"
     with pytest.raises(openai.BadRequestError) as e:
@@ -77,7 +84,8 @@ def test_streaming_sdk_with_usage_chunk(make_gateway, fake_state):
     _, url = make_gateway()
     c = client(url)
     with c.chat.completions.with_streaming_response.create(
-            model="auto", messages=Q, temperature=0, stream=True, stream_options={"include_usage": True}) as resp:
+        model="auto", messages=Q, temperature=0, stream=True, stream_options={"include_usage": True}
+    ) as resp:
         assert resp.headers["x-costlab-model"] == "student-Q4_K_M"
         reserved = float(resp.headers["x-costlab-cost-usd-reserved"])  # the upper bound, budget or not
         chunks = list(resp.parse())
@@ -96,9 +104,14 @@ def test_async_sdk_concurrent(make_gateway, fake_state):
 
     async def main():
         c = openai.AsyncOpenAI(base_url=url + "/v1", api_key="k", max_retries=0)
-        rs = await asyncio.gather(*[c.chat.completions.create(
-            model="auto", messages=[{"role": "user", "content": f"What is {i} plus one?"}], temperature=0)
-            for i in range(8)])
+        rs = await asyncio.gather(
+            *[
+                c.chat.completions.create(
+                    model="auto", messages=[{"role": "user", "content": f"What is {i} plus one?"}], temperature=0
+                )
+                for i in range(8)
+            ]
+        )
         s = await c.chat.completions.create(model="auto", messages=Q, stream=True, temperature=0)
         parts = [ch.choices[0].delta.content async for ch in s if ch.choices and ch.choices[0].delta.content]
         await c.close()
@@ -119,8 +132,15 @@ def test_max_output_tokens_enforced_when_upstream_ignores_it(make_gateway, fake_
     r = c.chat.completions.create(model="auto", messages=Q, temperature=0, max_tokens=5)
     assert r.usage.completion_tokens == 5 and r.choices[0].finish_reason == "length"
     assert len(r.choices[0].message.content.split()) == 5
-    chunks = list(c.chat.completions.create(model="auto", messages=[{"role": "user", "content": "who are you"}],
-                                            temperature=0, max_tokens=3, stream=True))
+    chunks = list(
+        c.chat.completions.create(
+            model="auto",
+            messages=[{"role": "user", "content": "who are you"}],
+            temperature=0,
+            max_tokens=3,
+            stream=True,
+        )
+    )
     assert sum(1 for ch in chunks if ch.choices and ch.choices[0].delta.content) == 3
     assert chunks[-1].choices[0].finish_reason == "length"
     # default cap applies when the client sends no max_tokens
@@ -136,14 +156,18 @@ def test_client_disconnect_cancels_upstream_and_bills_partial(make_gateway, fake
     before_cancel = fake_state.cancelled
     got = 0
     with httpx.Client(timeout=10) as h:
-        with h.stream("POST", url + "/v1/chat/completions",
-                      json={"model": "auto", "messages": Q, "stream": True, "temperature": 0, "max_tokens": 200}) as r:
+        with h.stream(
+            "POST",
+            url + "/v1/chat/completions",
+            json={"model": "auto", "messages": Q, "stream": True, "temperature": 0, "max_tokens": 200},
+        ) as r:
             for line in r.iter_lines():
                 if '"content":"' in line and '"content":""' not in line:
                     got += 1
                 if got >= 5:
                     break  # leave the with-block: connection closed mid-stream
     import time
+
     end = time.time() + 5
     while time.time() < end and fake_state.cancelled == before_cancel:
         time.sleep(0.05)
@@ -182,9 +206,13 @@ def test_models_metrics_spend(make_gateway, fake_state):
 def test_compression_applied_before_upstream(make_gateway, fake_state):
     _, url = make_gateway()
     client(url).chat.completions.create(
-        model="auto", temperature=0,
-        messages=[{"role": "system", "content": "You   are   terse.\n\n\n\nAnswer briefly."},
-                  {"role": "user", "content": "What   is    2 + 2?"}])
+        model="auto",
+        temperature=0,
+        messages=[
+            {"role": "system", "content": "You   are   terse.\n\n\n\nAnswer briefly."},
+            {"role": "user", "content": "What   is    2 + 2?"},
+        ],
+    )
     sent = fake_state.last_body["messages"]
     assert "   " not in sent[0]["content"] and "   " not in sent[1]["content"]
 
@@ -195,8 +223,11 @@ def test_json_client_disconnect_also_stops_upstream(make_gateway, fake_state):
     fake_state.token_delay_s = 0.01
     c0 = fake_state.cancelled
     with pytest.raises(httpx.ReadTimeout):
-        httpx.post(url + "/v1/chat/completions", timeout=0.5,
-                   json={"model": "auto", "messages": Q, "temperature": 0, "max_tokens": 300})
+        httpx.post(
+            url + "/v1/chat/completions",
+            timeout=0.5,
+            json={"model": "auto", "messages": Q, "temperature": 0, "max_tokens": 300},
+        )
     import time
 
     end = time.time() + 10

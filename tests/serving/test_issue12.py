@@ -55,6 +55,7 @@ def png_data_url(w: int, h: int, pad: int) -> str:
 
 # ------------------------------------------------------------------------------------------ 1. ledger writer
 
+
 def _break_db(gw):
     """The ledger DB turns read-only (SQLite's own SQLITE_READONLY on every write, as on a read-only mount)."""
     gw.ledger.db.execute("PRAGMA query_only=ON")
@@ -122,24 +123,36 @@ def test_spend_survives_restart_exactly_after_fallback(make_gateway, fake_state,
 
 # ------------------------------------------------------------------------------------------ 2. auth
 
-KEYS = [{"sha256": hash_key("sk-good"), "tenant": "acme", "budget": {"daily_usd": 1.0}},
-        {"sha256": hash_key("sk-notenant")},
-        {"sha256": hash_key("sk-admin"), "tenant": "ops", "admin": True}]
+KEYS = [
+    {"sha256": hash_key("sk-good"), "tenant": "acme", "budget": {"daily_usd": 1.0}},
+    {"sha256": hash_key("sk-notenant")},
+    {"sha256": hash_key("sk-admin"), "tenant": "ops", "admin": True},
+]
 
 
 def test_keys_configured_rejects_anonymous_and_bad_schemes(make_gateway, fake_state):
     _, url = make_gateway(auth={"keys": KEYS})
-    for headers in ({}, {"authorization": "Basic c2stZ29vZA=="}, {"authorization": "Bearer"}, {"authorization": "sk-good"}):
+    for headers in (
+        {},
+        {"authorization": "Basic c2stZ29vZA=="},
+        {"authorization": "Bearer"},
+        {"authorization": "sk-good"},
+    ):
         r = httpx.post(url + CHAT, json={"model": "auto", "messages": Q}, headers=headers)
         assert r.status_code == 401, headers
         assert httpx.get(url + "/v1/spend", headers=headers).status_code == 401
-    assert httpx.post(url + CHAT, json={"model": "auto", "messages": Q},
-                      headers={"authorization": "Bearer sk-good"}).status_code == 200
+    assert (
+        httpx.post(
+            url + CHAT, json={"model": "auto", "messages": Q}, headers={"authorization": "Bearer sk-good"}
+        ).status_code
+        == 200
+    )
 
 
 def test_allow_anonymous_gets_own_tenant_budget_and_no_admin(make_gateway, fake_state):
-    gw, url = make_gateway(auth={"keys": KEYS, "allow_anonymous": True,
-                                 "anonymous_budget": {"daily_usd": 1e-9, "monthly_usd": None}})
+    gw, url = make_gateway(
+        auth={"keys": KEYS, "allow_anonymous": True, "anonymous_budget": {"daily_usd": 1e-9, "monthly_usd": None}}
+    )
     client(url, "sk-good").chat.completions.create(model="auto", messages=Q, temperature=0)
     sp = httpx.get(url + "/v1/spend").json()  # anonymous
     assert set(sp["by_tenant"]) <= {"anonymous"} and sp["budgets"] is None
@@ -160,6 +173,7 @@ def test_key_without_tenant_does_not_share_anonymous_tenant_or_cache(make_gatewa
 
 
 # ------------------------------------------------------------------------------------------ 3. limits
+
 
 def test_keyword_classifier_is_linear_time():
     """4x the text must cost ~4x the time (a quadratic pattern costs 16x; the old rules took 9 s on 16 KB of
@@ -198,8 +212,11 @@ def test_adversarial_prompt_does_not_hold_the_event_loop(make_gateway, fake_stat
     th.start()
     time.sleep(0.2)
     try:
-        r = httpx.post(url + CHAT, timeout=60,
-                       json={"model": "auto", "messages": [{"role": "user", "content": "1" * 24000}], "max_tokens": 4})
+        r = httpx.post(
+            url + CHAT,
+            timeout=60,
+            json={"model": "auto", "messages": [{"role": "user", "content": "1" * 24000}], "max_tokens": 4},
+        )
     finally:
         done.set()
         th.join()
@@ -223,13 +240,17 @@ def test_body_size_message_count_and_depth_limits(make_gateway, fake_state):
 
 # ------------------------------------------------------------------------------------------ 4. budget accounting
 
+
 def test_image_part_is_reserved_and_billing_is_capped(make_gateway, fake_state):
     keys = [{"sha256": hash_key("sk-img"), "tenant": "img", "budget": {"daily_usd": 3e-3}}]
     gw, url = make_gateway(auth={"keys": keys})
-    content = [{"type": "text", "text": "Describe this image."},
-               {"type": "image_url", "image_url": {"url": png_data_url(1024, 1024, 150_000)}}]
-    r = client(url, "sk-img").chat.completions.create(model="teacher-fp32", max_tokens=12, temperature=0,
-                                                      messages=[{"role": "user", "content": content}])
+    content = [
+        {"type": "text", "text": "Describe this image."},
+        {"type": "image_url", "image_url": {"url": png_data_url(1024, 1024, 150_000)}},
+    ]
+    r = client(url, "sk-img").chat.completions.create(
+        model="teacher-fp32", max_tokens=12, temperature=0, messages=[{"role": "user", "content": content}]
+    )
     cl = r.usage.costlab
     # OpenAI's tile formula: 1024x1024 high detail -> 768x768 -> 4 tiles -> 85 + 4*170 = 765 tokens
     assert cl["reserved_usd"] >= (765 * 1.0 + 12 * 3.0) / 1e6
@@ -240,16 +261,30 @@ def test_image_part_is_reserved_and_billing_is_capped(make_gateway, fake_state):
 
 def test_tool_schemas_are_reserved(make_gateway, fake_state):
     gw, url = make_gateway(budget={"global": {"daily_usd": 10.0}})
-    tools = [{"type": "function", "function": {"name": f"f{i}", "description": "word " * 400,
-                                               "parameters": {"type": "object", "properties": {}}}} for i in range(5)]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": f"f{i}",
+                "description": "word " * 400,
+                "parameters": {"type": "object", "properties": {}},
+            },
+        }
+        for i in range(5)
+    ]
     r = client(url).chat.completions.create(model="teacher-fp32", max_tokens=4, messages=Q, tools=tools)
     # 5 x 2000 chars of schema: well over 1000 tokens at $1/1M input
     assert r.usage.costlab["reserved_usd"] > 1000 / 1e6
 
 
-@pytest.mark.parametrize("override,capped", [({"prompt_tokens": 10_000_000}, "capped"),
-                                             ({"completion_tokens": -50}, "reserved"),
-                                             ({"prompt_tokens": "lots"}, "reserved")])
+@pytest.mark.parametrize(
+    "override,capped",
+    [
+        ({"prompt_tokens": 10_000_000}, "capped"),
+        ({"completion_tokens": -50}, "reserved"),
+        ({"prompt_tokens": "lots"}, "reserved"),
+    ],
+)
 def test_implausible_upstream_usage(make_gateway, fake_state, caplog, override, capped):
     gw, url = make_gateway(budget={"global": {"daily_usd": 10.0}})
     fake_state.usage_override = override
@@ -266,6 +301,7 @@ def test_implausible_upstream_usage(make_gateway, fake_state, caplog, override, 
 
 # ------------------------------------------------------------------------------------------ 5. cache keys
 
+
 def _sem_gw(make_gateway):
     return make_gateway(semantic_cache={"enabled": True, "threshold": 0.9})
 
@@ -278,14 +314,27 @@ def test_semantic_cache_ignores_nothing_that_changes_the_answer(make_gateway, fa
         assert r.status_code == 200, r.text
         return r.headers["x-costlab-cached"]
 
-    img = lambda u: [{"role": "user", "content": [{"type": "text", "text": "What is in this picture?"},  # noqa: E731
-                                                  {"type": "image_url", "image_url": {"url": u}}]}]
+    img = lambda u: [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What is in this picture?"},  # noqa: E731
+                {"type": "image_url", "image_url": {"url": u}},
+            ],
+        }
+    ]
     assert ask(img("data:image/png;base64,AAAA")) == "none"
     assert ask(img("data:image/png;base64,BBBB")) == "none"
-    call = {"role": "assistant", "content": None,
-            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{}"}}]}
-    tool = lambda t: [{"role": "user", "content": "Weather in Lima?"}, call,  # noqa: E731
-                      {"role": "tool", "tool_call_id": "c1", "content": t}]
+    call = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{}"}}],
+    }
+    tool = lambda t: [
+        {"role": "user", "content": "Weather in Lima?"},
+        call,  # noqa: E731
+        {"role": "tool", "tool_call_id": "c1", "content": t},
+    ]
     assert ask(tool("sunny 31C")) == "none"
     assert ask(tool("snow -4C")) == "none"
     pre = lambda p: [{"role": "user", "content": "Translate 'good night'."}, {"role": "assistant", "content": p}]  # noqa: E731
@@ -340,6 +389,7 @@ def test_bad_input_is_a_400_naming_the_field_and_keeps_the_connection(make_gatew
 
 # ------------------------------------------------------------------------------------------ 7. upstream garbage
 
+
 def _stream_ends_cleanly(url: str, status: int) -> None:
     """A failure before the first byte is an HTTP error in OpenAI's shape; after it, an in-band error event
     followed by [DONE]. Never a stream that just stops."""
@@ -377,23 +427,44 @@ def test_overall_deadline_with_keepalive_comments(make_gateway, fake_state):
 
 # ------------------------------------------------------------------------------------------ 8. pass-through
 
-TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "weather of a city",
-                                           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "weather of a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+]
 
 
 def test_tool_calls_pass_through_json_and_stream(make_gateway, fake_state):
     _, url = make_gateway()
     fake_state.mode = "tools"
     c = client(url)
-    r = c.chat.completions.create(model="auto", messages=[{"role": "user", "content": "Weather in Paris?"}], tools=TOOLS)
+    r = c.chat.completions.create(
+        model="auto", messages=[{"role": "user", "content": "Weather in Paris?"}], tools=TOOLS
+    )
     tc = r.choices[0].message.tool_calls
     assert r.choices[0].finish_reason == "tool_calls" and tc and tc[0].function.name == "get_weather"
     assert json.loads(tc[0].function.arguments) == {"city": "Paris"} and tc[0].id == "call_fake1"
     assert fake_state.last_body["tools"] == TOOLS
-    chunks = list(c.chat.completions.create(model="auto", messages=[{"role": "user", "content": "Weather in Rome?"}],
-                                            tools=TOOLS, stream=True))
-    args = "".join(d.function.arguments or "" for ch in chunks if ch.choices for d in (ch.choices[0].delta.tool_calls or []))
-    names = [d.function.name for ch in chunks if ch.choices for d in (ch.choices[0].delta.tool_calls or []) if d.function.name]
+    chunks = list(
+        c.chat.completions.create(
+            model="auto", messages=[{"role": "user", "content": "Weather in Rome?"}], tools=TOOLS, stream=True
+        )
+    )
+    args = "".join(
+        d.function.arguments or "" for ch in chunks if ch.choices for d in (ch.choices[0].delta.tool_calls or [])
+    )
+    names = [
+        d.function.name
+        for ch in chunks
+        if ch.choices
+        for d in (ch.choices[0].delta.tool_calls or [])
+        if d.function.name
+    ]
     assert names == ["get_weather"] and json.loads(args) == {"city": "Paris"}
 
 
@@ -401,16 +472,31 @@ def test_logprobs_response_format_and_unknown_params_forwarded(make_gateway, fak
     _, url = make_gateway()
     fake_state.mode = "logprobs"
     c = client(url)
-    r = c.chat.completions.create(model="auto", messages=Q, logprobs=True, top_logprobs=0,
-                                  response_format={"type": "json_object"}, parallel_tool_calls=False,
-                                  user="u1", reasoning_effort="low",
-                                  extra_body={"top_k": 5, "min_p": 0.1, "repeat_penalty": 1.1, "grammar": "root ::= \"a\""})
+    r = c.chat.completions.create(
+        model="auto",
+        messages=Q,
+        logprobs=True,
+        top_logprobs=0,
+        response_format={"type": "json_object"},
+        parallel_tool_calls=False,
+        user="u1",
+        reasoning_effort="low",
+        extra_body={"top_k": 5, "min_p": 0.1, "repeat_penalty": 1.1, "grammar": 'root ::= "a"'},
+    )
     lp = r.choices[0].logprobs
     assert lp is not None and len(lp.content) == 12 and lp.content[0].logprob == -0.25
     body = fake_state.last_body
-    for k, v in {"top_k": 5, "min_p": 0.1, "repeat_penalty": 1.1, "grammar": 'root ::= "a"', "user": "u1",
-                 "reasoning_effort": "low", "parallel_tool_calls": False, "response_format": {"type": "json_object"},
-                 "logprobs": True}.items():
+    for k, v in {
+        "top_k": 5,
+        "min_p": 0.1,
+        "repeat_penalty": 1.1,
+        "grammar": 'root ::= "a"',
+        "user": "u1",
+        "reasoning_effort": "low",
+        "parallel_tool_calls": False,
+        "response_format": {"type": "json_object"},
+        "logprobs": True,
+    }.items():
         assert body.get(k) == v, k
 
 
@@ -421,6 +507,7 @@ def test_unknown_params_allow_list(make_gateway, fake_state):
 
 
 # ------------------------------------------------------------------------------------------ 9. disclosure
+
 
 def test_502_bodies_do_not_leak_upstream_internals(make_gateway, fake_state):
     from costlab.serving.testing import free_port

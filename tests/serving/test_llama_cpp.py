@@ -16,8 +16,11 @@ import pytest
 
 from costlab.serving.testing import free_port
 
-pytestmark = [pytest.mark.integration, pytest.mark.llama_cpp,
-              pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python not installed")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.llama_cpp,
+    pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python not installed"),
+]
 
 Q = [{"role": "user", "content": "What is the capital of France?"}]
 
@@ -30,11 +33,29 @@ def llama_server(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with open(log, "w") as f:
-        proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", gguf, "--host", "127.0.0.1",
-                                 "--port", str(port), "--n_ctx", "1024", "--n_threads", "1",
-                                 # default True: a new request cuts the one in flight (it then ends empty)
-                                 "--interrupt_requests", "False"],
-                                stdout=f, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                gguf,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "1024",
+                "--n_threads",
+                "1",
+                # default True: a new request cuts the one in flight (it then ends empty)
+                "--interrupt_requests",
+                "False",
+            ],
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        )
     url = f"http://127.0.0.1:{port}/v1"
     end = time.time() + 120
     while True:
@@ -62,32 +83,55 @@ def test_sdk_sync_async_stream_through_gateway(make_gateway, llama_server):
     raw = c.chat.completions.with_raw_response.create(model="auto", messages=Q, temperature=0, max_tokens=16)
     r = raw.parse()
     # greedy decoding: the gateway returns exactly what the upstream generates for the same request
-    direct = httpx.post(llama_server + "/chat/completions", timeout=120, json={
-        "model": "student-Q4_K_M", "messages": Q, "temperature": 0, "max_tokens": 16}).json()
+    direct = httpx.post(
+        llama_server + "/chat/completions",
+        timeout=120,
+        json={"model": "student-Q4_K_M", "messages": Q, "temperature": 0, "max_tokens": 16},
+    ).json()
     assert r.choices[0].message.content == direct["choices"][0]["message"]["content"] != ""
     assert raw.headers["x-costlab-model"] == "student-Q4_K_M" and float(raw.headers["x-costlab-cost-usd"]) > 0
     assert 0 < r.usage.completion_tokens <= 16 and r.usage.costlab["ttft_ms"] > 0
     # exact cache on the second identical call
     raw2 = c.chat.completions.with_raw_response.create(model="auto", messages=Q, temperature=0, max_tokens=16)
-    assert raw2.headers["x-costlab-cached"] == "exact" and raw2.parse().choices[0].message.content == r.choices[0].message.content
+    assert (
+        raw2.headers["x-costlab-cached"] == "exact"
+        and raw2.parse().choices[0].message.content == r.choices[0].message.content
+    )
     # streaming, with the output cap enforced by the gateway
-    chunks = list(c.chat.completions.create(model="auto", temperature=0, max_tokens=6, stream=True,
-                                            stream_options={"include_usage": True},
-                                            messages=[{"role": "user", "content": "Tell me a long story about a dragon."}]))
+    chunks = list(
+        c.chat.completions.create(
+            model="auto",
+            temperature=0,
+            max_tokens=6,
+            stream=True,
+            stream_options={"include_usage": True},
+            messages=[{"role": "user", "content": "Tell me a long story about a dragon."}],
+        )
+    )
     n = sum(1 for ch in chunks if ch.choices and ch.choices[0].delta.content)
     assert 1 <= n <= 6 and chunks[-1].usage.completion_tokens == n
     assert chunks[-1].usage.costlab["cost_usd"] > 0
 
     async def run_async():
         ac = openai.AsyncOpenAI(base_url=url + "/v1", api_key="k", max_retries=0, timeout=120)
-        rs = await asyncio.gather(*[ac.chat.completions.create(
-            model="auto", temperature=0, max_tokens=8,
-            messages=[{"role": "user", "content": f"Name a colour. ({i})"}]) for i in range(2)])
+        rs = await asyncio.gather(
+            *[
+                ac.chat.completions.create(
+                    model="auto",
+                    temperature=0,
+                    max_tokens=8,
+                    messages=[{"role": "user", "content": f"Name a colour. ({i})"}],
+                )
+                for i in range(2)
+            ]
+        )
         await ac.close()
         return rs
 
     rs = asyncio.run(run_async())
-    assert all(x.choices[0].message.content for x in rs), [(x.choices[0].message.content, x.choices[0].finish_reason, x.usage) for x in rs]
+    assert all(x.choices[0].message.content for x in rs), [
+        (x.choices[0].message.content, x.choices[0].finish_reason, x.usage) for x in rs
+    ]
     gw.ledger.flush()
     sp = httpx.get(url + "/v1/spend").json()
     assert sp["total"]["requests"] == 5 and sp["total"]["cached_responses"] == 1
@@ -99,9 +143,17 @@ def test_client_disconnect_stops_llama_cpp_generation(make_gateway, llama_server
     gw, url = make_gateway(endpoint=llama_server, upstream={"read_timeout_s": 120})
     got = 0
     with httpx.Client(timeout=120) as h:
-        with h.stream("POST", url + "/v1/chat/completions", json={
-                "model": "auto", "stream": True, "temperature": 0, "max_tokens": 400,
-                "messages": [{"role": "user", "content": "Write a very long essay about the history of Rome."}]}) as r:
+        with h.stream(
+            "POST",
+            url + "/v1/chat/completions",
+            json={
+                "model": "auto",
+                "stream": True,
+                "temperature": 0,
+                "max_tokens": 400,
+                "messages": [{"role": "user", "content": "Write a very long essay about the history of Rome."}],
+            },
+        ) as r:
             for line in r.iter_lines():
                 if '"content":"' in line and '"content":""' not in line:
                     got += 1
@@ -122,5 +174,6 @@ def test_client_disconnect_stops_llama_cpp_generation(make_gateway, llama_server
     # the upstream is free again: a short request completes
     t = time.time()
     r = openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0, timeout=120).chat.completions.create(
-        model="auto", messages=[{"role": "user", "content": "Say hi."}], max_tokens=4, temperature=0)
+        model="auto", messages=[{"role": "user", "content": "Say hi."}], max_tokens=4, temperature=0
+    )
     assert r.choices[0].message.content is not None and time.time() - t < 30

@@ -10,12 +10,14 @@ import time
 import openai
 import pytest
 
-from costlab.serving.cache import RedisExactCache, redis_client
 from costlab.serving.budgets import Limit, RedisBudgets
+from costlab.serving.cache import RedisExactCache, redis_client
 from costlab.serving.testing import free_port
 
-pytestmark = [pytest.mark.redis,
-              pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server binary not installed")]
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server binary not installed"),
+]
 
 Q = [{"role": "user", "content": "What is the speed of light?"}]
 
@@ -23,9 +25,23 @@ Q = [{"role": "user", "content": "What is the speed of light?"}]
 class RedisProc:
     def __init__(self, tmp):
         self.port = free_port()
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", str(tmp)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.client = redis_client(self.url)
         end = time.time() + 10
@@ -107,8 +123,9 @@ def test_redis_budget_enforced_across_replicas_and_redis_going_away(make_gateway
     served, rejected = 0, 0
     for i in range(8):
         try:
-            cs[i % 2].chat.completions.create(model="auto", max_tokens=12,
-                                              messages=[{"role": "user", "content": f"What is {i} squared?"}])
+            cs[i % 2].chat.completions.create(
+                model="auto", max_tokens=12, messages=[{"role": "user", "content": f"What is {i} squared?"}]
+            )
             served += 1
         except openai.RateLimitError:
             rejected += 1

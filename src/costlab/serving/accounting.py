@@ -23,12 +23,10 @@ import struct
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from costlab.cost.compress import _text as text_of  # the one text-extraction helper (OpenAI content parts)
-
 log = logging.getLogger("costlab.serving")
 
-MSG_OVERHEAD = 8     # role + chat-template markers per message (ChatML: <|im_start|>role\n ... <|im_end|>\n = 5)
-REPLY_PRIME = 8      # tokens that open the assistant turn
+MSG_OVERHEAD = 8  # role + chat-template markers per message (ChatML: <|im_start|>role\n ... <|im_end|>\n = 5)
+REPLY_PRIME = 8  # tokens that open the assistant turn
 IMAGE_LOW = 85
 IMAGE_TILE = 170
 
@@ -54,9 +52,9 @@ def image_size(url: str) -> tuple[int, int] | None:
     """Width/height from a data URL's PNG / GIF / JPEG / WebP header (the header only: no image library)."""
     if not url.startswith("data:") or ";base64," not in url[:100]:
         return None
-    b64 = url[url.index(";base64,") + 8:]
+    b64 = url[url.index(";base64,") + 8 :]
     try:
-        head = base64.b64decode(b64[:65536 - 65536 % 4] if len(b64) > 65536 else b64 + "=" * (-len(b64) % 4))
+        head = base64.b64decode(b64[: 65536 - 65536 % 4] if len(b64) > 65536 else b64 + "=" * (-len(b64) % 4))
     except (binascii.Error, ValueError):
         return None
     if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
@@ -76,9 +74,9 @@ def image_size(url: str) -> tuple[int, int] | None:
             if head[i] != 0xFF:
                 return None
             marker = head[i + 1]
-            seg = struct.unpack(">H", head[i + 2:i + 4])[0]
+            seg = struct.unpack(">H", head[i + 2 : i + 4])[0]
             if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-                h, w = struct.unpack(">HH", head[i + 5:i + 9])
+                h, w = struct.unpack(">HH", head[i + 5 : i + 9])
                 return w, h
             i += 2 + seg
     return None
@@ -95,8 +93,8 @@ def image_tokens(part: dict) -> int:
 
 @dataclass
 class PromptCount:
-    estimate: int   # what the reservation holds (the model's tokenizer when it has one, else = bound)
-    bound: int      # byte-level upper bound: the most a plausible upstream may bill
+    estimate: int  # what the reservation holds (the model's tokenizer when it has one, else = bound)
+    bound: int  # byte-level upper bound: the most a plausible upstream may bill
     method: str
 
 
@@ -104,8 +102,9 @@ def _bytes(s: str) -> int:
     return len(s) if s.isascii() else len(s.encode("utf-8", "replace"))
 
 
-def count_prompt(messages: list[dict], tools: list | None, counter: Callable[[str], int] | None = None,
-                 method: str = "bytes") -> PromptCount:
+def count_prompt(
+    messages: list[dict], tools: list | None, counter: Callable[[str], int] | None = None, method: str = "bytes"
+) -> PromptCount:
     """Tokens of a chat request: see the module docstring. ``counter`` counts a text with the model's tokenizer."""
     texts: list[str] = []
     fixed = REPLY_PRIME
@@ -157,7 +156,7 @@ class Tokenizers:
         from costlab.cost.compress import find_tiktoken_file, hf_counter, tiktoken_encoding_for
 
         name = self.spec.get(model) or self.spec.get("_default")
-        enc_name = name[len("tiktoken:"):] if name and name.startswith("tiktoken:") else None
+        enc_name = name[len("tiktoken:") :] if name and name.startswith("tiktoken:") else None
         if name is None:
             enc_name = tiktoken_encoding_for(model)
         if enc_name:
@@ -192,17 +191,31 @@ def _count(v: Any) -> int | None:
     return int(v) if v >= 0 else None
 
 
-def plausible_usage(usage: dict | None, prompt: PromptCount, context: int | None, max_out: int,
-                    counted_completion: int) -> tuple[int, int, str, str | None]:
+def plausible_usage(
+    usage: dict | None, prompt: PromptCount, context: int | None, max_out: int, counted_completion: int
+) -> tuple[int, int, str, str | None]:
     """(prompt_tokens, completion_tokens, billing, problem). billing: usage | counted | capped | reserved."""
     if usage is None or ("prompt_tokens" not in usage and "completion_tokens" not in usage):
         return prompt.estimate, min(counted_completion, max_out), "counted", None
-    pt, ct = _count(usage.get("prompt_tokens", prompt.estimate)), _count(usage.get("completion_tokens", counted_completion))
+    pt, ct = (
+        _count(usage.get("prompt_tokens", prompt.estimate)),
+        _count(usage.get("completion_tokens", counted_completion)),
+    )
     if pt is None or ct is None:
-        return prompt.estimate, max_out, "reserved", (f"upstream usage is not a non-negative integer "
-                                                      f"({str(usage)[:120]}): billed the reservation")
+        return (
+            prompt.estimate,
+            max_out,
+            "reserved",
+            (f"upstream usage is not a non-negative integer ({str(usage)[:120]}): billed the reservation"),
+        )
     pt_cap = min(prompt.bound, context) if context else prompt.bound
     if pt > pt_cap or ct > max_out:
-        return min(pt, pt_cap), min(ct, max_out), "capped", (
-            f"upstream usage {pt}/{ct} tokens exceeds what is plausible ({pt_cap} prompt, {max_out} completion): capped")
+        return (
+            min(pt, pt_cap),
+            min(ct, max_out),
+            "capped",
+            (
+                f"upstream usage {pt}/{ct} tokens exceeds what is plausible ({pt_cap} prompt, {max_out} completion): capped"
+            ),
+        )
     return pt, ct, "usage", None

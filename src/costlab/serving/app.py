@@ -2,7 +2,8 @@
 
 Disclosure: every error body is OpenAI-shaped and carries no internals. ``/metrics`` and the details of
 ``/health`` need an admin key (``auth.metrics_public: true`` opens them, for a gateway reachable only on
-loopback); plain ``/health`` says ok / degraded (200) or failing (503: the ledger cannot write).
+loopback); plain ``/health`` says ok / degraded (200: a component is failing over — ledger fallback file, Redis,
+cache, the upstream in the last 10 s) or failing (503: the ledger cannot write anything durable).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("costlab.serving")
 
 
-def build_app(gw: "Gateway") -> FastAPI:
+def build_app(gw: Gateway) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
@@ -39,23 +40,34 @@ def build_app(gw: "Gateway") -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_err(request: Request, exc: StarletteHTTPException):
-        return JSONResponse(GatewayError(exc.status_code, str(exc.detail), "invalid_request_error",
-                                         "not_found" if exc.status_code == 404 else None).body(),
-                            status_code=exc.status_code)
+        return JSONResponse(
+            GatewayError(
+                exc.status_code,
+                str(exc.detail),
+                "invalid_request_error",
+                "not_found" if exc.status_code == 404 else None,
+            ).body(),
+            status_code=exc.status_code,
+        )
 
     @app.exception_handler(Exception)
     async def _any_err(request: Request, exc: Exception):
         log.exception("internal error: %s", type(exc).__name__)
-        return JSONResponse(GatewayError(500, "internal gateway error", "server_error", "internal_error").body(),
-                            status_code=500)
+        return JSONResponse(
+            GatewayError(500, "internal gateway error", "server_error", "internal_error").body(), status_code=500
+        )
 
     def admin(request: Request) -> None:
         if gw.s.auth.metrics_public:
             return
         key = gw.keys.lookup(request.headers.get("authorization"))
         if key is None or key is gw.keys.anonymous:
-            raise GatewayError(401, "This endpoint needs an admin key: 'Authorization: Bearer <admin key>'.",
-                               "invalid_request_error", "invalid_api_key")
+            raise GatewayError(
+                401,
+                "This endpoint needs an admin key: 'Authorization: Bearer <admin key>'.",
+                "invalid_request_error",
+                "invalid_api_key",
+            )
         if not key.admin:
             raise GatewayError(403, "This endpoint needs an admin key.", "invalid_request_error", "forbidden")
 
@@ -68,9 +80,17 @@ def build_app(gw: "Gateway") -> FastAPI:
         gw.authenticate(request)
         now = int(time.time())
         data = [{"id": m, "object": "model", "created": now, "owned_by": "costlab-router"} for m in gw.router.aliases()]
-        data += [{"id": n, "object": "model", "created": now, "owned_by": f"costlab:{m.backend}",
-                  "usd_per_1m_in": m.usd_per_1m_in, "usd_per_1m_out": m.usd_per_1m_out}
-                 for n, m in sorted(gw.tables.models.items())]
+        data += [
+            {
+                "id": n,
+                "object": "model",
+                "created": now,
+                "owned_by": f"costlab:{m.backend}",
+                "usd_per_1m_in": m.usd_per_1m_in,
+                "usd_per_1m_out": m.usd_per_1m_out,
+            }
+            for n, m in sorted(gw.tables.models.items())
+        ]
         return {"object": "list", "data": data}
 
     @app.get("/v1/spend")
@@ -94,18 +114,40 @@ def build_app(gw: "Gateway") -> FastAPI:
 
     @app.get("/health")
     async def health(request: Request):
-        state = gw.ledger.state
-        status = {"ok": "ok", "degraded": "degraded", "failing": "failing"}[state]
-        code = 503 if state == "failing" else 200
+        faults = current_faults(gw)
+        status = "failing" if gw.ledger.failing else ("degraded" if faults else "ok")
+        code = 503 if status == "failing" else 200
         body: dict = {"status": status}
         if request.headers.get("authorization") or gw.s.auth.metrics_public:
             admin(request)
-            body.update({"backend": gw.s.backend, "ledger": gw.ledger.health(),
-                         "ledger_on_write_failure": "reject" if gw.ledger_fail_closed else "serve",
-                         "exact_cache_errors": gw.exact.errors if gw.exact else None,
-                         "semantic_cache_errors": gw.semantic.errors if gw.semantic else None,
-                         "budget_backend_errors": getattr(gw.budgets, "errors", 0),
-                         "upstream_retries": gw.upstream.retried, "upstream_bad_lines": gw.upstream.bad_lines})
+            body.update(
+                {
+                    "faults": faults,
+                    "backend": gw.s.backend,
+                    "ledger": gw.ledger.health(),
+                    "ledger_on_write_failure": "reject" if gw.ledger_fail_closed else "serve",
+                    "exact_cache_errors": gw.exact.errors if gw.exact else None,
+                    "semantic_cache_errors": gw.semantic.errors if gw.semantic else None,
+                    "budget_backend_errors": getattr(gw.budgets, "errors", 0),
+                    "upstream_retries": gw.upstream.retried,
+                    "upstream_bad_lines": gw.upstream.bad_lines,
+                }
+            )
         return JSONResponse(body, status_code=code)
 
     return app
+
+
+def current_faults(gw: Gateway) -> list[str]:
+    """Components failing right now (or within their cool-off / the last 10 s), for /health."""
+    now_w, now_m = time.time(), time.monotonic()
+    out = []
+    if gw.ledger.state != "ok":
+        out.append(f"ledger:{gw.ledger.state}")
+    if gw.exact is not None and gw.exact._down_until > now_w:
+        out.append("exact_cache")
+    if getattr(gw.budgets, "_down_until", 0.0) > now_w:
+        out.append("budget_backend")
+    if now_m - gw.upstream.last_failure < 10.0:
+        out.append("upstream")
+    return out

@@ -19,9 +19,9 @@ def hash_key(key: str) -> str:
 
 @dataclass
 class KeyInfo:
-    key_id: str          # first 12 hex chars of the hash: safe to log and to show in /v1/spend
+    key_id: str  # first 12 hex chars of the hash: safe to log and to show in /v1/spend
     tenant: str
-    budget: dict = field(default_factory=dict)   # {daily_usd, monthly_usd}
+    budget: dict = field(default_factory=dict)  # {daily_usd, monthly_usd}
     name: str = ""
     admin: bool = False  # may read every tenant's spend in /v1/spend, /metrics and /health details
 
@@ -39,28 +39,42 @@ class KeyStore:
         for i, e in enumerate(entries):
             h = str(e.get("sha256", "")).lower()
             if len(h) != 64:
-                raise CostlabError(f"auth key #{i}: 'sha256' must be the 64-hex sha256 of the key",
-                                   "compute it with `costlab serve hash-key KEY` and store only the hash")
+                raise CostlabError(
+                    f"auth key #{i}: 'sha256' must be the 64-hex sha256 of the key",
+                    "compute it with `costlab serve hash-key KEY` and store only the hash",
+                )
             tenant = e.get("tenant") or f"key-{h[:12]}"
             if tenant == ANONYMOUS:
-                raise CostlabError(f"auth key #{i}: tenant '{ANONYMOUS}' is reserved for callers without a key",
-                                   "give the key another tenant")
-            self._by_hash[h] = KeyInfo(h[:12], str(tenant), dict(e.get("budget") or {}), str(e.get("name", "")),
-                                       bool(e.get("admin", False)))
+                raise CostlabError(
+                    f"auth key #{i}: tenant '{ANONYMOUS}' is reserved for callers without a key",
+                    "give the key another tenant",
+                )
+            self._by_hash[h] = KeyInfo(
+                h[:12], str(tenant), dict(e.get("budget") or {}), str(e.get("name", "")), bool(e.get("admin", False))
+            )
         allow = (not self._by_hash) if allow_anonymous is None else bool(allow_anonymous)
         if not allow and not self._by_hash:
-            raise CostlabError("serve.auth.allow_anonymous is false but no key is configured: every request would be 401",
-                               "add keys (serve.auth.keys / keys_file) or set serve.auth.allow_anonymous=null")
+            raise CostlabError(
+                "serve.auth.allow_anonymous is false but no key is configured: every request would be 401",
+                "add keys (serve.auth.keys / keys_file) or set serve.auth.allow_anonymous=null",
+            )
         self.anonymous = KeyInfo(ANONYMOUS, ANONYMOUS, dict(anonymous_budget or {})) if allow else None
 
     @classmethod
-    def from_file(cls, path: str | Path | None, inline: list[dict] | None = None, allow_anonymous: bool | None = None,
-                  anonymous_budget: dict | None = None) -> "KeyStore":
+    def from_file(
+        cls,
+        path: str | Path | None,
+        inline: list[dict] | None = None,
+        allow_anonymous: bool | None = None,
+        anonymous_budget: dict | None = None,
+    ) -> KeyStore:
         entries = list(inline or [])
         if path:
             p = Path(path)
             if not p.exists():
-                raise CostlabError(f"{p}: keys file not found", "create it (see docs/serving.md) or unset serve.auth.keys_file")
+                raise CostlabError(
+                    f"{p}: keys file not found", "create it (see docs/serving.md) or unset serve.auth.keys_file"
+                )
             data: Any = yaml.safe_load(p.read_text()) or {}
             entries += data.get("keys", []) if isinstance(data, dict) else data
         return cls(entries, allow_anonymous, anonymous_budget)

@@ -23,8 +23,8 @@ log = logging.getLogger("costlab.serving")
 
 @dataclass
 class Limit:
-    scope: str          # "global" | "key:<key_id>"
-    period: str         # "daily:<YYYY-MM-DD>" | "monthly:<YYYY-MM>"
+    scope: str  # "global" | "key:<key_id>"
+    period: str  # "daily:<YYYY-MM-DD>" | "monthly:<YYYY-MM>"
     usd: float
 
     @property
@@ -41,7 +41,9 @@ class Reservation:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
-def limits_for(key_id: str | None, key_budget: dict | None, global_budget: dict | None, ts: float | None = None) -> list[Limit]:
+def limits_for(
+    key_id: str | None, key_budget: dict | None, global_budget: dict | None, ts: float | None = None
+) -> list[Limit]:
     d, m = day_month(ts)
     out = []
     for scope, b in (("global", global_budget or {}), (f"key:{key_id}", key_budget or {})):
@@ -103,7 +105,10 @@ class LocalBudgets:
     def reserve(self, limits: list[Limit], usd: float) -> tuple[Reservation | None, Limit | None]:
         with self._lock:
             for lim in limits:
-                if self.spent.get(lim.name, 0.0) + self.reserved.get(lim.name, 0.0) + usd > lim.usd * (1 + 1e-9) + 1e-15:  # float slack
+                if (
+                    self.spent.get(lim.name, 0.0) + self.reserved.get(lim.name, 0.0) + usd
+                    > lim.usd * (1 + 1e-9) + 1e-15
+                ):  # float slack
                     return None, lim
             for lim in limits:
                 self.reserved[lim.name] = self.reserved.get(lim.name, 0.0) + usd
@@ -161,7 +166,9 @@ class RedisBudgets:
     backend = "redis"
     TTL_S = 40 * 86400
 
-    def __init__(self, client: Any, prefix: str = "costlab:budget:", webhook: str | None = None, fail_open: bool = True):
+    def __init__(
+        self, client: Any, prefix: str = "costlab:budget:", webhook: str | None = None, fail_open: bool = True
+    ):
         self.r = client
         self.prefix = prefix
         self.fail_open = fail_open
@@ -190,12 +197,20 @@ class RedisBudgets:
                 return Reservation(limits, usd, degraded=True), None
             raise ConnectionError("redis budget backend is down (cooling off)")
         try:
-            i = int(self._reserve(keys=[self._k(l) for l in limits], args=[repr(usd), self.TTL_S] + [repr(l.usd) for l in limits]))
+            i = int(
+                self._reserve(
+                    keys=[self._k(l) for l in limits], args=[repr(usd), self.TTL_S] + [repr(l.usd) for l in limits]
+                )
+            )
         except Exception as e:  # noqa: BLE001
             self.errors += 1
             self._down_until = time.time() + self.cooldown_s
-            log.warning("redis budget reserve failed (%s: %s); %s", type(e).__name__, e,
-                        "allowing the request (fail_open)" if self.fail_open else "rejecting")
+            log.warning(
+                "redis budget reserve failed (%s: %s); %s",
+                type(e).__name__,
+                e,
+                "allowing the request (fail_open)" if self.fail_open else "rejecting",
+            )
             if self.fail_open:
                 return Reservation(limits, usd, degraded=True), None
             raise
@@ -210,12 +225,18 @@ class RedisBudgets:
         if not res.limits or res.degraded:
             return  # degraded: never reserved in Redis; the cost is in the local ledger
         try:
-            spent = self._settle(keys=[self._k(l) for l in res.limits],
-                                 args=[repr(0.0 if res.degraded else res.usd), repr(actual_usd), self.TTL_S])
+            spent = self._settle(
+                keys=[self._k(l) for l in res.limits],
+                args=[repr(0.0 if res.degraded else res.usd), repr(actual_usd), self.TTL_S],
+            )
         except Exception as e:  # noqa: BLE001
             self.errors += 1
             self._down_until = time.time() + self.cooldown_s
-            log.warning("redis budget settle failed (%s: %s); cost is in the ledger but not in the shared counter", type(e).__name__, e)
+            log.warning(
+                "redis budget settle failed (%s: %s); cost is in the ledger but not in the shared counter",
+                type(e).__name__,
+                e,
+            )
             return
         for lim, s in zip(res.limits, spent):
             self.alerts.check(lim, float(s))
@@ -231,7 +252,7 @@ class RedisBudgets:
                 if ":alert:" in k:
                     continue
                 h = self.r.hgetall(k)
-                name = k[len(self.prefix):]
+                name = k[len(self.prefix) :]
                 out["spent"][name] = float(h.get(b"spent", 0) or 0)
                 out["reserved"][name] = float(h.get(b"reserved", 0) or 0)
         except Exception as e:  # noqa: BLE001

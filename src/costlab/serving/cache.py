@@ -16,15 +16,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+from costlab.cost.compress import _text  # the one text-extraction helper
+
 log = logging.getLogger("costlab.serving")
 
-def cache_key(model: str, priority: str | None, messages: list[dict], params: dict[str, Any], tenant: str | None = None) -> str:
+
+def cache_key(
+    model: str, priority: str | None, messages: list[dict], params: dict[str, Any], tenant: str | None = None
+) -> str:
     """sha256 of everything that determines the answer: model, priority, tenant, every message with every
     content part (images, tool calls, tool results), and every parameter sent upstream (sampling, tools,
     response_format, unknown forwarded ones). The gateway leaves out what does not change the answer
     (stream, stream_options, user, metadata)."""
-    blob = json.dumps({"m": model, "p": priority, "t": tenant, "msgs": messages, "o": params},
-                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    blob = json.dumps(
+        {"m": model, "p": priority, "t": tenant, "msgs": messages, "o": params},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -60,8 +69,10 @@ class SQLiteExactCache:
         self.max_entries = int(max_entries)
         self._lock = threading.Lock()
         self.db = open_sqlite(self.path)
-        self.db.execute("CREATE TABLE IF NOT EXISTS cache (k TEXT PRIMARY KEY, v TEXT NOT NULL, "
-                        "created REAL NOT NULL, expires REAL NOT NULL, last_access REAL NOT NULL)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS cache (k TEXT PRIMARY KEY, v TEXT NOT NULL, "
+            "created REAL NOT NULL, expires REAL NOT NULL, last_access REAL NOT NULL)"
+        )
         self.db.execute("CREATE INDEX IF NOT EXISTS cache_lru ON cache(last_access)")
         self._n = self.db.execute("SELECT COUNT(*) FROM cache").fetchone()[0]
 
@@ -81,14 +92,18 @@ class SQLiteExactCache:
     def put(self, key: str, value: dict, ttl_s: float) -> None:
         now = time.time()
         with self._lock:
-            cur = self.db.execute("INSERT OR REPLACE INTO cache (k, v, created, expires, last_access) VALUES (?,?,?,?,?)",
-                                  (key, json.dumps(value), now, now + ttl_s, now))
+            cur = self.db.execute(
+                "INSERT OR REPLACE INTO cache (k, v, created, expires, last_access) VALUES (?,?,?,?,?)",
+                (key, json.dumps(value), now, now + ttl_s, now),
+            )
             self._n += 1 if cur.rowcount else 0
             if self._n > self.max_entries:
                 self._n = self.db.execute("SELECT COUNT(*) FROM cache").fetchone()[0]
                 extra = self._n - self.max_entries
                 if extra > 0:  # evict least recently used (expired rows go first: they are old by definition)
-                    self.db.execute("DELETE FROM cache WHERE k IN (SELECT k FROM cache ORDER BY last_access LIMIT ?)", (extra,))
+                    self.db.execute(
+                        "DELETE FROM cache WHERE k IN (SELECT k FROM cache ORDER BY last_access LIMIT ?)", (extra,)
+                    )
                     self._n -= extra
 
     def __len__(self) -> int:
@@ -107,8 +122,9 @@ def redis_client(url: str, timeout_s: float = 0.5) -> Any:
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
-                                retry=Retry(NoBackoff(), 1))
+    return redis.Redis.from_url(
+        url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 1)
+    )
 
 
 class RedisExactCache:
@@ -185,3 +201,26 @@ class SafeCache:
             self.inner.put(key, value, ttl_s)
         except Exception as e:  # noqa: BLE001
             self._warn("put", e)
+
+
+def last_user_text(messages: list[dict]) -> str:
+    for m in reversed(messages):
+        if m.get("role") == "user":
+            return _text(m.get("content"))
+    return _text(messages[-1].get("content")) if messages else ""
+
+
+def semantic_text(messages: list[dict]) -> str | None:
+    """The text the semantic cache embeds: the last message, when it is a user turn of plain text and no message
+    of the request carries non-text content (images, audio, files, tool calls/results). Otherwise None: that
+    request is looked up by its exact key only. Everything before the last turn is in the lookup scope."""
+    last = messages[-1]
+    if last.get("role") != "user":
+        return None  # a tool result or an assistant prefill decides the answer: exact match only
+    for m in messages:
+        if m.get("role") in ("tool", "function") or m.get("tool_calls") or m.get("function_call"):
+            return None
+        c = m.get("content")
+        if isinstance(c, list) and any(p.get("type") != "text" for p in c):
+            return None
+    return _text(last.get("content"))

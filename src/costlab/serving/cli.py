@@ -1,11 +1,11 @@
 """`costlab serve ...` commands (typer). Mounted by the root CLI (src/costlab/cli.py) as the `serve` group.
 
-  costlab serve --tables runs/demo/main/tables [--port 8000]
-  costlab serve run +exp=demo serve.backend=redis serve.budget.global.daily_usd=5   (Hydra overrides)
-  costlab serve train-classifier [--out DIR] [--no-minilm]      (docs/semantic-cache.md#task-classifier)
-  costlab serve verifier-eval                                    (semantic-cache verifier, docs/semantic-cache.md)
-  costlab serve threshold-sweep [--pairs data/paraphrase/pairs.jsonl] [--target 0.01]
-  costlab serve hash-key sk-...
+costlab serve --tables runs/demo/main/tables [--port 8000]
+costlab serve run +exp=demo serve.backend=redis serve.budget.global.daily_usd=5   (Hydra overrides)
+costlab serve train-classifier [--out DIR] [--no-minilm]      (docs/semantic-cache.md#task-classifier)
+costlab serve verifier-eval                                    (semantic-cache verifier, docs/semantic-cache.md)
+costlab serve threshold-sweep [--pairs data/paraphrase/pairs.jsonl] [--target 0.01]
+costlab serve hash-key sk-...
 """
 
 from __future__ import annotations
@@ -20,8 +20,11 @@ import typer
 from costlab.config import PROJECT_ROOT
 from costlab.paths import cache_dir
 
-app = typer.Typer(help="The cost gateway: serve, train its task classifier, sweep the semantic-cache threshold.",
-                  add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="The cost gateway: serve, train its task classifier, sweep the semantic-cache threshold.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
 
 def _offline() -> None:
@@ -29,15 +32,19 @@ def _offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-TablesOpt = typer.Option(None, "--tables", help="dir with routing_table.json (+ cost_table.json); "
-                                                 "= serve.tables_dir (default ${paths.run_dir}/tables)")
+TablesOpt = typer.Option(
+    None,
+    "--tables",
+    help="dir with routing_table.json (+ cost_table.json); = serve.tables_dir (default ${paths.run_dir}/tables)",
+)
 HostOpt = typer.Option(None, help="= serve.server.host")
 PortOpt = typer.Option(None, help="= serve.server.port")
 
 
 @app.callback(invoke_without_command=True)
-def main(ctx: typer.Context, tables: Optional[Path] = TablesOpt, host: Optional[str] = HostOpt,
-         port: Optional[int] = PortOpt) -> None:
+def main(
+    ctx: typer.Context, tables: Optional[Path] = TablesOpt, host: Optional[str] = HostOpt, port: Optional[int] = PortOpt
+) -> None:
     """`costlab serve [--tables DIR]` runs the gateway (`costlab serve run ... KEY=VALUE` takes Hydra overrides)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -45,8 +52,9 @@ def main(ctx: typer.Context, tables: Optional[Path] = TablesOpt, host: Optional[
 
 
 @app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def run(ctx: typer.Context, tables: Optional[Path] = TablesOpt, host: Optional[str] = HostOpt,
-        port: Optional[int] = PortOpt) -> None:
+def run(
+    ctx: typer.Context, tables: Optional[Path] = TablesOpt, host: Optional[str] = HostOpt, port: Optional[int] = PortOpt
+) -> None:
     """Run the gateway (uvicorn). Extra arguments are Hydra overrides of the composed config, exactly as for
     `costlab run`: `+exp=demo`, `serve.backend=redis`, `serve.budget.global.daily_usd=5`,
     `+serve.endpoints._default=http://127.0.0.1:8080/v1` (keys: configs/serve/default.yaml)."""
@@ -72,15 +80,23 @@ def run(ctx: typer.Context, tables: Optional[Path] = TablesOpt, host: Optional[s
 
 
 @app.command("train-classifier")
-def train(out: Path = typer.Option(cache_dir() / "serving" / "task_classifier",
-                               help="output dir (default: in the one cache dir, $COSTLAB_CACHE_DIR or .cache)"),
-          minilm: bool = typer.Option(True, help="add the MiniLM vector to the TF-IDF features (measured +0.22 "
-                                      "accuracy on unseen templates; the gateway computes it anyway)"),
-          C: float = typer.Option(16.0, help="inverse L2 strength of the logistic regression"),
-          wild: Path = typer.Option(PROJECT_ROOT / "data/classifier/wild.jsonl", help="free-form prompts scored too"),
-          extra_train: Optional[Path] = typer.Option(PROJECT_ROOT / "data/prompts/train.jsonl",
-                                                     help="prompt rows added to training (not a test template)"),
-          threads: int = 1) -> None:
+def train(
+    out: Path = typer.Option(
+        cache_dir() / "serving" / "task_classifier",
+        help="output dir (default: in the one cache dir, $COSTLAB_CACHE_DIR or .cache)",
+    ),
+    minilm: bool = typer.Option(
+        True,
+        help="add the MiniLM vector to the TF-IDF features (measured +0.22 "
+        "accuracy on unseen templates; the gateway computes it anyway)",
+    ),
+    C: float = typer.Option(16.0, help="inverse L2 strength of the logistic regression"),
+    wild: Path = typer.Option(PROJECT_ROOT / "data/classifier/wild.jsonl", help="free-form prompts scored too"),
+    extra_train: Optional[Path] = typer.Option(
+        PROJECT_ROOT / "data/prompts/train.jsonl", help="prompt rows added to training (not a test template)"
+    ),
+    threads: int = 1,
+) -> None:
     """Train the routing task classifier on hand-written EN/ZH/mixed templates, test it on other templates."""
     from costlab.serving.task_classifier import format_metrics, train_and_evaluate
 
@@ -92,13 +108,16 @@ def train(out: Path = typer.Option(cache_dir() / "serving" / "task_classifier",
         emb = MiniLMEmbedder(threads=threads)
     m = train_and_evaluate(out, emb, C=C, wild_path=wild, extra_train_path=extra_train)
     typer.echo(format_metrics(m))
-    typer.echo(f"saved {out}/text_classifier.joblib (+ metrics.json, provenance.json); "
-               f"serve with router.classifier=learned router.artifact={out}")
+    typer.echo(
+        f"saved {out}/text_classifier.joblib (+ metrics.json, provenance.json); "
+        f"serve with router.classifier=learned router.artifact={out}"
+    )
 
 
 @app.command("verifier-eval")
-def verifier_eval(target: float = typer.Option(0.01, help="max false-hit rate on the dev split"),
-                  threads: int = 1) -> None:
+def verifier_eval(
+    target: float = typer.Option(0.01, help="max false-hit rate on the dev split"), threads: int = 1
+) -> None:
     """Semantic cache with / without the candidate verifier: paraphrase hit rate and false-hit rate with 95%
     intervals (threshold chosen on dev families, reported on test families and on the blind set)."""
     from costlab.serving.embed import MiniLMEmbedder
@@ -109,12 +128,14 @@ def verifier_eval(target: float = typer.Option(0.01, help="max false-hit rate on
 
 
 @app.command("threshold-sweep")
-def threshold_sweep(pairs: Path = typer.Option(PROJECT_ROOT / "data/paraphrase/pairs.jsonl"),
-                    target: float = typer.Option(0.01, help="max false-hit rate on the dev split"),
-                    out: Optional[Path] = typer.Option(None, help="also write the full result as JSON"),
-                    every: int = typer.Option(2, help="print every n-th threshold (the recommended one always)"),
-                    guard: bool = typer.Option(True, help="also require the lexical guard (numbers/negation/order)"),
-                    threads: int = 1) -> None:
+def threshold_sweep(
+    pairs: Path = typer.Option(PROJECT_ROOT / "data/paraphrase/pairs.jsonl"),
+    target: float = typer.Option(0.01, help="max false-hit rate on the dev split"),
+    out: Optional[Path] = typer.Option(None, help="also write the full result as JSON"),
+    every: int = typer.Option(2, help="print every n-th threshold (the recommended one always)"),
+    guard: bool = typer.Option(True, help="also require the lexical guard (numbers/negation/order)"),
+    threads: int = 1,
+) -> None:
     """Precision / recall / false-hit rate of the semantic cache per similarity threshold."""
     from costlab.serving.embed import MiniLMEmbedder
     from costlab.serving.sweep import format_sweep, load_pairs, sweep

@@ -6,8 +6,15 @@ from typing import Any
 
 
 class GatewayError(Exception):
-    def __init__(self, status: int, message: str, type: str = "invalid_request_error",
-                 code: str | None = None, param: str | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
@@ -29,8 +36,13 @@ def unauthorized(msg: str = "Invalid or missing API key. Send 'Authorization: Be
 
 
 def model_not_found(model: str, known: list[str]) -> GatewayError:
-    return GatewayError(404, f"The model '{model}' does not exist. Known: {', '.join(known)}",
-                        "invalid_request_error", "model_not_found", "model")
+    return GatewayError(
+        404,
+        f"The model '{model}' does not exist. Known: {', '.join(known)}",
+        "invalid_request_error",
+        "model_not_found",
+        "model",
+    )
 
 
 def budget_exhausted(msg: str) -> GatewayError:

@@ -22,13 +22,13 @@ from typing import Any, AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from costlab.errors import CostlabError
+from costlab.cost.compress import _text as text_of  # the one text-extraction helper
 from costlab.schemas.serve import ServeConfig
 from costlab.serving import responses as R
-from costlab.serving.accounting import Tokenizers, count_prompt, plausible_usage, text_of
+from costlab.serving.accounting import Tokenizers, count_prompt, plausible_usage
 from costlab.serving.auth import KeyInfo, KeyStore
 from costlab.serving.budgets import LocalBudgets, RedisBudgets, Reservation, limits_for
-from costlab.serving.cache import RedisExactCache, SafeCache, SQLiteExactCache, cache_key
+from costlab.serving.cache import RedisExactCache, SafeCache, SQLiteExactCache, cache_key, last_user_text, semantic_text
 from costlab.serving.cache import redis_client as make_redis_client
 from costlab.serving.classify import KeywordClassifier, LearnedClassifier
 from costlab.serving.errors import GatewayError, budget_exhausted, unauthorized
@@ -43,22 +43,26 @@ from costlab.serving.upstream import UpstreamClient
 log = logging.getLogger("costlab.serving")
 
 # body keys the gateway sets itself or consumes; never forwarded as sent
-_OWN = frozenset({"model", "messages", "stream", "stream_options", "costlab", "max_tokens", "max_completion_tokens", "n"})
+_OWN = frozenset(
+    {"model", "messages", "stream", "stream_options", "costlab", "max_tokens", "max_completion_tokens", "n"}
+)
 # forwarded keys that do not change the answer (left out of cache keys)
 _NOT_IN_KEY = frozenset({"user", "metadata", "store", "service_tier"})
 
 
 class Gateway:
-    def __init__(self, settings: ServeConfig, tables: Tables | None = None, embedder: Any = None,
-                 redis_client: Any = None):
+    def __init__(
+        self, settings: ServeConfig, tables: Tables | None = None, embedder: Any = None, redis_client: Any = None
+    ):
         self.s = s = settings
         self.tables = tables or load_tables(s.tables_dir, s.endpoints)
         self.state_dir = Path(s.state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.metrics = Metrics()
         self._embedder = embedder
-        self.keys = KeyStore.from_file(s.auth.keys_file, s.auth.keys, s.auth.allow_anonymous,
-                                       s.auth.anonymous_budget.model_dump())
+        self.keys = KeyStore.from_file(
+            s.auth.keys_file, s.auth.keys, s.auth.allow_anonymous, s.auth.anonymous_budget.model_dump()
+        )
         self.compress = None
         if s.compress.enabled:
             from costlab.cost.compress import CompressionConfig, compress_messages
@@ -66,24 +70,36 @@ class Gateway:
             cc = CompressionConfig(fillers=s.compress.fillers, keep_last=s.compress.keep_last)
             self.compress = lambda msgs: compress_messages(msgs, cc)[0]
         rc = s.router
-        clf: Any = (LearnedClassifier.load(rc.artifact, self.embedder) if rc.classifier == "learned"
-                    else KeywordClassifier(default=rc.default_task_class))
+        clf: Any = (
+            LearnedClassifier.load(rc.artifact, self.embedder)
+            if rc.classifier == "learned"
+            else KeywordClassifier(default=rc.default_task_class)
+        )
         self.router = Router(self.tables, clf, rc.default_priority, rc.default_task_class)
         self.redis = redis_client
         if s.backend == "redis" and self.redis is None:
             self.redis = make_redis_client(s.redis_url)
         self.exact: SafeCache | None = None
         if s.exact_cache.enabled:
-            inner: Any = (RedisExactCache(self.redis, s.redis_prefix + "cache:", s.exact_cache.max_entries)
-                          if s.backend == "redis" else
-                          SQLiteExactCache(self.state_dir / "exact_cache.sqlite", s.exact_cache.max_entries))
+            inner: Any = (
+                RedisExactCache(self.redis, s.redis_prefix + "cache:", s.exact_cache.max_entries)
+                if s.backend == "redis"
+                else SQLiteExactCache(self.state_dir / "exact_cache.sqlite", s.exact_cache.max_entries)
+            )
             self.exact = SafeCache(inner, "exact")
         sc = s.semantic_cache
         self.semantic: SafeSemanticCache | None = None
         if sc.enabled:
-            self.semantic = SafeSemanticCache(SemanticCache(
-                self.embedder, sc.threshold, sc.ttl_s, sc.max_entries,
-                self.state_dir / "semantic_cache.sqlite" if sc.persist else None, guard=sc.guard))
+            self.semantic = SafeSemanticCache(
+                SemanticCache(
+                    self.embedder,
+                    sc.threshold,
+                    sc.ttl_s,
+                    sc.max_entries,
+                    self.state_dir / "semantic_cache.sqlite" if sc.persist else None,
+                    guard=sc.guard,
+                )
+            )
         self.ledger = Ledger(self.state_dir / "ledger.sqlite", retry_s=s.ledger.retry_s)
         bc = s.budget
         self.global_budget = bc.global_.model_dump()
@@ -140,14 +156,31 @@ class Gateway:
         if self.compress is not None:
             messages = self._compressed(messages)
         sc = self.s.stream
-        max_out = min(req.max_completion_tokens or req.max_tokens or sc.default_max_output_tokens, sc.max_output_tokens_cap)
-        forward = {k: v for k, v in body.items() if k not in _OWN
-                   and (k in KNOWN or self.forward_unknown is None or k in self.forward_unknown)}
+        max_out = min(
+            req.max_completion_tokens or req.max_tokens or sc.default_max_output_tokens, sc.max_output_tokens_cap
+        )
+        forward = {
+            k: v
+            for k, v in body.items()
+            if k not in _OWN and (k in KNOWN or self.forward_unknown is None or k in self.forward_unknown)
+        }
         temperature = 1.0 if req.temperature is None else req.temperature  # OpenAI's default
         cacheable = temperature <= 0 or self.s.exact_cache.cache_sampled
         so = req.stream_options
-        ctx = R.Ctx(rid, t0, deadline, key, model, priority, messages, forward, bool(req.stream),
-                    bool(so and so.include_usage), max_out, cacheable)
+        ctx = R.Ctx(
+            rid,
+            t0,
+            deadline,
+            key,
+            model,
+            priority,
+            messages,
+            forward,
+            bool(req.stream),
+            bool(so and so.include_usage),
+            max_out,
+            cacheable,
+        )
         if self.s.logging.log_prompts:
             log.info("%s prompt: %s", rid, json.dumps(messages)[:2000])
         key_params = {k: v for k, v in forward.items() if k not in _NOT_IN_KEY}
@@ -160,9 +193,9 @@ class Gateway:
                 self.metrics.degraded.labels("exact_cache").inc()
             if hit is not None:
                 return self._cached_response(ctx, hit, "exact")
-        text = _last_user_text(messages)[: self.s.router.max_classify_chars]
+        text = last_user_text(messages)[: self.s.router.max_classify_chars]
         learned = isinstance(self.router.classifier, LearnedClassifier)
-        sem_text = _semantic_text(messages) if (self.semantic is not None and cacheable) else None
+        sem_text = semantic_text(messages) if (self.semantic is not None and cacheable) else None
         if sem_text is not None or (learned and routed):
             try:
                 vecs = await asyncio.to_thread(self.embedder.encode, [sem_text if sem_text is not None else text])
@@ -204,13 +237,23 @@ class Gateway:
         now = time.monotonic()
         if now - self._last_ledger_alert > 1.0:
             self._last_ledger_alert = now
-            log.error("LEDGER CANNOT WRITE (%s); %d billed row(s) held in memory only; %s",
-                      self.ledger.last_error, self.ledger.unrecorded,
-                      "refusing new paid requests" if self.ledger_fail_closed else "serving anyway (ledger.on_write_failure=serve)")
+            log.error(
+                "LEDGER CANNOT WRITE (%s); %d billed row(s) held in memory only; %s",
+                self.ledger.last_error,
+                self.ledger.unrecorded,
+                "refusing new paid requests"
+                if self.ledger_fail_closed
+                else "serving anyway (ledger.on_write_failure=serve)",
+            )
         if self.ledger_fail_closed:
             self.metrics.unbilled.inc()
-            raise GatewayError(503, "The gateway cannot record billing right now; retry later.", "server_error",
-                               "ledger_unavailable", headers={"retry-after": "5"})
+            raise GatewayError(
+                503,
+                "The gateway cannot record billing right now; retry later.",
+                "server_error",
+                "ledger_unavailable",
+                headers={"retry-after": "5"},
+            )
 
     def _reserve(self, ctx: R.Ctx) -> None:
         d = ctx.decision
@@ -227,8 +270,9 @@ class Gateway:
             res, hit = self.budgets.reserve(limits, est)
         except Exception as e:  # noqa: BLE001 - only reached with redis_fail_open=false
             self.metrics.degraded.labels("budgets").inc()
-            raise GatewayError(503, "budget backend unavailable; retry later", "server_error",
-                               "budget_backend_unavailable") from e
+            raise GatewayError(
+                503, "budget backend unavailable; retry later", "server_error", "budget_backend_unavailable"
+            ) from e
         if res is None and self.s.budget.on_exhausted == "downgrade" and d.routed:
             for cand in self.router.downgrade_candidates(d, self.s.budget.allow_below_floor):
                 counter, method = self.tokenizers.get(cand)
@@ -243,8 +287,10 @@ class Gateway:
             assert hit is not None
             self.metrics.budget_rejects.labels(hit.scope.split(":")[0]).inc()
             self.metrics.requests.labels(d.model, "none", "budget_exhausted").inc()
-            raise budget_exhausted(f"Budget exhausted: {hit.name} limit ${hit.usd:.6f} (this request needs up to "
-                                   f"${est:.6f}). Raise the limit, wait for the next period, or lower max_tokens.")
+            raise budget_exhausted(
+                f"Budget exhausted: {hit.name} limit ${hit.usd:.6f} (this request needs up to "
+                f"${est:.6f}). Raise the limit, wait for the next period, or lower max_tokens."
+            )
         ctx.reservation = res
 
     # -------------------------------------------------------------------------------------------- upstream
@@ -261,8 +307,9 @@ class Gateway:
             self._finish(ctx, "cancelled")
             raise
         if ctx.stream:
-            return R.GuardedStream(self._sse(ctx, first, gen), media_type="text/event-stream",
-                                   headers=R.headers(ctx, "none", None))
+            return R.GuardedStream(
+                self._sse(ctx, first, gen), media_type="text/event-stream", headers=R.headers(ctx, "none", None)
+            )
         try:
             if first is not None:
                 n = 0
@@ -282,8 +329,10 @@ class Gateway:
             raise
         self._finish(ctx, "ok")
         lp = {"content": ctx.logprobs} if ctx.logprobs else None
-        return JSONResponse(R.completion_body(ctx, ctx.message(), lp, ctx.finish_reason or "stop", "none"),
-                            headers=R.headers(ctx, "none", ctx.cost))
+        return JSONResponse(
+            R.completion_body(ctx, ctx.message(), lp, ctx.finish_reason or "stop", "none"),
+            headers=R.headers(ctx, "none", ctx.cost),
+        )
 
     async def _deltas(self, ctx: R.Ctx) -> AsyncIterator[dict]:
         d = ctx.decision
@@ -354,8 +403,12 @@ class Gateway:
             assert ctx.prompt is not None
             complete = status == "ok" and not ctx.capped
             pt, ct, ctx.billing, problem = plausible_usage(
-                ctx.upstream_usage if complete else None, ctx.prompt, info.context if info else None, ctx.max_out,
-                ctx.completion_tokens)
+                ctx.upstream_usage if complete else None,
+                ctx.prompt,
+                info.context if info else None,
+                ctx.max_out,
+                ctx.completion_tokens,
+            )
             if problem:
                 self.metrics.usage_alerts.labels(ctx.billing).inc()
                 log.warning("%s %s (model %s)", ctx.rid, problem, model)
@@ -376,9 +429,14 @@ class Gateway:
         if ctx.ttft is not None:
             mt.ttft.labels(model).observe(ctx.ttft)
         if status == "ok" and ctx.generated and ctx.cacheable and not ctx.capped:
-            value = {"message": ctx.message(), "logprobs": {"content": ctx.logprobs} if ctx.logprobs else None,
-                     "finish_reason": ctx.finish_reason or "stop", "model": model,
-                     "usage": {"prompt_tokens": pt, "completion_tokens": ct}, "query": ctx.sem_text}
+            value = {
+                "message": ctx.message(),
+                "logprobs": {"content": ctx.logprobs} if ctx.logprobs else None,
+                "finish_reason": ctx.finish_reason or "stop",
+                "model": model,
+                "usage": {"prompt_tokens": pt, "completion_tokens": ct},
+                "query": ctx.sem_text,
+            }
             if self.exact is not None and ctx.exact_key:
                 self.exact.put(ctx.exact_key, value, self.s.exact_cache.ttl_s)
             if self.semantic is not None and ctx.sem_scope and ctx.sem_vec is not None:
@@ -386,19 +444,44 @@ class Gateway:
 
     def _record(self, ctx: R.Ctx, model: str, cached: str, status: str, latency: float) -> None:
         d = ctx.decision
-        self.ledger.record({
-            "id": ctx.rid, "tenant": ctx.key.tenant, "key_id": ctx.key.key_id, "requested_model": ctx.requested_model,
-            "model": model, "task_class": d.task_class if d else None, "priority": ctx.priority,
-            "prompt_tokens": ctx.prompt_tokens or 0, "completion_tokens": ctx.completion_tokens, "cached": cached,
-            "cost_usd": ctx.cost, "reserved_usd": ctx.reservation.usd if ctx.reservation else 0.0,
-            "latency_ms": latency * 1000, "ttft_ms": None if ctx.ttft is None else ctx.ttft * 1000,
-            "status": status, "finish_reason": ctx.finish_reason, "stream": float(ctx.stream), "billing": ctx.billing})
+        self.ledger.record(
+            {
+                "id": ctx.rid,
+                "tenant": ctx.key.tenant,
+                "key_id": ctx.key.key_id,
+                "requested_model": ctx.requested_model,
+                "model": model,
+                "task_class": d.task_class if d else None,
+                "priority": ctx.priority,
+                "prompt_tokens": ctx.prompt_tokens or 0,
+                "completion_tokens": ctx.completion_tokens,
+                "cached": cached,
+                "cost_usd": ctx.cost,
+                "reserved_usd": ctx.reservation.usd if ctx.reservation else 0.0,
+                "latency_ms": latency * 1000,
+                "ttft_ms": None if ctx.ttft is None else ctx.ttft * 1000,
+                "status": status,
+                "finish_reason": ctx.finish_reason,
+                "stream": float(ctx.stream),
+                "billing": ctx.billing,
+            }
+        )
         self.metrics.requests.labels(model, cached, status).inc()
         self.metrics.latency.labels(cached).observe(latency)
         who = f" key={ctx.key.key_id}" if self.s.logging.log_keys else ""
-        log.info("%s tenant=%s%s model=%s cached=%s status=%s tokens=%s/%s cost=$%.8f latency=%.1fms",
-                 ctx.rid, ctx.key.tenant, who, model, cached, status, ctx.prompt_tokens, ctx.completion_tokens,
-                 ctx.cost, latency * 1000)
+        log.info(
+            "%s tenant=%s%s model=%s cached=%s status=%s tokens=%s/%s cost=$%.8f latency=%.1fms",
+            ctx.rid,
+            ctx.key.tenant,
+            who,
+            model,
+            cached,
+            status,
+            ctx.prompt_tokens,
+            ctx.completion_tokens,
+            ctx.cost,
+            latency * 1000,
+        )
 
     def _cached_response(self, ctx: R.Ctx, hit: dict, kind: str) -> Response:
         ctx.done = True
@@ -428,27 +511,3 @@ class Gateway:
             yield R.DONE
 
         return StreamingResponse(gen(), media_type="text/event-stream", headers=hdr)
-
-
-def _last_user_text(messages: list[dict]) -> str:
-    for m in reversed(messages):
-        if m.get("role") == "user":
-            return text_of(m.get("content"))
-    return text_of(messages[-1].get("content")) if messages else ""
-
-
-def _semantic_text(messages: list[dict]) -> str | None:
-    """The text the semantic cache embeds: the last message, when it is a user turn of plain text and no message
-    of the request carries non-text content (images, audio, files, tool calls/results). Otherwise None: that
-    request is looked up by its exact key only. Everything before the last turn is in the lookup scope."""
-    last = messages[-1]
-    if last.get("role") != "user":
-        return None  # a tool result or an assistant prefill decides the answer: exact match only
-    for m in messages:
-        if m.get("role") in ("tool", "function") or m.get("tool_calls") or m.get("function_call"):
-            return None
-        c = m.get("content")
-        if isinstance(c, list) and any(p.get("type") != "text" for p in c):
-            return None
-    return text_of(last.get("content"))
-

@@ -15,20 +15,91 @@ from __future__ import annotations
 
 import re
 
-_NUMWORDS = {w: i for i, w in enumerate(
-    "zero _one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
-_NUMWORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-                  "hundred": 100, "thousand": 1000, "million": 10 ** 6, "first": 1, "second": 2, "third": 3,
-                  "half": 0.5, "dozen": 12, "noon": 12, "midnight": 0})
-_NEG = {"not", "no", "never", "without", "none", "nobody", "nothing", "neither", "nor", "cannot", "exclude",
-        "excluding", "except", "non", "un", "avoid", "skip", "stop", "dont", "doesnt", "isnt", "arent", "wasnt",
-        "cant", "wont", "shouldnt", "didnt"}
+_NUMWORDS = {
+    w: i
+    for i, w in enumerate(
+        "zero _one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split()
+    )
+}
+_NUMWORDS.update(
+    {
+        "thirty": 30,
+        "forty": 40,
+        "fifty": 50,
+        "sixty": 60,
+        "seventy": 70,
+        "eighty": 80,
+        "ninety": 90,
+        "hundred": 100,
+        "thousand": 1000,
+        "million": 10**6,
+        "first": 1,
+        "second": 2,
+        "third": 3,
+        "half": 0.5,
+        "dozen": 12,
+        "noon": 12,
+        "midnight": 0,
+    }
+)
+_NEG = {
+    "not",
+    "no",
+    "never",
+    "without",
+    "none",
+    "nobody",
+    "nothing",
+    "neither",
+    "nor",
+    "cannot",
+    "exclude",
+    "excluding",
+    "except",
+    "non",
+    "un",
+    "avoid",
+    "skip",
+    "stop",
+    "dont",
+    "doesnt",
+    "isnt",
+    "arent",
+    "wasnt",
+    "cant",
+    "wont",
+    "shouldnt",
+    "didnt",
+}
 # Words that make the order of the surrounding entities matter ("from A to B", "A beats B", "A older than B").
-_ORDER = {"from", "than", "into", "vs", "versus", "north", "south", "east", "west", "ahead", "behind", "before",
-          "after", "older", "younger", "bigger", "smaller", "beat", "beats", "owe", "owes"}
-_STOP = set("a an the of to for in on at by with from and or is are was be it its this that these those my your "
-            "me i you we do does did can could should would will how what which who when where why please".split())
+_ORDER = {
+    "from",
+    "than",
+    "into",
+    "vs",
+    "versus",
+    "north",
+    "south",
+    "east",
+    "west",
+    "ahead",
+    "behind",
+    "before",
+    "after",
+    "older",
+    "younger",
+    "bigger",
+    "smaller",
+    "beat",
+    "beats",
+    "owe",
+    "owes",
+}
+_STOP = set(
+    "a an the of to for in on at by with from and or is are was be it its this that these those my your "
+    "me i you we do does did can could should would will how what which who when where why please".split()
+)
 _WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 
 

@@ -26,13 +26,45 @@ from costlab.serving.cache import open_sqlite
 
 log = logging.getLogger("costlab.serving")
 
-LEDGER_COLUMNS = ("id", "ts", "day", "month", "tenant", "key_id", "requested_model", "model", "task_class",
-                  "priority", "prompt_tokens", "completion_tokens", "cached", "cost_usd", "reserved_usd",
-                  "latency_ms", "ttft_ms", "status", "finish_reason", "stream", "billing")
-_TEXT = {"id", "day", "month", "tenant", "key_id", "requested_model", "model", "task_class", "priority", "cached",
-         "status", "finish_reason", "billing"}
-_INSERT = (f"INSERT OR IGNORE INTO ledger ({', '.join(LEDGER_COLUMNS)}) "
-           f"VALUES ({', '.join('?' * len(LEDGER_COLUMNS))})")
+LEDGER_COLUMNS = (
+    "id",
+    "ts",
+    "day",
+    "month",
+    "tenant",
+    "key_id",
+    "requested_model",
+    "model",
+    "task_class",
+    "priority",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached",
+    "cost_usd",
+    "reserved_usd",
+    "latency_ms",
+    "ttft_ms",
+    "status",
+    "finish_reason",
+    "stream",
+    "billing",
+)
+_TEXT = {
+    "id",
+    "day",
+    "month",
+    "tenant",
+    "key_id",
+    "requested_model",
+    "model",
+    "task_class",
+    "priority",
+    "cached",
+    "status",
+    "finish_reason",
+    "billing",
+}
+_INSERT = f"INSERT OR IGNORE INTO ledger ({', '.join(LEDGER_COLUMNS)}) VALUES ({', '.join('?' * len(LEDGER_COLUMNS))})"
 
 
 def day_month(ts: float | None = None) -> tuple[str, str]:
@@ -59,9 +91,9 @@ class Ledger:
         self._db_lock = threading.Lock()
         self._pending: list[dict] = []  # rows in neither the DB nor the fallback file (writer thread only)
         self.written = 0
-        self.fallback_rows = 0       # rows appended to the fallback file by this process
-        self.imported = 0            # fallback rows moved into the DB
-        self.state = "ok"            # ok | degraded (DB failing, fallback durable) | failing (nothing durable)
+        self.fallback_rows = 0  # rows appended to the fallback file by this process
+        self.imported = 0  # fallback rows moved into the DB
+        self.state = "ok"  # ok | degraded (DB failing, fallback durable) | failing (nothing durable)
         self.last_error: str | None = None
         self._import_fallback()
         self._stop = threading.Event()
@@ -126,7 +158,8 @@ class Ledger:
     def _set_state(self, state: str, err: str | None = None) -> None:
         if state != self.state:
             (log.error if state == "failing" else log.warning if state == "degraded" else log.info)(
-                "ledger %s -> %s%s", self.state, state, f" ({err})" if err else "")
+                "ledger %s -> %s%s", self.state, state, f" ({err})" if err else ""
+            )
         self.state = state
         if err:
             self.last_error = err
@@ -199,8 +232,14 @@ class Ledger:
             self.db.close()
 
     def health(self) -> dict[str, Any]:
-        return {"state": self.state, "unrecorded_rows": self.unrecorded, "written": self.written,
-                "fallback_rows": self.fallback_rows, "imported_rows": self.imported, "last_error": self.last_error}
+        return {
+            "state": self.state,
+            "unrecorded_rows": self.unrecorded,
+            "written": self.written,
+            "fallback_rows": self.fallback_rows,
+            "imported_rows": self.imported,
+            "last_error": self.last_error,
+        }
 
     # ------------------------------------------------------------------------------------------ reading
     def query(self, sql: str, args: tuple = ()) -> list[tuple]:
@@ -220,15 +259,33 @@ class Ledger:
             args.append(tenant)
         w = f"WHERE {' AND '.join(where)}" if where else ""
         out: dict[str, Any] = {}
-        tot = self.query(f"SELECT COUNT(*), COALESCE(SUM(cost_usd),0), COALESCE(SUM(prompt_tokens),0), "
-                         f"COALESCE(SUM(completion_tokens),0), COALESCE(SUM(cached != 'none'),0) FROM ledger {w}", tuple(args))[0]
-        out["total"] = {"requests": tot[0], "cost_usd": tot[1], "prompt_tokens": int(tot[2]),
-                        "completion_tokens": int(tot[3]), "cached_responses": int(tot[4])}
+        tot = self.query(
+            f"SELECT COUNT(*), COALESCE(SUM(cost_usd),0), COALESCE(SUM(prompt_tokens),0), "
+            f"COALESCE(SUM(completion_tokens),0), COALESCE(SUM(cached != 'none'),0) FROM ledger {w}",
+            tuple(args),
+        )[0]
+        out["total"] = {
+            "requests": tot[0],
+            "cost_usd": tot[1],
+            "prompt_tokens": int(tot[2]),
+            "completion_tokens": int(tot[3]),
+            "cached_responses": int(tot[4]),
+        }
         for dim in ("model", "key_id", "tenant", "day"):
-            rows = self.query(f"SELECT {dim}, COUNT(*), COALESCE(SUM(cost_usd),0), COALESCE(SUM(prompt_tokens),0), "
-                              f"COALESCE(SUM(completion_tokens),0) FROM ledger {w} GROUP BY {dim} ORDER BY {dim}", tuple(args))
-            out[f"by_{dim}"] = {str(r[0]): {"requests": r[1], "cost_usd": r[2], "prompt_tokens": int(r[3]),
-                                            "completion_tokens": int(r[4])} for r in rows}
+            rows = self.query(
+                f"SELECT {dim}, COUNT(*), COALESCE(SUM(cost_usd),0), COALESCE(SUM(prompt_tokens),0), "
+                f"COALESCE(SUM(completion_tokens),0) FROM ledger {w} GROUP BY {dim} ORDER BY {dim}",
+                tuple(args),
+            )
+            out[f"by_{dim}"] = {
+                str(r[0]): {
+                    "requests": r[1],
+                    "cost_usd": r[2],
+                    "prompt_tokens": int(r[3]),
+                    "completion_tokens": int(r[4]),
+                }
+                for r in rows
+            }
         return out
 
     def spent_by_scope(self) -> dict[tuple[str, str], float]:
@@ -238,7 +295,8 @@ class Ledger:
         for period, col, pid in (("daily", "day", d), ("monthly", "month", m)):
             for (tot,) in self.query(f"SELECT COALESCE(SUM(cost_usd),0) FROM ledger WHERE {col}=?", (pid,)):
                 out[("global", f"{period}:{pid}")] = float(tot)
-            for kid, tot in self.query(f"SELECT key_id, COALESCE(SUM(cost_usd),0) FROM ledger WHERE {col}=? "
-                                       f"GROUP BY key_id", (pid,)):
+            for kid, tot in self.query(
+                f"SELECT key_id, COALESCE(SUM(cost_usd),0) FROM ledger WHERE {col}=? GROUP BY key_id", (pid,)
+            ):
                 out[(f"key:{kid}", f"{period}:{pid}")] = float(tot)
         return out

@@ -8,18 +8,46 @@ class Metrics:
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
         self.registry = r = CollectorRegistry()
-        self.requests = Counter("costlab_requests_total", "Chat completion requests", ["model", "cached", "status"], registry=r)
+        self.requests = Counter(
+            "costlab_requests_total", "Chat completion requests", ["model", "cached", "status"], registry=r
+        )
         self.cost = Counter("costlab_cost_usd_total", "Billed cost in USD", ["model"], registry=r)
         self.tokens = Counter("costlab_tokens_total", "Tokens", ["model", "kind"], registry=r)
-        self.latency = Histogram("costlab_request_seconds", "End-to-end request latency", ["cached"], registry=r,
-                                 buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60))
-        self.ttft = Histogram("costlab_ttft_seconds", "Time to first token (upstream path)", ["model"], registry=r,
-                              buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
-        self.budget_rejects = Counter("costlab_budget_rejections_total", "Requests rejected for budget", ["budget"], registry=r)
-        self.downgrades = Counter("costlab_downgrades_total", "Requests downgraded for budget", ["from_model", "to_model"], registry=r)
-        self.degraded = Counter("costlab_degraded_total", "Component failures served as pass-through", ["component"], registry=r)
-        self.compressed_chars = Counter("costlab_compressed_chars_total", "Prompt characters removed by compression", registry=r)
-        self.usage_alerts = Counter("costlab_usage_alerts_total", "Upstream usage rejected or capped at settlement", ["billing"], registry=r)
-        self.bad_upstream = Counter("costlab_upstream_malformed_total", "Undecodable or malformed upstream stream events", registry=r)
-        self.ledger_failing = Gauge("costlab_ledger_failing", "1 while the ledger cannot write anything durable", registry=r)
-        self.unbilled = Counter("costlab_ledger_refused_total", "Paid requests refused because the ledger cannot write", registry=r)
+        self.latency = Histogram(
+            "costlab_request_seconds",
+            "End-to-end request latency",
+            ["cached"],
+            registry=r,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+        )
+        self.ttft = Histogram(
+            "costlab_ttft_seconds",
+            "Time to first token (upstream path)",
+            ["model"],
+            registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.budget_rejects = Counter(
+            "costlab_budget_rejections_total", "Requests rejected for budget", ["budget"], registry=r
+        )
+        self.downgrades = Counter(
+            "costlab_downgrades_total", "Requests downgraded for budget", ["from_model", "to_model"], registry=r
+        )
+        self.degraded = Counter(
+            "costlab_degraded_total", "Component failures served as pass-through", ["component"], registry=r
+        )
+        self.compressed_chars = Counter(
+            "costlab_compressed_chars_total", "Prompt characters removed by compression", registry=r
+        )
+        self.usage_alerts = Counter(
+            "costlab_usage_alerts_total", "Upstream usage rejected or capped at settlement", ["billing"], registry=r
+        )
+        self.bad_upstream = Counter(
+            "costlab_upstream_malformed_total", "Undecodable or malformed upstream stream events", registry=r
+        )
+        self.ledger_failing = Gauge(
+            "costlab_ledger_failing", "1 while the ledger cannot write anything durable", registry=r
+        )
+        self.unbilled = Counter(
+            "costlab_ledger_refused_total", "Paid requests refused because the ledger cannot write", registry=r
+        )

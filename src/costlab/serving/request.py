@@ -88,12 +88,14 @@ class Message(_Open):
     def _content(cls, v: Any, info: ValidationInfo) -> Any:
         d = info.data
         if v is None and not (d.get("role") == "assistant" and d.get("tool_calls")):
-            raise ValueError("content must be a string or a list of content parts (null only for an assistant "
-                             "message with tool_calls)")
+            raise ValueError(
+                "content must be a string or a list of content parts (null only for an assistant "
+                "message with tool_calls)"
+            )
         return v
 
     @model_validator(mode="after")
-    def _tool(self) -> "Message":
+    def _tool(self) -> Message:
         if self.role == "tool" and not self.tool_call_id:
             raise ValueError("a tool message needs tool_call_id")
         return self
@@ -144,15 +146,32 @@ class ChatRequest(BaseModel):
 
 
 KNOWN = frozenset(ChatRequest.model_fields)
-_TYPE_TOKENS = {"str", "int", "float", "bool", "dict", "list", "none", "function-after", "function-before",
-                "function-wrap", "literal", "constrained-float", "constrained-int"}
+_TYPE_TOKENS = {
+    "str",
+    "int",
+    "float",
+    "bool",
+    "dict",
+    "list",
+    "none",
+    "function-after",
+    "function-before",
+    "function-wrap",
+    "literal",
+    "constrained-float",
+    "constrained-int",
+}
 
 
 async def read_body(request: Any, max_bytes: int) -> bytes:
     """The body, or a 413 once it passes ``max_bytes`` (the rest is drained, not kept, up to DRAIN_LIMIT)."""
-    too_big = GatewayError(413, f"The request body is larger than the gateway's limit of {max_bytes} bytes "
-                                "(serve.limits.max_body_bytes). Send fewer or smaller messages or parts.",
-                           "invalid_request_error", "request_too_large")
+    too_big = GatewayError(
+        413,
+        f"The request body is larger than the gateway's limit of {max_bytes} bytes "
+        "(serve.limits.max_body_bytes). Send fewer or smaller messages or parts.",
+        "invalid_request_error",
+        "request_too_large",
+    )
     cl = request.headers.get("content-length")
     if cl is not None and cl.isdigit() and int(cl) > DRAIN_LIMIT:
         raise too_big
@@ -190,8 +209,11 @@ def _walk(obj: Any, max_depth: int) -> None:
     while stack:
         o, loc, d = stack.pop()
         if d > max_depth:
-            raise bad_request(f"The request nests deeper than {max_depth} levels at '{_path(loc)}' "
-                              "(serve.limits.max_depth).", _path(loc) or None, "too_deep")
+            raise bad_request(
+                f"The request nests deeper than {max_depth} levels at '{_path(loc)}' (serve.limits.max_depth).",
+                _path(loc) or None,
+                "too_deep",
+            )
         if isinstance(o, dict):
             for k, v in o.items():
                 if isinstance(v, (dict, list, str, float)):
@@ -206,8 +228,11 @@ def _walk(obj: Any, max_depth: int) -> None:
                     o.encode("utf-8")
                 except UnicodeEncodeError:
                     p = _path(loc)
-                    raise bad_request(f"'{p}' contains a lone surrogate (invalid UTF-16 escape); send valid Unicode.",
-                                      p, "invalid_string") from None
+                    raise bad_request(
+                        f"'{p}' contains a lone surrogate (invalid UTF-16 escape); send valid Unicode.",
+                        p,
+                        "invalid_string",
+                    ) from None
         elif isinstance(o, float) and not math.isfinite(o):
             p = _path(loc)
             raise bad_request(f"'{p}' is {o}: JSON numbers must be finite.", p, "invalid_number")
@@ -218,16 +243,21 @@ def parse_request(raw: bytes, max_depth: int, max_messages: int) -> tuple[dict, 
     try:
         body = json.loads(raw)
     except RecursionError:
-        raise bad_request(f"The request nests deeper than {max_depth} levels (serve.limits.max_depth).",
-                          None, "too_deep") from None
+        raise bad_request(
+            f"The request nests deeper than {max_depth} levels (serve.limits.max_depth).", None, "too_deep"
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise bad_request(f"We could not parse the JSON body of your request ({e}).", code="invalid_json") from None
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.", code="invalid_json")
     msgs = body.get("messages")
     if isinstance(msgs, list) and len(msgs) > max_messages:
-        raise bad_request(f"'messages' has {len(msgs)} entries; the gateway accepts at most {max_messages} "
-                          "(serve.limits.max_messages).", "messages", "too_many_messages")
+        raise bad_request(
+            f"'messages' has {len(msgs)} entries; the gateway accepts at most {max_messages} "
+            "(serve.limits.max_messages).",
+            "messages",
+            "too_many_messages",
+        )
     _walk(body, max_depth)
     try:
         req = ChatRequest.model_validate(body)

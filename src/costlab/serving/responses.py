@@ -28,7 +28,7 @@ class Ctx:
     requested_model: str
     priority: str | None
     messages: list[dict]
-    forward: dict           # parameters sent upstream besides model/messages/stream/max_tokens
+    forward: dict  # parameters sent upstream besides model/messages/stream/max_tokens
     stream: bool
     include_usage: bool
     max_out: int
@@ -51,7 +51,7 @@ class Ctx:
     upstream_usage: dict | None = None
     finish_reason: str | None = None
     ttft: float | None = None
-    capped: bool = False   # the gateway cut the upstream at max_out (it ignored max_tokens)
+    capped: bool = False  # the gateway cut the upstream at max_out (it ignored max_tokens)
     done: bool = False
     cost: float = 0.0
     billing: str = "none"
@@ -65,7 +65,10 @@ class Ctx:
         return bool(self.content or self.tool_calls or self.refusal)
 
     def message(self) -> dict:
-        msg: dict[str, Any] = {"role": "assistant", "content": "".join(self.content) if self.content or not self.tool_calls else None}
+        msg: dict[str, Any] = {
+            "role": "assistant",
+            "content": "".join(self.content) if self.content or not self.tool_calls else None,
+        }
         if self.tool_calls:
             msg["tool_calls"] = [self.tool_calls[i] for i in sorted(self.tool_calls)]
         if self.refusal:
@@ -121,7 +124,9 @@ def take_choice(ctx: Ctx, ch: dict) -> dict | None:
             ctx.refusal.append(refusal)
         for t in calls or []:
             i = t.get("index", 0) if isinstance(t.get("index", 0), int) else 0
-            e = ctx.tool_calls.setdefault(i, {"id": None, "type": "function", "function": {"name": "", "arguments": ""}})
+            e = ctx.tool_calls.setdefault(
+                i, {"id": None, "type": "function", "function": {"name": "", "arguments": ""}}
+            )
             if isinstance(t.get("id"), str):
                 e["id"] = t["id"]
             fn = t.get("function") if isinstance(t.get("function"), dict) else {}
@@ -144,30 +149,55 @@ def take_choice(ctx: Ctx, ch: dict) -> dict | None:
 def usage(ctx: Ctx, cached: str) -> dict:
     d = ctx.decision
     pt, ct = ctx.prompt_tokens or 0, ctx.completion_tokens
-    return {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct,
-            "costlab": {"model": ctx.model, "cached": cached, "cost_usd": ctx.cost,
-                        "task_class": d.task_class if d else None, "priority": ctx.priority,
-                        "downgraded_from": ctx.downgraded_from, "billing": ctx.billing,
-                        "reserved_usd": ctx.reservation.usd if ctx.reservation else 0.0,
-                        "ttft_ms": None if ctx.ttft is None else round(ctx.ttft * 1000, 2)}}
+    return {
+        "prompt_tokens": pt,
+        "completion_tokens": ct,
+        "total_tokens": pt + ct,
+        "costlab": {
+            "model": ctx.model,
+            "cached": cached,
+            "cost_usd": ctx.cost,
+            "task_class": d.task_class if d else None,
+            "priority": ctx.priority,
+            "downgraded_from": ctx.downgraded_from,
+            "billing": ctx.billing,
+            "reserved_usd": ctx.reservation.usd if ctx.reservation else 0.0,
+            "ttft_ms": None if ctx.ttft is None else round(ctx.ttft * 1000, 2),
+        },
+    }
 
 
 def completion_body(ctx: Ctx, message: dict, logprobs: dict | None, finish: str, cached: str) -> dict:
-    return {"id": ctx.rid, "object": "chat.completion", "created": int(time.time()), "model": ctx.model,
-            "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": logprobs}],
-            "usage": usage(ctx, cached)}
+    return {
+        "id": ctx.rid,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": ctx.model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": logprobs}],
+        "usage": usage(ctx, cached),
+    }
 
 
 def chunk(ctx: Ctx, created: int, delta: dict, finish: str | None = None, logprobs: dict | None = None) -> bytes:
     c: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": finish}
     if logprobs is not None:
         c["logprobs"] = logprobs
-    return sse({"id": ctx.rid, "object": "chat.completion.chunk", "created": created, "model": ctx.model, "choices": [c]})
+    return sse(
+        {"id": ctx.rid, "object": "chat.completion.chunk", "created": created, "model": ctx.model, "choices": [c]}
+    )
 
 
 def usage_chunk(ctx: Ctx, created: int, cached: str) -> bytes:
-    return sse({"id": ctx.rid, "object": "chat.completion.chunk", "created": created, "model": ctx.model,
-                "choices": [], "usage": usage(ctx, cached)})
+    return sse(
+        {
+            "id": ctx.rid,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": ctx.model,
+            "choices": [],
+            "usage": usage(ctx, cached),
+        }
+    )
 
 
 def headers(ctx: Ctx, cached: str, cost: float | None) -> dict[str, str]:

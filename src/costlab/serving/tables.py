@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import logging
 
 from costlab.cost.pricing import ApiPrice
 from costlab.errors import CostlabError
@@ -28,8 +27,9 @@ class ModelInfo:
     ttft_ms_p50: float | None = None
 
     def __post_init__(self) -> None:
-        self.price = ApiPrice(self.name, self.usd_per_1m_in, self.usd_per_1m_out, context=self.context,
-                              source="routing_table.json")
+        self.price = ApiPrice(
+            self.name, self.usd_per_1m_in, self.usd_per_1m_out, context=self.context, source="routing_table.json"
+        )
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         """USD of one request, by the one pricing implementation (costlab.cost.pricing)."""
@@ -75,8 +75,10 @@ def load_tables(tables_dir: str | Path, endpoints: dict[str, str] | None = None)
     d = Path(tables_dir)
     rpath = d / "routing_table.json"
     if not rpath.exists():
-        raise CostlabError(f"{rpath}: routing table not found",
-                           "run the tables stage (costlab run +exp=NAME stages=[build_tables]) or pass --tables DIR / serve.tables_dir=DIR")
+        raise CostlabError(
+            f"{rpath}: routing table not found",
+            "run the tables stage (costlab run +exp=NAME stages=[build_tables]) or pass --tables DIR / serve.tables_dir=DIR",
+        )
     rt = read_json(rpath)
     for k in ("quality_floor", "routes", "models"):
         if k not in rt:
@@ -88,14 +90,18 @@ def load_tables(tables_dir: str | Path, endpoints: dict[str, str] | None = None)
             raise CostlabError(f"{where}: expected an object", "see the routing_table.json schema in docs/design.md")
         ep = endpoints.get(name) or m.get("endpoint") or endpoints.get("*") or endpoints.get("_default")
         if not ep:
-            raise CostlabError(f"{where}: no endpoint",
-                               f"set serve.endpoints.{name}=URL (or serve.endpoints._default=URL) to an OpenAI-compatible base URL")
+            raise CostlabError(
+                f"{where}: no endpoint",
+                f"set serve.endpoints.{name}=URL (or serve.endpoints._default=URL) to an OpenAI-compatible base URL",
+            )
         prices = {}
         for k in ("usd_per_1m_in", "usd_per_1m_out"):
             if m.get(k) is None:
                 log.warning("%s.%s is not measured; billing it as 0", where, k)
             prices[k] = _num(m.get(k) or 0.0, f"{where}.{k}")
-        models[name] = ModelInfo(name=name, endpoint=str(ep).rstrip("/"), backend=str(m.get("backend", "openai")), **prices)
+        models[name] = ModelInfo(
+            name=name, endpoint=str(ep).rstrip("/"), backend=str(m.get("backend", "openai")), **prices
+        )
     routes: dict[str, dict[str, Route]] = {}
     for tc, by_prio in rt["routes"].items():
         routes[tc] = {}
@@ -104,25 +110,44 @@ def load_tables(tables_dir: str | Path, endpoints: dict[str, str] | None = None)
             if prio not in PRIORITIES:
                 raise CostlabError(f"{where}: unknown priority '{prio}'", f"use one of {PRIORITIES}")
             if r.get("model") not in models:
-                raise CostlabError(f"{where}: model {r.get('model')!r} is not in 'models'", "add it to models or fix the route")
+                raise CostlabError(
+                    f"{where}: model {r.get('model')!r} is not in 'models'", "add it to models or fix the route"
+                )
             fb = [f for f in r.get("fallbacks", []) if f in models]
-            routes[tc][prio] = Route(model=r["model"], fallbacks=fb, expected_retention=r.get("expected_retention"),
-                                     usd_per_1m=r.get("usd_per_1m"))
+            routes[tc][prio] = Route(
+                model=r["model"],
+                fallbacks=fb,
+                expected_retention=r.get("expected_retention"),
+                usd_per_1m=r.get("usd_per_1m"),
+            )
     if not routes:
-        raise CostlabError(f"{rpath}: no task class has a route (unrouted: {rt.get('unrouted')})",
-                           "lower tables.quality_floor or measure more variants; 'auto' cannot route without routes")
+        raise CostlabError(
+            f"{rpath}: no task class has a route (unrouted: {rt.get('unrouted')})",
+            "lower tables.quality_floor or measure more variants; 'auto' cannot route without routes",
+        )
     cpath = d / "cost_table.json"
     if cpath.exists():
         ct = read_json(cpath)
         rows = ct if isinstance(ct, list) else ct.get("rows", [])
-        for i, row in enumerate(rows):
+        for row in rows:
             name = row.get("model")
             if name in models:
                 m = models[name]
                 m.context = row.get("context") or m.context
-                m.quality_retention.update({k: float(v) for k, v in (row.get("quality_retention") or {}).items()
-                                            if isinstance(v, (int, float))})
+                m.quality_retention.update(
+                    {
+                        k: float(v)
+                        for k, v in (row.get("quality_retention") or {}).items()
+                        if isinstance(v, (int, float))
+                    }
+                )
                 if isinstance(row.get("ttft_ms_p50"), (int, float)):
                     m.ttft_ms_p50 = float(row["ttft_ms_p50"])
-    return Tables(version=int(rt.get("version", 1)), quality_floor=_num(rt["quality_floor"], f"{rpath}: quality_floor"),
-                  routes=routes, models=models, source=str(d), raw=rt)
+    return Tables(
+        version=int(rt.get("version", 1)),
+        quality_floor=_num(rt["quality_floor"], f"{rpath}: quality_floor"),
+        routes=routes,
+        models=models,
+        source=str(d),
+        raw=rt,
+    )

@@ -86,10 +86,19 @@ def make_fake_upstream(state: FakeState | None = None) -> tuple[FastAPI, FakeSta
         if mode == "500":
             return JSONResponse({"error": {"message": "scripted 500", "type": "server_error"}}, status_code=500)
         if mode == "500_leaky":
-            return JSONResponse({"error": {"message": "db pool exhausted at http://10.0.0.5:9999/internal (trace 0xdead)",
-                                           "type": "server_error"}}, status_code=500)
+            return JSONResponse(
+                {
+                    "error": {
+                        "message": "db pool exhausted at http://10.0.0.5:9999/internal (trace 0xdead)",
+                        "type": "server_error",
+                    }
+                },
+                status_code=500,
+            )
         if mode == "400":
-            return JSONResponse({"error": {"message": "scripted bad request", "type": "invalid_request_error"}}, status_code=400)
+            return JSONResponse(
+                {"error": {"message": "scripted bad request", "type": "invalid_request_error"}}, status_code=400
+            )
         n = st.n_tokens if mode == "ignore_max" else min(st.n_tokens, int(body.get("max_tokens") or st.n_tokens))
         toks = _answer_tokens(body.get("messages", []), n)
         pt = sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 4 + 1
@@ -102,10 +111,20 @@ def make_fake_upstream(state: FakeState | None = None) -> tuple[FastAPI, FakeSta
             with st.lock:
                 st.completed += 1
                 st.tokens_sent += n
-            return {"id": rid, "object": "chat.completion", "created": int(time.time()), "model": body.get("model"),
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(toks)},
-                                 "finish_reason": "length" if n < st.n_tokens else "stop"}],
-                    "usage": {"prompt_tokens": pt, "completion_tokens": n, "total_tokens": pt + n}}
+            return {
+                "id": rid,
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": "".join(toks)},
+                        "finish_reason": "length" if n < st.n_tokens else "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": pt, "completion_tokens": n, "total_tokens": pt + n},
+            }
 
         async def gen():
             sent = 0
@@ -117,15 +136,32 @@ def make_fake_upstream(state: FakeState | None = None) -> tuple[FastAPI, FakeSta
                     await asyncio.sleep(st.first_delay_s)
                 if mode == "drop_before":
                     raise _Drop()
-                base = {"id": rid, "object": "chat.completion.chunk", "created": int(time.time()), "model": body.get("model")}
+                base = {
+                    "id": rid,
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": body.get("model"),
+                }
                 if mode == "keepalive":
                     end = time.time() + st.timeout_s
                     while time.time() < end:
                         yield ": keep-alive\n\n"
                         await asyncio.sleep(0.05)
-                yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]}) + "\n\n"
+                yield (
+                    "data: "
+                    + json.dumps(
+                        {**base, "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]}
+                    )
+                    + "\n\n"
+                )
                 if mode == "garbage":  # one good token, then a chunk whose choices is a string
-                    yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {"content": toks[0]}, "finish_reason": None}]}) + "\n\n"
+                    yield (
+                        "data: "
+                        + json.dumps(
+                            {**base, "choices": [{"index": 0, "delta": {"content": toks[0]}, "finish_reason": None}]}
+                        )
+                        + "\n\n"
+                    )
                     yield "data: " + json.dumps({**base, "choices": "broken"}) + "\n\n"
                     yield "data: [DONE]\n\n"
                     finished = True
@@ -137,16 +173,50 @@ def make_fake_upstream(state: FakeState | None = None) -> tuple[FastAPI, FakeSta
                     finished = True
                     return
                 if mode == "tools":
-                    calls = [{"index": 0, "id": "call_fake1", "type": "function",
-                              "function": {"name": "get_weather", "arguments": ""}}]
-                    yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {"tool_calls": calls}, "finish_reason": None}]}) + "\n\n"
+                    calls = [
+                        {
+                            "index": 0,
+                            "id": "call_fake1",
+                            "type": "function",
+                            "function": {"name": "get_weather", "arguments": ""},
+                        }
+                    ]
+                    yield (
+                        "data: "
+                        + json.dumps(
+                            {**base, "choices": [{"index": 0, "delta": {"tool_calls": calls}, "finish_reason": None}]}
+                        )
+                        + "\n\n"
+                    )
                     for piece in ('{"city": ', '"Paris"}'):
                         d = {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
-                        yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": d, "finish_reason": None}]}) + "\n\n"
+                        yield (
+                            "data: "
+                            + json.dumps({**base, "choices": [{"index": 0, "delta": d, "finish_reason": None}]})
+                            + "\n\n"
+                        )
                         sent += 1
-                    yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}) + "\n\n"
+                    yield (
+                        "data: "
+                        + json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+                        + "\n\n"
+                    )
                     if (body.get("stream_options") or {}).get("include_usage"):
-                        yield "data: " + json.dumps({**base, "choices": [], "usage": {"prompt_tokens": pt, "completion_tokens": sent, "total_tokens": pt + sent}}) + "\n\n"
+                        yield (
+                            "data: "
+                            + json.dumps(
+                                {
+                                    **base,
+                                    "choices": [],
+                                    "usage": {
+                                        "prompt_tokens": pt,
+                                        "completion_tokens": sent,
+                                        "total_tokens": pt + sent,
+                                    },
+                                }
+                            )
+                            + "\n\n"
+                        )
                     yield "data: [DONE]\n\n"
                     finished = True
                     return
@@ -157,12 +227,17 @@ def make_fake_upstream(state: FakeState | None = None) -> tuple[FastAPI, FakeSta
                         await asyncio.sleep(st.token_delay_s)
                     choice = {"index": 0, "delta": {"content": t}, "finish_reason": None}
                     if mode == "logprobs":
-                        choice["logprobs"] = {"content": [{"token": t, "logprob": -0.25, "bytes": list(t.encode()),
-                                                           "top_logprobs": []}]}
+                        choice["logprobs"] = {
+                            "content": [{"token": t, "logprob": -0.25, "bytes": list(t.encode()), "top_logprobs": []}]
+                        }
                     yield "data: " + json.dumps({**base, "choices": [choice]}) + "\n\n"
                     sent += 1
                 fr = "length" if n < st.n_tokens else "stop"
-                yield "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": fr}]}) + "\n\n"
+                yield (
+                    "data: "
+                    + json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": fr}]})
+                    + "\n\n"
+                )
                 if (body.get("stream_options") or {}).get("include_usage"):
                     usage = {"prompt_tokens": pt, "completion_tokens": sent, "total_tokens": pt + sent}
                     usage.update(st.usage_override or {})
@@ -189,7 +264,7 @@ class _DroppingStream(StreamingResponse):
         try:
             await super().__call__(scope, receive, send)
         except _Drop:
-            raise RuntimeError("scripted stream drop")  # uvicorn closes the connection mid-body
+            raise RuntimeError("scripted stream drop") from None  # uvicorn closes the connection mid-body
 
 
 def free_port() -> int:
@@ -205,8 +280,15 @@ class ServerThread:
         import uvicorn
 
         self.port = port or free_port()
-        self.config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level=log_level, lifespan="on",
-                                     access_log=False, timeout_keep_alive=30)
+        self.config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level=log_level,
+            lifespan="on",
+            access_log=False,
+            timeout_keep_alive=30,
+        )
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -214,7 +296,7 @@ class ServerThread:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> "ServerThread":
+    def start(self, timeout: float = 20.0) -> ServerThread:
         self.thread.start()
         end = time.time() + timeout
         while not self.server.started:
@@ -227,7 +309,7 @@ class ServerThread:
         self.server.should_exit = True
         self.thread.join(timeout=15)
 
-    def __enter__(self) -> "ServerThread":
+    def __enter__(self) -> ServerThread:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -267,7 +349,9 @@ def main() -> None:
     ap.add_argument("--first-delay-s", type=float, default=0.0)
     ap.add_argument("--token-delay-s", type=float, default=0.0)
     a = ap.parse_args()
-    app, st = make_fake_upstream(FakeState(n_tokens=a.n_tokens, first_delay_s=a.first_delay_s, token_delay_s=a.token_delay_s))
+    app, st = make_fake_upstream(
+        FakeState(n_tokens=a.n_tokens, first_delay_s=a.first_delay_s, token_delay_s=a.token_delay_s)
+    )
     uvicorn.run(app, host="127.0.0.1", port=a.port, log_level="warning", access_log=False)
 
 

@@ -36,14 +36,26 @@ class StreamBroken(GatewayError):
 
 class DeadlineExceeded(GatewayError):
     def __init__(self, model: str, total_s: float):
-        super().__init__(504, f"upstream {model} did not finish within the gateway's request deadline "
-                              f"({total_s:g} s, serve.limits.request_timeout_s)", "upstream_error", "upstream_timeout")
+        super().__init__(
+            504,
+            f"upstream {model} did not finish within the gateway's request deadline "
+            f"({total_s:g} s, serve.limits.request_timeout_s)",
+            "upstream_error",
+            "upstream_timeout",
+        )
 
 
 class UpstreamClient:
-    def __init__(self, connect_timeout_s: float = 2.0, read_timeout_s: float = 60.0, retries: int = 2,
-                 backoff_s: float = 0.1, api_keys: dict[str, str] | None = None, max_connections: int = 256,
-                 shard_size: int = 8):
+    def __init__(
+        self,
+        connect_timeout_s: float = 2.0,
+        read_timeout_s: float = 60.0,
+        retries: int = 2,
+        backoff_s: float = 0.1,
+        api_keys: dict[str, str] | None = None,
+        max_connections: int = 256,
+        shard_size: int = 8,
+    ):
         self.retries = int(retries)
         self.backoff_s = float(backoff_s)
         self.api_keys = api_keys or {}
@@ -52,12 +64,19 @@ class UpstreamClient:
         # httpcore's pool scans every connection on each event (O(connections) per step): with 64+ concurrent
         # streams that dominated the gateway's CPU. Several small pools, picked round-robin, keep each scan short.
         n = max(1, max_connections // shard_size)
-        timeout = httpx.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s, pool=read_timeout_s)
-        self.clients = [httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(
-            max_connections=shard_size, max_keepalive_connections=shard_size)) for _ in range(n)]
+        timeout = httpx.Timeout(
+            connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s, pool=read_timeout_s
+        )
+        self.clients = [
+            httpx.AsyncClient(
+                timeout=timeout, limits=httpx.Limits(max_connections=shard_size, max_keepalive_connections=shard_size)
+            )
+            for _ in range(n)
+        ]
         self._rr = 0
         self.retried = 0
         self.bad_lines = 0
+        self.last_failure = -1e9  # time.monotonic() of the last failed call (for /health)
 
     async def aclose(self) -> None:
         for c in self.clients:
@@ -67,20 +86,42 @@ class UpstreamClient:
         self._rr = (self._rr + 1) % len(self.clients)
         client = self.clients[self._rr]
         r = max(0.001, remaining)
-        t = httpx.Timeout(connect=min(self.connect_timeout_s, r), read=min(self.read_timeout_s, r),
-                          write=min(self.read_timeout_s, r), pool=min(self.read_timeout_s, r))
+        t = httpx.Timeout(
+            connect=min(self.connect_timeout_s, r),
+            read=min(self.read_timeout_s, r),
+            write=min(self.read_timeout_s, r),
+            pool=min(self.read_timeout_s, r),
+        )
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        req = client.build_request("POST", url, content=content, headers={**headers, "content-type": "application/json"},
-                                   timeout=t)
+        req = client.build_request(
+            "POST", url, content=content, headers={**headers, "content-type": "application/json"}, timeout=t
+        )
         return await client.send(req, stream=True)
 
-    async def stream(self, model: str, endpoint: str, body: dict, deadline: float, total_s: float) -> AsyncIterator[dict]:
+    async def stream(
+        self, model: str, endpoint: str, body: dict, deadline: float, total_s: float
+    ) -> AsyncIterator[dict]:
         """Yield parsed SSE chunk dicts from ``endpoint``/chat/completions until [DONE] or ``deadline``
         (time.monotonic()). GatewayError on failure (after retries when nothing was yielded yet)."""
         url = endpoint.rstrip("/") + "/chat/completions"
         headers = {"accept": "text/event-stream"}
         if self.api_keys.get(model):
             headers["authorization"] = f"Bearer {self.api_keys[model]}"
+        inner = self._attempts(model, url, body, headers, deadline, total_s)
+        try:
+            async for chunk in inner:
+                yield chunk
+        except GatewayError as e:
+            if e.status >= 500:
+                self.last_failure = time.monotonic()
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):  # close the attempt (and its response) now, not at GC
+                await inner.aclose()
+
+    async def _attempts(
+        self, model: str, url: str, body: dict, headers: dict, deadline: float, total_s: float
+    ) -> AsyncIterator[dict]:
         last_err: GatewayError | None = None
         for attempt in range(self.retries + 1):
             if attempt:
@@ -103,8 +144,12 @@ class UpstreamClient:
                     except Exception:  # noqa: BLE001
                         msg = txt
                     log.info("upstream %s (%s) rejected the request (%d): %s", model, url, resp.status_code, txt)
-                    raise GatewayError(resp.status_code if resp.status_code in (400, 404, 413, 422, 429) else 502,
-                                       f"upstream {model}: {redact(msg)[:300]}", "upstream_error", "upstream_rejected")
+                    raise GatewayError(
+                        resp.status_code if resp.status_code in (400, 404, 413, 422, 429) else 502,
+                        f"upstream {model}: {redact(msg)[:300]}",
+                        "upstream_error",
+                        "upstream_rejected",
+                    )
                 first = True
                 try:
                     async for chunk in self._iter_sse(resp, model, deadline, total_s):
@@ -114,7 +159,9 @@ class UpstreamClient:
                     log.warning("upstream %s (%s) stream broken: %s", model, url, e)
                     if not first:
                         raise StreamBroken(f"upstream {model} dropped the stream mid-way") from e
-                    last_err = upstream_error(f"upstream {model} closed or garbled the stream before sending anything", 502)
+                    last_err = upstream_error(
+                        f"upstream {model} closed or garbled the stream before sending anything", 502
+                    )
                     continue
                 return
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
