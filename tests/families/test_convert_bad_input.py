@@ -32,3 +32,22 @@ def test_unknown_architecture_refused_before_anything_is_written(tmp_path, monke
     assert "OPTForCausalLM" in str(e.value) and "model_type 'opt'" in str(e.value) and str(model_dir) in str(e.value)
     assert "not supported by llama.cpp's converter" in e.value.fix and "docs/families.md" in e.value.fix
     assert not out.parent.exists()
+
+
+def test_pruned_gemma3_with_27b_attention_scale_is_refused(tmp_path):
+    """llama.cpp recognises Gemma 3 27B's attention scale by its 62 layers; a pruned one would get the wrong scale."""
+    from transformers import Gemma3TextConfig, Gemma3ForCausalLM
+
+    from costlab.quant.gguf import convert_hf_to_gguf
+    from tests.quant.quant_helpers import CONVERTER
+
+    if not CONVERTER.is_file():
+        pytest.skip(f"llama.cpp converter missing at {CONVERTER} (make install extracts it)")
+    d = tmp_path / "g3"
+    Gemma3ForCausalLM(Gemma3TextConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                       num_attention_heads=2, num_key_value_heads=1, head_dim=16,
+                                       query_pre_attn_scalar=24)).save_pretrained(d)
+    with pytest.raises(CostlabError, match="query_pre_attn_scalar=24 != head_dim=16") as e:
+        convert_hf_to_gguf(d, tmp_path / "out" / "g3.gguf", CONVERTER)
+    assert "Gemma3ForCausalLM" in str(e.value) and "docs/families.md" in e.value.fix
+    assert not (tmp_path / "out").exists()

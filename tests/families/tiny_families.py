@@ -30,7 +30,8 @@ FAMILIES: dict[str, tuple[str, str, str, dict]] = {
                dict(tie_word_embeddings=True, sliding_window=16, attn_logit_softcapping=50.0,
                     final_logit_softcapping=30.0, query_pre_attn_scalar=64)),
     "gemma3_text": ("Gemma3TextConfig", "Gemma3ForCausalLM", "spm",
-                    dict(tie_word_embeddings=True, sliding_window=16,
+                    dict(tie_word_embeddings=True, sliding_window=16, query_pre_attn_scalar=64,  # = head_dim, as
+                         # in Gemma 3 1B-12B: llama.cpp scales by 1/sqrt(head_dim) (docs/families.md)
                          layer_types=["sliding_attention", "full_attention", "sliding_attention", "full_attention"])),
     "phi3": ("Phi3Config", "Phi3ForCausalLM", "spm", dict(tie_word_embeddings=False, sliding_window=2047)),
 }

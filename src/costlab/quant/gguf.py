@@ -79,6 +79,14 @@ def check_convertible(hf_dir: str | os.PathLike, converter: str | os.PathLike) -
         raise CostlabError(f"{hf_dir} is not a Hugging Face model dir (no config.json)", "point at an HF model dir")
     cfg = json.loads((hf_dir / "config.json").read_text())
     arch = (cfg.get("architectures") or ["?"])[0]
+    qpas, hd = cfg.get("query_pre_attn_scalar"), cfg.get("head_dim")
+    if cfg.get("model_type") in ("gemma3", "gemma3_text") and qpas and hd and qpas != hd \
+            and cfg.get("num_hidden_layers") != 62:
+        # llama.cpp (src/models/gemma3.cpp) scales queries by 1/sqrt(head_dim) unless the layer count is 62 (27B)
+        raise CostlabError(
+            f"{hf_dir}: {arch} has query_pre_attn_scalar={qpas} != head_dim={hd} and {cfg.get('num_hidden_layers')} "
+            "layers; llama.cpp would scale its attention by 1/sqrt(head_dim) and the GGUF would not match the model",
+            "export this model with the bnb/gptq/awq formats, or keep all 62 layers of a Gemma 3 27B (docs/families.md)")
     known = converter_architectures(converter)
     if known and arch not in known:
         raise CostlabError(
