@@ -21,12 +21,13 @@ import numpy as np
 def fresh_cache(vecs: dict[str, np.ndarray], dim: int, d: str):
     from gptcache import Cache, Config
     from gptcache.manager import CacheBase, VectorBase, get_data_manager
+    from gptcache.processor.pre import get_prompt
     from gptcache.similarity_evaluation.distance import SearchDistanceEvaluation
 
     c = Cache()
     dm = get_data_manager(CacheBase("sqlite", sql_url=f"sqlite:///{d}/gc.db"),
                           VectorBase("faiss", dimension=dim, index_path=f"{d}/faiss.index"))
-    c.init(embedding_func=lambda x, **kw: vecs[x], data_manager=dm, similarity_evaluation=SearchDistanceEvaluation(),
+    c.init(pre_embedding_func=get_prompt, embedding_func=lambda x, **kw: vecs[x], data_manager=dm, similarity_evaluation=SearchDistanceEvaluation(),
            config=Config())
     return c
 
@@ -35,7 +36,7 @@ def main() -> None:
     src, out = sys.argv[1:3]
     z = np.load(src)
     import gptcache
-    from gptcache.adapter.api import get, import_data
+    from gptcache.adapter.api import get
 
     res: dict = {"gptcache": gptcache.__version__, "default_threshold": None}
     from gptcache import Config
@@ -47,7 +48,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         c = fresh_cache(vecs, db.shape[1], d)
         t = time.perf_counter()
-        import_data([f"e{i}" for i in range(len(db))], [str(i) for i in range(len(db))], cache_obj=c)
+        c.import_data([f"e{i}" for i in range(len(db))], [str(i) for i in range(len(db))])
         res["build_s"] = time.perf_counter() - t
         times, top1 = [], []
         for i in range(len(queries)):
@@ -55,7 +56,7 @@ def main() -> None:
             ans = get(f"q{i}", cache_obj=c)  # the whole GPTCache lookup: embed (dict), faiss search, sqlite, eval
             times.append(time.perf_counter() - t)
             hits = c.data_manager.search(queries[i], top_k=1)  # the vector store's own top-1, for recall@1
-            top1.append(int(hits[0][1]) if hits else -1)
+            top1.append(int(hits[0][1]) - 1 if hits else -1)  # scalar-store ids start at 1, in insertion order
             del ans
         res["lookup_s"], res["top1_ids"] = times, top1
     # ---- paraphrase pairs at GPTCache's default threshold: store a, look up b (one fresh cache per pair)
@@ -65,7 +66,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         c = fresh_cache(pvecs, pa.shape[1], d)
         # one cache holding every 'a'; a hit on b_i counts only if it returned a_i's answer (else a wrong answer)
-        import_data([f"a{i}" for i in range(len(pa))], [str(i) for i in range(len(pa))], cache_obj=c)
+        c.import_data([f"a{i}" for i in range(len(pa))], [str(i) for i in range(len(pa))])
         for i in range(len(pb)):
             ans = get(f"b{i}", cache_obj=c)
             hits.append(None if ans is None else int(ans))

@@ -173,7 +173,7 @@ class SemanticCache:
                 idx.index.resize_index(idx.live + len(vecs))
             ids = np.arange(self._next, self._next + len(vecs))
             self._next += len(vecs)
-            idx.index.add_items(vecs.astype(np.float32), ids, num_threads=1)
+            idx.index.add_items(vecs.astype(np.float32), ids, num_threads=2)  # bulk build only (benchmarks)
             idx.live += len(vecs)
             for i, v in zip(ids, values):
                 self._meta[int(i)] = (scope, now + self.ttl_s, v)
