@@ -1,9 +1,10 @@
 """Bounded load test: ≥ 50 concurrent clients for ≥ 30 s against the gateway (loopback, fake upstream in its
 own process), with a global budget sized to run out mid-test.
 
-Reports: requests served, errors by status, billed cost (ledger) vs budget, overshoot vs the in-flight
-reservation bound (clients × per-request reservation), and ledger rows vs 200 responses sent.
-Half the clients stream (SSE with include_usage), half take JSON.
+Reports: requests served, errors by status (the gateway's own 5xx must be zero), billed cost (ledger) vs budget,
+overshoot vs the in-flight reservation bound (clients × the largest per-request reservation), and ledger rows vs
+200 responses sent. Half the clients stream (SSE with include_usage), half take JSON; a quarter send an image
+part (512x512 PNG data URL, 255 tokens by OpenAI's formula) and a quarter send tool schemas.
 
     .venv/bin/python benchmarks/gateway_load.py [--clients 64] [--seconds 35] [--run-out-at 15]
 """
@@ -25,18 +26,52 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gateway_overhead import fake, gateway  # noqa: E402
 
+ADMIN_KEY = "sk-bench-admin"
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": f"tool_{k}",
+            "description": "look something up " * 20,
+            "parameters": {"type": "object", "properties": {"q": {"type": "string"}}},
+        },
+    }
+    for k in range(4)
+]
+
+
+def png_512() -> str:
+    import base64
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", 512, 512, 8, 2, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return "data:image/png;base64," + base64.b64encode(png + bytes(3000)).decode()
+
+
+IMG = png_512()
+
+
+def body_for(i: int, n: int) -> dict:
+    text = f"Question {i:03d}-{n:06d}: what is the answer?"
+    body: dict = {"model": "auto", "temperature": 0, "max_tokens": 16, "messages": [{"role": "user", "content": text}]}
+    if i % 4 == 1:
+        body["messages"][0]["content"] = [
+            {"type": "text", "text": text},
+            {"type": "image_url", "image_url": {"url": IMG}},
+        ]
+    elif i % 4 == 3:
+        body["tools"] = TOOLS
+    return body
+
 
 async def client_loop(i: int, url: str, stop_at: float, stats: dict, stream: bool) -> None:
-    async with httpx.AsyncClient(timeout=30) as c:
+    async with httpx.AsyncClient(timeout=30, headers={"authorization": f"Bearer {ADMIN_KEY}"}) as c:
         n = 0
         while time.time() < stop_at:
             n += 1
-            body = {
-                "model": "auto",
-                "temperature": 0,
-                "max_tokens": 16,
-                "messages": [{"role": "user", "content": f"Question {i:03d}-{n:06d}: what is the answer?"}],
-            }
+            body = body_for(i, n)
             t = time.perf_counter()
             try:
                 if stream:
@@ -103,12 +138,17 @@ def main() -> None:
     ap.add_argument("--run-out-at", type=float, default=15.0, help="target second at which the budget runs out")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="costlab_load_"))
+    from costlab.serving.auth import hash_key
+
+    keys = tmp / "keys.yaml"
+    keys.write_text(json.dumps({"keys": [{"sha256": hash_key(ADMIN_KEY), "tenant": "bench", "admin": True}]}))
+    auth = {"keys_file": str(keys)}
     procs = []
     try:
         up, up_url = fake(16, 0.01, 0.002)
         procs.append(up)
         # calibration: throughput without a budget, 4 s, same clients (separate gateway + state)
-        gw, gw_url = gateway(tmp, "calib", up_url, {"exact_cache": {"enabled": False}})
+        gw, gw_url = gateway(tmp, "calib", up_url, {"exact_cache": {"enabled": False}, "auth": auth})
         procs.append(gw)
         cal = asyncio.run(run_clients(gw_url, args.clients, 4.0))
         rps = cal["status"][200] / cal["elapsed"]
@@ -129,14 +169,18 @@ def main() -> None:
         )
         procs.append(gw)
         st = asyncio.run(run_clients(gw_url, args.clients, args.seconds))
-        spend = httpx.get(gw_url + "/v1/spend", timeout=30).json()  # flushes the ledger queue first
+        spend = httpx.get(gw_url + "/v1/spend", timeout=30, headers={"authorization": f"Bearer {ADMIN_KEY}"}).json()
         billed, rows = spend["total"]["cost_usd"], spend["total"]["requests"]
         ok, r429 = st["status"][200], st["status"][429]
         other = {k: v for k, v in st["status"].items() if k not in (200, 429)}
         lat = np.array(st["lat"]) * 1000
         bound = args.clients * st["max_reserved"]
         print(f"load: {args.clients} concurrent clients (half streaming) for {st['elapsed']:.1f} s against {gw_url}")
-        print(f"  requests served (200): {ok}   rejected for budget (429): {r429}   other errors: {other or 0}")
+        g5xx = sum(v for k, v in st["status"].items() if isinstance(k, int) and k >= 500)
+        print(
+            f"  requests served (200): {ok}   rejected for budget (429): {r429}   other errors: {other or 0}   "
+            f"gateway 5xx: {g5xx}"
+        )
         print(
             f"  served latency p50 {np.percentile(lat, 50):.1f} ms  p99 {np.percentile(lat, 99):.1f} ms; "
             f"{ok / st['elapsed']:.0f} served/s on average"

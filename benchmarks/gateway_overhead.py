@@ -148,6 +148,9 @@ def main() -> None:
                     {"model": "auto", "temperature": 0, "messages": [{"role": "user", "content": f"w{i}"}]},
                 )
             direct, via, via_stream = [], [], []
+            import psutil
+
+            cpu0 = {k: sum(psutil.Process(p.pid).cpu_times()[:2]) for k, p in (("gw", gw), ("up", up))}
             for i in range(args.n):
                 msgs = [{"role": "user", "content": f"What is the capital of country number {i}?"}]
                 direct.append(
@@ -173,6 +176,17 @@ def main() -> None:
                     )
                 )
             res = {"direct": pct(direct), "gateway": pct(via), "gateway_stream": pct(via_stream)}
+            cpu = {
+                k: (sum(psutil.Process(p.pid).cpu_times()[:2]) - cpu0[k]) * 1000 for k, p in (("gw", gw), ("up", up))
+            }
+        # CPU time is what the gateway itself costs, independent of how busy the machine is (latency on a shared
+        # 2-core box includes waiting for a core): gateway CPU per request vs the upstream's per request it serves
+        gw_cpu, up_cpu = cpu["gw"] / (2 * args.n), cpu["up"] / (3 * args.n)
+        load = os.getloadavg()[0]
+        print(
+            f"gateway CPU per request {gw_cpu:.2f} ms (upstream's {up_cpu:.2f} ms); load average {load:.1f} "
+            f"on {os.cpu_count()} cores during the run"
+        )
         d50, d99 = res["direct"]
         print(f"direct upstream (SSE)      p50 {d50:7.2f} ms  p99 {d99:7.2f} ms")
         for k, label in (("gateway", "gateway, JSON response"), ("gateway_stream", "gateway, SSE response")):

@@ -125,8 +125,12 @@ class Ledger:
                 if self._stop.is_set() and self._q.empty() and not self._pending:
                     return
                 new: list[dict] = []
+                if self._q.empty():
+                    # poll instead of blocking on the queue: a blocked reader is woken (and takes the GIL from
+                    # the event loop) on every record(); polling batches ~20 ms of rows per wake-up
+                    time.sleep(self.retry_s if self._pending else 0.02)
                 try:
-                    new.append(self._q.get(timeout=self.retry_s if self._pending else 0.1))
+                    new.append(self._q.get_nowait())
                 except queue.Empty:
                     pass
                 while new and len(new) < self._batch:
