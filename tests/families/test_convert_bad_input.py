@@ -36,7 +36,7 @@ def test_unknown_architecture_refused_before_anything_is_written(tmp_path, monke
 
 def test_pruned_gemma3_with_27b_attention_scale_is_refused(tmp_path):
     """llama.cpp recognises Gemma 3 27B's attention scale by its 62 layers; a pruned one would get the wrong scale."""
-    from transformers import Gemma3TextConfig, Gemma3ForCausalLM
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
     from costlab.quant.gguf import convert_hf_to_gguf
     from tests.quant.quant_helpers import CONVERTER

@@ -4,9 +4,19 @@ import torch
 from costlab.errors import CostlabError
 from costlab.models import load_causal_lm
 from costlab.student import prune as prune_mod
-from costlab.student.prune import (PrunedStudent, block_influence, calib_nll, decoder_layers, drop_ppl,
-                                   iterative_drop, make_calib_batches, mlp_activation_means, mlp_channel_importance,
-                                   prune_mlp, set_layers)
+from costlab.student.prune import (
+    PrunedStudent,
+    block_influence,
+    calib_nll,
+    decoder_layers,
+    drop_ppl,
+    iterative_drop,
+    make_calib_batches,
+    mlp_activation_means,
+    mlp_channel_importance,
+    prune_mlp,
+    set_layers,
+)
 
 
 @pytest.fixture
@@ -170,3 +180,18 @@ def test_channel_importance_weighs_activation_by_down_proj_column(model):
     cols = layer.mlp.down_proj.weight.norm(dim=0)
     assert torch.allclose(imp, act * cols)  # activation × column norm, channel by channel
     assert imp[7] / act[7] == pytest.approx(float(cols[7]))
+
+
+def test_iterative_block_influence_recomputes_each_round(model, monkeypatch):
+    calls = []
+    real = prune_mod.block_influence
+
+    def counting(m, b):
+        calls.append(len(decoder_layers(m)))
+        return real(m, b)
+
+    monkeypatch.setattr(prune_mod, "block_influence", counting)
+    dropped, rounds = iterative_drop(model, _batches(), 2, "block_influence")
+    assert calls == [4, 3]  # measured on the full model, then again on the model without the first pick
+    assert len(rounds[0]["block_influence"]) == 4 and len(rounds[1]["block_influence"]) == 3
+    assert dropped == sorted([rounds[0]["dropped"], rounds[1]["dropped"]])

@@ -83,8 +83,15 @@ def compare(run_dir: Path, baseline_drop: list[int]) -> dict:
 
     from costlab.io import read_jsonl
     from costlab.models import load_model_and_tokenizer
-    from costlab.student.prune import (PrunedStudent, calib_nll, make_calib_batches, mlp_activation_means,
-                                       n_params, prune_mlp, set_layers)
+    from costlab.student.prune import (
+        PrunedStudent,
+        calib_nll,
+        make_calib_batches,
+        mlp_activation_means,
+        n_params,
+        prune_mlp,
+        set_layers,
+    )
 
     cfg = OmegaConf.load(run_dir / "config.yaml")
     td = run_dir / "teacher_data"
