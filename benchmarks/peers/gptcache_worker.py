@@ -25,8 +25,9 @@ def fresh_cache(vecs: dict[str, np.ndarray], dim: int, d: str):
     from gptcache.similarity_evaluation.distance import SearchDistanceEvaluation
 
     c = Cache()
+    # max_size: GPTCache's default (1000) evicts everything past 1000 entries; hold all N, like costlab does
     dm = get_data_manager(CacheBase("sqlite", sql_url=f"sqlite:///{d}/gc.db"),
-                          VectorBase("faiss", dimension=dim, index_path=f"{d}/faiss.index"))
+                          VectorBase("faiss", dimension=dim, index_path=f"{d}/faiss.index"), max_size=max(len(vecs), 1000))
     c.init(pre_embedding_func=get_prompt, embedding_func=lambda x, **kw: vecs[x], data_manager=dm, similarity_evaluation=SearchDistanceEvaluation(),
            config=Config())
     return c
@@ -56,7 +57,8 @@ def main() -> None:
             ans = get(f"q{i}", cache_obj=c)  # the whole GPTCache lookup: embed (dict), faiss search, sqlite, eval
             times.append(time.perf_counter() - t)
             hits = c.data_manager.search(queries[i], top_k=1)  # the vector store's own top-1, for recall@1
-            top1.append(int(hits[0][1]) - 1 if hits else -1)  # scalar-store ids start at 1, in insertion order
+            # the vector store's ids are scalar-store ids (not insertion order): map through the stored answer
+            top1.append(int(c.data_manager.s.get_data_by_id(int(hits[0][1])).answers[0].answer) if hits else -1)
             del ans
         res["lookup_s"], res["top1_ids"] = times, top1
     # ---- paraphrase pairs at GPTCache's default threshold: store a, look up b (one fresh cache per pair)
