@@ -7,7 +7,7 @@ comparison is the index + lookup path, not the embedding model.
   - lookup p50 at 10k and 100k entries (single query, 1 thread), and recall@1 of each index vs an exact scan;
   - false-hit rate and paraphrase hit rate on data/paraphrase/pairs.jsonl at each system's *default* threshold
     (GPTCache: Config().similarity_threshold over SearchDistanceEvaluation on faiss L2; costlab: the shipped
-    serve config, threshold 0.95 with the lexical guard): every `a` stored, every `b` looked up.
+    serve config, threshold 0.95 with the candidate check): per pair, a cache holding only `a`, `b` looked up.
 GPTCache runs in the peers venv (`make bench-peers`) in its own process.
 
     .venv/bin/python benchmarks/peers/bench_gptcache.py [--sizes 10000 100000] [--queries 200]
@@ -116,10 +116,10 @@ def main() -> int:
 
     sc = yaml.safe_load((ROOT / "configs/serve/default.yaml").read_text())["semantic_cache"]
     c = SemanticCache(emb, threshold=float(sc["threshold"]), guard=bool(sc["guard"]))
-    c.add_bulk("s", pa, [{"i": i, "query": p["a"] if isinstance(p, dict) else p.a} for i, p in enumerate(pairs)])
     got = []
-    for i, p in enumerate(pairs):
-        h = c.lookup("s", pb[i], query=p["b"] if isinstance(p, dict) else p.b)
+    for i, p in enumerate(pairs):  # per pair: a scope holding only a_i, then b_i looked up in it
+        c.add_bulk(f"p{i}", pa[i:i + 1], [{"i": i, "query": p["a"]}])
+        h = c.lookup(f"p{i}", pb[i], query=p["b"])
         got.append(None if h is None else h.value["i"])
     res["costlab_false_hit_rate"] = float(np.mean([got[i] is not None for i in neg]))
     res["costlab_paraphrase_hit_rate"] = float(np.mean([got[i] == i for i in pos]))

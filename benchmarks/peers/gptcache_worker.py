@@ -61,16 +61,14 @@ def main() -> None:
             top1.append(int(c.data_manager.s.get_data_by_id(int(hits[0][1])).answers[0].answer) if hits else -1)
             del ans
         res["lookup_s"], res["top1_ids"] = times, top1
-    # ---- paraphrase pairs at GPTCache's default threshold: store a, look up b (one fresh cache per pair)
+    # ---- paraphrase pairs at GPTCache's default threshold: per pair, a fresh cache holding only a_i; look up b_i
     pa, pb = z["pair_a"].astype(np.float32), z["pair_b"].astype(np.float32)
     hits = []
-    pvecs = {f"a{i}": pa[i] for i in range(len(pa))} | {f"b{i}": pb[i] for i in range(len(pb))}
-    with tempfile.TemporaryDirectory() as d:
-        c = fresh_cache(pvecs, pa.shape[1], d)
-        # one cache holding every 'a'; a hit on b_i counts only if it returned a_i's answer (else a wrong answer)
-        c.import_data([f"a{i}" for i in range(len(pa))], [str(i) for i in range(len(pa))])
-        for i in range(len(pb)):
-            ans = get(f"b{i}", cache_obj=c)
+    for i in range(len(pa)):
+        with tempfile.TemporaryDirectory() as d:
+            c = fresh_cache({"a": pa[i], "b": pb[i]}, pa.shape[1], d)
+            c.import_data(["a"], [str(i)])
+            ans = get("b", cache_obj=c)
             hits.append(None if ans is None else int(ans))
     res["pair_answers"] = hits
     with open(out, "w") as f:
