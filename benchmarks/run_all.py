@@ -1,7 +1,7 @@
 """`make bench`: every benchmark in one run → one table (metric, costlab, peer/baseline, ratio, goal, met?) printed
 and written to benchmarks/RESULTS.md with the machine, its load, versions, date and commit.
 
-Own-baseline benchmarks (kd_throughput, semantic_cache, analyze_logs) and H6's gateway benchmarks run from .venv;
+Own-baseline benchmarks (kd_throughput, semantic_cache, analyze_logs) and the gateway benchmarks run from .venv;
 the peer benchmarks (benchmarks/peers/: LiteLLM proxy, TRL, GPTCache) need the peers venv (`make bench-peers`):
 a missing peer is a failed row with the reason, never a silent skip.
 
@@ -31,9 +31,15 @@ def bench_specs(quick: bool) -> list[tuple[str, list[str]]]:
     q = quick
     return [
         ("analyze_logs", ["benchmarks/analyze_logs.py", "--rows", "1000000", "--big-rows", "0" if q else "10000000"]),
-        ("semantic_cache", ["benchmarks/semantic_cache.py", "--sizes", "10000", "100000", "--queries", "300"]
-         + (["--kinds", "clustered"] if q else [])),
-        ("kd_throughput", ["benchmarks/kd_throughput.py", "--threads", "1", "--steps", "2"] + (["--tiny"] if q else [])),
+        (
+            "semantic_cache",
+            ["benchmarks/semantic_cache.py", "--sizes", "10000", "100000", "--queries", "300"]
+            + (["--kinds", "clustered"] if q else []),
+        ),
+        (
+            "kd_throughput",
+            ["benchmarks/kd_throughput.py", "--threads", "1", "--steps", "2"] + (["--tiny"] if q else []),
+        ),
         ("gateway_overhead", ["benchmarks/gateway_overhead.py", "--n", "100" if q else "300"]),
         ("gateway_load", ["benchmarks/gateway_load.py"]),
         ("peer_litellm_proxy", ["benchmarks/peers/bench_litellm_proxy.py", "--n", "100", "--load-n", "320"]),
@@ -55,28 +61,57 @@ def versions() -> dict[str, str]:
             out[p] = "-"
     peers = ROOT / ".cache" / "venv-peers" / "bin" / "python"
     if peers.exists():
-        r = subprocess.run([str(peers), "-c", "import importlib.metadata as m, json; print(json.dumps({p: m.version(p) "
-                            "for p in ('trl', 'gptcache', 'litellm', 'transformers', 'torch')}))"],
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [
+                str(peers),
+                "-c",
+                "import importlib.metadata as m, json; print(json.dumps({p: m.version(p) "
+                "for p in ('trl', 'gptcache', 'litellm', 'transformers', 'torch')}))",
+            ],
+            capture_output=True,
+            text=True,
+        )
         if r.returncode == 0:
             out.update({f"peers: {k}": v for k, v in json.loads(r.stdout).items()})
     return out
 
 
 def rows_from(name: str, js: dict | None, stdout: str) -> list[dict]:
-    """Table rows of one benchmark from its --json output (own benchmarks, peers) or its printed lines (H6's)."""
-    R = lambda metric, ours, base, bname, goal, met: {"benchmark": name, "metric": metric, "costlab": ours,  # noqa: E731
-                                                      "peer": base, "peer_name": bname, "goal": goal, "met": met,
-                                                      "ratio": ours / base if isinstance(ours, (int, float)) and
-                                                      isinstance(base, (int, float)) and base else None}
+    """Table rows of one benchmark from its --json output (own benchmarks, peers) or its printed lines (gateway benchmarks)."""
+    R = lambda metric, ours, base, bname, goal, met: {
+        "benchmark": name,
+        "metric": metric,
+        "costlab": ours,  # noqa: E731
+        "peer": base,
+        "peer_name": bname,
+        "goal": goal,
+        "met": met,
+        "ratio": ours / base if isinstance(ours, (int, float)) and isinstance(base, (int, float)) and base else None,
+    }
     if name.startswith("peer_") and js:
         return js["rows"]
     if name == "analyze_logs" and js:
-        rows = [R(f"analyze {js['rows']:,}-row JSONL: rows/s", js["rows"] / js["analyze_s"], js["rows"] / js["baseline_s"],
-                  "json.loads loop", ">= 5x", js["speedup"] >= 5)]
+        rows = [
+            R(
+                f"analyze {js['rows']:,}-row JSONL: rows/s",
+                js["rows"] / js["analyze_s"],
+                js["rows"] / js["baseline_s"],
+                "json.loads loop",
+                ">= 5x",
+                js["speedup"] >= 5,
+            )
+        ]
         if "big_rss_mb" in js:
-            rows.append(R(f"analyze peak RSS at {js['big_rows']:,} rows (MB)", js["big_rss_mb"], js["analyze_rss_mb"],
-                          f"same at {js['rows']:,} rows", "flat (<= 1.5x)", js["rss_ratio"] <= 1.5))
+            rows.append(
+                R(
+                    f"analyze peak RSS at {js['big_rows']:,} rows (MB)",
+                    js["big_rss_mb"],
+                    js["analyze_rss_mb"],
+                    f"same at {js['rows']:,} rows",
+                    "flat (<= 1.5x)",
+                    js["rss_ratio"] <= 1.5,
+                )
+            )
         return rows
     if name == "semantic_cache" and js:
         out = []
@@ -85,25 +120,62 @@ def rows_from(name: str, js: dict | None, stdout: str) -> list[dict]:
             if r["ef"] != sh["ef"]:
                 continue
             big = r["entries"] >= 100_000
-            out.append(R(f"semantic HNSW ({r['data']}, {r['entries']:,}, M={r['M']} ef={r['ef']}): recall@1",
-                         r["recall_at_1"], 1.0, "exact numpy scan", ">= 0.99" if big else "(reported)",
-                         r["recall_at_1"] >= 0.99 if big else None))
-            out.append(R(f"semantic HNSW ({r['data']}, {r['entries']:,}): lookup speed-up vs scan", r["speedup"], 1.0,
-                         "exact numpy scan", ">= 20x" if big else "(reported)", r["speedup"] >= 20 if big else None))
+            out.append(
+                R(
+                    f"semantic HNSW ({r['data']}, {r['entries']:,}, M={r['M']} ef={r['ef']}): recall@1",
+                    r["recall_at_1"],
+                    1.0,
+                    "exact numpy scan",
+                    ">= 0.99" if big else "(reported)",
+                    r["recall_at_1"] >= 0.99 if big else None,
+                )
+            )
+            out.append(
+                R(
+                    f"semantic HNSW ({r['data']}, {r['entries']:,}): lookup speed-up vs scan",
+                    r["speedup"],
+                    1.0,
+                    "exact numpy scan",
+                    ">= 20x" if big else "(reported)",
+                    r["speedup"] >= 20 if big else None,
+                )
+            )
         return out
     if name == "kd_throughput":
         m = dict(re.findall(r"^(plain|online|topk)\s+([\d.]+)", stdout, re.M))
         if m:
-            return [R("KD online tokens/s vs plain student step", float(m["online"]), float(m["plain"]),
-                      "plain CE step", "(reported)", None),
-                    R("KD offline top-k tokens/s vs plain student step", float(m["topk"]), float(m["plain"]),
-                      "plain CE step", "(reported)", None)]
+            return [
+                R(
+                    "KD online tokens/s vs plain student step",
+                    float(m["online"]),
+                    float(m["plain"]),
+                    "plain CE step",
+                    "(reported)",
+                    None,
+                ),
+                R(
+                    "KD offline top-k tokens/s vs plain student step",
+                    float(m["topk"]),
+                    float(m["plain"]),
+                    "plain CE step",
+                    "(reported)",
+                    None,
+                ),
+            ]
     if name == "gateway_overhead":
         m = re.search(r"gateway, JSON response\s+p50\s+([\d.]+) ms.*?overhead p50 \+([\d.\-]+) ms", stdout)
         d = re.search(r"direct upstream \(SSE\)\s+p50\s+([\d.]+) ms", stdout)
         if m and d:
-            return [R("gateway miss-path overhead p50 (ms, own benchmark)", float(m.group(2)), None,
-                      "direct upstream call", "<= 2 ms", float(m.group(2)) <= 2.0)]
+            return [
+                R(
+                    "gateway miss-path overhead p50 (ms, own benchmark)",
+                    float(m.group(2)),
+                    None,
+                    "direct upstream call",
+                    "<= 2 ms",
+                    float(m.group(2)) <= 2.0,
+                )
+            ]
     lines = [ln for ln in stdout.splitlines() if ln.strip()][-3:]
     return [R(f"(see output) {' | '.join(lines)[:200]}", None, None, "-", "-", None)]
 
@@ -114,12 +186,22 @@ def main() -> int:
     ap.add_argument("--only", nargs="*", default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per benchmark")
-    ap.add_argument("--jobs", type=int, default=1, help="benchmarks run at once (ratios stay within one benchmark "
-                    "and one moment; >1 adds load, which RESULTS.md records)")
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="benchmarks run at once (ratios stay within one benchmark "
+        "and one moment; >1 adds load, which RESULTS.md records)",
+    )
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-           "PYTHONPATH": str(ROOT / "src")}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "PYTHONPATH": str(ROOT / "src"),
+    }
     started = datetime.datetime.now(datetime.timezone.utc)
     load0 = loadavg()
     specs = [(n, c) for n, c in bench_specs(a.quick) if not a.only or n in a.only]
@@ -128,14 +210,20 @@ def main() -> int:
         name, cmd = spec
         js_path = OUT / f"{name}.json"
         js_path.unlink(missing_ok=True)
-        full = [PY, *cmd] + (["--json", str(js_path)] if name.startswith("peer_") or name in ("analyze_logs", "semantic_cache") else [])
+        full = [PY, *cmd] + (
+            ["--json", str(js_path)] if name.startswith("peer_") or name in ("analyze_logs", "semantic_cache") else []
+        )
         print(f"== start {name}: {' '.join(cmd)}  (load {loadavg()})", flush=True)
         t = time.perf_counter()
         try:
             p = subprocess.run(full, cwd=ROOT, env=env, capture_output=True, text=True, timeout=a.timeout)
             rc, stdout, stderr = p.returncode, p.stdout, p.stderr
         except subprocess.TimeoutExpired as e:
-            rc, stdout, stderr = 124, (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), "timeout"
+            rc, stdout, stderr = (
+                124,
+                (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""),
+                "timeout",
+            )
         wall = time.perf_counter() - t
         print(f"== done {name}: rc {rc}, {wall:.0f} s\n{stdout[-2500:]}", flush=True)
         js = json.loads(js_path.read_text()) if js_path.exists() and rc == 0 else None
@@ -150,42 +238,96 @@ def main() -> int:
         logs.append((name, cmd, rc, wall, stdout, stderr))
         if rc != 0:
             why = (stderr.strip().splitlines() or ["?"])[-1][:200]
-            rows.append({"benchmark": name, "metric": f"FAILED (rc {rc}): {why}", "costlab": None, "peer": None,
-                         "peer_name": "-", "ratio": None, "goal": "-", "met": False})
+            rows.append(
+                {
+                    "benchmark": name,
+                    "metric": f"FAILED (rc {rc}): {why}",
+                    "costlab": None,
+                    "peer": None,
+                    "peer_name": "-",
+                    "ratio": None,
+                    "goal": "-",
+                    "met": False,
+                }
+            )
             continue
         rows.extend(rows_from(name, js, stdout))
-    fmt = lambda x: "—" if x is None else ("met" if x is True else "NOT met" if x is False else  # noqa: E731
-                                           f"{x:.4g}" if isinstance(x, float) else str(x))
-    table = ["| benchmark | metric | costlab | peer / baseline | ratio | goal | met? |", "|---|---|---|---|---|---|---|"]
+    fmt = lambda x: (
+        "—"
+        if x is None
+        else (
+            "met"
+            if x is True
+            else "NOT met"
+            if x is False
+            # noqa: E731
+            else f"{x:.4g}"
+            if isinstance(x, float)
+            else str(x)
+        )
+    )
+    table = [
+        "| benchmark | metric | costlab | peer / baseline | ratio | goal | met? |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        table.append(f"| {r['benchmark']} | {r['metric']} | {fmt(r['costlab'])} | {fmt(r['peer'])} ({r.get('peer_name', '')}) "
-                     f"| {fmt(r['ratio'])} | {r['goal']} | {fmt(r['met']) if r['met'] is not None else '(reported)'} |")
+        table.append(
+            f"| {r['benchmark']} | {r['metric']} | {fmt(r['costlab'])} | {fmt(r['peer'])} ({r.get('peer_name', '')}) "
+            f"| {fmt(r['ratio'])} | {r['goal']} | {fmt(r['met']) if r['met'] is not None else '(reported)'} |"
+        )
     print("\n".join(table))
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
     except OSError:
         commit = "?"
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    mem = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/meminfo").read_text().splitlines()
-                if ln.startswith("MemTotal")), "?")
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/meminfo").read_text().splitlines()
+            if ln.startswith("MemTotal")
+        ),
+        "?",
+    )
     vers = versions()
     md_ = [
-        "# Benchmark results", "",
+        "# Benchmark results",
+        "",
         f"Written by `make bench` (benchmarks/run_all.py{' --quick' if a.quick else ''}) from ONE run; every ratio compares "
-        "costlab with a peer or baseline measured in that same run on this machine.", "",
+        "costlab with a peer or baseline measured in that same run on this machine.",
+        "",
         f"- date: {started:%Y-%m-%d %H:%M} UTC, commit {commit}",
         f"- machine: {cpu}, {os.cpu_count()} cores, {mem} RAM, {platform.system()} {platform.release()}",
         f"- {a.jobs} benchmark(s) at a time; load average (1/5/15 min) at start: {load0}; at end: {loadavg()} — "
         "the box is shared (up to 8 engineers "
         "running builds and tests at the time): absolute numbers are noisy, ratios less so.",
-        "- versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()), "",
-        *table, "",
-        "## Per benchmark (command, exit code, wall time, last lines of output)", "",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()),
+        "",
+        *table,
+        "",
+        "## Per benchmark (command, exit code, wall time, last lines of output)",
+        "",
     ]
     for name, cmd, rc, wall, stdout, stderr in logs:
         tail = "\n".join(stdout.strip().splitlines()[-14:])
-        md_ += [f"### {name}", f"`{' '.join(cmd)}` → rc {rc}, {wall:.0f} s", "", "```", tail or stderr[-800:], "```", ""]
+        md_ += [
+            f"### {name}",
+            f"`{' '.join(cmd)}` → rc {rc}, {wall:.0f} s",
+            "",
+            "```",
+            tail or stderr[-800:],
+            "```",
+            "",
+        ]
     if not a.only:
         a.out.write_text("\n".join(md_))
         print(f"\nwrote {a.out}")

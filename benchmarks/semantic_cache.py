@@ -77,8 +77,16 @@ def bench(db: np.ndarray, queries: np.ndarray, M: int, ef_c: int, efs: list[int]
             ann_t.append(time.perf_counter() - t)
             hits += float(db[int(lab[0, 0])] @ q) >= best - 1e-6  # found a true nearest neighbour (ties count)
         a50 = np.median(ann_t) * 1e3
-        out.append({"ef": ef, "build_s": build, "ann_p50_ms": a50, "scan_p50_ms": s50, "speedup": s50 / a50,
-                    "recall_at_1": hits / len(queries)})
+        out.append(
+            {
+                "ef": ef,
+                "build_s": build,
+                "ann_p50_ms": a50,
+                "scan_p50_ms": s50,
+                "speedup": s50 / a50,
+                "recall_at_1": hits / len(queries),
+            }
+        )
     return out
 
 
@@ -88,8 +96,13 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=500)
     ap.add_argument("--M", type=int, default=None, help="default: SemanticCache's M")
     ap.add_argument("--ef-construction", type=int, default=None, help="default: SemanticCache's ef_construction")
-    ap.add_argument("--ef", type=int, nargs="+", default=None,
-                    help="query-time ef values (default: SemanticCache's own ef, and 4x it)")
+    ap.add_argument(
+        "--ef",
+        type=int,
+        nargs="+",
+        default=None,
+        help="query-time ef values (default: SemanticCache's own ef, and 4x it)",
+    )
     ap.add_argument("--json", type=Path, default=None, help="write every row as JSON")
     ap.add_argument("--kinds", nargs="+", default=["clustered", "random"], choices=["clustered", "random"])
     args = ap.parse_args()
@@ -114,7 +127,9 @@ def main() -> None:
     print(f"{len(texts)} seed texts embedded with all-MiniLM-L6-v2 in {time.perf_counter() - t:.1f} s")
     rng = np.random.default_rng(0)
     print(f"hnswlib M={args.M} ef_construction={args.ef_construction}; {args.queries} single-vector queries; 1 thread")
-    print(f"{'data':<10} {'entries':>8} {'ef':>4} | {'build s':>7} | {'hnsw p50 ms':>11} {'numpy p50 ms':>12} {'speed-up':>8} | {'recall@1':>8}")
+    print(
+        f"{'data':<10} {'entries':>8} {'ef':>4} | {'build s':>7} | {'hnsw p50 ms':>11} {'numpy p50 ms':>12} {'speed-up':>8} | {'recall@1':>8}"
+    )
     for kind in args.kinds:
         for n in args.sizes:
             if kind == "clustered":
@@ -127,14 +142,27 @@ def main() -> None:
                 queries = unit(db[pick] + 0.05 * rng.normal(size=(args.queries, 384)).astype(np.float32))
             for r in bench(db, queries, args.M, args.ef_construction, args.ef):
                 rows.append({"data": kind, "entries": n, "M": args.M, "ef_construction": args.ef_construction, **r})
-                print(f"{kind:<10} {n:>8} {r['ef']:>4} | {r['build_s']:>7.1f} | {r['ann_p50_ms']:>11.3f} {r['scan_p50_ms']:>12.3f} "
-                      f"{r['speedup']:>7.1f}x | {r['recall_at_1']:>8.3f}", flush=True)
-
+                print(
+                    f"{kind:<10} {n:>8} {r['ef']:>4} | {r['build_s']:>7.1f} | {r['ann_p50_ms']:>11.3f} {r['scan_p50_ms']:>12.3f} "
+                    f"{r['speedup']:>7.1f}x | {r['recall_at_1']:>8.3f}",
+                    flush=True,
+                )
 
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "queries": args.queries,
-                                         "shipped": {"M": dflt["M"].default, "ef": dflt["ef"].default,
-                                                     "ef_construction": dflt["ef_construction"].default}}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "rows": rows,
+                    "queries": args.queries,
+                    "shipped": {
+                        "M": dflt["M"].default,
+                        "ef": dflt["ef"].default,
+                        "ef_construction": dflt["ef_construction"].default,
+                    },
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

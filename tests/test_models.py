@@ -18,8 +18,9 @@ def test_missing_and_malformed_model_specs(tmp_path):
 
 
 def test_hf_dir_loads_with_tokenizer(tiny_llama_dir, tmp_path):
-    model, tok, path = load_model_and_tokenizer({"source": "hf", "path": str(tiny_llama_dir), "dtype": "float32"},
-                                                tmp_path)
+    model, tok, path = load_model_and_tokenizer(
+        {"source": "hf", "path": str(tiny_llama_dir), "dtype": "float32"}, tmp_path
+    )
     assert path == str(tiny_llama_dir) and tok.pad_token == "<|im_end|>"
     assert model.config.num_hidden_layers == 4 and not model.training
 
@@ -37,8 +38,12 @@ def test_embedded_gguf_dequantizes_once_and_is_coherent(tmp_path):
     assert dequantize_gguf(gguf, cache) == d1 and (d1 / "model.safetensors").stat().st_mtime == mtime  # reused
     model, tok, _ = load_model_and_tokenizer({"source": "gguf", "path": gguf}, cache)
     assert sum(p.numel() for p in model.parameters()) == 134_515_008
-    enc = tok.apply_chat_template([{"role": "user", "content": "What is the capital of France?"}],
-                                  add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    enc = tok.apply_chat_template(
+        [{"role": "user", "content": "What is the capital of France?"}],
+        add_generation_prompt=True,
+        return_tensors="pt",
+        return_dict=True,
+    )
     with torch.no_grad():
         out = model.generate(**enc, max_new_tokens=10, do_sample=False)
-    assert "Paris" in tok.decode(out[0, enc["input_ids"].shape[1]:])
+    assert "Paris" in tok.decode(out[0, enc["input_ids"].shape[1] :])

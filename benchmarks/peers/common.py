@@ -21,12 +21,16 @@ def peer_python(module: str) -> str:
     """The peers venv's python, checked to import ``module``; else PeerMissing with the fix."""
     py = PEERS_VENV / "bin" / "python"
     if not py.exists():
-        raise PeerMissing(f"peer benchmark needs '{module}' from the peers venv {PEERS_VENV}, which does not exist: "
-                          "run `make bench-peers` (installs benchmarks/peers/requirements.txt there)")
+        raise PeerMissing(
+            f"peer benchmark needs '{module}' from the peers venv {PEERS_VENV}, which does not exist: "
+            "run `make bench-peers` (installs benchmarks/peers/requirements.txt there)"
+        )
     r = subprocess.run([str(py), "-c", f"import {module}"], capture_output=True, text=True)
     if r.returncode:
-        raise PeerMissing(f"peer '{module}' is not importable in {PEERS_VENV}: "
-                          f"{(r.stderr.strip().splitlines() or ['?'])[-1]} — run `make bench-peers`")
+        raise PeerMissing(
+            f"peer '{module}' is not importable in {PEERS_VENV}: "
+            f"{(r.stderr.strip().splitlines() or ['?'])[-1]} — run `make bench-peers`"
+        )
     return str(py)
 
 
@@ -47,14 +51,26 @@ def report(name: str, rows: Iterable[tuple], raw: dict, json_path: Path | None, 
         ratio = None
         if isinstance(ours, (int, float)) and isinstance(theirs, (int, float)) and theirs:
             ratio = ours / theirs
-        out.append({"benchmark": name, "metric": metric, "costlab": ours, "peer": theirs, "peer_name": peer,
-                    "ratio": ratio, "goal": goal, "met": met})
+        out.append(
+            {
+                "benchmark": name,
+                "metric": metric,
+                "costlab": ours,
+                "peer": theirs,
+                "peer_name": peer,
+                "ratio": ratio,
+                "goal": goal,
+                "met": met,
+            }
+        )
     w = max(len(r["metric"]) for r in out)
     print(f"\n== {name}: costlab vs {peer} (ratio = costlab / peer)")
     print(f"{'metric':<{w}}  {'costlab':>10}  {'peer':>10}  {'ratio':>7}  goal / met")
     for r in out:
-        print(f"{r['metric']:<{w}}  {fmt(r['costlab']):>10}  {fmt(r['peer']):>10}  {fmt(r['ratio']):>7}  "
-              f"{r['goal']} / {fmt(r['met'])}")
+        print(
+            f"{r['metric']:<{w}}  {fmt(r['costlab']):>10}  {fmt(r['peer']):>10}  {fmt(r['ratio']):>7}  "
+            f"{r['goal']} / {fmt(r['met'])}"
+        )
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps({"rows": out, "raw": raw, "python": sys.version.split()[0]}, indent=1))

@@ -26,10 +26,18 @@ def fresh_cache(vecs: dict[str, np.ndarray], dim: int, d: str):
 
     c = Cache()
     # max_size: GPTCache's default (1000) evicts everything past 1000 entries; hold all N, like costlab does
-    dm = get_data_manager(CacheBase("sqlite", sql_url=f"sqlite:///{d}/gc.db"),
-                          VectorBase("faiss", dimension=dim, index_path=f"{d}/faiss.index"), max_size=max(len(vecs), 1000))
-    c.init(pre_embedding_func=get_prompt, embedding_func=lambda x, **kw: vecs[x], data_manager=dm, similarity_evaluation=SearchDistanceEvaluation(),
-           config=Config())
+    dm = get_data_manager(
+        CacheBase("sqlite", sql_url=f"sqlite:///{d}/gc.db"),
+        VectorBase("faiss", dimension=dim, index_path=f"{d}/faiss.index"),
+        max_size=max(len(vecs), 1000),
+    )
+    c.init(
+        pre_embedding_func=get_prompt,
+        embedding_func=lambda x, **kw: vecs[x],
+        data_manager=dm,
+        similarity_evaluation=SearchDistanceEvaluation(),
+        config=Config(),
+    )
     return c
 
 

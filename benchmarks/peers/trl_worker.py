@@ -1,7 +1,7 @@
 """Runs inside the peers venv (TRL installed, costlab not): TRL's side of benchmarks/peers/bench_trl.py.
 
-    python trl_worker.py loss  TEACHER_DIR STUDENT_DIR BATCH.pt T        -> prints TRL's forward-KL loss on the batch
-    python trl_worker.py train TEACHER_DIR STUDENT_DIR BATCH.pt STEPS THREADS -> GKDTrainer steps, prints JSON timings
+python trl_worker.py loss  TEACHER_DIR STUDENT_DIR BATCH.pt T        -> prints TRL's forward-KL loss on the batch
+python trl_worker.py train TEACHER_DIR STUDENT_DIR BATCH.pt STEPS THREADS -> GKDTrainer steps, prints JSON timings
 """
 
 from __future__ import annotations
@@ -53,13 +53,36 @@ def main() -> None:
 
     B = batch["input_ids"].shape[0]
     ds = Dataset.from_list([{"messages": [{"role": "user", "content": "x"}]}] * (B * (steps + 1)))
-    args = GKDConfig(output_dir=tempfile.mkdtemp(), per_device_train_batch_size=B, max_steps=steps + 1,
-                     learning_rate=1e-5, lmbda=0.0, beta=0.0, seq_kd=False, logging_steps=10**6, save_strategy="no",
-                     report_to=[], use_cpu=True, dataloader_num_workers=0, gradient_checkpointing=False,
-                     optim="adamw_torch", lr_scheduler_type="constant", warmup_steps=0, max_grad_norm=0.0,
-                     disable_tqdm=True, remove_unused_columns=False)
-    trainer = GKDTrainer(model=student, teacher_model=teacher, args=args, train_dataset=ds, processing_class=tok,
-                         data_collator=lambda rows: {k: v.clone() for k, v in batch.items()}, callbacks=[Timer()])
+    args = GKDConfig(
+        output_dir=tempfile.mkdtemp(),
+        per_device_train_batch_size=B,
+        max_steps=steps + 1,
+        learning_rate=1e-5,
+        lmbda=0.0,
+        beta=0.0,
+        seq_kd=False,
+        logging_steps=10**6,
+        save_strategy="no",
+        report_to=[],
+        use_cpu=True,
+        dataloader_num_workers=0,
+        gradient_checkpointing=False,
+        optim="adamw_torch",
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+        max_grad_norm=0.0,
+        disable_tqdm=True,
+        remove_unused_columns=False,
+    )
+    trainer = GKDTrainer(
+        model=student,
+        teacher_model=teacher,
+        args=args,
+        train_dataset=ds,
+        processing_class=tok,
+        data_collator=lambda rows: {k: v.clone() for k, v in batch.items()},
+        callbacks=[Timer()],
+    )
     trainer.train()
     import trl
 

@@ -4,6 +4,7 @@ Hand-written one by one, as a new user would type them (typos, no cue words, con
 author wrote the templates, so this is a sanity check on wording, not an independent evaluation.
 Run: python data/classifier/make_wild.py   (deterministic; the JSONL is its output)
 """
+
 import json
 from pathlib import Path
 
@@ -20,14 +21,35 @@ ROWS = {
         ("mixed", "老板让我把这句改成英文版发给客户：我们会在周五前发货"),
     ],
     "summarization": [
-        ("en", "here's the email thread from today, what do I actually need to know? Hi all, the release is pushed to Thursday because QA found two blockers; design review is cancelled; please update your tickets by EOD."),
-        ("en", "Cut this review down to a sentence for our website: The staff were lovely and the pasta was fresh, though we waited 40 minutes for a table and the dessert menu was limited."),
-        ("en", "Meeting notes: budget approved, hiring freeze until March, new office opens in May, Jane leads onboarding. Give me a short recap."),
-        ("en", "Read this and tell me the bottom line: The patch fixes a memory leak in the parser, adds two config flags, and drops support for Python 3.8."),
-        ("zh", "下面是今天的会议记录，帮我提炼三条结论：预算通过了，三月前冻结招聘，新办公室五月启用，由小王负责新人培训。"),
-        ("zh", "这篇文章太长了，说说大意就行：研究发现，每天睡眠不足六小时的人，患心脏病的风险比睡够七小时的人高百分之二十。"),
+        (
+            "en",
+            "here's the email thread from today, what do I actually need to know? Hi all, the release is pushed to Thursday because QA found two blockers; design review is cancelled; please update your tickets by EOD.",
+        ),
+        (
+            "en",
+            "Cut this review down to a sentence for our website: The staff were lovely and the pasta was fresh, though we waited 40 minutes for a table and the dessert menu was limited.",
+        ),
+        (
+            "en",
+            "Meeting notes: budget approved, hiring freeze until March, new office opens in May, Jane leads onboarding. Give me a short recap.",
+        ),
+        (
+            "en",
+            "Read this and tell me the bottom line: The patch fixes a memory leak in the parser, adds two config flags, and drops support for Python 3.8.",
+        ),
+        (
+            "zh",
+            "下面是今天的会议记录，帮我提炼三条结论：预算通过了，三月前冻结招聘，新办公室五月启用，由小王负责新人培训。",
+        ),
+        (
+            "zh",
+            "这篇文章太长了，说说大意就行：研究发现，每天睡眠不足六小时的人，患心脏病的风险比睡够七小时的人高百分之二十。",
+        ),
         ("zh", "把这条通知缩成一句话发群里：因施工，本周六上午九点到十二点大楼停水，请提前储水。"),
-        ("mixed", "这段 release notes 讲了啥，简短点：fixes a memory leak in the parser, adds two config flags, drops Python 3.8."),
+        (
+            "mixed",
+            "这段 release notes 讲了啥，简短点：fixes a memory leak in the parser, adds two config flags, drops Python 3.8.",
+        ),
     ],
     "qa": [
         ("en", "who painted the mona lisa"),
@@ -43,7 +65,10 @@ ROWS = {
     "formatting": [
         ("en", "make a table out of these: bob 25 london, alice 30 paris, chen 28 beijing"),
         ("en", "put these names in alphabetical order: zoe, adam, maria, li"),
-        ("en", "I pasted this from a PDF and the line breaks are a mess, fix it so each sentence is on its own line: The cat sat. It was warm. Then it slept."),
+        (
+            "en",
+            "I pasted this from a PDF and the line breaks are a mess, fix it so each sentence is on its own line: The cat sat. It was warm. Then it slept.",
+        ),
         ("en", "turn my shopping list into checkboxes for markdown: milk, eggs, bread"),
         ("en", "Give me that same data but as comma separated values: name=Ann age=31; name=Bo age=22"),
         ("zh", "把这几个名字按拼音排序：张三、李四、王五、赵六"),
@@ -54,7 +79,10 @@ ROWS = {
     "reasoning": [
         ("en", "my bill is 84 dollars and we are 3 people, plus a 15% tip, how much does each pay"),
         ("en", "If all bloops are razzies and all razzies are lazzies, are all bloops definitely lazzies?"),
-        ("en", "A bat and a ball cost 1.10 in total and the bat costs 1.00 more than the ball. What does the ball cost?"),
+        (
+            "en",
+            "A bat and a ball cost 1.10 in total and the bat costs 1.00 more than the ball. What does the ball cost?",
+        ),
         ("en", "I start work at 9:15 and need 8 hours plus a 45 minute lunch, when can I leave"),
         ("en", "Which is bigger, 2^10 or 10^3?"),
         ("zh", "三个人三天喝三桶水，九个人九天喝几桶水？"),
@@ -82,6 +110,8 @@ if __name__ == "__main__":
         for label, rows in ROWS.items():
             for lang, text in rows:
                 i += 1
-                f.write(json.dumps({"id": f"wild-{i:03d}", "text": text, "label": label, "lang": lang},
-                                   ensure_ascii=False) + "\n")
+                f.write(
+                    json.dumps({"id": f"wild-{i:03d}", "text": text, "label": label, "lang": lang}, ensure_ascii=False)
+                    + "\n"
+                )
     print(f"wrote {i} rows to {out}")

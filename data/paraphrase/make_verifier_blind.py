@@ -3,6 +3,7 @@
 threshold comes from verifier_pairs.jsonl's dev split. Same author as the rules: not an independent audit.
 Run: python data/paraphrase/make_verifier_blind.py  (deterministic)
 """
+
 import json
 from pathlib import Path
 
@@ -22,7 +23,12 @@ ROWS = [
     ("en", P, "Tips for sleeping better at night", "How can I improve my sleep at night?"),
     ("en", P, "Translate 'where is the station' into German", "How do you say 'where is the station' in German?"),
     ("en", P, "Is 91 a prime number?", "Is the number 91 prime?"),
-    ("en", P, "What time is it in Tokyo when it is noon in London?", "When it's 12 pm in London, what time is it in Tokyo?"),
+    (
+        "en",
+        P,
+        "What time is it in Tokyo when it is noon in London?",
+        "When it's 12 pm in London, what time is it in Tokyo?",
+    ),
     ("en", P, "Explain recursion to a beginner", "Can you explain recursion in simple terms for a newcomer?"),
     ("en", P, "How long should I steep green tea?", "What's the right steeping time for green tea?"),
     ("en", P, "Give me a vegetarian lasagna recipe", "Recipe for lasagna without meat, please"),
@@ -49,21 +55,41 @@ ROWS = [
     ("en", "negation", "Can dogs eat grapes?", "Why can't dogs eat grapes?"),
     ("en", "negation", "Foods that raise blood pressure", "Foods that do not raise blood pressure"),
     ("en", "negation", "Is the pharmacy open on holidays?", "Is the pharmacy closed on holidays?"),
-    ("en", "negation", "Which countries require a visa for US citizens?", "Which countries don't require a visa for US citizens?"),
+    (
+        "en",
+        "negation",
+        "Which countries require a visa for US citizens?",
+        "Which countries don't require a visa for US citizens?",
+    ),
     ("en", "number", "Is 91 a prime number?", "Is 97 a prime number?"),
-    ("en", "number", "Recommend a laptop for video editing under $1200", "Recommend a laptop for video editing under $800"),
+    (
+        "en",
+        "number",
+        "Recommend a laptop for video editing under $1200",
+        "Recommend a laptop for video editing under $800",
+    ),
     ("en", "number", "How many teaspoons are in 2 tablespoons?", "How many teaspoons are in 3 tablespoons?"),
     ("en", "number", "Give me a 3-day itinerary for Rome", "Give me a 5-day itinerary for Rome"),
     ("en", "unit", "Convert 3 cups to milliliters", "Convert 3 cups to liters"),
     ("en", "unit", "How far is 10 km in minutes of walking?", "How far is 10 miles in minutes of walking?"),
     ("en", "unit", "Convert 70 kg to pounds", "Convert 70 pounds to kg"),
     ("en", "entity", "What is the capital of Australia?", "What is the capital of Austria?"),
-    ("en", "entity", "What time is it in Tokyo when it is noon in London?", "What time is it in Seoul when it is noon in London?"),
+    (
+        "en",
+        "entity",
+        "What time is it in Tokyo when it is noon in London?",
+        "What time is it in Seoul when it is noon in London?",
+    ),
     ("en", "entity", "Who directed Jaws?", "Who directed Alien?"),
     ("en", "entity", "Best hiking trails near Denver", "Best hiking trails near Seattle"),
     ("en", "order", "Did Spain beat Italy in the final?", "Did Italy beat Spain in the final?"),
     ("en", "order", "Is Mercury closer to the Sun than Venus?", "Is Venus closer to the Sun than Mercury?"),
-    ("en", "order", "How do I move files from my phone to my laptop?", "How do I move files from my laptop to my phone?"),
+    (
+        "en",
+        "order",
+        "How do I move files from my phone to my laptop?",
+        "How do I move files from my laptop to my phone?",
+    ),
     ("en", "language", "Translate 'where is the station' into German", "Translate 'where is the station' into Dutch"),
     ("en", "language", "Explain recursion with an example in Python", "Explain recursion with an example in Java"),
     ("en", "format", "List the planets as JSON", "List the planets as a Markdown table"),
@@ -106,6 +132,20 @@ if __name__ == "__main__":
     out = Path(__file__).with_name("verifier_blind.jsonl")
     with out.open("w", encoding="utf-8") as f:
         for i, (lang, kind, a, b) in enumerate(ROWS):
-            f.write(json.dumps({"id": f"vb-{i:03d}", "a": a, "b": b, "label": int(kind == P), "kind": kind,
-                                "lang": lang, "family": f"blind/{i:03d}", "split": "test"}, ensure_ascii=False) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "id": f"vb-{i:03d}",
+                        "a": a,
+                        "b": b,
+                        "label": int(kind == P),
+                        "kind": kind,
+                        "lang": lang,
+                        "family": f"blind/{i:03d}",
+                        "split": "test",
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
     print(f"wrote {len(ROWS)} pairs to {out}")

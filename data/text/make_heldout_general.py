@@ -20,8 +20,17 @@ import re
 import sys
 from pathlib import Path
 
-TOPICS = ["execmodel", "objects", "exceptions", "truth", "import", "dynamic-features", "context-managers",
-          "floating", "integers"]
+TOPICS = [
+    "execmodel",
+    "objects",
+    "exceptions",
+    "truth",
+    "import",
+    "dynamic-features",
+    "context-managers",
+    "floating",
+    "integers",
+]
 MADE_WITH = (3, 11)
 OUT = Path(__file__).resolve().parent / "heldout_general.txt"
 

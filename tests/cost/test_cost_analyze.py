@@ -14,14 +14,38 @@ from costlab.errors import CostlabError
 
 ROWS = [
     # ts (UTC), model, tenant, in, out, extra
-    dict(ts="2025-06-01T10:05:00Z", model="gpt-4o", tenant="acme", prompt_tokens=1000, completion_tokens=500,
-         latency_ms=800, prompt="Summarize the Q2 report"),
-    dict(ts="2025-06-01T10:40:00Z", model="gpt-4o", tenant="acme", prompt_tokens=1000, completion_tokens=500,
-         latency_ms=600, prompt="Summarize the Q2 report", cached=True),  # response-cache hit: cost 0
-    dict(ts="2025-06-01T11:00:00+02:00", model="gpt-4o-mini", tenant="globex", input_tokens=2000,
-         output_tokens=1000, cached_tokens=1000, latency_ms=300, prompt="Translate this"),
-    dict(ts=1748862000, model="claude-haiku-3.5", tenant="acme", prompt_tokens=100, completion_tokens=100,
-         cost_usd=0.5),  # logged cost wins (2025-06-02T11:00Z)
+    dict(
+        ts="2025-06-01T10:05:00Z",
+        model="gpt-4o",
+        tenant="acme",
+        prompt_tokens=1000,
+        completion_tokens=500,
+        latency_ms=800,
+        prompt="Summarize the Q2 report",
+    ),
+    dict(
+        ts="2025-06-01T10:40:00Z",
+        model="gpt-4o",
+        tenant="acme",
+        prompt_tokens=1000,
+        completion_tokens=500,
+        latency_ms=600,
+        prompt="Summarize the Q2 report",
+        cached=True,
+    ),  # response-cache hit: cost 0
+    dict(
+        ts="2025-06-01T11:00:00+02:00",
+        model="gpt-4o-mini",
+        tenant="globex",
+        input_tokens=2000,
+        output_tokens=1000,
+        cached_tokens=1000,
+        latency_ms=300,
+        prompt="Translate this",
+    ),
+    dict(
+        ts=1748862000, model="claude-haiku-3.5", tenant="acme", prompt_tokens=100, completion_tokens=100, cost_usd=0.5
+    ),  # logged cost wins (2025-06-02T11:00Z)
 ]
 
 
@@ -62,24 +86,30 @@ def test_jsonl_aggregates_and_reprices(tmp_path, native):
 
 @pytest.mark.parametrize("native", [True, False], ids=["duckdb-reader", "block-reader"])
 def test_bad_rows_are_counted_with_line_numbers(tmp_path, native):
-    log = _write_jsonl(tmp_path / "bad.jsonl", ROWS[:1], [
-        "{not json",
-        json.dumps({"model": "gpt-4o", "prompt_tokens": -5, "completion_tokens": 1}),
-        json.dumps({"model": "gpt-9", "prompt_tokens": 5, "completion_tokens": 1}),
-        json.dumps({"model": "gpt-4o", "prompt_tokens": 1e9, "completion_tokens": 1}),
-        json.dumps({"model": "gpt-4o", "completion_tokens": 1}),
-        json.dumps({"model": "gpt-4o", "prompt_tokens": 5, "completion_tokens": 1, "cost_usd": 1e7}),
-        json.dumps({"model": "gpt-4o", "prompt_tokens": 5, "completion_tokens": 1, "ts": "yesterday"}),
-        json.dumps([1, 2]),
-    ])
+    log = _write_jsonl(
+        tmp_path / "bad.jsonl",
+        ROWS[:1],
+        [
+            "{not json",
+            json.dumps({"model": "gpt-4o", "prompt_tokens": -5, "completion_tokens": 1}),
+            json.dumps({"model": "gpt-9", "prompt_tokens": 5, "completion_tokens": 1}),
+            json.dumps({"model": "gpt-4o", "prompt_tokens": 1e9, "completion_tokens": 1}),
+            json.dumps({"model": "gpt-4o", "completion_tokens": 1}),
+            json.dumps({"model": "gpt-4o", "prompt_tokens": 5, "completion_tokens": 1, "cost_usd": 1e7}),
+            json.dumps({"model": "gpt-4o", "prompt_tokens": 5, "completion_tokens": 1, "ts": "yesterday"}),
+            json.dumps([1, 2]),
+        ],
+    )
     out = tmp_path / "bad_rows.jsonl"
     rep = analyze_logs([log], load_pricing(), bad_rows_out=out if not native else None, native=native)
     assert rep["rows"] == 9 and rep["rows_ok"] == 1 and rep["rows_bad"] == 8
     b = rep["bad_rows"]
     # both readers find the line numbers (DuckDB's in a second, ordered pass that stops once it has examples)
     assert b["unreadable line"]["count"] == 2
-    assert b["unreadable line"]["examples"] == ["bad.jsonl:2 (malformed JSON: {not json)",
-                                                "bad.jsonl:9 (not a JSON object: [1, 2])"]
+    assert b["unreadable line"]["examples"] == [
+        "bad.jsonl:2 (malformed JSON: {not json)",
+        "bad.jsonl:9 (not a JSON object: [1, 2])",
+    ]
     assert b["negative input tokens"]["examples"][0].startswith("bad.jsonl:3")
     assert "gpt-9" in b["unknown model without cost_usd"]["examples"][0]
     assert "did you mean" in b["unknown model without cost_usd"]["examples"][0]
@@ -109,12 +139,45 @@ def test_csv_same_numbers_as_jsonl(tmp_path):
     with p.open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols)
         w.writeheader()
-        w.writerow(dict(ts="2025-06-01T10:00:00Z", model="gpt-4o", tenant="a", prompt_tokens="1000",
-                        completion_tokens="500", cached="false", cost_usd="", latency_ms="10", prompt="hi"))
-        w.writerow(dict(ts="2025-06-01T10:00:00Z", model="gpt-4o", tenant="a", prompt_tokens="1000",
-                        completion_tokens="500", cached="true", cost_usd="", latency_ms="10", prompt="hi"))
-        w.writerow(dict(ts="2025-06-01T10:00:00Z", model="gpt-4o", tenant="a", prompt_tokens="ten",
-                        completion_tokens="5", cached="maybe", cost_usd="", latency_ms="", prompt=""))
+        w.writerow(
+            dict(
+                ts="2025-06-01T10:00:00Z",
+                model="gpt-4o",
+                tenant="a",
+                prompt_tokens="1000",
+                completion_tokens="500",
+                cached="false",
+                cost_usd="",
+                latency_ms="10",
+                prompt="hi",
+            )
+        )
+        w.writerow(
+            dict(
+                ts="2025-06-01T10:00:00Z",
+                model="gpt-4o",
+                tenant="a",
+                prompt_tokens="1000",
+                completion_tokens="500",
+                cached="true",
+                cost_usd="",
+                latency_ms="10",
+                prompt="hi",
+            )
+        )
+        w.writerow(
+            dict(
+                ts="2025-06-01T10:00:00Z",
+                model="gpt-4o",
+                tenant="a",
+                prompt_tokens="ten",
+                completion_tokens="5",
+                cached="maybe",
+                cost_usd="",
+                latency_ms="",
+                prompt="",
+            )
+        )
     rep = analyze_logs([p], load_pricing())
     assert rep["rows_ok"] == 2 and rep["total"]["cost_usd"] == pytest.approx(0.0075)
     assert rep["bad_rows"]["bad input tokens"]["examples"][0].startswith("log.csv:4")
@@ -125,20 +188,30 @@ def test_gateway_ledger_sqlite_with_routing_whatif(tmp_path):
     # the gateway's ledger schema (src/costlab/serving/ledger.py): ts REAL, cached 'none'|'exact'|'semantic'
     db = tmp_path / "ledger.db"
     con = sqlite3.connect(db)
-    con.execute("CREATE TABLE ledger (id TEXT, ts REAL, tenant TEXT, model TEXT, task_class TEXT, "
-                "prompt_tokens REAL, completion_tokens REAL, cached TEXT, cost_usd REAL, latency_ms REAL, status TEXT)")
-    rows = [("a", 1748772000.0, "t1", "gpt-4o", "qa", 1000, 100, "none", None, 50, "ok"),
-            ("b", 1748772060.0, "t1", "gpt-4o", "qa", 1000, 100, "exact", 0.0, 1, "ok"),
-            ("c", 1748772120.0, "t2", "student-Q4", "code", 2000, 200, "none", 0.0002, 90, "ok"),
-            ("d", 1748772180.0, "t2", "gpt-4o", "code", 2000, 200, "semantic", 0.0, 2, "ok"),
-            ("e", 1748772240.0, "t2", "gpt-4o", None, 10, 0, "none", 0.0, 5, "upstream_error")]
+    con.execute(
+        "CREATE TABLE ledger (id TEXT, ts REAL, tenant TEXT, model TEXT, task_class TEXT, "
+        "prompt_tokens REAL, completion_tokens REAL, cached TEXT, cost_usd REAL, latency_ms REAL, status TEXT)"
+    )
+    rows = [
+        ("a", 1748772000.0, "t1", "gpt-4o", "qa", 1000, 100, "none", None, 50, "ok"),
+        ("b", 1748772060.0, "t1", "gpt-4o", "qa", 1000, 100, "exact", 0.0, 1, "ok"),
+        ("c", 1748772120.0, "t2", "student-Q4", "code", 2000, 200, "none", 0.0002, 90, "ok"),
+        ("d", 1748772180.0, "t2", "gpt-4o", "code", 2000, 200, "semantic", 0.0, 2, "ok"),
+        ("e", 1748772240.0, "t2", "gpt-4o", None, 10, 0, "none", 0.0, 5, "upstream_error"),
+    ]
     con.executemany("INSERT INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
     con.commit()
     con.close()
-    routing = {"version": 1, "routes": {"qa": {"cost": {"model": "student-Q4", "fallbacks": []}},
-                                        "code": {"cost": {"model": "gpt-4o-mini", "fallbacks": []}}},
-               "models": {"student-Q4": {"endpoint": "x", "backend": "llama.cpp", "usd_per_1m_in": 0.05,
-                                         "usd_per_1m_out": 0.5}}}
+    routing = {
+        "version": 1,
+        "routes": {
+            "qa": {"cost": {"model": "student-Q4", "fallbacks": []}},
+            "code": {"cost": {"model": "gpt-4o-mini", "fallbacks": []}},
+        },
+        "models": {
+            "student-Q4": {"endpoint": "x", "backend": "llama.cpp", "usd_per_1m_in": 0.05, "usd_per_1m_out": 0.5}
+        },
+    }
     rt = tmp_path / "routing_table.json"
     rt.write_text(json.dumps(routing))
     from costlab.cost.pricing import pricing_with_routing

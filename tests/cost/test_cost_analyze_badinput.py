@@ -37,13 +37,17 @@ def test_truncated_gzip_keeps_rows_before_the_cut(tmp_path, native):
 
 @pytest.mark.parametrize("native", [True, False], ids=["duckdb-reader", "block-reader"])
 def test_mixed_schemas_and_non_utf8(tmp_path, native):
-    rows = [GOOD,
-            {"timestamp": 1748772000, "model_name": "gpt-4o", "input_tokens": 1000, "output_tokens": 500},
-            {"model": "gpt-4o", "usage": {"prompt_tokens": 1000, "completion_tokens": 500}},  # OpenAI response
-            {"event": "login", "user": "bob"},  # another schema entirely: no model
-            {"model": "gpt-4o", "prompt_tokens": "1,000", "completion_tokens": 5}]
+    rows = [
+        GOOD,
+        {"timestamp": 1748772000, "model_name": "gpt-4o", "input_tokens": 1000, "output_tokens": 500},
+        {"model": "gpt-4o", "usage": {"prompt_tokens": 1000, "completion_tokens": 500}},  # OpenAI response
+        {"event": "login", "user": "bob"},  # another schema entirely: no model
+        {"model": "gpt-4o", "prompt_tokens": "1,000", "completion_tokens": 5},
+    ]
     p = tmp_path / "mixed.jsonl"
-    p.write_bytes(_lines(rows[:2]) + b'{"model": "gpt-4o", "prompt": "caf\xe9", "prompt_tokens": 1}\n' + _lines(rows[2:]))
+    p.write_bytes(
+        _lines(rows[:2]) + b'{"model": "gpt-4o", "prompt": "caf\xe9", "prompt_tokens": 1}\n' + _lines(rows[2:])
+    )
     rep = analyze_logs([p], load_pricing(), native=native)
     assert rep["rows"] == 6 and rep["rows_ok"] == 3
     assert rep["total"]["cost_usd"] == pytest.approx(3 * C)
@@ -76,7 +80,7 @@ def test_2gb_line_is_streamed_past_not_loaded(tmp_path):
 
 def test_corrupt_gzip_is_counted(tmp_path):
     blob = bytearray(gzip.compress(_lines([GOOD] * 500)))
-    blob[len(blob) // 2: len(blob) // 2 + 8] = b"\x00" * 8
+    blob[len(blob) // 2 : len(blob) // 2 + 8] = b"\x00" * 8
     p = tmp_path / "corrupt.jsonl.gz"
     p.write_bytes(bytes(blob))
     rep = analyze_logs([p], load_pricing())
@@ -89,16 +93,73 @@ def test_litellm_spend_logs_export(tmp_path):
     # LiteLLM_SpendLogs: request_id, call_type, api_key, spend, total_tokens, prompt_tokens, completion_tokens,
     # startTime, endTime, model, api_base, user, metadata, cache_hit, cache_key, request_tags, team_id, end_user
     p = tmp_path / "spend_logs.csv"
-    cols = ["request_id", "call_type", "api_key", "spend", "total_tokens", "prompt_tokens", "completion_tokens",
-            "startTime", "endTime", "model", "api_base", "user", "metadata", "cache_hit", "cache_key",
-            "request_tags", "team_id", "end_user"]
+    cols = [
+        "request_id",
+        "call_type",
+        "api_key",
+        "spend",
+        "total_tokens",
+        "prompt_tokens",
+        "completion_tokens",
+        "startTime",
+        "endTime",
+        "model",
+        "api_base",
+        "user",
+        "metadata",
+        "cache_hit",
+        "cache_key",
+        "request_tags",
+        "team_id",
+        "end_user",
+    ]
     with p.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
-        w.writerow(["r1", "acompletion", "hashed", "0.0075", "1500", "1000", "500", "2025-06-01T10:00:00.123Z",
-                    "2025-06-01T10:00:01Z", "gpt-4o", "", "alice", "{}", "False", "", "[]", "team-a", ""])
-        w.writerow(["r2", "acompletion", "hashed", "0.0", "1500", "1000", "500", "2025-06-01T11:00:00Z",
-                    "2025-06-01T11:00:00Z", "gpt-4o", "", "alice", "{}", "True", "k", "[]", "team-a", ""])
+        w.writerow(
+            [
+                "r1",
+                "acompletion",
+                "hashed",
+                "0.0075",
+                "1500",
+                "1000",
+                "500",
+                "2025-06-01T10:00:00.123Z",
+                "2025-06-01T10:00:01Z",
+                "gpt-4o",
+                "",
+                "alice",
+                "{}",
+                "False",
+                "",
+                "[]",
+                "team-a",
+                "",
+            ]
+        )
+        w.writerow(
+            [
+                "r2",
+                "acompletion",
+                "hashed",
+                "0.0",
+                "1500",
+                "1000",
+                "500",
+                "2025-06-01T11:00:00Z",
+                "2025-06-01T11:00:00Z",
+                "gpt-4o",
+                "",
+                "alice",
+                "{}",
+                "True",
+                "k",
+                "[]",
+                "team-a",
+                "",
+            ]
+        )
     rep = analyze_logs([p], load_pricing())
     assert rep["rows_ok"] == 2 and rep["total"]["cost_usd"] == pytest.approx(0.0075)
     assert rep["cache"]["hits"] == 1 and rep["by_tenant"]["alice"]["requests"] == 2
@@ -109,8 +170,19 @@ def test_openai_usage_export(tmp_path):
     # /v1/organization/usage/completions results flattened to CSV: start_time, end_time, input_tokens,
     # output_tokens, input_cached_tokens, num_model_requests, project_id, user_id, api_key_id, model, batch
     p = tmp_path / "openai_usage.csv"
-    cols = ["start_time", "end_time", "input_tokens", "output_tokens", "input_cached_tokens",
-            "num_model_requests", "project_id", "user_id", "api_key_id", "model", "batch"]
+    cols = [
+        "start_time",
+        "end_time",
+        "input_tokens",
+        "output_tokens",
+        "input_cached_tokens",
+        "num_model_requests",
+        "project_id",
+        "user_id",
+        "api_key_id",
+        "model",
+        "batch",
+    ]
     with p.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
@@ -126,11 +198,27 @@ def test_openai_usage_export(tmp_path):
 def test_langfuse_observations_export(tmp_path):
     # Langfuse observations (public API / export): id, traceId, type, startTime, model, usageDetails,
     # costDetails, latency (seconds)
-    rows = [{"id": "o1", "traceId": "t1", "type": "GENERATION", "startTime": "2025-06-01T10:00:00.000Z",
-             "model": "gpt-4o", "usageDetails": {"input": 1000, "output": 500, "total": 1500},
-             "costDetails": {"input": 0.0025, "output": 0.005, "total": 0.0075}, "latency": 1.5},
-            {"id": "o2", "traceId": "t1", "type": "GENERATION", "startTime": "2025-06-01T10:00:02.000Z",
-             "model": "gpt-4o", "usage": {"input": 1000, "output": 500, "unit": "TOKENS"}, "latency": 0.5}]
+    rows = [
+        {
+            "id": "o1",
+            "traceId": "t1",
+            "type": "GENERATION",
+            "startTime": "2025-06-01T10:00:00.000Z",
+            "model": "gpt-4o",
+            "usageDetails": {"input": 1000, "output": 500, "total": 1500},
+            "costDetails": {"input": 0.0025, "output": 0.005, "total": 0.0075},
+            "latency": 1.5,
+        },
+        {
+            "id": "o2",
+            "traceId": "t1",
+            "type": "GENERATION",
+            "startTime": "2025-06-01T10:00:02.000Z",
+            "model": "gpt-4o",
+            "usage": {"input": 1000, "output": 500, "unit": "TOKENS"},
+            "latency": 0.5,
+        },
+    ]
     p = tmp_path / "observations.jsonl"
     p.write_bytes(_lines(rows))
     rep = analyze_logs([p], load_pricing())
@@ -144,8 +232,12 @@ def test_parquet(tmp_path):
     import pyarrow.parquet as pq
 
     p = tmp_path / "log.parquet"
-    pq.write_table(pa.table({"model": ["gpt-4o", "gpt-4o", None], "prompt_tokens": [1000, 1000, 1],
-                             "completion_tokens": [500, 500, 1]}), p)
+    pq.write_table(
+        pa.table(
+            {"model": ["gpt-4o", "gpt-4o", None], "prompt_tokens": [1000, 1000, 1], "completion_tokens": [500, 500, 1]}
+        ),
+        p,
+    )
     rep = analyze_logs([p], load_pricing())
     assert rep["rows_ok"] == 2 and rep["total"]["cost_usd"] == pytest.approx(2 * C)
     assert rep["bad_rows"]["missing model"]["examples"] == ["log.parquet:3"]

@@ -25,27 +25,36 @@ def _client(base_url):
 
 
 def _requests(tmp_path: Path, n: int = 6) -> Path:
-    reqs = B.build_requests([{"id": f"q{i}", "prompt": f"question {i}"} for i in range(n)], "gpt-4o-mini",
-                            max_tokens=16)
+    reqs = B.build_requests(
+        [{"id": f"q{i}", "prompt": f"question {i}"} for i in range(n)], "gpt-4o-mini", max_tokens=16
+    )
     return B.write_requests(reqs, tmp_path / "batch.jsonl")
 
 
 def _runner(client, req, out, **kw):
-    return B.BatchRunner(client, req, out, poll_initial_s=0.01, poll_max_s=0.05, progress=False,
-                         log=lambda s: None, **kw)
+    return B.BatchRunner(
+        client, req, out, poll_initial_s=0.01, poll_max_s=0.05, progress=False, log=lambda s: None, **kw
+    )
 
 
 def test_build_and_validate(tmp_path):
     p = _requests(tmp_path, 3)
     lines = [json.loads(x) for x in p.read_text().splitlines()]
-    assert lines[0] == {"custom_id": "q0", "method": "POST", "url": "/v1/chat/completions",
-                        "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "question 0"}],
-                                 "max_tokens": 16}}
+    assert lines[0] == {
+        "custom_id": "q0",
+        "method": "POST",
+        "url": "/v1/chat/completions",
+        "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "question 0"}], "max_tokens": 16},
+    }
     with pytest.raises(CostlabError, match=r"duplicate custom_id\(s\): 'a' x2"):
         B.build_requests([{"id": "a", "prompt": "x"}, {"id": "a", "prompt": "y"}, {"id": "b", "prompt": "z"}], "m")
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps({"custom_id": "1", "method": "POST", "url": "/v1/chat/completions",
-                               "body": {"model": "m"}}) + "\n" + json.dumps({"custom_id": "2"}) + "\n")
+    bad.write_text(
+        json.dumps({"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}})
+        + "\n"
+        + json.dumps({"custom_id": "2"})
+        + "\n"
+    )
     with pytest.raises(CostlabError, match=r"bad.jsonl:2: missing \['method', 'url', 'body'\]"):
         B.read_requests(bad)
     (tmp_path / "empty.jsonl").write_text("")
@@ -81,9 +90,28 @@ def test_sigkill_while_polling_then_resume(tmp_path, batch_server):
     req = _requests(tmp_path, 4)
     out = tmp_path / "out"
     env = {**os.environ, "OPENAI_API_KEY": "test-key"}
-    proc = subprocess.Popen([sys.executable, "-m", "costlab.cli", "batch", "run", str(req), "--out", str(out),
-                             "--base-url", url, "--poll-initial", "0.05", "--poll-max", "0.1", "--no-progress"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "costlab.cli",
+            "batch",
+            "run",
+            str(req),
+            "--out",
+            str(out),
+            "--base-url",
+            url,
+            "--poll-initial",
+            "0.05",
+            "--poll-max",
+            "0.1",
+            "--no-progress",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     state = out / "state.json"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -150,9 +178,15 @@ def test_local_run_bounded_concurrency_and_resume(tmp_path, batch_server):
     out = tmp_path / "local"
     # a previous run that crashed after 2 rows, mid-write of a third
     out.mkdir()
-    done = [{"id": "x", "custom_id": f"q{i}", "error": None,
-             "response": {"status_code": 200, "body": {"choices": [{"message": {"content": "earlier"}}]}}}
-            for i in (0, 1)]
+    done = [
+        {
+            "id": "x",
+            "custom_id": f"q{i}",
+            "error": None,
+            "response": {"status_code": 200, "body": {"choices": [{"message": {"content": "earlier"}}]}},
+        }
+        for i in (0, 1)
+    ]
     (out / "output.jsonl").write_text("".join(json.dumps(d) + "\n" for d in done) + '{"custom_id": "q2", "resp')
     s = B.run_local(req, url, out, concurrency=2, retries=1, progress=False)
     assert srv.max_in_flight == 2  # bounded, and actually concurrent
@@ -168,8 +202,7 @@ def test_local_run_bounded_concurrency_and_resume(tmp_path, batch_server):
 
 def test_local_run_unreachable_server_is_reported_not_dropped(tmp_path):
     req = _requests(tmp_path, 2)
-    s = B.run_local(req, "http://127.0.0.1:9/v1", tmp_path / "o", concurrency=1, retries=0, timeout_s=2,
-                    progress=False)
+    s = B.run_local(req, "http://127.0.0.1:9/v1", tmp_path / "o", concurrency=1, retries=0, timeout_s=2, progress=False)
     assert s["error"] == 2
     res = [json.loads(x) for x in (tmp_path / "o" / "results.jsonl").read_text().splitlines()]
     assert res[0]["error"]["code"] == "ConnectError"

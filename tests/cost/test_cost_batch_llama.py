@@ -34,9 +34,29 @@ def llama_server(tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with log.open("w") as lf:
-        proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", gguf, "--host", "127.0.0.1",
-                                 "--port", str(port), "--n_ctx", "512", "--n_threads", "1",
-                                 "--model_alias", "smollm2", "--chat_format", "chatml"], stdout=lf, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                gguf,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "512",
+                "--n_threads",
+                "1",
+                "--model_alias",
+                "smollm2",
+                "--chat_format",
+                "chatml",
+            ],
+            stdout=lf,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.time() + 120
@@ -60,8 +80,12 @@ def test_local_batch_on_real_llama_cpp_server(tmp_path, llama_server):
     from costlab.cost.batch import build_requests, run_local, write_requests
 
     qs = ["What is the capital of France?", "Name a color.", "Say hello.", "What is 2 + 2?"]
-    req = write_requests(build_requests([{"id": f"q{i}", "prompt": q} for i, q in enumerate(qs)], "smollm2",
-                                        max_tokens=12, temperature=0.0), tmp_path / "batch.jsonl")
+    req = write_requests(
+        build_requests(
+            [{"id": f"q{i}", "prompt": q} for i, q in enumerate(qs)], "smollm2", max_tokens=12, temperature=0.0
+        ),
+        tmp_path / "batch.jsonl",
+    )
     t0 = time.time()
     s = run_local(req, llama_server, tmp_path / "out", concurrency=2, progress=False)
     wall = time.time() - t0
@@ -78,8 +102,25 @@ def test_local_batch_on_real_llama_cpp_server(tmp_path, llama_server):
     assert s2["ok"] == 4
     # the CLI does the same with --local
     env = {**os.environ}
-    r = subprocess.run([sys.executable, "-m", "costlab.cli", "batch", "run", str(req), "--local", llama_server,
-                        "-o", str(tmp_path / "cli"), "--no-progress", "--json"], capture_output=True, text=True,
-                       env=env, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "costlab.cli",
+            "batch",
+            "run",
+            str(req),
+            "--local",
+            llama_server,
+            "-o",
+            str(tmp_path / "cli"),
+            "--no-progress",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout[r.stdout.index("{"):])["ok"] == 4
+    assert json.loads(r.stdout[r.stdout.index("{") :])["ok"] == 4

@@ -18,16 +18,43 @@ def _json(args):
     return json.loads(r.stdout)
 
 
-@pytest.mark.parametrize("cmd", [[], ["estimate"], ["analyze"], ["roi"], ["compress"], ["prices"], ["batch"],
-                                 ["batch", "build"], ["batch", "run"], ["batch", "merge"]])
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        [],
+        ["estimate"],
+        ["analyze"],
+        ["roi"],
+        ["compress"],
+        ["prices"],
+        ["batch"],
+        ["batch", "build"],
+        ["batch", "run"],
+        ["batch", "merge"],
+    ],
+)
 def test_help_everywhere(cmd):
     r = runner.invoke(app, cmd + ["--help"])
     assert r.exit_code == 0 and "Usage" in r.output
 
 
 def test_estimate_reproduces_the_seed_example():
-    d = _json(["estimate", "-m", "gpt-4o,gpt-4o-mini", "-m", "claude-haiku-3.5", "-r", "10000", "-i", "500",
-               "-o", "300", "--json"])
+    d = _json(
+        [
+            "estimate",
+            "-m",
+            "gpt-4o,gpt-4o-mini",
+            "-m",
+            "claude-haiku-3.5",
+            "-r",
+            "10000",
+            "-i",
+            "500",
+            "-o",
+            "300",
+            "--json",
+        ]
+    )
     got = {r["model"]: round(r["usd_per_month"], 2) for r in d["rows"]}
     assert got == {"gpt-4o": 1275.0, "gpt-4o-mini": 76.5, "claude-haiku-3.5": 480.0}
     assert d["api_vs_local"]["volumes"] == ["10000", "100000", "1e+06"]
@@ -35,14 +62,17 @@ def test_estimate_reproduces_the_seed_example():
     assert r.exit_code == 0 and "$1,275.00" in r.stdout and "list price" in r.stdout
 
 
-@pytest.mark.parametrize("args,msg", [
-    (["estimate", "-m", "gpt4-o"], "did you mean: gpt-4o"),
-    (["estimate", "-r", "-5"], "requests_per_day = -5.0 is out of range"),
-    (["estimate", "--cache-hit-rate", "2"], "cache_hit_rate"),
-    (["roi", "--current", "100"], "need both the current and the optimized"),
-    (["roi", "--current", "-1", "--optimized", "1"], "is negative"),
-    (["prices", "--prices", "nonexistent"], "pricing file not found"),
-])
+@pytest.mark.parametrize(
+    "args,msg",
+    [
+        (["estimate", "-m", "gpt4-o"], "did you mean: gpt-4o"),
+        (["estimate", "-r", "-5"], "requests_per_day = -5.0 is out of range"),
+        (["estimate", "--cache-hit-rate", "2"], "cache_hit_rate"),
+        (["roi", "--current", "100"], "need both the current and the optimized"),
+        (["roi", "--current", "-1", "--optimized", "1"], "is negative"),
+        (["prices", "--prices", "nonexistent"], "pricing file not found"),
+    ],
+)
 def test_bad_input_exits_2_with_message(args, msg):
     r = runner.invoke(app, args)
     assert r.exit_code == 2, r.output
@@ -60,8 +90,19 @@ def test_roi_from_models_and_never_paying_back():
 
 def test_analyze_and_bad_rows_table(tmp_path):
     log = tmp_path / "l.jsonl"
-    log.write_text(json.dumps({"ts": "2025-06-01T00:00:00Z", "model": "gpt-4o", "tenant": "a",
-                               "prompt_tokens": 1000, "completion_tokens": 100, "prompt": "[x] y"}) + "\n{oops\n")
+    log.write_text(
+        json.dumps(
+            {
+                "ts": "2025-06-01T00:00:00Z",
+                "model": "gpt-4o",
+                "tenant": "a",
+                "prompt_tokens": 1000,
+                "completion_tokens": 100,
+                "prompt": "[x] y",
+            }
+        )
+        + "\n{oops\n"
+    )
     d = _json(["analyze", str(log), "--json", "-w", "gpt-4o-mini"])
     assert d["rows_ok"] == 1 and d["rows_bad"] == 1 and d["total"]["cost_usd"] == pytest.approx(0.0035)
     r = runner.invoke(app, ["analyze", str(log), "--hours"])
@@ -81,8 +122,18 @@ def test_batch_build_and_duplicate_ids(tmp_path):
     txt.write_text("first\n\nsecond\n")
     d = _json(["batch", "build", str(txt), "-m", "gpt-4o-mini", "-o", str(tmp_path / "b.jsonl"), "--json"])
     assert d["requests"] == 2
-    r = runner.invoke(app, ["batch", "merge", str(tmp_path / "b.jsonl"), "--output", str(tmp_path / "none.jsonl"),
-                            "-o", str(tmp_path / "m")])
+    r = runner.invoke(
+        app,
+        [
+            "batch",
+            "merge",
+            str(tmp_path / "b.jsonl"),
+            "--output",
+            str(tmp_path / "none.jsonl"),
+            "-o",
+            str(tmp_path / "m"),
+        ],
+    )
     assert r.exit_code == 2 and "output file not found" in r.output
 
 

@@ -14,8 +14,12 @@ from costlab.errors import CostlabError
 
 def test_seed_example_10k_requests_500_in_300_out():
     # 10,000 req/day x 30 days = 300k requests; 150M input + 90M output tokens per month.
-    rows = {r["model"]: r for r in estimate(load_pricing(), TrafficProfile(10_000, 500, 300),
-                                            ["gpt-4o", "gpt-4o-mini", "claude-haiku-3.5"])}
+    rows = {
+        r["model"]: r
+        for r in estimate(
+            load_pricing(), TrafficProfile(10_000, 500, 300), ["gpt-4o", "gpt-4o-mini", "claude-haiku-3.5"]
+        )
+    }
     assert rows["gpt-4o"]["usd_per_month"] == pytest.approx(150 * 2.50 + 90 * 10.00)  # 1275
     assert rows["gpt-4o-mini"]["usd_per_month"] == pytest.approx(150 * 0.15 + 90 * 0.60)  # 76.50
     assert rows["claude-haiku-3.5"]["usd_per_month"] == pytest.approx(150 * 0.80 + 90 * 4.00)  # 480
@@ -33,8 +37,16 @@ def test_cache_and_batch_share_lower_the_bill():
     assert "no prompt caching" in no_cache["notes"][0]
 
 
-@pytest.mark.parametrize("kw", [dict(requests_per_day=-1), dict(avg_input_tokens=1e12), dict(cache_hit_rate=1.5),
-                                dict(batch_share=-0.1), dict(avg_output_tokens=float("nan"))])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(requests_per_day=-1),
+        dict(avg_input_tokens=1e12),
+        dict(cache_hit_rate=1.5),
+        dict(batch_share=-0.1),
+        dict(avg_output_tokens=float("nan")),
+    ],
+)
 def test_absurd_profiles_are_rejected(kw):
     base = dict(requests_per_day=10, avg_input_tokens=1, avg_output_tokens=1)
     with pytest.raises(CostlabError, match="out of range"):
@@ -42,8 +54,9 @@ def test_absurd_profiles_are_rejected(kw):
 
 
 def test_api_vs_local_self_hosted_is_flat_then_steps():
-    vs = api_vs_local(load_pricing(), TrafficProfile(10_000, 500, 300), (10_000, 100_000, 1_000_000),
-                      ["gpt-4o", "llama-3.1-70b"])
+    vs = api_vs_local(
+        load_pricing(), TrafficProfile(10_000, 500, 300), (10_000, 100_000, 1_000_000), ["gpt-4o", "llama-3.1-70b"]
+    )
     rows = {r["model"]: r for r in vs["rows"]}
     llama = rows["llama-3.1-70b"]["usd_per_month"]
     # one 2xH100 replica 24/7 at $2.50/GPU-h, 30 days = $3,600; 1M/day needs ceil(233,333 s / 43,200 s) = 6
@@ -58,10 +71,22 @@ def test_api_vs_local_self_hosted_is_flat_then_steps():
 def test_measured_run_rows(tmp_path):
     run = tmp_path / "run"
     (run / "tables").mkdir(parents=True)
-    (run / "tables" / "cost_table.json").write_text(json.dumps([
-        {"model": "student-Q4_K_M", "kind": "self_hosted", "hardware": "cpu-2core", "input_usd_per_1m": 0.05,
-         "output_usd_per_1m": 0.40, "decode_tok_s": 60.0, "source": "eval/student-Q4_K_M.json"},
-        {"model": "gpt-4o", "kind": "api", "input_usd_per_1m": 2.5, "output_usd_per_1m": 10}]))
+    (run / "tables" / "cost_table.json").write_text(
+        json.dumps(
+            [
+                {
+                    "model": "student-Q4_K_M",
+                    "kind": "self_hosted",
+                    "hardware": "cpu-2core",
+                    "input_usd_per_1m": 0.05,
+                    "output_usd_per_1m": 0.40,
+                    "decode_tok_s": 60.0,
+                    "source": "eval/student-Q4_K_M.json",
+                },
+                {"model": "gpt-4o", "kind": "api", "input_usd_per_1m": 2.5, "output_usd_per_1m": 10},
+            ]
+        )
+    )
     rows = load_run_cost_rows(run)
     assert [r["model"] for r in rows] == ["student-Q4_K_M"]
     r = {x["model"]: x for x in estimate(load_pricing(), TrafficProfile(10_000, 500, 300), ["gpt-4o"], rows)}
@@ -76,14 +101,41 @@ def test_run_cost_table_in_build_tables_format(tmp_path):
     # the shape src/costlab/tables/stage.py writes
     run = tmp_path / "run"
     (run / "tables").mkdir(parents=True)
-    (run / "tables" / "cost_table.json").write_text(json.dumps({
-        "version": 1, "run": str(run),
-        "rows": [{"model": "teacher-Q8_0", "kind": "self_hosted", "hardware": "cpu-2core", "input_usd_per_1m": 0.2,
-                  "output_usd_per_1m": 0.9, "decode_tok_s": 50.0, "source": "eval/teacher-Q8_0.json"},
-                 {"model": "odd", "kind": "self_hosted", "hardware": "cpu-2core", "input_usd_per_1m": None,
-                  "output_usd_per_1m": None}],
-        "not_measured": [{"model": "student-awq", "kind": "self_hosted", "hardware": "cpu-2core",
-                          "status": "error", "reason": "error: CUDA only"}]}))
+    (run / "tables" / "cost_table.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "run": str(run),
+                "rows": [
+                    {
+                        "model": "teacher-Q8_0",
+                        "kind": "self_hosted",
+                        "hardware": "cpu-2core",
+                        "input_usd_per_1m": 0.2,
+                        "output_usd_per_1m": 0.9,
+                        "decode_tok_s": 50.0,
+                        "source": "eval/teacher-Q8_0.json",
+                    },
+                    {
+                        "model": "odd",
+                        "kind": "self_hosted",
+                        "hardware": "cpu-2core",
+                        "input_usd_per_1m": None,
+                        "output_usd_per_1m": None,
+                    },
+                ],
+                "not_measured": [
+                    {
+                        "model": "student-awq",
+                        "kind": "self_hosted",
+                        "hardware": "cpu-2core",
+                        "status": "error",
+                        "reason": "error: CUDA only",
+                    }
+                ],
+            }
+        )
+    )
     skipped: list[str] = []
     rows = load_run_cost_rows(run, skipped)
     assert [r["model"] for r in rows] == ["teacher-Q8_0"]
@@ -118,7 +170,10 @@ def test_roi_edge_cases():
     assert any("unbounded" in n for n in free["notes"])
     zero = optimization_roi(RoiInputs(0, 0, 0))
     assert zero["savings_pct"] is None and zero["pays_back"] is False
-    for bad in (dict(current_monthly_cost=-5), dict(implementation_cost=float("inf")),
-                dict(optimized_monthly_cost=1e13)):
+    for bad in (
+        dict(current_monthly_cost=-5),
+        dict(implementation_cost=float("inf")),
+        dict(optimized_monthly_cost=1e13),
+    ):
         with pytest.raises(CostlabError):
             RoiInputs(**{**dict(current_monthly_cost=1, optimized_monthly_cost=1), **bad})

@@ -70,11 +70,19 @@ def test_every_model_in_a_routing_table_has_a_price(tmp_path):
     """Routed models are either priced API models or carry usd_per_1m_in/out in the table (self-hosted variants,
     priced from configs/hardware by the tables stage); pricing_with_routing must price every one."""
     rts = sorted((ROOT / "runs").rglob("routing_table.json")) if (ROOT / "runs").exists() else []
-    table = json.loads(rts[-1].read_text()) if rts else {
-        "version": 2, "default_route": "general",
-        "routes": {"qa": {"cost": {"model": "student-Q4_K_M", "fallbacks": ["gpt-4o-mini"]}},
-                   "code": {"cost": {"model": "gpt-4o", "fallbacks": []}}},
-        "models": {"student-Q4_K_M": {"usd_per_1m_in": 0.05, "usd_per_1m_out": 0.5}}}
+    table = (
+        json.loads(rts[-1].read_text())
+        if rts
+        else {
+            "version": 2,
+            "default_route": "general",
+            "routes": {
+                "qa": {"cost": {"model": "student-Q4_K_M", "fallbacks": ["gpt-4o-mini"]}},
+                "code": {"cost": {"model": "gpt-4o", "fallbacks": []}},
+            },
+            "models": {"student-Q4_K_M": {"usd_per_1m_in": 0.05, "usd_per_1m_out": 0.5}},
+        }
+    )
     p = pricing_with_routing(load_pricing(), table)
     named = set(table.get("models") or {})
     for r in (table.get("routes") or {}).values():

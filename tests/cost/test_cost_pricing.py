@@ -8,8 +8,15 @@ import yaml
 from costlab.cost.pricing import DEFAULT_PRICING, load_pricing, pricing_from_dict
 from costlab.errors import CostlabError
 
-SEED_MODELS = ["gpt-4o", "gpt-4o-mini", "gpt-4-turbo", "gpt-3.5-turbo", "claude-opus-4", "claude-sonnet-4",
-               "claude-haiku-3.5"]
+SEED_MODELS = [
+    "gpt-4o",
+    "gpt-4o-mini",
+    "gpt-4-turbo",
+    "gpt-3.5-turbo",
+    "claude-opus-4",
+    "claude-sonnet-4",
+    "claude-haiku-3.5",
+]
 
 
 def test_default_has_every_seed_model_with_source_and_date():
@@ -92,15 +99,18 @@ def test_cost_arithmetic_cached_and_batch():
     assert t.cost(1_000_000, 0, cached_tokens=1_000_000) == pytest.approx(10.0)
 
 
-@pytest.mark.parametrize("bad,msg", [
-    ({"input": -1, "output": 1}, "out of range"),
-    ({"input": 2500, "output": 1}, "out of range"),  # per-1K entered as per-1M... or a typo
-    ({"input": "cheap", "output": 1}, "must be a number"),
-    ({"output": 1}, "'input' is missing"),
-    ({"input": 1, "output": 1, "batch_discount": 1.5}, "batch_discount"),
-    ({"input": 1, "output": 1, "cached_input": 2}, "higher than input"),
-    ({"input": 1, "output": 1, "inptu": 3}, "unknown key"),
-])
+@pytest.mark.parametrize(
+    "bad,msg",
+    [
+        ({"input": -1, "output": 1}, "out of range"),
+        ({"input": 2500, "output": 1}, "out of range"),  # per-1K entered as per-1M... or a typo
+        ({"input": "cheap", "output": 1}, "must be a number"),
+        ({"output": 1}, "'input' is missing"),
+        ({"input": 1, "output": 1, "batch_discount": 1.5}, "batch_discount"),
+        ({"input": 1, "output": 1, "cached_input": 2}, "higher than input"),
+        ({"input": 1, "output": 1, "inptu": 3}, "unknown key"),
+    ],
+)
 def test_bad_prices_are_rejected(bad, msg):
     with pytest.raises(CostlabError, match=msg):
         pricing_from_dict({"api": {"m": bad}}, "t.yaml")
@@ -108,8 +118,19 @@ def test_bad_prices_are_rejected(bad, msg):
 
 def test_bad_self_hosted_and_missing_file():
     with pytest.raises(CostlabError, match="outside usd_per_gpu_hour_range"):
-        pricing_from_dict({"self_hosted": {"x": {"gpu": "A", "gpus": 1, "usd_per_gpu_hour": 9,
-                                                 "usd_per_gpu_hour_range": [1, 2], "tokens_per_s": 10}}})
+        pricing_from_dict(
+            {
+                "self_hosted": {
+                    "x": {
+                        "gpu": "A",
+                        "gpus": 1,
+                        "usd_per_gpu_hour": 9,
+                        "usd_per_gpu_hour_range": [1, 2],
+                        "tokens_per_s": 10,
+                    }
+                }
+            }
+        )
     with pytest.raises(CostlabError, match="no models priced"):
         pricing_from_dict({"api": {}})
     with pytest.raises(CostlabError, match="not found"):

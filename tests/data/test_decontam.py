@@ -15,7 +15,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # ---------------------------------------------------------------------------------------------- the rules
 def test_normalize_folds_case_unicode_punctuation_and_numbers():
-    assert dc.normalize("  Ｔhe  cat's 12 ＡＰＰＬＥＳ,  3.5 kg!") == ["the", "cat", "s", "<n>", "apples", "<n>", "<n>", "kg"]
+    assert dc.normalize("  Ｔhe  cat's 12 ＡＰＰＬＥＳ,  3.5 kg!") == [
+        "the",
+        "cat",
+        "s",
+        "<n>",
+        "apples",
+        "<n>",
+        "<n>",
+        "kg",
+    ]
     assert dc.normalize("Tom has 3 apples") == dc.normalize("tom HAS 17 apples.")
     assert dc.normalize("Tom has 3 apples", mask_numbers=False) == ["tom", "has", "3", "apples"]
 
@@ -24,37 +33,70 @@ def _index(*rows: tuple[str, str]) -> dc.TrainingIndex:
     return dc.TrainingIndex.build([(f"train:{i}", f"{q}\n{ref}", f"g{i}") for i, (q, ref) in enumerate(rows)])
 
 
-@pytest.mark.parametrize("probe, answers, train, rule", [
-    # the leaks the issue found (eval item vs a training row), one per rule
-    ("How many legs does a spider have?", ("8", "eight"), ("Trivia: How many legs does a spider have?", "Eight"), "whole"),
-    ("What gas do plants take in from the air?", ("carbon dioxide",),
-     ("What gas do plants take in from the air to make food?", "Carbon dioxide"), "ngram"),
-    ("Who wrote the play Romeo and Juliet?", ("Shakespeare",), ("Who wrote Romeo and Juliet?", "William Shakespeare"), "answer"),
-    ("Good morning", ("Bonjour",), ("Translate to French: Good morning.", "Bonjour."), "whole"),
-    # same reasoning schema with other numbers
-    ("Tom has 3 apples and buys 2 more. How many apples does he have now?", ("5",),
-     ("Help me: Tom has 7 apples and buys 4 more. How many apples does he have?", "11"), "ngram"),
-])
+@pytest.mark.parametrize(
+    "probe, answers, train, rule",
+    [
+        # the leaks the issue found (eval item vs a training row), one per rule
+        (
+            "How many legs does a spider have?",
+            ("8", "eight"),
+            ("Trivia: How many legs does a spider have?", "Eight"),
+            "whole",
+        ),
+        (
+            "What gas do plants take in from the air?",
+            ("carbon dioxide",),
+            ("What gas do plants take in from the air to make food?", "Carbon dioxide"),
+            "ngram",
+        ),
+        (
+            "Who wrote the play Romeo and Juliet?",
+            ("Shakespeare",),
+            ("Who wrote Romeo and Juliet?", "William Shakespeare"),
+            "answer",
+        ),
+        ("Good morning", ("Bonjour",), ("Translate to French: Good morning.", "Bonjour."), "whole"),
+        # same reasoning schema with other numbers
+        (
+            "Tom has 3 apples and buys 2 more. How many apples does he have now?",
+            ("5",),
+            ("Help me: Tom has 7 apples and buys 4 more. How many apples does he have?", "11"),
+            "ngram",
+        ),
+    ],
+)
 def test_known_leaks_are_caught(probe, answers, train, rule):
     hits = _index(train).check(dc.Probe("eval-1", probe, answers))
     assert rule in {h.rule for h in hits}, hits
 
 
-@pytest.mark.parametrize("probe, answers, train", [
-    ("What is the capital of Japan?", ("Tokyo",), ("What is the capital of France?", "Paris")),   # template, other fact
-    ("Thank you", ("Danke",), ("Translate to Spanish: Thank you very much.", "Muchas gracias.")),  # longer sentence
-    ("A baker sells 12 loaves a day. How many loaves in a week?", ("84",),
-     ("Maria sells 12 cakes and buys 3 more. How many does she have?", "15")),                  # numbers alone
-])
+@pytest.mark.parametrize(
+    "probe, answers, train",
+    [
+        (
+            "What is the capital of Japan?",
+            ("Tokyo",),
+            ("What is the capital of France?", "Paris"),
+        ),  # template, other fact
+        ("Thank you", ("Danke",), ("Translate to Spanish: Thank you very much.", "Muchas gracias.")),  # longer sentence
+        (
+            "A baker sells 12 loaves a day. How many loaves in a week?",
+            ("84",),
+            ("Maria sells 12 cakes and buys 3 more. How many does she have?", "15"),
+        ),  # numbers alone
+    ],
+)
 def test_different_items_are_not_flagged(probe, answers, train):
     assert _index(train).check(dc.Probe("eval-1", probe, answers)) == []
 
 
 def test_a_template_shared_by_several_training_items_is_not_evidence():
-    idx = dc.TrainingIndex.build([
-        ("t:1", "Give a short summary of the following text: the bakery sold out of bread by noon today.", "a"),
-        ("t:2", "Give a short summary of the following text: the river flooded the lower town last week.", "b"),
-    ])
+    idx = dc.TrainingIndex.build(
+        [
+            ("t:1", "Give a short summary of the following text: the bakery sold out of bread by noon today.", "a"),
+            ("t:2", "Give a short summary of the following text: the river flooded the lower town last week.", "b"),
+        ]
+    )
     probe = dc.Probe("h:1", "Give a short summary of the following text: a new bridge opened over the canal.")
     assert idx.check(probe) == []
     # ... but the same content under another phrasing is

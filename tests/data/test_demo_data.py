@@ -69,8 +69,9 @@ def test_generator_output_does_not_depend_on_hash_seed(tmp_path):
     for seed in ("1", "2"):
         out = tmp_path / seed
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        subprocess.run([sys.executable, str(GENERATOR), "--out", str(out)], check=True, env=env,
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            [sys.executable, str(GENERATOR), "--out", str(out)], check=True, env=env, capture_output=True, timeout=60
+        )
         outs.append([(out / rel).read_bytes() for rel in FILES])
     assert outs[0] == outs[1]
 
@@ -99,8 +100,9 @@ def test_prompt_rows_follow_the_schema(train, heldout):
         msgs = row["messages"]
         roles = [m["role"] for m in msgs]
         assert roles in (["user"], ["system", "user"]), row["id"]
-        assert all(isinstance(m["content"], str) and m["content"].strip() == m["content"] and m["content"]
-                   for m in msgs), row["id"]
+        assert all(
+            isinstance(m["content"], str) and m["content"].strip() == m["content"] and m["content"] for m in msgs
+        ), row["id"]
         assert isinstance(row["reference"], str) and row["reference"].strip(), row["id"]
         assert row["difficulty"] in ("easy", "hard")
         assert row["group"].startswith(row["task_class"] + "/")
@@ -111,6 +113,7 @@ def test_prompt_rows_follow_the_schema(train, heldout):
 def test_prompts_are_loadable_by_the_pipeline(train, heldout):
     # the teacher-data stage reads prompts with costlab.data.prompts.load_prompts
     import costlab.data.prompts as prompts  # an import error of our own module must fail, not skip
+
     for rel, rows in (("prompts/train.jsonl", train), ("prompts/heldout.jsonl", heldout)):
         loaded = prompts.load_prompts(DATA / rel)
         assert [p["id"] for p in loaded] == [r["id"] for r in rows]
@@ -169,18 +172,32 @@ def test_no_near_duplicate_crosses_the_split(train, heldout):
     # rows that differ only in their numbers (one reasoning schema, one formatting operation) share a group
     def mask(text: str) -> str:
         return re.sub(r"\d+", "#", text.lower())
+
     assert not {mask(_user(r)) for r in train} & {mask(_user(r)) for r in heldout}
+
     # a held-out answer is never a training answer, where answers are specific enough to identify an item
     def specific(rows):
-        return {(r["task_class"], r["reference"]) for r in rows
-                if r["task_class"] in ("translation", "summarization", "formatting") or len(r["reference"]) > 10}
+        return {
+            (r["task_class"], r["reference"])
+            for r in rows
+            if r["task_class"] in ("translation", "summarization", "formatting") or len(r["reference"]) > 10
+        }
+
     assert not specific(train) & specific(heldout)
 
 
 def test_some_phrasings_appear_only_in_heldout(gen, train, heldout):
     # the classifier is scored on wording it never saw: at least one held-out-only phrasing is used per class
-    held_only = [t for _, ph in (("qa", gen.QA_PHRASINGS), ("summarization", gen.SUMMARIZATION_PHRASINGS),
-                                 ("reasoning", gen.REASONING_PHRASINGS)) for t, f in ph if "H" in f.split()]
+    held_only = [
+        t
+        for _, ph in (
+            ("qa", gen.QA_PHRASINGS),
+            ("summarization", gen.SUMMARIZATION_PHRASINGS),
+            ("reasoning", gen.REASONING_PHRASINGS),
+        )
+        for t, f in ph
+        if "H" in f.split()
+    ]
     prefixes = [t.split("{")[0] for t in held_only if t.split("{")[0].strip()]
     assert prefixes
     assert not any(_user(r).startswith(p) for r in train for p in prefixes)

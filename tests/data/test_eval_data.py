@@ -117,8 +117,11 @@ def test_gold_position_is_balanced(name):
     assert position_problems(rows) == []
     # the file is balanced in blocks, so the first items (eval.quality.limit) are balanced too
     head = rows[:64]
-    assert max(collections.Counter(r["gold"] for r in head).values()) - min(
-        collections.Counter(r["gold"] for r in head).values()) <= 4
+    assert (
+        max(collections.Counter(r["gold"] for r in head).values())
+        - min(collections.Counter(r["gold"] for r in head).values())
+        <= 4
+    )
 
 
 @pytest.mark.parametrize("name", ["reasoning", "code"])

@@ -46,10 +46,10 @@ def test_humaneval_task_loads_with_its_scorer():
 def test_humaneval_correct_solution_passes_and_wrong_ones_fail(i):
     doc = _rows("humaneval")[i]
     fn = scoring.humaneval_process_results
-    assert fn(doc, [doc["canonical_solution"]]) == {"pass_at_1": 1.0}                 # a continuation
+    assert fn(doc, [doc["canonical_solution"]]) == {"pass_at_1": 1.0}  # a continuation
     whole = doc["prompt"] + doc["canonical_solution"]
     assert fn(doc, [f"Here you go:\n```python\n{whole}```\n"]) == {"pass_at_1": 1.0}  # a chat answer
-    assert fn(doc, [""]) == {"pass_at_1": 0.0}                                       # the bare prompt
+    assert fn(doc, [""]) == {"pass_at_1": 0.0}  # the bare prompt
     assert fn(doc, ["    return None\n"]) == {"pass_at_1": 0.0}
 
 
@@ -60,7 +60,9 @@ def test_sandbox_kills_a_hang_and_blocks_the_network_and_the_cwd(tmp_path):
     assert not ok and "network disabled" in why
     marker = tmp_path / "marker.txt"
     marker.write_text("x")
-    ok, _ = scoring.run_sandboxed(f"import os\nassert not os.path.exists('marker.txt')\nassert os.getcwd() != {str(tmp_path)!r}\n")
+    ok, _ = scoring.run_sandboxed(
+        f"import os\nassert not os.path.exists('marker.txt')\nassert os.getcwd() != {str(tmp_path)!r}\n"
+    )
     assert ok
     ok, why = scoring.run_sandboxed("x = bytearray(4 << 30)\n")  # over the memory limit
     assert not ok and "MemoryError" in why
@@ -84,14 +86,20 @@ def test_ifeval_task_loads_with_its_scorer():
     assert cfg["metric_list"][0]["metric"] == "prompt_strict"
 
 
-@pytest.mark.parametrize("iid, good, bad", [
-    ("change_case:english_lowercase", "the rain fell softly on the old town all day long.",
-     "The Rain fell softly on the old town all day long."),
-    ("punctuation:no_comma", "I like tea and cake in the morning.", "I like tea, cake, and jam."),
-    ("detectable_format:number_bullet_lists", "* one\n* two\n* three", "* one\n* two"),
-    ("startend:quotation", '"A quiet library is a good place to read."', "A quiet library is a good place."),
-    ("detectable_content:postscript", "See you soon.\nP.S. Bring a hat.", "See you soon."),
-])
+@pytest.mark.parametrize(
+    "iid, good, bad",
+    [
+        (
+            "change_case:english_lowercase",
+            "the rain fell softly on the old town all day long.",
+            "The Rain fell softly on the old town all day long.",
+        ),
+        ("punctuation:no_comma", "I like tea and cake in the morning.", "I like tea, cake, and jam."),
+        ("detectable_format:number_bullet_lists", "* one\n* two\n* three", "* one\n* two"),
+        ("startend:quotation", '"A quiet library is a good place to read."', "A quiet library is a good place."),
+        ("detectable_content:postscript", "See you soon.\nP.S. Bring a hat.", "See you soon."),
+    ],
+)
 def test_ifeval_canned_responses_pass_and_fail(iid, good, bad):
     pytest.importorskip("if_verifiable")
     doc = next(r for r in _rows("ifeval") if r["instruction_id_list"] == [iid])

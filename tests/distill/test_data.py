@@ -9,8 +9,14 @@ MSG = [{"role": "user", "content": "Name three colours."}]
 
 
 def _api_row(i, finish):
-    return {"id": f"a{i}", "task_class": "qa", "messages": MSG, "response": "Red, green and",
-            "finish_reason": finish, "backend": "openai"}
+    return {
+        "id": f"a{i}",
+        "task_class": "qa",
+        "messages": MSG,
+        "response": "Red, green and",
+        "finish_reason": finish,
+        "backend": "openai",
+    }
 
 
 def test_truncated_api_row_gets_no_eos(tokenizer):

@@ -20,15 +20,25 @@ def test_text_sequences_window_and_budget(tokenizer, tmp_path):
 
 
 def _items(scores, chance=0.25):
-    return {"task": "t", "metric": "acc", "n": len(scores), "item_ids": [str(i) for i in range(len(scores))],
-            "item_scores": [float(x) for x in scores], "item_chance": [chance] * len(scores)}
+    return {
+        "task": "t",
+        "metric": "acc",
+        "n": len(scores),
+        "item_ids": [str(i) for i in range(len(scores))],
+        "item_scores": [float(x) for x in scores],
+        "item_chance": [chance] * len(scores),
+    }
 
 
 def test_task_quality_is_chance_normalized_with_paired_change():
     before = [0, 0, 1, 0] * 10  # acc 0.25 = chance → normalized 0
     after = [1, 0, 1, 0] * 10  # acc 0.5 → (0.5 - 0.25) / 0.75 = 1/3
-    t = healing.task_quality_table({"teacher": {"r": _items([1] * 40)}, "before": {"r": _items(before)},
-                                    "after": {"r": _items(after)}}, n_boot=500, confidence=0.95, seed=0)["r"]
+    t = healing.task_quality_table(
+        {"teacher": {"r": _items([1] * 40)}, "before": {"r": _items(before)}, "after": {"r": _items(after)}},
+        n_boot=500,
+        confidence=0.95,
+        seed=0,
+    )["r"]
     assert t["n"] == 40 and t["chance"] == 0.25
     assert t["before"]["score"] == pytest.approx(0.0) and t["after"]["score"] == pytest.approx(1 / 3)
     assert t["teacher"]["score"] == pytest.approx(1.0)
@@ -39,15 +49,19 @@ def test_task_quality_is_chance_normalized_with_paired_change():
     with pytest.raises(CostlabError, match="other items"):
         bad = _items(after)
         bad["item_ids"] = bad["item_ids"][::-1]
-        healing.task_quality_table({"before": {"r": _items(before)}, "after": {"r": bad}}, n_boot=10,
-                                   confidence=0.95, seed=0)
+        healing.task_quality_table(
+            {"before": {"r": _items(before)}, "after": {"r": bad}}, n_boot=10, confidence=0.95, seed=0
+        )
 
 
 def test_healing_report_with_unpruned_control(compose, tiny_run_overrides, tmp_path):
     text = tmp_path / "heldout_general.txt"
     text.write_text("Rivers carry water from the hills down to the sea, and towns grow along their banks. " * 30)
-    cfg = compose(tiny_run_overrides + HEALING_SMALL + ["distill.control=true", f"distill.healing.general_text={text}",
-                                                        "distill.trainer.max_steps=3"])
+    cfg = compose(
+        tiny_run_overrides
+        + HEALING_SMALL
+        + ["distill.control=true", f"distill.healing.general_text={text}", "distill.trainer.max_steps=3"]
+    )
     run_dir = open_run(cfg)
     run_stage(cfg, run_dir, "generate_teacher")
     m = run_stage(cfg, run_dir, "train_student")
@@ -72,8 +86,12 @@ def test_healing_report_with_unpruned_control(compose, tiny_run_overrides, tmp_p
 
 def test_task_quality_flags_a_reference_at_chance():
     at_chance = [1, 0, 0, 0] * 10  # acc 0.25 on 4-way items
-    t = healing.task_quality_table({"teacher": {"r": _items(at_chance)}, "before": {"r": _items(at_chance)},
-                                    "after": {"r": _items(at_chance)}}, n_boot=100, confidence=0.95, seed=0)
+    t = healing.task_quality_table(
+        {"teacher": {"r": _items(at_chance)}, "before": {"r": _items(at_chance)}, "after": {"r": _items(at_chance)}},
+        n_boot=100,
+        confidence=0.95,
+        seed=0,
+    )
     assert t["r"]["teacher_above_chance"]["measurable"] is False
     txt = healing.healing_text({"task_quality": t, "student_params": 1e6, "teacher_params": 2e6})
     assert "not measurable with this reference" in txt

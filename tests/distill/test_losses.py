@@ -15,12 +15,15 @@ def kl(p, q):
     return float((p * (p / q).log()).sum())
 
 
-@pytest.mark.parametrize("kind,expected", [
-    ("forward_kl", kl(P, Q)),
-    ("reverse_kl", kl(Q, P)),
-    ("jsd", 0.5 * kl(P, 0.5 * P + 0.5 * Q) + 0.5 * kl(Q, 0.5 * P + 0.5 * Q)),
-    ("skew_kl", kl(P, 0.1 * P + 0.9 * Q)),
-])
+@pytest.mark.parametrize(
+    "kind,expected",
+    [
+        ("forward_kl", kl(P, Q)),
+        ("reverse_kl", kl(Q, P)),
+        ("jsd", 0.5 * kl(P, 0.5 * P + 0.5 * Q) + 0.5 * kl(Q, 0.5 * P + 0.5 * Q)),
+        ("skew_kl", kl(P, 0.1 * P + 0.9 * Q)),
+    ],
+)
 def test_divergences_match_closed_form(kind, expected):
     got = KDLoss(kind=kind, temperature=1.0, beta=0.5, skew=0.1).kd_dense(Q.log()[None], P.log()[None])
     assert got.item() == pytest.approx(expected, rel=1e-6)
@@ -37,11 +40,17 @@ def test_skew_zero_is_forward_kl():
     assert divergence("skew_kl", lp, lq, skew=0.0).item() == pytest.approx(kl(P, Q), rel=1e-6)
 
 
-@pytest.mark.parametrize("kw,key", [
-    (dict(kind="jsd", beta=0.0), "beta"), (dict(kind="jsd", beta=1.0), "beta"), (dict(kind="jsd", beta=-0.1), "beta"),
-    (dict(kind="skew_kl", skew=1.0), "skew"), (dict(kind="skew_kl", skew=-0.1), "skew"),
-    (dict(kind="skew_kl", skew=1.5), "skew"),
-])
+@pytest.mark.parametrize(
+    "kw,key",
+    [
+        (dict(kind="jsd", beta=0.0), "beta"),
+        (dict(kind="jsd", beta=1.0), "beta"),
+        (dict(kind="jsd", beta=-0.1), "beta"),
+        (dict(kind="skew_kl", skew=1.0), "skew"),
+        (dict(kind="skew_kl", skew=-0.1), "skew"),
+        (dict(kind="skew_kl", skew=1.5), "skew"),
+    ],
+)
 def test_degenerate_jsd_beta_and_skew_lambda_are_rejected_at_config_time(kw, key):
     """Regression (issue 9 §5): JSD with beta in {0, 1} and skew KL with lambda = 1 gave a KD term of exactly 0
     (the mixture equals one side), silently training on CE alone. They must be refused when the loss is built."""
@@ -51,8 +60,15 @@ def test_degenerate_jsd_beta_and_skew_lambda_are_rejected_at_config_time(kw, key
         divergence(kw["kind"], P.log(), Q.log(), beta=kw.get("beta", 0.5), skew=kw.get("skew", 0.1))
 
 
-@pytest.mark.parametrize("kw", [dict(kind="jsd", beta=0.01), dict(kind="jsd", beta=0.99),
-                                dict(kind="skew_kl", skew=0.0), dict(kind="skew_kl", skew=0.99)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(kind="jsd", beta=0.01),
+        dict(kind="jsd", beta=0.99),
+        dict(kind="skew_kl", skew=0.0),
+        dict(kind="skew_kl", skew=0.99),
+    ],
+)
 def test_valid_jsd_and_skew_give_a_nonzero_kd_term(kw):
     assert KDLoss(temperature=1.0, **kw).kd_dense(Q.log()[None], P.log()[None]).item() > 1e-6
 
@@ -122,7 +138,8 @@ def test_call_masks_prompt_and_mixes_alpha():
     s2 = s.clone()
     s2[:, :2] += 5.0
     assert KDLoss(alpha=0.3, temperature=2.0)(s2, labels, teacher_logits=t)["loss"].item() == pytest.approx(
-        both["loss"].item(), rel=1e-6)
+        both["loss"].item(), rel=1e-6
+    )
 
 
 def test_bad_inputs_are_clear_errors():

@@ -31,9 +31,19 @@ def _port() -> int:
 
 
 def _launch(config: str, overrides: list[str], timeout: int = 600) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(CONFIG_DIR / "accelerate" / config),
-           "--num_processes", "2", "--main_process_port", str(_port()), str(PROJECT_ROOT / "scripts" / "distill.py"),
-           *overrides]
+    cmd = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(CONFIG_DIR / "accelerate" / config),
+        "--num_processes",
+        "2",
+        "--main_process_port",
+        str(_port()),
+        str(PROJECT_ROOT / "scripts" / "distill.py"),
+        *overrides,
+    ]
     return subprocess.run(cmd, cwd=PROJECT_ROOT, env=offline_env(), capture_output=True, text=True, timeout=timeout)
 
 
@@ -44,26 +54,57 @@ def _losses(student_dir) -> dict[int, float]:
 @pytest.fixture(scope="module")
 def base(tmp_path_factory, tiny_llama_dir):
     d = tmp_path_factory.mktemp("mp")
-    prompts = ["What is the capital of France?", "Name a yellow fruit.", "Translate 'hello' to Spanish.",
-               "Write a Python function that returns 1.", "Uppercase this: abc", "What is 3 + 4?", "Name a colour.",
-               "Say hello."]
+    prompts = [
+        "What is the capital of France?",
+        "Name a yellow fruit.",
+        "Translate 'hello' to Spanish.",
+        "Write a Python function that returns 1.",
+        "Uppercase this: abc",
+        "What is 3 + 4?",
+        "Name a colour.",
+        "Say hello.",
+    ]
     with (d / "train.jsonl").open("w") as f:
         for i, q in enumerate(prompts):
-            f.write(json.dumps({"id": f"t{i}", "task_class": "qa", "messages": [{"role": "user", "content": q}]}) + "\n")
+            f.write(
+                json.dumps({"id": f"t{i}", "task_class": "qa", "messages": [{"role": "user", "content": q}]}) + "\n"
+            )
     (d / "heldout.jsonl").write_text(json.dumps({"id": "h0", "task_class": "qa", "prompt": "Name a red fruit."}) + "\n")
     (d / "general.txt").write_text("Rivers carry water from the hills down to the sea. " * 20)
     return d, [
-        f"paths.runs_dir={d / 'runs'}", f"paths.cache_dir={d / 'cache'}", "exp_name=mp", "logger=none",
-        "teacher=hf", "teacher.name=tiny-llama", f"teacher.path={tiny_llama_dir}", "teacher.dtype=float32",
-        "teacher.max_context=256", f"data.train_file={d / 'train.jsonl'}", f"data.heldout_file={d / 'heldout.jsonl'}",
-        "teacher_data.max_new_tokens=8", "teacher_data.backend.batch_size=4", "teacher_data.top_k_logprobs=5",
-        "student.drop_layers=1", "student.shortlist=0", "student.mlp_width=64", "student.calib_tokens=64",
-        "student.calib_seq_len=16", "distill.max_seq_len=48", f"distill.trainer.max_steps={STEPS}",
-        "distill.trainer.save_steps=2", "distill.trainer.logging_steps=1", "distill.trainer.warmup_steps=0",
-        "distill.trainer.learning_rate=1e-3", "distill.keep_checkpoints=true",
-        f"distill.healing.general_text={d / 'general.txt'}", "distill.healing.general_max_tokens=32",
-        "distill.healing.general_seq_len=32", "~distill.healing.mc_tasks.reasoning",
-        "~distill.healing.mc_tasks.translation", "distill.healing.n_boot=50", "threads=1",
+        f"paths.runs_dir={d / 'runs'}",
+        f"paths.cache_dir={d / 'cache'}",
+        "exp_name=mp",
+        "logger=none",
+        "teacher=hf",
+        "teacher.name=tiny-llama",
+        f"teacher.path={tiny_llama_dir}",
+        "teacher.dtype=float32",
+        "teacher.max_context=256",
+        f"data.train_file={d / 'train.jsonl'}",
+        f"data.heldout_file={d / 'heldout.jsonl'}",
+        "teacher_data.max_new_tokens=8",
+        "teacher_data.backend.batch_size=4",
+        "teacher_data.top_k_logprobs=5",
+        "student.drop_layers=1",
+        "student.shortlist=0",
+        "student.mlp_width=64",
+        "student.calib_tokens=64",
+        "student.calib_seq_len=16",
+        "distill.max_seq_len=48",
+        f"distill.trainer.max_steps={STEPS}",
+        "distill.trainer.save_steps=2",
+        "distill.trainer.logging_steps=1",
+        "distill.trainer.warmup_steps=0",
+        "distill.trainer.learning_rate=1e-3",
+        "distill.keep_checkpoints=true",
+        f"distill.healing.general_text={d / 'general.txt'}",
+        "distill.healing.general_max_tokens=32",
+        "distill.healing.general_seq_len=32",
+        "~distill.healing.mc_tasks.reasoning",
+        "~distill.healing.mc_tasks.translation",
+        "distill.healing.n_boot=50",
+        "threads=1",
     ]
 
 
@@ -146,22 +187,40 @@ def test_ddp_two_processes_match_one_process_then_resume(base, single):
 def test_fsdp_two_processes_or_why_not(base, single):
     """FSDP where accelerate can run it; on CPU the skip reason shows why not (measured, not assumed)."""
     probe = base[0] / "probe.py"
-    probe.write_text("import torch\nfrom accelerate import Accelerator\n"
-                     "a = Accelerator(cpu=not torch.cuda.is_available())\n"
-                     "print('DTYPE=' + str(a.distributed_type).rsplit('.', 1)[-1], flush=True)\n")
-    r = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--config_file",
-                        str(CONFIG_DIR / "accelerate" / "fsdp.yaml"), "--num_processes", "2",
-                        "--main_process_port", str(_port()), str(probe)],
-                       capture_output=True, text=True, timeout=300, env=offline_env())
+    probe.write_text(
+        "import torch\nfrom accelerate import Accelerator\n"
+        "a = Accelerator(cpu=not torch.cuda.is_available())\n"
+        "print('DTYPE=' + str(a.distributed_type).rsplit('.', 1)[-1], flush=True)\n"
+    )
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "accelerate.commands.launch",
+            "--config_file",
+            str(CONFIG_DIR / "accelerate" / "fsdp.yaml"),
+            "--num_processes",
+            "2",
+            "--main_process_port",
+            str(_port()),
+            str(probe),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=offline_env(),
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     kinds = {line.split("=", 1)[1] for line in r.stdout.splitlines() if line.startswith("DTYPE=")}
     assert len(kinds) == 1, r.stdout
     kind = kinds.pop()
     if kind != "FSDP":
-        pytest.skip(f"FSDP cannot run on CPU here: launched with configs/accelerate/fsdp.yaml on 2 CPU processes, "
-                    f"accelerate's state is {kind} (gloo) — AcceleratorState enables FSDP only for GPU/accelerator "
-                    f"distributed types and ignores ACCELERATE_USE_FSDP on CPU, so the run would silently be DDP. "
-                    f"DDP is covered by test_ddp_two_processes_match_one_process_then_resume; FSDP runs on a GPU box")
+        pytest.skip(
+            f"FSDP cannot run on CPU here: launched with configs/accelerate/fsdp.yaml on 2 CPU processes, "
+            f"accelerate's state is {kind} (gloo) — AcceleratorState enables FSDP only for GPU/accelerator "
+            f"distributed types and ignores ACCELERATE_USE_FSDP on CPU, so the run would silently be DDP. "
+            f"DDP is covered by test_ddp_two_processes_match_one_process_then_resume; FSDP runs on a GPU box"
+        )
     d, ov = base
     run_dir = _two_proc_dir(base, single, "fsdp")
     args = ov + ["run_id=fsdp", "stages=[train_student]", "distill.trainer.per_device_train_batch_size=2"]
@@ -191,4 +250,6 @@ def test_accelerate_configs_parse_and_agree_with_the_reference_experiment(name, 
         assert ds["gradient_clipping"] == tr.max_grad_norm
         assert (cc.mixed_precision == "bf16") == bool(tr.bf16)
     if name == "fsdp.yaml":
-        assert cc.fsdp_config["fsdp_version"] == 2 and cc.fsdp_config["fsdp_auto_wrap_policy"] == "TRANSFORMER_BASED_WRAP"
+        assert (
+            cc.fsdp_config["fsdp_version"] == 2 and cc.fsdp_config["fsdp_auto_wrap_policy"] == "TRANSFORMER_BASED_WRAP"
+        )

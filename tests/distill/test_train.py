@@ -11,8 +11,13 @@ from costlab.pipeline import open_run, run_stage
 from costlab.teacher import codec
 
 # the healing report at toy size: 96 general-text tokens, 3 reasoning items per model
-HEALING_SMALL = ["distill.healing.general_max_tokens=96", "distill.healing.general_seq_len=32",
-                 "distill.healing.mc_limit=3", "~distill.healing.mc_tasks.translation", "distill.healing.n_boot=200"]
+HEALING_SMALL = [
+    "distill.healing.general_max_tokens=96",
+    "distill.healing.general_seq_len=32",
+    "distill.healing.mc_limit=3",
+    "~distill.healing.mc_tasks.translation",
+    "distill.healing.n_boot=200",
+]
 
 
 @pytest.fixture
@@ -25,6 +30,7 @@ def run(compose, tiny_run_overrides):
         run_dir = open_run(cfg)
         run_stage(cfg, run_dir, "generate_teacher")
         return cfg, run_dir
+
     return _run
 
 
@@ -36,7 +42,7 @@ def test_topk_signal_sits_at_the_predicting_position(run, tokenizer):
     resp = codec.decode(row["response_ids"]).tolist()
     assert ex["labels"][:P] == [-100] * P and ex["labels"][P:] == resp[: len(ex["labels"]) - P]
     # the teacher's top-1 at input position P+j-1 is response token j (greedy data)
-    assert ex["topk_ids"][P - 1: P - 1 + len(resp), 0].tolist() == resp
+    assert ex["topk_ids"][P - 1 : P - 1 + len(resp), 0].tolist() == resp
     batch = Collator(tokenizer.pad_token_id)([ex, ex])
     assert batch["topk_ids"].shape[:2] == batch["input_ids"].shape
 
@@ -116,13 +122,24 @@ def _other_tokenizer_llama(path, tokenizer_dir):
 
     bpe = Tokenizer(models.BPE(unk_token="<unk>"))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel()
-    bpe.train_from_iterator(["the capital of france is paris", "name a yellow fruit"] * 10,
-                            trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "<|im_end|>"]))
-    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, unk_token="<unk>", eos_token="<|im_end|>",
-                                  pad_token="<|im_end|>")
+    bpe.train_from_iterator(
+        ["the capital of france is paris", "name a yellow fruit"] * 10,
+        trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "<|im_end|>"]),
+    )
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=bpe, unk_token="<unk>", eos_token="<|im_end|>", pad_token="<|im_end|>"
+    )
     tok.chat_template = AutoTokenizer.from_pretrained(tokenizer_dir).chat_template
-    LlamaForCausalLM(LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                 num_attention_heads=4, num_key_value_heads=2)).save_pretrained(path)
+    LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=len(tok),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+        )
+    ).save_pretrained(path)
     tok.save_pretrained(path)
     return path
 
@@ -143,8 +160,11 @@ def test_same_tokenizer_with_padded_vocab_trains(run, tmp_path, tokenizer_dir):
     cfg, run_dir = run(["student=pretrained", f"student.path={padded}", "distill.trainer.max_steps=2"])
     m = run_stage(cfg, run_dir, "train_student")
     h = read_json(run_dir / "student" / "healing.json")
-    assert m["global_step"] == 2 and h["heldout_teacher_responses"]["after"]["kl_dense"] > 0 and read_json(
-        run_dir / "student" / "student_build.json")["same_tokenizer"] is True
+    assert (
+        m["global_step"] == 2
+        and h["heldout_teacher_responses"]["after"]["kl_dense"] > 0
+        and read_json(run_dir / "student" / "student_build.json")["same_tokenizer"] is True
+    )
 
 
 def test_topk_temperature_must_match_stored(run):

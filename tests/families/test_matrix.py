@@ -22,8 +22,19 @@ from .tiny_families import FAMILIES, SEQ, build_family, save_family, spm_model
 
 pytestmark = pytest.mark.families
 
-KEEP = ("layer_types", "sliding_window", "attn_logit_softcapping", "final_logit_softcapping", "tie_word_embeddings",
-        "num_key_value_heads", "num_attention_heads", "head_dim", "query_pre_attn_scalar", "hidden_size", "vocab_size")
+KEEP = (
+    "layer_types",
+    "sliding_window",
+    "attn_logit_softcapping",
+    "final_logit_softcapping",
+    "tie_word_embeddings",
+    "num_key_value_heads",
+    "num_attention_heads",
+    "head_dim",
+    "query_pre_attn_scalar",
+    "hidden_size",
+    "vocab_size",
+)
 
 
 def _result(family, stage, **kw):
@@ -48,12 +59,21 @@ def fam(request, tmp_path_factory, tokenizer_dir, tokenizer, spm_file):
     t0 = time.time()
     teacher, vocab = build_family(family, d / "teacher", tokenizer_dir, spm_file)
     calib = [_ids(vocab, 64, s) for s in range(4)]
-    builder = PrunedStudent(drop_layers=1, importance="drop_ppl", shortlist=0, mlp_width=256, calib_tokens=256,
-                            calib_seq_len=32)
+    builder = PrunedStudent(
+        drop_layers=1, importance="drop_ppl", shortlist=0, mlp_width=256, calib_tokens=256, calib_seq_len=32
+    )
     student = builder.build(teacher, tokenizer, calib)
     save_family(student, d / "student", family, tokenizer_dir, spm_file)
-    out = {"family": family, "dir": d, "teacher": teacher, "student": student, "vocab": vocab,
-           "build": builder.report, "spm": spm_file, "tokenizer_dir": tokenizer_dir}
+    out = {
+        "family": family,
+        "dir": d,
+        "teacher": teacher,
+        "student": student,
+        "vocab": vocab,
+        "build": builder.report,
+        "spm": spm_file,
+        "tokenizer_dir": tokenizer_dir,
+    }
     out["kd"] = _kd_steps(out, d)
     out["hf_seconds"] = round(time.time() - t0, 1)
     return out
@@ -83,12 +103,27 @@ def _train_one_step(model, teacher, examples, out_dir, signal: str):
     from costlab.distill.losses import KDLoss
     from costlab.distill.train import KDTrainer
 
-    args = TrainingArguments(output_dir=str(out_dir), max_steps=1, per_device_train_batch_size=2,
-                             learning_rate=1e-3, report_to="none", save_strategy="no", use_cpu=True,
-                             disable_tqdm=True, logging_steps=1, remove_unused_columns=False, seed=0)
-    tr = KDTrainer(model=model, args=args, train_dataset=examples, data_collator=Collator(0),
-                   kd_loss=KDLoss(kind="forward_kl", temperature=2.0, alpha=0.5),
-                   teacher=teacher if signal == "online" else None)
+    args = TrainingArguments(
+        output_dir=str(out_dir),
+        max_steps=1,
+        per_device_train_batch_size=2,
+        learning_rate=1e-3,
+        report_to="none",
+        save_strategy="no",
+        use_cpu=True,
+        disable_tqdm=True,
+        logging_steps=1,
+        remove_unused_columns=False,
+        seed=0,
+    )
+    tr = KDTrainer(
+        model=model,
+        args=args,
+        train_dataset=examples,
+        data_collator=Collator(0),
+        kd_loss=KDLoss(kind="forward_kl", temperature=2.0, alpha=0.5),
+        teacher=teacher if signal == "online" else None,
+    )
     res = tr.train()
     parts = {k: v for e in tr.state.log_history for k, v in e.items() if k.startswith("loss_")}
     return float(res.training_loss), parts
@@ -110,11 +145,16 @@ def _kd_steps(f, d):
         loss, parts = _train_one_step(full, teacher, ex, d / f"ft_{signal}", signal)
         moved = float((decoder_layers(full)[0].mlp.down_proj.weight - w0).abs().max())
         res[f"full_{signal}"] = {"loss": round(loss, 4), **parts, "max_weight_change": moved}
-    lora = get_peft_model(copy.deepcopy(student), LoraConfig(r=8, lora_alpha=16, target_modules="all-linear",
-                                                             init_lora_weights=False, task_type="CAUSAL_LM"))
+    lora = get_peft_model(
+        copy.deepcopy(student),
+        LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", init_lora_weights=False, task_type="CAUSAL_LM"),
+    )
     loss, parts = _train_one_step(lora, teacher, _examples(vocab), d / "lora", "online")
-    res["lora_online"] = {"loss": round(loss, 4), **parts,
-                          "trainable": sum(p.numel() for p in lora.parameters() if p.requires_grad)}
+    res["lora_online"] = {
+        "loss": round(loss, 4),
+        **parts,
+        "trainable": sum(p.numel() for p in lora.parameters() if p.requires_grad),
+    }
     merged = lora.merge_and_unload().eval()
     save_family(merged, d / "merged", f["family"], f["tokenizer_dir"], f["spm"])
     f["merged"] = merged
@@ -148,8 +188,14 @@ def test_pruned_student_keeps_quirks_reloads_and_generates(fam):
     # KV-cache generation crosses the sliding window and matches cacheless greedy decoding step by step
     prompt = ids[:, :20]
     with torch.no_grad():
-        gen = again.generate(prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=8, do_sample=False,
-                             eos_token_id=None, pad_token_id=0)[0, 20:].tolist()
+        gen = again.generate(
+            prompt,
+            attention_mask=torch.ones_like(prompt),
+            max_new_tokens=8,
+            do_sample=False,
+            eos_token_id=None,
+            pad_token_id=0,
+        )[0, 20:].tolist()
         seq = prompt
         ref = []
         for _ in range(8):
@@ -157,8 +203,15 @@ def test_pruned_student_keeps_quirks_reloads_and_generates(fam):
             ref.append(nxt)
             seq = torch.cat([seq, torch.tensor([[nxt]])], 1)
     assert gen == ref
-    _result(family, "prune", dropped=rep["dropped_layers"], params=[rep["teacher_params"], rep["student_params"]],
-            layer_types=getattr(sc, "layer_types", None), reload_max_abs_diff=diff, hf_seconds=fam["hf_seconds"])
+    _result(
+        family,
+        "prune",
+        dropped=rep["dropped_layers"],
+        params=[rep["teacher_params"], rep["student_params"]],
+        layer_types=getattr(sc, "layer_types", None),
+        reload_max_abs_diff=diff,
+        hf_seconds=fam["hf_seconds"],
+    )
 
 
 def test_kd_steps_train_and_lora_merges(fam):
@@ -169,12 +222,14 @@ def test_kd_steps_train_and_lora_merges(fam):
     assert kd["full_online"]["max_weight_change"] > 0 and kd["full_topk"]["max_weight_change"] > 0
     merged = fam["merged"]
     assert not any("lora" in n for n, _ in merged.named_parameters())
-    assert not torch.equal(decoder_layers(merged)[0].mlp.down_proj.weight,
-                           decoder_layers(fam["student"])[0].mlp.down_proj.weight)  # the adapter delta is in
+    assert not torch.equal(
+        decoder_layers(merged)[0].mlp.down_proj.weight, decoder_layers(fam["student"])[0].mlp.down_proj.weight
+    )  # the adapter delta is in
     _result(fam["family"], "kd", **kd)
 
 
 # ------------------------------------------------------------------ llama.cpp: convert, quantize, load, compare
+
 
 @pytest.fixture(scope="module")
 def converter():
@@ -199,12 +254,15 @@ def _llama_logits(path, ids):
 def _compare(ref: np.ndarray, got: np.ndarray) -> dict:
     top_ref, top_got = ref.argmax(-1), got.argmax(-1)
     srt = np.sort(ref, -1)
-    return {"corr": round(float(np.corrcoef(ref.ravel(), got.ravel())[0, 1]), 6),
-            "max_abs_diff": round(float(np.abs(got - ref).max()), 5),
-            "mean_abs_diff": round(float(np.abs(got - ref).mean()), 6),
-            "logit_std": round(float(ref.std()), 4),
-            "top1_agreement": float((top_ref == top_got).mean()),
-            "min_top2_margin": round(float((srt[:, -1] - srt[:, -2]).min()), 5), "n_tokens": int(len(ref))}
+    return {
+        "corr": round(float(np.corrcoef(ref.ravel(), got.ravel())[0, 1]), 6),
+        "max_abs_diff": round(float(np.abs(got - ref).max()), 5),
+        "mean_abs_diff": round(float(np.abs(got - ref).mean()), 6),
+        "logit_std": round(float(ref.std()), 4),
+        "top1_agreement": float((top_ref == top_got).mean()),
+        "min_top2_margin": round(float((srt[:, -1] - srt[:, -2]).min()), 5),
+        "n_tokens": int(len(ref)),
+    }
 
 
 @pytest.mark.llama_cpp
@@ -225,8 +283,11 @@ def test_gguf_convert_quantize_load_and_match_hf(fam, converter, monkeypatch):
     for qt in ("Q8_0", "Q4_K_M"):
         q = quantize_gguf(f16, d / "gguf" / f"{qt}.gguf", qt, threads=1)
         qs = gguf_stats(q)
-        res[qt] = {**_compare(ref, _llama_logits(q, ids)), "bits_per_weight": round(qs["bits_per_weight"], 2),
-                   "types": qs["tensor_types"]}
+        res[qt] = {
+            **_compare(ref, _llama_logits(q, ids)),
+            "bits_per_weight": round(qs["bits_per_weight"], 2),
+            "types": qs["tensor_types"],
+        }
     pattern = sliding_window_pattern(d / "merged")
     period = {"gemma2": 2, "gemma3": 6}.get(st["arch"])
     if pattern is not None and period and pattern != [i % period < period - 1 for i in range(len(pattern))]:

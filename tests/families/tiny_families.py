@@ -15,8 +15,15 @@ import json
 from pathlib import Path
 
 SEQ = 48  # tokens per fidelity/KD sequence (> the Gemma sliding window of 16)
-BASE = dict(hidden_size=256, intermediate_size=512, num_hidden_layers=4, num_attention_heads=4,
-            num_key_value_heads=2, head_dim=64, max_position_embeddings=512)
+BASE = dict(
+    hidden_size=256,
+    intermediate_size=512,
+    num_hidden_layers=4,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    head_dim=64,
+    max_position_embeddings=512,
+)
 
 # family → (config class, model class, tokenizer kind, config overrides)
 FAMILIES: dict[str, tuple[str, str, str, dict]] = {
@@ -26,13 +33,30 @@ FAMILIES: dict[str, tuple[str, str, str, dict]] = {
     "qwen2": ("Qwen2Config", "Qwen2ForCausalLM", "spm", dict(tie_word_embeddings=True)),  # layer_types, qkv bias
     "qwen3": ("Qwen3Config", "Qwen3ForCausalLM", "bpe", dict(tie_word_embeddings=True)),  # q/k norm, layer_types
     "mistral": ("MistralConfig", "MistralForCausalLM", "spm", dict(tie_word_embeddings=False, sliding_window=4096)),
-    "gemma2": ("Gemma2Config", "Gemma2ForCausalLM", "spm",
-               dict(tie_word_embeddings=True, sliding_window=16, attn_logit_softcapping=50.0,
-                    final_logit_softcapping=30.0, query_pre_attn_scalar=64)),
-    "gemma3_text": ("Gemma3TextConfig", "Gemma3ForCausalLM", "spm",
-                    dict(tie_word_embeddings=True, sliding_window=16, query_pre_attn_scalar=64,  # = head_dim, as
-                         # in Gemma 3 1B-12B: llama.cpp scales by 1/sqrt(head_dim) (docs/families.md)
-                         layer_types=["sliding_attention", "full_attention", "sliding_attention", "full_attention"])),
+    "gemma2": (
+        "Gemma2Config",
+        "Gemma2ForCausalLM",
+        "spm",
+        dict(
+            tie_word_embeddings=True,
+            sliding_window=16,
+            attn_logit_softcapping=50.0,
+            final_logit_softcapping=30.0,
+            query_pre_attn_scalar=64,
+        ),
+    ),
+    "gemma3_text": (
+        "Gemma3TextConfig",
+        "Gemma3ForCausalLM",
+        "spm",
+        dict(
+            tie_word_embeddings=True,
+            sliding_window=16,
+            query_pre_attn_scalar=64,  # = head_dim, as
+            # in Gemma 3 1B-12B: llama.cpp scales by 1/sqrt(head_dim) (docs/families.md)
+            layer_types=["sliding_attention", "full_attention", "sliding_attention", "full_attention"],
+        ),
+    ),
     "phi3": ("Phi3Config", "Phi3ForCausalLM", "spm", dict(tie_word_embeddings=False, sliding_window=2047)),
 }
 
@@ -51,10 +75,20 @@ def spm_model(path: Path, vocab_size: int = 512) -> Path:
     import sentencepiece as spm
 
     buf = io.BytesIO()
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(SPM_TEXT * 20), model_writer=buf, vocab_size=vocab_size,
-                                   model_type="bpe", byte_fallback=True, character_coverage=1.0,
-                                   hard_vocab_limit=False, pad_id=0, eos_id=1, bos_id=2, unk_id=3,
-                                   minloglevel=2)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(SPM_TEXT * 20),
+        model_writer=buf,
+        vocab_size=vocab_size,
+        model_type="bpe",
+        byte_fallback=True,
+        character_coverage=1.0,
+        hard_vocab_limit=False,
+        pad_id=0,
+        eos_id=1,
+        bos_id=2,
+        unk_id=3,
+        minloglevel=2,
+    )
     path.write_bytes(buf.getvalue())
     return path
 
@@ -69,9 +103,19 @@ def write_spm_tokenizer(model_dir: Path, spm_file: Path) -> None:
     """tokenizer.model + the tokenizer_config.json the converters read (Phi-3's reads `tokenizer_class`)."""
     model_dir.mkdir(parents=True, exist_ok=True)
     (model_dir / "tokenizer.model").write_bytes(Path(spm_file).read_bytes())
-    (model_dir / "tokenizer_config.json").write_text(json.dumps(
-        {"tokenizer_class": "LlamaTokenizer", "bos_token": "<bos>", "eos_token": "<eos>", "pad_token": "<pad>",
-         "unk_token": "<unk>", "add_bos_token": True, "add_eos_token": False}))
+    (model_dir / "tokenizer_config.json").write_text(
+        json.dumps(
+            {
+                "tokenizer_class": "LlamaTokenizer",
+                "bos_token": "<bos>",
+                "eos_token": "<eos>",
+                "pad_token": "<pad>",
+                "unk_token": "<unk>",
+                "add_bos_token": True,
+                "add_eos_token": False,
+            }
+        )
+    )
 
 
 def build_family(family: str, path: Path, bpe_tokenizer_dir: Path, spm_file: Path, seed: int = 0):

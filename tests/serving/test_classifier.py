@@ -80,7 +80,9 @@ def test_artifact_round_trip_through_learned_classifier_load(tmp_path):
     clf = LearnedClassifier.load(tmp_path / "clf", embedder=None)
     assert isinstance(clf, TextTaskClassifier) and isinstance(clf, LearnedClassifier)
     assert clf.predict(["把这句话翻译成法语：我明天去机场。", "Write a Python function that reverses a string."]) == [
-        "translation", "code"]
+        "translation",
+        "code",
+    ]
     assert "unseen_templates" in format_metrics(m) and "keyword" in format_metrics(m)
 
 
@@ -91,8 +93,12 @@ def test_gateway_routes_a_chinese_prompt_with_the_trained_artifact(tmp_path, mak
     from costlab.serving.embed import HashEmbedder
 
     train_and_evaluate(tmp_path / "clf", None, per_template=4)
-    _, url = make_gateway(embedder=HashEmbedder(64), router={"classifier": "learned", "artifact": str(tmp_path / "clf")})
-    r = httpx.post(url + "/v1/chat/completions", json={
-        "model": "auto", "messages": [{"role": "user", "content": "帮我写一段Python代码，统计文件里的单词数"}]})
+    _, url = make_gateway(
+        embedder=HashEmbedder(64), router={"classifier": "learned", "artifact": str(tmp_path / "clf")}
+    )
+    r = httpx.post(
+        url + "/v1/chat/completions",
+        json={"model": "auto", "messages": [{"role": "user", "content": "帮我写一段Python代码，统计文件里的单词数"}]},
+    )
     assert r.status_code == 200, r.text
     assert r.headers["x-costlab-task-class"] == "code"

@@ -36,7 +36,11 @@ HARD_NEGATIVES = [
     ("entity", "Who directed Jaws?", "Who directed Alien?"),
     ("entity", "北京的人口有多少？", "上海的人口有多少？"),
     ("order", "Did Alice pay Bob back the money?", "Did Bob pay Alice back the money?"),
-    ("order", "How long does the train from Paris to Berlin take?", "How long does the train from Berlin to Paris take?"),
+    (
+        "order",
+        "How long does the train from Paris to Berlin take?",
+        "How long does the train from Berlin to Paris take?",
+    ),
     ("order", "从北京到上海坐高铁要多久？", "从上海到北京坐高铁要多久？"),
     ("order", "王强欠小红多少钱？", "小红欠王强多少钱？"),
     ("language", "Translate 'good morning' into French.", "Translate 'good morning' into German."),
@@ -64,9 +68,11 @@ PARAPHRASES = [
 ]
 
 
-@pytest.mark.parametrize("kind,cached,query", HARD_NEGATIVES,
-                         ids=[f"{k}-{'zh' if any(ord(c) > 0x4e00 for c in q) else 'en'}-{i}"
-                              for i, (k, _, q) in enumerate(HARD_NEGATIVES)])
+@pytest.mark.parametrize(
+    "kind,cached,query",
+    HARD_NEGATIVES,
+    ids=[f"{k}-{'zh' if any(ord(c) > 0x4E00 for c in q) else 'en'}-{i}" for i, (k, _, q) in enumerate(HARD_NEGATIVES)],
+)
 def test_verifier_rejects_each_hard_negative_kind(kind, cached, query):
     v = V.verify(query, cached)
     assert not v.ok and v.kind == kind, v
@@ -74,7 +80,7 @@ def test_verifier_rejects_each_hard_negative_kind(kind, cached, query):
 
 
 def test_every_kind_is_tested_in_english_and_chinese():
-    langs = {(k, any(ord(c) > 0x4e00 for c in q)) for k, _, q in HARD_NEGATIVES}
+    langs = {(k, any(ord(c) > 0x4E00 for c in q)) for k, _, q in HARD_NEGATIVES}
     assert {k for k, _ in langs} == set(V.KINDS)
     for k in V.KINDS:
         assert (k, True) in langs and (k, False) in langs, k

@@ -23,8 +23,17 @@ def _qwen2(vocab=2000, **kw):
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     torch.manual_seed(0)
-    return Qwen2ForCausalLM(Qwen2Config(vocab_size=vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                                        num_attention_heads=4, num_key_value_heads=2, **kw)).eval()
+    return Qwen2ForCausalLM(
+        Qwen2Config(
+            vocab_size=vocab,
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            **kw,
+        )
+    ).eval()
 
 
 def _other_tokenizer_dir(path):
@@ -34,8 +43,10 @@ def _other_tokenizer_dir(path):
 
     bpe = Tokenizer(models.BPE(unk_token="<unk>"))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel()
-    bpe.train_from_iterator(["the capital of france is paris"] * 10,
-                            trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "<|im_end|>"]))
+    bpe.train_from_iterator(
+        ["the capital of france is paris"] * 10,
+        trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "<|im_end|>"]),
+    )
     tok = PreTrainedTokenizerFast(tokenizer_object=bpe, unk_token="<unk>", eos_token="<|im_end|>")
     _qwen2(len(tok)).save_pretrained(path)
     tok.save_pretrained(path)
@@ -56,8 +67,15 @@ def test_unsupported_architecture_is_named_with_the_fix(tokenizer):
 def test_every_listed_family_is_accepted():
     import transformers
 
-    for cls in ("LlamaConfig", "MistralConfig", "Qwen2Config", "Qwen3Config", "Gemma2Config", "Gemma3TextConfig",
-                "Phi3Config"):
+    for cls in (
+        "LlamaConfig",
+        "MistralConfig",
+        "Qwen2Config",
+        "Qwen3Config",
+        "Gemma2Config",
+        "Gemma3TextConfig",
+        "Phi3Config",
+    ):
         assert family_of(getattr(transformers, cls)()).model_type == getattr(transformers, cls).model_type
 
 

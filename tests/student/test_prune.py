@@ -76,8 +76,9 @@ def test_pruned_student_build_reports_and_unfreezes(model, tokenizer):
     for p in model.parameters():
         p.requires_grad_(False)  # a frozen teacher: the copy must still be trainable
     calib = [list(range(100 + i, 140 + i)) for i in range(8)]
-    builder = PrunedStudent(drop_layers=1, importance="drop_ppl", shortlist=0, mlp_width=96, calib_tokens=256,
-                            calib_seq_len=16)
+    builder = PrunedStudent(
+        drop_layers=1, importance="drop_ppl", shortlist=0, mlp_width=96, calib_tokens=256, calib_seq_len=16
+    )
     student = builder.build(model, tokenizer, calib)
     r = builder.report
     first = r["depth"]["rounds"][0]["drop_ppl"]
@@ -106,8 +107,16 @@ def _tiny_qwen2(**kw):
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     torch.manual_seed(0)
-    cfg = Qwen2Config(vocab_size=2000, hidden_size=64, intermediate_size=128, num_hidden_layers=4,
-                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256, **kw)
+    cfg = Qwen2Config(
+        vocab_size=2000,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        **kw,
+    )
     return Qwen2ForCausalLM(cfg).eval()
 
 
@@ -124,8 +133,9 @@ def test_drop_ppl_restores_layer_types_qwen2():
 def test_pruned_qwen2_builds_reloads_and_generates(tokenizer, tmp_path):
     model = _tiny_qwen2()
     calib = [list(range(100 + i, 140 + i)) for i in range(8)]
-    student = PrunedStudent(drop_layers=1, shortlist=0, mlp_width=96, calib_tokens=256,
-                            calib_seq_len=16).build(model, tokenizer, calib)
+    student = PrunedStudent(drop_layers=1, shortlist=0, mlp_width=96, calib_tokens=256, calib_seq_len=16).build(
+        model, tokenizer, calib
+    )
     assert len(student.config.layer_types) == student.config.num_hidden_layers == 3
     student.save_pretrained(tmp_path)
     again = load_causal_lm(str(tmp_path))
@@ -137,8 +147,16 @@ def test_iterative_drop_remeasures_after_each_removal(model, monkeypatch):
     """Single drops rank 0 < 1 < 2 = 3, but 0 and 1 only work apart: the k best single drops taken together (old
     method: {0, 1}) are the worst pair; re-measuring after removing 0 finds {0, 2}."""
     originals = list(decoder_layers(model))
-    cost = {frozenset(): 1.0, frozenset({0}): 1.1, frozenset({1}): 1.2, frozenset({2}): 1.5, frozenset({3}): 1.5,
-            frozenset({0, 1}): 9.0, frozenset({0, 2}): 1.6, frozenset({0, 3}): 2.0}
+    cost = {
+        frozenset(): 1.0,
+        frozenset({0}): 1.1,
+        frozenset({1}): 1.2,
+        frozenset({2}): 1.5,
+        frozenset({3}): 1.5,
+        frozenset({0, 1}): 9.0,
+        frozenset({0, 2}): 1.6,
+        frozenset({0, 3}): 2.0,
+    }
     calls = []
 
     def fake_nll(m, batches):
@@ -163,8 +181,7 @@ def test_iterative_drop_round_two_is_measured_on_the_pruned_model(model, tiny_ll
     first, second = rounds[0]["dropped"], rounds[1]["dropped"]
     fresh = load_causal_lm(str(tiny_llama_dir))
     set_layers(fresh, [i for i in range(4) if i not in (first, second)])
-    assert rounds[1]["drop_ppl"][str(second)] == pytest.approx(torch.tensor(calib_nll(fresh, b)).exp().item(),
-                                                                rel=1e-3)
+    assert rounds[1]["drop_ppl"][str(second)] == pytest.approx(torch.tensor(calib_nll(fresh, b)).exp().item(), rel=1e-3)
     assert rounds[1]["ppl_before"] == pytest.approx(rounds[0]["drop_ppl"][str(first)], rel=1e-3)
     assert str(first) not in rounds[1]["drop_ppl"] and len(rounds[1]["drop_ppl"]) == 3
 

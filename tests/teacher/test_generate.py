@@ -38,8 +38,10 @@ def test_generate_stage_rows_and_topk(compose, tiny_run_overrides):
     prov = json.loads((run_dir / "teacher_data" / "provenance.json").read_text())
     assert prov["seed"] == cfg.seed and prov["versions"]["torch"] and prov["config"]["teacher"]["name"] == "tiny-llama"
     # same config again: skipped, nothing regenerated
-    assert run_stage(cfg, run_dir, "generate_teacher") == json.loads(
-        (run_dir / "teacher_data" / "stage.json").read_text())["metrics"]
+    assert (
+        run_stage(cfg, run_dir, "generate_teacher")
+        == json.loads((run_dir / "teacher_data" / "stage.json").read_text())["metrics"]
+    )
 
 
 def test_generation_resumes_after_interrupt_without_losing_rows(compose, tiny_run_overrides, monkeypatch):
@@ -103,21 +105,48 @@ def test_openai_backend_stores_top_logprobs(tmp_path):
     def handler(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         seen.update(body)
-        content = [{"token": t, "logprob": -0.1 * i, "bytes": None,
-                    "top_logprobs": [{"token": t, "logprob": -0.1 * i, "bytes": None},
-                                     {"token": "x", "logprob": -3.0, "bytes": None}]} for i, t in enumerate(["Par", "is"])]
-        return httpx.Response(200, json={
-            "id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Paris"},
-                         "logprobs": {"content": content}}],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}})
+        content = [
+            {
+                "token": t,
+                "logprob": -0.1 * i,
+                "bytes": None,
+                "top_logprobs": [
+                    {"token": t, "logprob": -0.1 * i, "bytes": None},
+                    {"token": "x", "logprob": -3.0, "bytes": None},
+                ],
+            }
+            for i, t in enumerate(["Par", "is"])
+        ]
+        return httpx.Response(
+            200,
+            json={
+                "id": "c1",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": "Paris"},
+                        "logprobs": {"content": content},
+                    }
+                ],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+            },
+        )
 
     g = gen.GenParams(max_new_tokens=16, do_sample=False, temperature=1.0, top_k_logprobs=2, logprob_temperature=1.0)
     b = gen.OpenAIBackend(g, base_url="http://teacher.test/v1", api_key="k", model="teacher-x", concurrency=2)
-    b.client = OpenAI(base_url="http://teacher.test/v1", api_key="k",
-                      http_client=httpx.Client(transport=httpx.MockTransport(handler)))
-    stats = gen.generate_file(b, [{"id": "q1", "task_class": "qa", "messages": [{"role": "user", "content": "Capital?"}]}],
-                              tmp_path / "t.jsonl", desc="t")
+    b.client = OpenAI(
+        base_url="http://teacher.test/v1", api_key="k", http_client=httpx.Client(transport=httpx.MockTransport(handler))
+    )
+    stats = gen.generate_file(
+        b,
+        [{"id": "q1", "task_class": "qa", "messages": [{"role": "user", "content": "Capital?"}]}],
+        tmp_path / "t.jsonl",
+        desc="t",
+    )
     row = read_jsonl(tmp_path / "t.jsonl")[0]
     assert seen["logprobs"] is True and seen["top_logprobs"] == 2 and seen["max_tokens"] == 16
     assert row["response"] == "Paris" and row["n_tokens"] == 2 and stats["new_tokens"] == 2
@@ -132,25 +161,45 @@ def _scripted_backend(handler, concurrency):
     from openai import OpenAI
 
     g = gen.GenParams(max_new_tokens=4, do_sample=False, temperature=1.0, top_k_logprobs=2, logprob_temperature=1.0)
-    b = gen.OpenAIBackend(g, base_url="http://teacher.test/v1", api_key="k", model="teacher-x",
-                          concurrency=concurrency, max_retries=0, request_logprobs=False)
-    b.client = OpenAI(base_url="http://teacher.test/v1", api_key="k", max_retries=0,
-                      http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+    b = gen.OpenAIBackend(
+        g,
+        base_url="http://teacher.test/v1",
+        api_key="k",
+        model="teacher-x",
+        concurrency=concurrency,
+        max_retries=0,
+        request_logprobs=False,
+    )
+    b.client = OpenAI(
+        base_url="http://teacher.test/v1",
+        api_key="k",
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
     return b
 
 
 def _completion(body, text, finish):
     import httpx
 
-    return httpx.Response(200, json={
-        "id": "c", "object": "chat.completion", "created": 0, "model": body["model"],
-        "choices": [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": text}}],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 4 if finish == "length" else 2, "total_tokens": 9}})
+    return httpx.Response(
+        200,
+        json={
+            "id": "c",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": text}}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 4 if finish == "length" else 2, "total_tokens": 9},
+        },
+    )
 
 
 def _prompts(n):
-    return [{"id": f"q{i:02d}", "task_class": "qa", "messages": [{"role": "user", "content": f"question {i}"}]}
-            for i in range(n)]
+    return [
+        {"id": f"q{i:02d}", "task_class": "qa", "messages": [{"role": "user", "content": f"question {i}"}]}
+        for i in range(n)
+    ]
 
 
 def test_openai_pool_is_concurrent_bounded_and_exact(tmp_path):

@@ -24,9 +24,14 @@ from costlab.pipeline import open_run, run_stage  # noqa: E402
 from tests.conftest import SMOLLM2  # noqa: E402
 
 SHORT = ["Reply with one word: yes or no. Is water wet?", "Answer with a single number: 2 + 2 ="]
-LONG = ["Write a short story about a lighthouse keeper.", "Explain how rain forms, in detail.",
-        "List ten animals that live in the ocean and describe each.", "Describe the history of bread.",
-        "Write a poem about autumn leaves.", "Explain what a compiler does, step by step."]
+LONG = [
+    "Write a short story about a lighthouse keeper.",
+    "Explain how rain forms, in detail.",
+    "List ten animals that live in the ocean and describe each.",
+    "Describe the history of bread.",
+    "Write a poem about autumn leaves.",
+    "Explain what a compiler does, step by step.",
+]
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +43,29 @@ def server(tmp_path_factory):
     log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("w") as f:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", embedded_model(*SMOLLM2), "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "1024", "--n_threads", "1", "--logits_all", "true",
-             "--model_alias", "smollm2"], stdout=f, stderr=subprocess.STDOUT, env=offline_env())
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                embedded_model(*SMOLLM2),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "1024",
+                "--n_threads",
+                "1",
+                "--logits_all",
+                "true",
+                "--model_alias",
+                "smollm2",
+            ],
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            env=offline_env(),
+        )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         for _ in range(240):
@@ -62,18 +87,27 @@ def server(tmp_path_factory):
 def _prompt_file(path, texts, prefix="p"):
     with path.open("w") as f:
         for i, t in enumerate(texts):
-            f.write(json.dumps({"id": f"{prefix}{i:02d}", "task_class": "qa", "messages": [{"role": "user", "content": t}]}) + "\n")
+            f.write(
+                json.dumps({"id": f"{prefix}{i:02d}", "task_class": "qa", "messages": [{"role": "user", "content": t}]})
+                + "\n"
+            )
     return path
 
 
-def test_truncating_server_rows_have_no_eos_and_follow_the_policy(server, compose, tiny_run_overrides, tmp_path,
-                                                                 tokenizer):
+def test_truncating_server_rows_have_no_eos_and_follow_the_policy(
+    server, compose, tiny_run_overrides, tmp_path, tokenizer
+):
     train = _prompt_file(tmp_path / "train.jsonl", SHORT + LONG)
     held = _prompt_file(tmp_path / "held.jsonl", ["Say hi."], prefix="h")
     ov = [o for o in tiny_run_overrides if not o.startswith("teacher_data.backend.batch_size")] + [
-        "teacher_data=openai", f"teacher_data.backend.base_url={server}", "teacher_data.backend.concurrency=3",
-        "teacher_data.backend.model=smollm2", "teacher_data.max_new_tokens=6", "teacher_data.top_k_logprobs=2",
-        f"data.train_file={train}", f"data.heldout_file={held}",
+        "teacher_data=openai",
+        f"teacher_data.backend.base_url={server}",
+        "teacher_data.backend.concurrency=3",
+        "teacher_data.backend.model=smollm2",
+        "teacher_data.max_new_tokens=6",
+        "teacher_data.top_k_logprobs=2",
+        f"data.train_file={train}",
+        f"data.heldout_file={held}",
     ]
     cfg = compose(ov)
     run_dir = open_run(cfg)
@@ -91,9 +125,18 @@ def test_truncating_server_rows_have_no_eos_and_follow_the_policy(server, compos
     assert all(kept[r["id"]]["labels"][-1] != eos for r in trunc)  # cut off: no EOS to learn
     assert all(kept[r["id"]]["labels"][-1] == eos for r in done)  # stopped by itself: EOS
     # the train stage applies the configured policy (sequence-level KD on the API rows)
-    cfg2 = compose(ov + ["teacher_data.truncated_rows=drop", "distill=seq_kd", "distill.trainer.max_steps=1",
-                         "distill.healing.general_max_tokens=32", "~distill.healing.mc_tasks.reasoning",
-                         "~distill.healing.mc_tasks.translation", "run_id=drop"])
+    cfg2 = compose(
+        ov
+        + [
+            "teacher_data.truncated_rows=drop",
+            "distill=seq_kd",
+            "distill.trainer.max_steps=1",
+            "distill.healing.general_max_tokens=32",
+            "~distill.healing.mc_tasks.reasoning",
+            "~distill.healing.mc_tasks.translation",
+            "run_id=drop",
+        ]
+    )
     rd2 = open_run(cfg2)
     (rd2 / "teacher_data").mkdir(parents=True, exist_ok=True)
     for f in ("train.jsonl", "heldout.jsonl"):
@@ -104,8 +147,10 @@ def test_truncating_server_rows_have_no_eos_and_follow_the_policy(server, compos
 
 
 def test_concurrent_generation_survives_sigkill_and_resumes_exactly(server, tmp_path):
-    prompts = [{"id": f"q{i:02d}", "task_class": "qa", "messages": [{"role": "user", "content": t}]}
-               for i, t in enumerate((LONG + SHORT) * 2)]
+    prompts = [
+        {"id": f"q{i:02d}", "task_class": "qa", "messages": [{"role": "user", "content": t}]}
+        for i, t in enumerate((LONG + SHORT) * 2)
+    ]
     pfile = tmp_path / "prompts.json"
     pfile.write_text(json.dumps(prompts))
     out = tmp_path / "t.jsonl"
@@ -117,8 +162,9 @@ g = gen.GenParams(max_new_tokens=24, do_sample=False, temperature=1.0, top_k_log
 b = gen.OpenAIBackend(g, base_url={server!r}, api_key="k", model="smollm2", concurrency=3)
 gen.generate_file(b, json.load(open({str(pfile)!r})), __import__("pathlib").Path({str(out)!r}), desc="t")
 """
-    proc = subprocess.Popen([sys.executable, "-c", child], env=offline_env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", child], env=offline_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     t0 = time.time()
     while time.time() - t0 < 180:
         if out.exists() and out.read_text().count("\n") >= 3:

@@ -27,25 +27,49 @@ TOP_K = 10
 MAX_BAD_EXAMPLES = 20  # line numbers shown per reason (all of them go to --bad-rows-out)
 PROMPT_TRACK_CAP = 200_000  # distinct prompt hashes tracked for "repeated prompts"; singletons pruned beyond
 NB = 13  # bucket: requests, in, out, cached_tokens, cost, lat_sum, lat_n, hits, saved, bill in/out/ctok/cost
-DIMS = {"model": "model", "tenant": "tenant", "hour": "hour", "task": "task_class", "status": "status",
-        "cache_kind": "CASE WHEN hit THEN cache_kind END", "cost_source": "cost_source",
-        "unpriced": "CASE WHEN NOT priced THEN model END"}
+DIMS = {
+    "model": "model",
+    "tenant": "tenant",
+    "hour": "hour",
+    "task": "task_class",
+    "status": "status",
+    "cache_kind": "CASE WHEN hit THEN cache_kind END",
+    "cost_source": "cost_source",
+    "unpriced": "CASE WHEN NOT priced THEN model END",
+}
 
 
 def _bucket_dict(b: list[float]) -> dict[str, Any]:
     n = b[0]
-    return {"requests": int(n), "input_tokens": int(b[1]), "output_tokens": int(b[2]), "cached_tokens": int(b[3]),
-            "cost_usd": b[4], "usd_per_request": b[4] / n if n else None,
-            "latency_ms_mean": b[5] / b[6] if b[6] else None, "cache_hits": int(b[7]),
-            "cache_hit_rate": b[7] / n if n else None, "cache_savings_usd": b[8]}
+    return {
+        "requests": int(n),
+        "input_tokens": int(b[1]),
+        "output_tokens": int(b[2]),
+        "cached_tokens": int(b[3]),
+        "cost_usd": b[4],
+        "usd_per_request": b[4] / n if n else None,
+        "latency_ms_mean": b[5] / b[6] if b[6] else None,
+        "cache_hits": int(b[7]),
+        "cache_hit_rate": b[7] / n if n else None,
+        "cache_savings_usd": b[8],
+    }
 
 
 class CostAnalyzer:
     """Feed files with ``add_file``; read the report with ``report``. O(distinct keys) memory."""
 
-    def __init__(self, pricing: Pricing, whatif_models: Sequence[str] = (), routing: Any = None,
-                 routing_priority: str = "cost", default_task_class: str | None = None, top_k: int = TOP_K,
-                 bad_rows_out: Any = None, threads: int = 2, memory_limit: str = "1GB"):
+    def __init__(
+        self,
+        pricing: Pricing,
+        whatif_models: Sequence[str] = (),
+        routing: Any = None,
+        routing_priority: str = "cost",
+        default_task_class: str | None = None,
+        top_k: int = TOP_K,
+        bad_rows_out: Any = None,
+        threads: int = 2,
+        memory_limit: str = "1GB",
+    ):
         import duckdb
 
         self.pricing = pricing
@@ -56,18 +80,22 @@ class CostAnalyzer:
         if self.routing is not None:
             bad = [f"{t}.{routing_priority}" for t, r in self.routing["routes"].items() if routing_priority not in r]
             if bad:
-                raise CostlabError(f"routing table has no '{routing_priority}' route for {bad}",
-                                   "use --priority cost|quality|speed")
+                raise CostlabError(
+                    f"routing table has no '{routing_priority}' route for {bad}", "use --priority cost|quality|speed"
+                )
         self.top_k = top_k
         self.bad_rows_out = bad_rows_out
         import tempfile
 
         self._tmp = tempfile.TemporaryDirectory(prefix="costlab-analyze-")  # DuckDB spills here past memory_limit
-        self.con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit,
-                                          "temp_directory": self._tmp.name})
+        self.con = duckdb.connect(
+            config={"threads": threads, "memory_limit": memory_limit, "temp_directory": self._tmp.name}
+        )
         self.con.execute("SET enable_progress_bar = false")
-        self.con.execute("CREATE TABLE prices (model VARCHAR, kind VARCHAR, input DOUBLE, output DOUBLE, "
-                         "cached_input DOUBLE, batch_discount DOUBLE, near VARCHAR)")
+        self.con.execute(
+            "CREATE TABLE prices (model VARCHAR, kind VARCHAR, input DOUBLE, output DOUBLE, "
+            "cached_input DOUBLE, batch_discount DOUBLE, near VARCHAR)"
+        )
         self.con.execute("CREATE TABLE prompts (h UBIGINT PRIMARY KEY, n BIGINT, cost DOUBLE, text VARCHAR)")
         self._priced: set[str] = set()
         self.rows_seen = 0
@@ -103,8 +131,11 @@ class CostAnalyzer:
             if key is None:
                 near = self.pricing._unknown(m, self.pricing.api, "API").what.split("(", 1)[-1].rstrip(")")
             kind = None if key is None else ("api" if p is not None else "self_hosted")
-            rows.append((m, kind, *(None,) * 4, near) if p is None else
-                        (m, kind, p.input, p.output, p.cached_input, p.batch_discount, near))
+            rows.append(
+                (m, kind, *(None,) * 4, near)
+                if p is None
+                else (m, kind, p.input, p.output, p.cached_input, p.batch_discount, near)
+            )
         self.con.executemany("INSERT INTO prices VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     # ---- rows: relation 'c' (canonical VARCHAR columns) → validated 't' → priced 'v' → merged aggregates
@@ -117,8 +148,11 @@ class CostAnalyzer:
             con.execute(f"CREATE OR REPLACE TEMP TABLE t AS {self._validate}")
         else:
             con.register("t", con.sql(self._validate).to_arrow_table())
-        new = [m for (m,) in con.execute("SELECT DISTINCT model FROM t WHERE model IS NOT NULL").fetchall()
-               if m not in self._priced]
+        new = [
+            m
+            for (m,) in con.execute("SELECT DISTINCT model FROM t WHERE model IS NOT NULL").fetchall()
+            if m not in self._priced
+        ]
         if new:
             self._price_models(new)
         con.execute(f"CREATE OR REPLACE TEMP VIEW v AS {self._cost}")
@@ -134,8 +168,9 @@ class CostAnalyzer:
     def _aggregate(self, name: str, examples_only: bool, one_pass: bool = False) -> None:
         con = self.con
         for reason, cnt, ex in con.execute(
-                f"SELECT reason, count(*), list(_line || coalesce(' (' || detail || ')', '') ORDER BY _line)"
-                f"[1:{MAX_BAD_EXAMPLES}] FROM v WHERE reason IS NOT NULL GROUP BY reason").fetchall():
+            f"SELECT reason, count(*), list(_line || coalesce(' (' || detail || ')', '') ORDER BY _line)"
+            f"[1:{MAX_BAD_EXAMPLES}] FROM v WHERE reason IS NOT NULL GROUP BY reason"
+        ).fetchall():
             if not examples_only:
                 self.bad[reason] += cnt
             lst = self.bad_examples.setdefault(reason, [])
@@ -145,9 +180,11 @@ class CostAnalyzer:
             return
         if self.bad_rows_out is not None:
             for line, reason, detail in con.execute(
-                    "SELECT _line, reason, detail FROM v WHERE reason IS NOT NULL ORDER BY _line").fetchall():
-                self.bad_rows_out.write(json.dumps({"line": f"{name}:{line}", "reason": reason,
-                                                    "detail": detail or ""}) + "\n")
+                "SELECT _line, reason, detail FROM v WHERE reason IS NOT NULL ORDER BY _line"
+            ).fetchall():
+                self.bad_rows_out.write(
+                    json.dumps({"line": f"{name}:{line}", "reason": reason, "detail": detail or ""}) + "\n"
+                )
         sets = ", ".join(f"({e})" for e in DIMS.values())
         keys = ", ".join(f"{e} AS {d}" for d, e in DIMS.items())
         gid = ", ".join(f"grouping({e})" for e in DIMS.values())
@@ -157,7 +194,7 @@ class CostAnalyzer:
             dim_i = row[0].index(0)  # the one dimension this row groups by
             d = list(DIMS)[dim_i]
             key = row[1 + dim_i]
-            vals = [x or 0 for x in row[1 + len(DIMS):]]
+            vals = [x or 0 for x in row[1 + len(DIMS) :]]
             if d in ("cache_kind", "unpriced") and key is None:
                 continue
             b = self.buckets[d].get(key)
@@ -169,12 +206,24 @@ class CostAnalyzer:
         self.rows_seen += con.execute("SELECT count(*) FROM v").fetchall()[0][0]
         if self.top_k:
             for cost, line, ts, model, tenant, tin, tout, prompt in con.execute(
-                    f"SELECT cost, _line, ts_raw, model, tenant, tin, tout, coalesce(prompt, '') FROM v "
-                    f"WHERE reason IS NULL ORDER BY cost DESC, _line LIMIT {self.top_k}").fetchall():
+                f"SELECT cost, _line, ts_raw, model, tenant, tin, tout, coalesce(prompt, '') FROM v "
+                f"WHERE reason IS NULL ORDER BY cost DESC, _line LIMIT {self.top_k}"
+            ).fetchall():
                 self._seq += 1
                 where = f"{name}:{line}" if line is not None else f"{name} (ts {ts})"
-                item = (cost, -self._seq, {"line": where, "model": model, "tenant": tenant, "cost_usd": cost,
-                                           "input_tokens": int(tin), "output_tokens": int(tout), "prompt": prompt})
+                item = (
+                    cost,
+                    -self._seq,
+                    {
+                        "line": where,
+                        "model": model,
+                        "tenant": tenant,
+                        "cost_usd": cost,
+                        "input_tokens": int(tin),
+                        "output_tokens": int(tout),
+                        "prompt": prompt,
+                    },
+                )
                 if len(self.top) < self.top_k:
                     heapq.heappush(self.top, item)
                 elif cost > self.top[0][0]:
@@ -183,9 +232,11 @@ class CostAnalyzer:
         having = "HAVING sum(n) > 1 " if one_pass else ""
         if one_pass and self._files > 1:
             self.prompt_prunes += 1  # a prompt seen once in each of two files is not counted
-        con.execute("INSERT INTO prompts SELECT ph, sum(n), sum(cost), any_value(prompt) "
-                    f"FROM v WHERE reason IS NULL AND prompt IS NOT NULL GROUP BY ph {having}"
-                    "ON CONFLICT (h) DO UPDATE SET n = n + excluded.n, cost = cost + excluded.cost")
+        con.execute(
+            "INSERT INTO prompts SELECT ph, sum(n), sum(cost), any_value(prompt) "
+            f"FROM v WHERE reason IS NULL AND prompt IS NOT NULL GROUP BY ph {having}"
+            "ON CONFLICT (h) DO UPDATE SET n = n + excluded.n, cost = cost + excluded.cost"
+        )
         if con.execute("SELECT count(*) FROM prompts").fetchall()[0][0] > PROMPT_TRACK_CAP:
             con.execute("DELETE FROM prompts WHERE n = 1")
             self.prompt_prunes += 1
@@ -202,8 +253,11 @@ class CostAnalyzer:
             con.execute(f"CREATE OR REPLACE TEMP TABLE t AS {self._validate}")
         except duckdb.Error:
             return False
-        new = [m for (m,) in con.execute("SELECT DISTINCT model FROM t WHERE model IS NOT NULL").fetchall()
-               if m not in self._priced]
+        new = [
+            m
+            for (m,) in con.execute("SELECT DISTINCT model FROM t WHERE model IS NOT NULL").fetchall()
+            if m not in self._priced
+        ]
         if new:
             self._price_models(new)
         con.execute(f"CREATE OR REPLACE TEMP VIEW v AS {self._cost}")
@@ -216,13 +270,25 @@ class CostAnalyzer:
         need = {r: min(MAX_BAD_EXAMPLES, n) for r, n in self._found.items()}
         if need:  # line numbers for the first examples of each reason: read the file in order until found
             self._found.clear()
-            self._feed_blocks(path, "jsonl", examples_only=True,
-                              done=lambda: all(len(self.bad_examples.get(r, [])) >= k for r, k in need.items()))
+            self._feed_blocks(
+                path,
+                "jsonl",
+                examples_only=True,
+                done=lambda: all(len(self.bad_examples.get(r, [])) >= k for r, k in need.items()),
+            )
         return True
 
-    def _feed_blocks(self, path: Path, fmt: str, it: Any = None, table: str = "ledger",
-                     max_line_bytes: int = MAX_LINE_BYTES, progress: Any = None, examples_only: bool = False,
-                     done: Any = None) -> None:
+    def _feed_blocks(
+        self,
+        path: Path,
+        fmt: str,
+        it: Any = None,
+        table: str = "ledger",
+        max_line_bytes: int = MAX_LINE_BYTES,
+        progress: Any = None,
+        examples_only: bool = False,
+        done: Any = None,
+    ) -> None:
         con = self.con
         name = path.name
         if it is None:
@@ -251,8 +317,14 @@ class CostAnalyzer:
             if done is not None and done():
                 break
 
-    def add_file(self, path: str | Path, table: str = "ledger", max_line_bytes: int = MAX_LINE_BYTES,
-                 progress: Any = None, native: bool = True) -> None:
+    def add_file(
+        self,
+        path: str | Path,
+        table: str = "ledger",
+        max_line_bytes: int = MAX_LINE_BYTES,
+        progress: Any = None,
+        native: bool = True,
+    ) -> None:
         path = Path(path)
         name = path.name
         fmt, it = open_log(path, table, max_line_bytes)
@@ -266,15 +338,22 @@ class CostAnalyzer:
             except duckdb.Error as e:  # the whole file is unreadable: one bad row naming it, the run goes on
                 self.bad_row(f"{name}:0", "unreadable Parquet file", str(e).splitlines()[0][:120])
                 return
-            src = (f"(SELECT file_row_number + 1 AS _line, * FROM "
-                   f"read_parquet({logsql._q(str(path))}, file_row_number = true))")
+            src = (
+                f"(SELECT file_row_number + 1 AS _line, * FROM "
+                f"read_parquet({logsql._q(str(path))}, file_row_number = true))"
+            )
             con.execute(f"CREATE OR REPLACE TEMP VIEW c AS {logsql.table_select(cols, src)}")
             self._ingest(name, table=True)
             return
         # DuckDB's parallel reader for plain JSONL; gzip goes through the block reader, which tells a cut or
         # corrupt stream apart (DuckDB reads some corrupt gzip members as garbage lines)
-        if (fmt == "jsonl" and native and path.suffix != ".gz" and self.bad_rows_out is None
-                and self._native_jsonl(path)):
+        if (
+            fmt == "jsonl"
+            and native
+            and path.suffix != ".gz"
+            and self.bad_rows_out is None
+            and self._native_jsonl(path)
+        ):
             return
         self._feed_blocks(path, fmt, it, table, max_line_bytes, progress)
 
@@ -289,10 +368,18 @@ class CostAnalyzer:
         for m in self.whatif_models:
             p: ApiPrice = self.pricing.api[m]
             usd = p.cost(tin, tout, ctok)
-            out.append({"scenario": f"all traffic on {m}", "model": m, "cost_usd": usd, "actual_cost_usd": actual,
-                        "delta_usd": usd - actual, "delta_pct": (usd - actual) / actual * 100 if actual else None,
-                        "note": "same tokens (response-cache hits excluded); prompt-cache share kept"
-                        + ("" if p.cached_input is not None else "; this model has no prompt caching")})
+            out.append(
+                {
+                    "scenario": f"all traffic on {m}",
+                    "model": m,
+                    "cost_usd": usd,
+                    "actual_cost_usd": actual,
+                    "delta_usd": usd - actual,
+                    "delta_pct": (usd - actual) / actual * 100 if actual else None,
+                    "note": "same tokens (response-cache hits excluded); prompt-cache share kept"
+                    + ("" if p.cached_input is not None else "; this model has no prompt caching"),
+                }
+            )
         if self.routing is not None:
             routes, models = self.routing["routes"], self.routing.get("models") or {}
             by_task: dict[str, list[float]] = {}
@@ -308,8 +395,15 @@ class CostAnalyzer:
                 if r is None:
                     usd += b[12]
                     unrouted += b[12]
-                    per_task.append({"task_class": tc, "model": None, "cost_usd": b[12], "actual_cost_usd": b[12],
-                                     "note": "no route for this class: kept at actual cost"})
+                    per_task.append(
+                        {
+                            "task_class": tc,
+                            "model": None,
+                            "cost_usd": b[12],
+                            "actual_cost_usd": b[12],
+                            "note": "no route for this class: kept at actual cost",
+                        }
+                    )
                     continue
                 m = r[self.routing_priority]["model"]
                 if m in models and models[m].get("usd_per_1m_in") is not None:
@@ -318,10 +412,18 @@ class CostAnalyzer:
                     c = self.pricing.api_price(m).cost(b[9], b[10], b[11])
                 usd += c
                 per_task.append({"task_class": tc, "model": m, "cost_usd": c, "actual_cost_usd": b[12]})
-            out.append({"scenario": f"routing table ({self.routing_priority})", "model": None, "cost_usd": usd,
-                        "actual_cost_usd": actual, "delta_usd": usd - actual,
-                        "delta_pct": (usd - actual) / actual * 100 if actual else None,
-                        "per_task_class": per_task, "unrouted_cost_usd": unrouted})
+            out.append(
+                {
+                    "scenario": f"routing table ({self.routing_priority})",
+                    "model": None,
+                    "cost_usd": usd,
+                    "actual_cost_usd": actual,
+                    "delta_usd": usd - actual,
+                    "delta_pct": (usd - actual) / actual * 100 if actual else None,
+                    "per_task_class": per_task,
+                    "unrouted_cost_usd": unrouted,
+                }
+            )
         return out
 
     def report(self) -> dict[str, Any]:
@@ -335,11 +437,14 @@ class CostAnalyzer:
         tot = _bucket_dict(total)
         rows_ok = self.rows_seen - sum(self.bad.values())
         srt = lambda d: {k: _bucket_dict(v) for k, v in sorted(d.items(), key=lambda kv: -kv[1][4])}  # noqa: E731
-        repeated = self.con.execute(f"SELECT n, cost, text FROM prompts WHERE n > 1 ORDER BY cost DESC, n DESC "
-                                    f"LIMIT {max(self.top_k, 1)}").fetchall()
+        repeated = self.con.execute(
+            f"SELECT n, cost, text FROM prompts WHERE n > 1 ORDER BY cost DESC, n DESC LIMIT {max(self.top_k, 1)}"
+        ).fetchall()
         count = lambda d: {k: int(v[0]) for k, v in d.items() if k is not None}  # noqa: E731
         return {
-            "rows": self.rows_seen, "rows_ok": rows_ok, "rows_bad": int(sum(self.bad.values())),
+            "rows": self.rows_seen,
+            "rows_ok": rows_ok,
+            "rows_bad": int(sum(self.bad.values())),
             "bad_rows": {r: {"count": n, "examples": self.bad_examples.get(r, [])} for r, n in self.bad.most_common()},
             "total": tot,
             "cost_sources": {k: int(v[0]) for k, v in self.buckets["cost_source"].items()},
@@ -350,25 +455,44 @@ class CostAnalyzer:
             "by_day": {k: _bucket_dict(v) for k, v in sorted(by_day.items())},
             "by_hour": {k: _bucket_dict(v) for k, v in sorted(self.buckets["hour"].items())},
             "top_requests": [x[2] for x in sorted(self.top, key=lambda x: (-x[0], -x[1]))],
-            "repeated_prompts": [{"count": int(c), "cost_usd": usd, "prompt": p} for c, usd, p in repeated[: self.top_k]],
-            "repeated_prompts_note": None if not self.prompt_prunes else
-            f"approximate: more than {PROMPT_TRACK_CAP} distinct prompts, one-off prompts pruned "
+            "repeated_prompts": [
+                {"count": int(c), "cost_usd": usd, "prompt": p} for c, usd, p in repeated[: self.top_k]
+            ],
+            "repeated_prompts_note": None
+            if not self.prompt_prunes
+            else f"approximate: more than {PROMPT_TRACK_CAP} distinct prompts, one-off prompts pruned "
             f"{self.prompt_prunes} time(s), so counts are lower bounds",
-            "cache": {"hits": tot["cache_hits"], "hit_rate": tot["cache_hit_rate"],
-                      "by_kind": count(self.buckets["cache_kind"]), "savings_usd": tot["cache_savings_usd"],
-                      "cached_prompt_tokens": tot["cached_tokens"],
-                      "cached_prompt_token_share": tot["cached_tokens"] / tot["input_tokens"]
-                      if tot["input_tokens"] else None},
+            "cache": {
+                "hits": tot["cache_hits"],
+                "hit_rate": tot["cache_hit_rate"],
+                "by_kind": count(self.buckets["cache_kind"]),
+                "savings_usd": tot["cache_savings_usd"],
+                "cached_prompt_tokens": tot["cached_tokens"],
+                "cached_prompt_token_share": tot["cached_tokens"] / tot["input_tokens"]
+                if tot["input_tokens"]
+                else None,
+            },
             "whatif": self.whatif(),
             "pricing": self.pricing.origin,
         }
 
 
-def analyze_logs(paths: Sequence[str | Path], pricing: Pricing, *, whatif_models: Sequence[str] = (),
-                 routing: Any = None, routing_priority: str = "cost", default_task_class: str | None = None,
-                 top_k: int = TOP_K, table: str = "ledger", bad_rows_out: str | Path | None = None,
-                 progress: bool = False, threads: int = 2, max_line_bytes: int = MAX_LINE_BYTES,
-                 native: bool = True) -> dict[str, Any]:
+def analyze_logs(
+    paths: Sequence[str | Path],
+    pricing: Pricing,
+    *,
+    whatif_models: Sequence[str] = (),
+    routing: Any = None,
+    routing_priority: str = "cost",
+    default_task_class: str | None = None,
+    top_k: int = TOP_K,
+    table: str = "ledger",
+    bad_rows_out: str | Path | None = None,
+    progress: bool = False,
+    threads: int = 2,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    native: bool = True,
+) -> dict[str, Any]:
     """Stream every log in ``paths`` through one CostAnalyzer and return its report. ``native=False`` reads JSONL
     with the block reader too (exact line numbers for every row, ~3-5x slower than DuckDB's parallel reader)."""
     if not paths:
@@ -393,13 +517,17 @@ def analyze_logs(paths: Sequence[str | Path], pricing: Pricing, *, whatif_models
             fh.close()
     rep["files"] = [str(p) for p in paths]
     if rep["rows"] == 0:
-        raise CostlabError(f"empty log: no rows in {', '.join(map(str, paths))}",
-                           "point costlab analyze at a log with requests")
+        raise CostlabError(
+            f"empty log: no rows in {', '.join(map(str, paths))}", "point costlab analyze at a log with requests"
+        )
     if rep["rows_ok"] == 0:
-        reasons = "; ".join(f"{r}: {v['count']} (e.g. {', '.join(v['examples'][:3])})"
-                            for r, v in rep["bad_rows"].items())
-        raise CostlabError(f"no usable rows: all {rep['rows']} rows were bad — {reasons}",
-                           "fix the columns (see docs/cost-tooling.md) or the pricing table")
+        reasons = "; ".join(
+            f"{r}: {v['count']} (e.g. {', '.join(v['examples'][:3])})" for r, v in rep["bad_rows"].items()
+        )
+        raise CostlabError(
+            f"no usable rows: all {rep['rows']} rows were bad — {reasons}",
+            "fix the columns (see docs/cost-tooling.md) or the pricing table",
+        )
     return rep
 
 

@@ -31,9 +31,15 @@ TERMINAL = {"completed", "failed", "expired", "cancelled"}
 
 
 # ------------------------------------------------------------------------------------------------- building
-def build_requests(prompts: Iterable[Any], model: str, endpoint: str = "/v1/chat/completions",
-                   system: str | None = None, max_tokens: int | None = None, temperature: float | None = None,
-                   id_prefix: str = "req-") -> list[dict[str, Any]]:
+def build_requests(
+    prompts: Iterable[Any],
+    model: str,
+    endpoint: str = "/v1/chat/completions",
+    system: str | None = None,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    id_prefix: str = "req-",
+) -> list[dict[str, Any]]:
     """Batch request lines from prompts: a str, or a dict with ``prompt`` or ``messages`` (+ optional ``id``/
     ``custom_id`` and per-row ``max_tokens``)."""
     if endpoint not in ENDPOINTS:
@@ -78,18 +84,22 @@ def validate_requests(reqs: list[dict[str, Any]], where: str) -> None:
     if not reqs:
         raise CostlabError(f"{where}: no requests", "the batch input is empty")
     if len(reqs) > MAX_REQUESTS:
-        raise CostlabError(f"{where}: {len(reqs)} requests > the Batch API's {MAX_REQUESTS} per batch",
-                           "split the file")
+        raise CostlabError(
+            f"{where}: {len(reqs)} requests > the Batch API's {MAX_REQUESTS} per batch", "split the file"
+        )
     counts = Counter(r.get("custom_id") for r in reqs)
     dups = {k: n for k, n in counts.items() if n > 1}
     if dups:
         show = ", ".join(f"{k!r} x{n}" for k, n in list(dups.items())[:10])
-        raise CostlabError(f"{where}: duplicate custom_id(s): {show}" + (" ..." if len(dups) > 10 else ""),
-                           "every request needs a unique custom_id (results are merged back by it)")
+        raise CostlabError(
+            f"{where}: duplicate custom_id(s): {show}" + (" ..." if len(dups) > 10 else ""),
+            "every request needs a unique custom_id (results are merged back by it)",
+        )
     urls = {r.get("url") for r in reqs}
     if len(urls) != 1:
-        raise CostlabError(f"{where}: requests use several urls {sorted(map(str, urls))}",
-                           "a batch has exactly one endpoint")
+        raise CostlabError(
+            f"{where}: requests use several urls {sorted(map(str, urls))}", "a batch has exactly one endpoint"
+        )
 
 
 def read_requests(path: str | Path) -> list[dict[str, Any]]:
@@ -103,8 +113,10 @@ def read_requests(path: str | Path) -> list[dict[str, Any]]:
     for n, r in iter_jsonl(path, numbered=True):
         missing = [k for k in ("custom_id", "method", "url", "body") if k not in r]
         if missing:
-            raise CostlabError(f"{path}:{n}: missing {missing}",
-                               "each line is {custom_id, method, url, body} (build one with `costlab batch build`)")
+            raise CostlabError(
+                f"{path}:{n}: missing {missing}",
+                "each line is {custom_id, method, url, body} (build one with `costlab batch build`)",
+            )
         if r["url"] not in ENDPOINTS:
             raise CostlabError(f"{path}:{n}: url {r['url']!r} not supported", f"use one of {ENDPOINTS}")
         if not isinstance(r["body"], dict) or "model" not in r["body"]:
@@ -130,8 +142,9 @@ def _content(body: Mapping[str, Any] | None) -> str | None:
     return None
 
 
-def merge_results(requests_path: str | Path, output_path: str | Path | None, errors_path: str | Path | None,
-                  out_dir: str | Path) -> dict[str, Any]:
+def merge_results(
+    requests_path: str | Path, output_path: str | Path | None, errors_path: str | Path | None, out_dir: str | Path
+) -> dict[str, Any]:
     """Join Batch output/error lines back onto the input by custom_id. Writes results/failed/summary."""
     out_dir = Path(out_dir)
     reqs = read_requests(requests_path)
@@ -149,8 +162,10 @@ def merge_results(requests_path: str | Path, output_path: str | Path | None, err
                 try:
                     o = json.loads(line)
                 except json.JSONDecodeError as e:
-                    raise CostlabError(f"{p}:{n}: malformed result line ({e.msg})",
-                                       "re-download the file (delete it and rerun to fetch it again)") from e
+                    raise CostlabError(
+                        f"{p}:{n}: malformed result line ({e.msg})",
+                        "re-download the file (delete it and rerun to fetch it again)",
+                    ) from e
                 cid = str(o.get("custom_id"))
                 if cid not in ids:
                     unexpected.append(cid)
@@ -178,19 +193,30 @@ def merge_results(requests_path: str | Path, output_path: str | Path | None, err
             if err is None and code is None:
                 err = "result line has neither response.status_code nor error"
             status = "ok" if err is None else "error"
-            row = {"content": _content(body), "usage": (body or {}).get("usage") if isinstance(body, dict) else None,
-                   "error": err, "response": body}
+            row = {
+                "content": _content(body),
+                "usage": (body or {}).get("usage") if isinstance(body, dict) else None,
+                "error": err,
+                "response": body,
+            }
         counts[status] += 1
         results.append({"custom_id": cid, "status": status, **row})
         if status != "ok":
             failed.append(r)
     atomic_write_text(out_dir / "results.jsonl", "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in results))
     atomic_write_text(out_dir / "failed.jsonl", "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in failed))
-    summary = {"requests": len(reqs), "ok": counts["ok"], "error": counts["error"], "missing": counts["missing"],
-               "unexpected_custom_ids": unexpected[:50], "unexpected_count": len(unexpected),
-               "duplicate_result_ids": sorted(set(dup_out))[:50],
-               "failed_ids": [r["custom_id"] for r in failed][:50],
-               "results": str(out_dir / "results.jsonl"), "failed": str(out_dir / "failed.jsonl")}
+    summary = {
+        "requests": len(reqs),
+        "ok": counts["ok"],
+        "error": counts["error"],
+        "missing": counts["missing"],
+        "unexpected_custom_ids": unexpected[:50],
+        "unexpected_count": len(unexpected),
+        "duplicate_result_ids": sorted(set(dup_out))[:50],
+        "failed_ids": [r["custom_id"] for r in failed][:50],
+        "results": str(out_dir / "results.jsonl"),
+        "failed": str(out_dir / "failed.jsonl"),
+    }
     atomic_write_json(out_dir / "summary.json", summary)
     return summary
 
@@ -210,10 +236,21 @@ class BatchRunner:
     ``client`` is an ``openai.OpenAI`` (or anything with the same ``files``/``batches`` API).
     """
 
-    def __init__(self, client: Any, requests_path: str | Path, out_dir: str | Path, *,
-                 completion_window: str = "24h", poll_initial_s: float = 5.0, poll_max_s: float = 300.0,
-                 poll_factor: float = 1.5, max_wait_s: float | None = None, progress: bool = True,
-                 sleep: Callable[[float], None] = time.sleep, log: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        client: Any,
+        requests_path: str | Path,
+        out_dir: str | Path,
+        *,
+        completion_window: str = "24h",
+        poll_initial_s: float = 5.0,
+        poll_max_s: float = 300.0,
+        poll_factor: float = 1.5,
+        max_wait_s: float | None = None,
+        progress: bool = True,
+        sleep: Callable[[float], None] = time.sleep,
+        log: Callable[[str], None] | None = None,
+    ):
         self.client = client
         self.requests_path = Path(requests_path)
         self.out_dir = Path(out_dir)
@@ -240,11 +277,17 @@ class BatchRunner:
                 raise CostlabError(
                     f"{self.state_path} belongs to a different input (sha256 {self.state.get('input_sha256', '?')[:12]}"
                     f" ≠ {digest[:12]} of {self.requests_path})",
-                    "use a new --out dir for a new input, or restore the original input file")
+                    "use a new --out dir for a new input, or restore the original input file",
+                )
             self.log(f"resuming from {self.state_path} (status: {self.state.get('status')})")
         else:
-            self.state = {"input": str(self.requests_path), "input_sha256": digest, "requests": len(reqs),
-                          "endpoint": reqs[0]["url"], "status": "new"}
+            self.state = {
+                "input": str(self.requests_path),
+                "input_sha256": digest,
+                "requests": len(reqs),
+                "endpoint": reqs[0]["url"],
+                "status": "new",
+            }
             self.out_dir.mkdir(parents=True, exist_ok=True)
             self._save()
 
@@ -263,9 +306,10 @@ class BatchRunner:
         try:
             page = self.client.batches.list(limit=100)
         except Exception as e:  # noqa: BLE001 - a server without list: cannot check, say so
-            raise CostlabError(f"a batch may already have been created for this input but the server cannot list "
-                               f"batches ({e})", f"look it up in the dashboard and put its id in {self.state_path}"
-                               ) from e
+            raise CostlabError(
+                f"a batch may already have been created for this input but the server cannot list batches ({e})",
+                f"look it up in the dashboard and put its id in {self.state_path}",
+            ) from e
         for b in getattr(page, "data", page):
             md = getattr(b, "metadata", None) or {}
             if md.get("costlab_input") == tag and b.input_file_id == self.state.get("input_file_id"):
@@ -282,9 +326,12 @@ class BatchRunner:
                 self.log(f"found batch {b.id} created before the crash; not resubmitting")
                 return
         self._save(status="creating")
-        b = self.client.batches.create(input_file_id=self.state["input_file_id"], endpoint=self.state["endpoint"],
-                                       completion_window=self.completion_window,
-                                       metadata={"costlab_input": self.state["input_sha256"][:32]})
+        b = self.client.batches.create(
+            input_file_id=self.state["input_file_id"],
+            endpoint=self.state["endpoint"],
+            completion_window=self.completion_window,
+            metadata={"costlab_input": self.state["input_sha256"][:32]},
+        )
         self._save(batch_id=b.id, status=b.status)
         self.log(f"created batch {b.id}")
 
@@ -305,14 +352,21 @@ class BatchRunner:
                     bar.n = done
                     bar.set_postfix_str(b.status)
                     bar.refresh()
-                self._save(status=b.status, request_counts=None if rc is None else
-                           {"total": rc.total, "completed": rc.completed, "failed": rc.failed},
-                           output_file_id=b.output_file_id, error_file_id=b.error_file_id)
+                self._save(
+                    status=b.status,
+                    request_counts=None
+                    if rc is None
+                    else {"total": rc.total, "completed": rc.completed, "failed": rc.failed},
+                    output_file_id=b.output_file_id,
+                    error_file_id=b.error_file_id,
+                )
                 if b.status in TERMINAL:
                     return b
                 if self.max_wait_s is not None and time.monotonic() - t0 > self.max_wait_s:
-                    raise CostlabError(f"batch {b.id} still '{b.status}' after {self.max_wait_s:.0f}s",
-                                       "rerun the same command later: it resumes from state.json")
+                    raise CostlabError(
+                        f"batch {b.id} still '{b.status}' after {self.max_wait_s:.0f}s",
+                        "rerun the same command later: it resumes from state.json",
+                    )
                 self.sleep(delay)
                 delay = min(delay * self.poll_factor, self.poll_max_s)
         finally:
@@ -337,8 +391,11 @@ class BatchRunner:
         self._create()
         b = None if self.state.get("status") in TERMINAL else self._poll()
         if b is not None and b.status != "completed":
-            self.log(f"batch ended '{b.status}'" + (f": {b.errors}" if getattr(b, "errors", None) else "")
-                     + "; merging whatever results exist")
+            self.log(
+                f"batch ended '{b.status}'"
+                + (f": {b.errors}" if getattr(b, "errors", None) else "")
+                + "; merging whatever results exist"
+            )
         out = self._download(self.state.get("output_file_id"), "output.jsonl")
         err = self._download(self.state.get("error_file_id"), "errors.jsonl")
         summary = merge_results(self.requests_path, out, err, self.out_dir)
@@ -356,9 +413,17 @@ def _join_url(base_url: str, path: str) -> str:
     return base + path
 
 
-async def _run_local_async(reqs: list[dict[str, Any]], base_url: str, sink: ResumableJsonl, concurrency: int,
-                           api_key: str | None, timeout_s: float, retries: int, model_override: str | None,
-                           progress: bool) -> None:
+async def _run_local_async(
+    reqs: list[dict[str, Any]],
+    base_url: str,
+    sink: ResumableJsonl,
+    concurrency: int,
+    api_key: str | None,
+    timeout_s: float,
+    retries: int,
+    model_override: str | None,
+    progress: bool,
+) -> None:
     import httpx
 
     todo = [r for r in reqs if r["custom_id"] not in sink.done]
@@ -370,6 +435,7 @@ async def _run_local_async(reqs: list[dict[str, Any]], base_url: str, sink: Resu
 
         bar = tqdm(total=len(reqs), initial=len(reqs) - len(todo), desc="local batch", unit="req")
     async with httpx.AsyncClient(timeout=timeout_s, headers=headers) as client:
+
         async def one(r: dict[str, Any]) -> None:
             body = dict(r["body"])
             if model_override:
@@ -381,25 +447,37 @@ async def _run_local_async(reqs: list[dict[str, Any]], base_url: str, sink: Resu
                     try:
                         resp = await client.post(url, json=body)
                         if resp.status_code >= 500 and attempt < retries:
-                            await asyncio.sleep(0.5 * 2 ** attempt)
+                            await asyncio.sleep(0.5 * 2**attempt)
                             continue
                         try:
                             rbody = resp.json()
                         except ValueError:
                             rbody = {"raw": resp.text[:2000]}
-                        line = {"id": f"local-{r['custom_id']}", "custom_id": r["custom_id"],
-                                "response": {"status_code": resp.status_code,
-                                             "request_id": resp.headers.get("x-request-id", ""), "body": rbody},
-                                "error": None}
+                        line = {
+                            "id": f"local-{r['custom_id']}",
+                            "custom_id": r["custom_id"],
+                            "response": {
+                                "status_code": resp.status_code,
+                                "request_id": resp.headers.get("x-request-id", ""),
+                                "body": rbody,
+                            },
+                            "error": None,
+                        }
                         sink.append(line)
                         break
                     except (httpx.TransportError, httpx.TimeoutException) as e:
                         err = {"code": type(e).__name__, "message": str(e)[:500]}
                         if attempt < retries:
-                            await asyncio.sleep(0.5 * 2 ** attempt)
+                            await asyncio.sleep(0.5 * 2**attempt)
                             continue
-                        sink.append({"id": f"local-{r['custom_id']}", "custom_id": r["custom_id"],
-                                     "response": None, "error": err})
+                        sink.append(
+                            {
+                                "id": f"local-{r['custom_id']}",
+                                "custom_id": r["custom_id"],
+                                "response": None,
+                                "error": err,
+                            }
+                        )
             if bar is not None:
                 bar.update(1)
 
@@ -408,9 +486,18 @@ async def _run_local_async(reqs: list[dict[str, Any]], base_url: str, sink: Resu
         bar.close()
 
 
-def run_local(requests_path: str | Path, base_url: str, out_dir: str | Path, *, concurrency: int = 4,
-              api_key: str | None = None, timeout_s: float = 600.0, retries: int = 2,
-              model_override: str | None = None, progress: bool = True) -> dict[str, Any]:
+def run_local(
+    requests_path: str | Path,
+    base_url: str,
+    out_dir: str | Path,
+    *,
+    concurrency: int = 4,
+    api_key: str | None = None,
+    timeout_s: float = 600.0,
+    retries: int = 2,
+    model_override: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Execute a Batch JSONL against an OpenAI-compatible server (bounded concurrency, resumable)."""
     if concurrency < 1 or concurrency > 1024:
         raise CostlabError(f"concurrency {concurrency} out of range [1, 1024]")
@@ -421,8 +508,9 @@ def run_local(requests_path: str | Path, base_url: str, out_dir: str | Path, *, 
         if sink.done:
             print(f"[costlab batch] resuming: {len(sink.done)} of {len(reqs)} already done", flush=True)
         t0 = time.time()
-        asyncio.run(_run_local_async(reqs, base_url, sink, concurrency, api_key, timeout_s, retries,
-                                     model_override, progress))
+        asyncio.run(
+            _run_local_async(reqs, base_url, sink, concurrency, api_key, timeout_s, retries, model_override, progress)
+        )
         wall = time.time() - t0
     summary = merge_results(requests_path, out_dir / "output.jsonl", None, out_dir)
     summary.update(mode="local", base_url=base_url, concurrency=concurrency, wall_s=round(wall, 3))

@@ -120,8 +120,10 @@ def hf_counter(path: str | Path, why: str = "") -> TokenCounter:
         else:
             tok = AutoTokenizer.from_pretrained(path)
     except (OSError, ValueError) as e:
-        raise CostlabError(f"cannot load a tokenizer from {path} ({e})",
-                           "pass --tokenizer with a local Hugging Face model/tokenizer dir") from e
+        raise CostlabError(
+            f"cannot load a tokenizer from {path} ({e})",
+            "pass --tokenizer with a local Hugging Face model/tokenizer dir",
+        ) from e
     label = path.stem if path.suffix == ".gguf" else path.name
 
     def enc(s: str) -> list[int]:
@@ -129,9 +131,13 @@ def hf_counter(path: str | Path, why: str = "") -> TokenCounter:
 
     tmpl = None
     if getattr(tok, "chat_template", None):
+
         def tmpl(msgs: list[Message]) -> int:
-            ids = tok.apply_chat_template([{"role": m["role"], "content": _text(m.get("content"))} for m in msgs],
-                                          tokenize=True, add_generation_prompt=True)
+            ids = tok.apply_chat_template(
+                [{"role": m["role"], "content": _text(m.get("content"))} for m in msgs],
+                tokenize=True,
+                add_generation_prompt=True,
+            )
             if isinstance(ids, dict) or hasattr(ids, "keys"):
                 ids = ids["input_ids"]
             return len(ids)
@@ -200,6 +206,7 @@ def squeeze_whitespace(text: str) -> str:
         s = re.sub(r"[ \t]{2,}", " ", s)
         s = re.sub(r"\n{3,}", "\n\n", s)
         return s
+
     return _outside_code(text, f).strip()
 
 
@@ -207,11 +214,16 @@ def drop_fillers(text: str) -> str:
     def f(s: str) -> str:
         for rx, rep in _FILLERS:
             # an emptied opener leaves a marker: if it stood at a sentence/line/bullet start, capitalise what follows
-            s = rx.sub(lambda m, rep=rep: "\x00" if not rep else
-                       (rep[0].upper() + rep[1:] if m.group(0)[0].isupper() else rep), s)
+            s = rx.sub(
+                lambda m, rep=rep: (
+                    "\x00" if not rep else (rep[0].upper() + rep[1:] if m.group(0)[0].isupper() else rep)
+                ),
+                s,
+            )
         s = re.sub("\x00+", "\x00", s)
         s = _CAP.sub(lambda m: m.group(1) + m.group(2).upper(), s)
         return s.replace("\x00", "")
+
     return _outside_code(text, f)
 
 
@@ -278,8 +290,9 @@ def _last_user_index(messages: Sequence[Message]) -> int | None:
     return None
 
 
-def compress_messages(messages: Sequence[Message], cfg: CompressionConfig | None = None
-                      ) -> tuple[list[Message], dict[str, Any]]:
+def compress_messages(
+    messages: Sequence[Message], cfg: CompressionConfig | None = None
+) -> tuple[list[Message], dict[str, Any]]:
     """Return (compressed messages, what was done)."""
     cfg = cfg or CompressionConfig()
     if not isinstance(messages, (list, tuple)) or not all(isinstance(m, dict) and "role" in m for m in messages):
@@ -314,7 +327,7 @@ def compress_messages(messages: Sequence[Message], cfg: CompressionConfig | None
     # 4: history window
     if cfg.keep_last is not None:
         convo = [i for i, m in enumerate(msgs) if m.get("role") not in ("system", "developer")]
-        keep = set(convo[-cfg.keep_last:])
+        keep = set(convo[-cfg.keep_last :])
         if last_user is not None:
             keep.add(last_user)
             # keep everything after the last user turn too (tool results / assistant prefill)
@@ -340,8 +353,9 @@ def _sentence_keys(text: str, transform: Callable[[str], str], min_words: int) -
     return {n for n in (_norm(transform(s)) for s in split_sentences(text)) if n}
 
 
-def check_invariants(before: Sequence[Message], after: Sequence[Message], cfg: CompressionConfig | None = None
-                     ) -> list[str]:
+def check_invariants(
+    before: Sequence[Message], after: Sequence[Message], cfg: CompressionConfig | None = None
+) -> list[str]:
     """Problems (empty = fine): every system sentence survives (after the same filler/whitespace rewrite),
     the last user turn is present with only whitespace changed."""
     cfg = cfg or CompressionConfig()
@@ -380,9 +394,11 @@ class LLMLingua2:
     def __init__(self, model_dir: str | Path, rate: float = 0.5):
         p = Path(model_dir)
         if not p.is_dir() or not (p / "config.json").exists():
-            raise CostlabError(f"LLMLingua-2 model dir not found: {p}",
-                               "download e.g. microsoft/llmlingua-2-xlm-roberta-large-meetingbank on a machine with "
-                               "network access and pass its local path; or use the rule-based compressor")
+            raise CostlabError(
+                f"LLMLingua-2 model dir not found: {p}",
+                "download e.g. microsoft/llmlingua-2-xlm-roberta-large-meetingbank on a machine with "
+                "network access and pass its local path; or use the rule-based compressor",
+            )
         try:
             from llmlingua import PromptCompressor
         except ImportError as e:
@@ -403,8 +419,12 @@ class LLMLingua2:
 
 
 # -------------------------------------------------------------------------------------------------- report
-def compress_report(items: Sequence[dict[str, Any]], counter: TokenCounter, cfg: CompressionConfig | None = None,
-                    backend: Callable[[list[Message]], list[Message]] | None = None) -> dict[str, Any]:
+def compress_report(
+    items: Sequence[dict[str, Any]],
+    counter: TokenCounter,
+    cfg: CompressionConfig | None = None,
+    backend: Callable[[list[Message]], list[Message]] | None = None,
+) -> dict[str, Any]:
     """Compress each item ({id, messages} or {id, system}) and count tokens before/after with ``counter``."""
     cfg = cfg or CompressionConfig()
     rows = []
@@ -421,14 +441,32 @@ def compress_report(items: Sequence[dict[str, Any]], counter: TokenCounter, cfg:
             after = backend(after)
         problems = check_invariants(msgs, after, cfg)
         if problems:
-            raise CostlabError(f"compression broke an invariant on item {it.get('id', k)}: {problems}",
-                               "this is a bug in the rules; report it with the item")
+            raise CostlabError(
+                f"compression broke an invariant on item {it.get('id', k)}: {problems}",
+                "this is a bug in the rules; report it with the item",
+            )
         b, a = counter.count_messages(msgs), counter.count_messages(after)
         tb += b
         ta += a
-        rows.append({"id": it.get("id", k), "kind": "messages" if "messages" in it else "system",
-                     "messages_before": len(msgs), "messages_after": len(after), "tokens_before": b,
-                     "tokens_after": a, "saved_pct": (b - a) / b * 100 if b else 0.0, **st, "compressed": after})
-    return {"tokenizer": counter.name, "items": rows, "tokens_before": tb, "tokens_after": ta,
-            "saved_tokens": tb - ta, "saved_pct": (tb - ta) / tb * 100 if tb else 0.0,
-            "config": cfg.__dict__}
+        rows.append(
+            {
+                "id": it.get("id", k),
+                "kind": "messages" if "messages" in it else "system",
+                "messages_before": len(msgs),
+                "messages_after": len(after),
+                "tokens_before": b,
+                "tokens_after": a,
+                "saved_pct": (b - a) / b * 100 if b else 0.0,
+                **st,
+                "compressed": after,
+            }
+        )
+    return {
+        "tokenizer": counter.name,
+        "items": rows,
+        "tokens_before": tb,
+        "tokens_after": ta,
+        "saved_tokens": tb - ta,
+        "saved_pct": (tb - ta) / tb * 100 if tb else 0.0,
+        "config": cfg.__dict__,
+    }

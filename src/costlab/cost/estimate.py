@@ -30,8 +30,10 @@ class TrafficProfile:
         def check(name: str, lo: float, hi: float) -> None:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
-                raise CostlabError(f"traffic profile: {name} = {v!r} is out of range [{lo:g}, {hi:g}]",
-                                   f"pass a {name.replace('_', ' ')} in that range")
+                raise CostlabError(
+                    f"traffic profile: {name} = {v!r} is out of range [{lo:g}, {hi:g}]",
+                    f"pass a {name.replace('_', ' ')} in that range",
+                )
 
         check("requests_per_day", 0, MAX_REQUESTS_PER_DAY)
         check("avg_input_tokens", 0, MAX_TOKENS_PER_REQUEST)
@@ -62,8 +64,9 @@ def estimate_api(price: ApiPrice, t: TrafficProfile) -> dict[str, Any]:
         notes.append("no Batch API: batch share priced at the normal rate")
         batch = 0.0
     if price.context and t.avg_input_tokens + t.avg_output_tokens > price.context:
-        notes.append(f"avg request ({t.avg_input_tokens + t.avg_output_tokens:g} tokens) exceeds context "
-                     f"{price.context}")
+        notes.append(
+            f"avg request ({t.avg_input_tokens + t.avg_output_tokens:g} tokens) exceeds context {price.context}"
+        )
     per_req = price.cost(t.avg_input_tokens, t.avg_output_tokens, cached_tokens=hit * t.avg_input_tokens)
     per_req_batch = per_req * (1 - (price.batch_discount or 0.0))
     blended = (1 - batch) * per_req + batch * per_req_batch
@@ -71,14 +74,25 @@ def estimate_api(price: ApiPrice, t: TrafficProfile) -> dict[str, Any]:
     m_out = t.requests_per_month * t.avg_output_tokens
     monthly = blended * t.requests_per_month
     return {
-        "model": price.name, "kind": "api", "basis": "list price", "source": price.source, "as_of": price.as_of,
-        "usd_per_request": blended, "usd_per_day": blended * t.requests_per_day, "usd_per_month": monthly,
-        "usd_per_month_low": monthly, "usd_per_month_high": monthly,
-        "input_tokens_per_month": m_in, "output_tokens_per_month": m_out,
+        "model": price.name,
+        "kind": "api",
+        "basis": "list price",
+        "source": price.source,
+        "as_of": price.as_of,
+        "usd_per_request": blended,
+        "usd_per_day": blended * t.requests_per_day,
+        "usd_per_month": monthly,
+        "usd_per_month_low": monthly,
+        "usd_per_month_high": monthly,
+        "input_tokens_per_month": m_in,
+        "output_tokens_per_month": m_out,
         "input_usd_per_month": (m_in * (1 - hit) * price.input + m_in * hit * (price.cached_input or 0))
-        / 1e6 * (1 - batch * (price.batch_discount or 0.0)),
+        / 1e6
+        * (1 - batch * (price.batch_discount or 0.0)),
         "output_usd_per_month": m_out * price.output / 1e6 * (1 - batch * (price.batch_discount or 0.0)),
-        "usd_per_1m_in": price.input, "usd_per_1m_out": price.output, "notes": notes,
+        "usd_per_1m_in": price.input,
+        "usd_per_1m_out": price.output,
+        "notes": notes,
     }
 
 
@@ -100,14 +114,21 @@ def estimate_self_hosted(price: SelfHostedPrice, t: TrafficProfile) -> dict[str,
         notes.append("cache hit rate / batch share not applied (GPU rent is per hour)")
     notes.append(f"{replicas} replica(s) x {price.gpus}x{price.gpu}; throughput is an assumption")
     return {
-        "model": price.name, "kind": "self_hosted", "basis": "rent price (assumed throughput)",
-        "source": price.source, "as_of": price.as_of,
+        "model": price.name,
+        "kind": "self_hosted",
+        "basis": "rent price (assumed throughput)",
+        "source": price.source,
+        "as_of": price.as_of,
         "usd_per_request": m / t.requests_per_month if t.requests_per_month else None,
-        "usd_per_day": m / t.days_per_month, "usd_per_month": m,
+        "usd_per_day": m / t.days_per_month,
+        "usd_per_month": m,
         "usd_per_month_low": monthly(price.usd_per_gpu_hour_range[0]),
         "usd_per_month_high": monthly(price.usd_per_gpu_hour_range[1]),
-        "input_tokens_per_month": in_day * t.days_per_month, "output_tokens_per_month": out_day * t.days_per_month,
-        "replicas": replicas, "gpu_hours_per_month": replicas * price.gpus * hours, "notes": notes,
+        "input_tokens_per_month": in_day * t.days_per_month,
+        "output_tokens_per_month": out_day * t.days_per_month,
+        "replicas": replicas,
+        "gpu_hours_per_month": replicas * price.gpus * hours,
+        "notes": notes,
     }
 
 
@@ -119,8 +140,10 @@ def load_run_cost_rows(run_dir: str | Path, skipped: list[str] | None = None) ->
     run_dir = Path(run_dir)
     p = run_dir / "tables" / "cost_table.json"
     if not p.exists():
-        raise CostlabError(f"{p} not found: the run has no measured cost table",
-                           "run the evaluate + build_tables stages for this run first, or drop --run")
+        raise CostlabError(
+            f"{p} not found: the run has no measured cost table",
+            "run the evaluate + build_tables stages for this run first, or drop --run",
+        )
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
@@ -142,8 +165,10 @@ def load_run_cost_rows(run_dir: str | Path, skipped: list[str] | None = None) ->
             continue
         out.append({**r, "_file": str(p)})
     if not out:
-        raise CostlabError(f"{p}: no measured self_hosted rows" + (f" ({'; '.join(skipped[:3])})" if skipped else ""),
-                           "check the run's eval/ outputs")
+        raise CostlabError(
+            f"{p}: no measured self_hosted rows" + (f" ({'; '.join(skipped[:3])})" if skipped else ""),
+            "check the run's eval/ outputs",
+        )
     return out
 
 
@@ -155,25 +180,35 @@ def estimate_measured(row: dict[str, Any], t: TrafficProfile) -> dict[str, Any]:
     notes = [f"measured on {row.get('hardware', '?')}"]
     dec = row.get("decode_tok_s")
     if dec:
-        notes.append(f"needs {math.ceil(t.requests_per_day * t.avg_output_tokens / (float(dec) * 86400))} "
-                     f"box(es) at {float(dec):g} decode tok/s")
+        notes.append(
+            f"needs {math.ceil(t.requests_per_day * t.avg_output_tokens / (float(dec) * 86400))} "
+            f"box(es) at {float(dec):g} decode tok/s"
+        )
     if row.get("context") and t.avg_input_tokens + t.avg_output_tokens > row["context"]:
         notes.append(f"avg request exceeds context {row['context']}")
     return {
-        "model": row["model"], "kind": "measured", "basis": f"measured ({row.get('source') or row['_file']})",
-        "source": row["_file"], "as_of": None,
+        "model": row["model"],
+        "kind": "measured",
+        "basis": f"measured ({row.get('source') or row['_file']})",
+        "source": row["_file"],
+        "as_of": None,
         "usd_per_request": usd / t.requests_per_month if t.requests_per_month else None,
-        "usd_per_day": usd / t.days_per_month, "usd_per_month": usd,
-        "usd_per_month_low": usd, "usd_per_month_high": usd,
-        "input_tokens_per_month": m_in, "output_tokens_per_month": m_out,
-        "usd_per_1m_in": float(row["input_usd_per_1m"]), "usd_per_1m_out": float(row["output_usd_per_1m"]),
+        "usd_per_day": usd / t.days_per_month,
+        "usd_per_month": usd,
+        "usd_per_month_low": usd,
+        "usd_per_month_high": usd,
+        "input_tokens_per_month": m_in,
+        "output_tokens_per_month": m_out,
+        "usd_per_1m_in": float(row["input_usd_per_1m"]),
+        "usd_per_1m_out": float(row["output_usd_per_1m"]),
         "notes": notes,
     }
 
 
 # ----------------------------------------------------------------------------------------------- top level
-def estimate(pricing: Pricing, t: TrafficProfile, models: Sequence[str] | None = None,
-             run_rows: Iterable[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+def estimate(
+    pricing: Pricing, t: TrafficProfile, models: Sequence[str] | None = None, run_rows: Iterable[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
     """One row per model (API, self-hosted, measured run variants), cheapest first."""
     names = list(models) if models else pricing.names()
     rows = []
@@ -184,17 +219,31 @@ def estimate(pricing: Pricing, t: TrafficProfile, models: Sequence[str] | None =
     return sorted(rows, key=lambda r: r["usd_per_month"])
 
 
-def api_vs_local(pricing: Pricing, t: TrafficProfile, volumes: Sequence[float] = DEFAULT_VOLUMES,
-                 models: Sequence[str] | None = None, run_rows: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+def api_vs_local(
+    pricing: Pricing,
+    t: TrafficProfile,
+    volumes: Sequence[float] = DEFAULT_VOLUMES,
+    models: Sequence[str] | None = None,
+    run_rows: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
     """The seed's table: monthly USD per model at each requests/day volume (same per-request token profile)."""
     if not volumes:
         raise CostlabError("no volumes given", "pass e.g. --volumes 10000,100000,1000000")
     per_model: dict[str, dict[str, Any]] = {}
     for v in volumes:
         for r in estimate(pricing, t.at(v), models, run_rows):
-            e = per_model.setdefault(r["model"], {"model": r["model"], "kind": r["kind"], "basis": r["basis"],
-                                                  "usd_per_month": {}, "usd_per_month_low": {},
-                                                  "usd_per_month_high": {}, "notes": {}})
+            e = per_model.setdefault(
+                r["model"],
+                {
+                    "model": r["model"],
+                    "kind": r["kind"],
+                    "basis": r["basis"],
+                    "usd_per_month": {},
+                    "usd_per_month_low": {},
+                    "usd_per_month_high": {},
+                    "notes": {},
+                },
+            )
             key = f"{v:g}"
             e["usd_per_month"][key] = r["usd_per_month"]
             e["usd_per_month_low"][key] = r["usd_per_month_low"]
@@ -207,6 +256,7 @@ def api_vs_local(pricing: Pricing, t: TrafficProfile, volumes: Sequence[float] =
             continue
         e["cheaper_than"] = {}
         for key, usd in e["usd_per_month"].items():
-            e["cheaper_than"][key] = sorted(a["model"] for a in rows if a["kind"] == "api"
-                                            and a["usd_per_month"][key] > usd)
+            e["cheaper_than"][key] = sorted(
+                a["model"] for a in rows if a["kind"] == "api" and a["usd_per_month"][key] > usd
+            )
     return {"volumes": [f"{v:g}" for v in volumes], "profile": asdict(t), "rows": rows}

@@ -56,13 +56,16 @@ def log_format(path: Path) -> str:
         return "parquet"
     if name.endswith((".db", ".sqlite", ".sqlite3")):
         return "sqlite"
-    raise CostlabError(f"{path}: unknown log format (extension '{path.suffix}')",
-                       "use .jsonl/.ndjson, .csv (optionally .gz), .parquet or the gateway ledger .db/.sqlite")
+    raise CostlabError(
+        f"{path}: unknown log format (extension '{path.suffix}')",
+        "use .jsonl/.ndjson, .csv (optionally .gz), .parquet or the gateway ledger .db/.sqlite",
+    )
 
 
 # ------------------------------------------------------------------------------------------------ line reader
-def iter_line_blocks(path: Path, max_line_bytes: int = MAX_LINE_BYTES,
-                     block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[int, bytes, np.ndarray] | BadLine]:
+def iter_line_blocks(
+    path: Path, max_line_bytes: int = MAX_LINE_BYTES, block_bytes: int = BLOCK_BYTES
+) -> Iterator[tuple[int, bytes, np.ndarray] | BadLine]:
     """Yield ``(first_line_no, block, starts)`` — ``block`` holds whole lines, ``starts`` their byte offsets plus a
     final end offset — or ``BadLine`` for a line that is too long or a stream that breaks. Memory: O(block +
     max_line_bytes) whatever the file holds."""
@@ -96,7 +99,7 @@ def iter_line_blocks(path: Path, max_line_bytes: int = MAX_LINE_BYTES,
                 yield BadLine(line_no, UNREADABLE, f"line too long: {skipping + nl:,} bytes > {max_line_bytes:,}")
                 line_no += 1
                 skipping = 0
-                chunk = chunk[nl + 1:]
+                chunk = chunk[nl + 1 :]
             buf = carry + chunk if carry else chunk
             last = buf.rfind(b"\n")
             if last < 0:
@@ -105,7 +108,7 @@ def iter_line_blocks(path: Path, max_line_bytes: int = MAX_LINE_BYTES,
                 else:
                     carry = buf
                 continue
-            body, carry = buf[: last + 1], buf[last + 1:]
+            body, carry = buf[: last + 1], buf[last + 1 :]
             if len(carry) > max_line_bytes:
                 skipping, carry = len(carry), b""
             arr = np.frombuffer(body, np.uint8)
@@ -119,15 +122,18 @@ def iter_line_blocks(path: Path, max_line_bytes: int = MAX_LINE_BYTES,
         if broken is not None:  # the line the stream broke in (and everything after it) is lost: say where
             yield BadLine(line_no, broken.reason, f"stream ends inside line {line_no}: {broken.detail}")
         elif skipping:
-            yield BadLine(line_no, UNREADABLE, f"line too long: {skipping:,} bytes > {max_line_bytes:,} (no final newline)")
+            yield BadLine(
+                line_no, UNREADABLE, f"line too long: {skipping:,} bytes > {max_line_bytes:,} (no final newline)"
+            )
         elif carry:  # last line without a newline
             yield line_no, carry + b"\n", np.array([0, len(carry) + 1], np.int32)
     finally:
         raw.close()
 
 
-def _utf8_lines(first: int, body: bytes, starts: np.ndarray, max_line_bytes: int
-                ) -> tuple[pa.RecordBatch, list[BadLine]]:
+def _utf8_lines(
+    first: int, body: bytes, starts: np.ndarray, max_line_bytes: int
+) -> tuple[pa.RecordBatch, list[BadLine]]:
     """One block → batch (line_no, line) of its valid UTF-8 lines; undecodable or over-long lines → BadLine."""
     n = len(starts) - 1
     bad: list[BadLine] = []
@@ -140,7 +146,9 @@ def _utf8_lines(first: int, body: bytes, starts: np.ndarray, max_line_bytes: int
             i = int(np.searchsorted(starts, pos, side="right")) - 1
             if keep[i]:
                 keep[i] = False
-                bad.append(BadLine(first + i, UNREADABLE, f"non-UTF-8: byte 0x{body[pos]:02x} at column {pos - starts[i] + 1}"))
+                bad.append(
+                    BadLine(first + i, UNREADABLE, f"non-UTF-8: byte 0x{body[pos]:02x} at column {pos - starts[i] + 1}")
+                )
             nxt = int(starts[i + 1])
             try:
                 body[nxt:].decode("utf-8")
@@ -154,7 +162,7 @@ def _utf8_lines(first: int, body: bytes, starts: np.ndarray, max_line_bytes: int
         lines = pa.Array.from_buffers(typ, n, [None, offs, pa.py_buffer(body)])
     else:
         mv = memoryview(body)
-        lines = pa.array([mv[starts[i]:starts[i + 1]].tobytes().decode("utf-8") for i in idx], pa.string())
+        lines = pa.array([mv[starts[i] : starts[i + 1]].tobytes().decode("utf-8") for i in idx], pa.string())
     nos = pa.array(first + idx, pa.int64())
     return pa.RecordBatch.from_arrays([nos, lines], names=["_line", "line"]), bad
 
@@ -189,11 +197,13 @@ def iter_csv(path: Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[pa.Re
             first, body, starts = item
             for i in range(len(starts) - 1):
                 state["line"] = first + i
-                b = body[starts[i]:starts[i + 1]]
+                b = body[starts[i] : starts[i + 1]]
                 try:
                     yield b.decode("utf-8")
                 except UnicodeDecodeError as e:
-                    bad.append(BadLine(first + i, UNREADABLE, f"non-UTF-8: byte 0x{b[e.start]:02x} at column {e.start + 1}"))
+                    bad.append(
+                        BadLine(first + i, UNREADABLE, f"non-UTF-8: byte 0x{b[e.start]:02x} at column {e.start + 1}")
+                    )
 
     reader = csv.reader(lines())
     header: list[str] | None = None
@@ -236,8 +246,10 @@ def iter_sqlite(path: Path, table: str = "ledger", page: int = 50_000) -> Iterat
     try:
         tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         if table not in tables:
-            raise CostlabError(f"{path}: no table '{table}' (tables: {', '.join(tables) or 'none'})",
-                               "pass --table NAME for the ledger table")
+            raise CostlabError(
+                f"{path}: no table '{table}' (tables: {', '.join(tables) or 'none'})",
+                "pass --table NAME for the ledger table",
+            )
         cur = con.execute(f'SELECT rowid AS _rowid, * FROM "{table}"')
         cols = [d[0] for d in cur.description][1:]
         while True:
@@ -252,8 +264,9 @@ def iter_sqlite(path: Path, table: str = "ledger", page: int = 50_000) -> Iterat
         con.close()
 
 
-def open_log(path: str | Path, table: str = "ledger", max_line_bytes: int = MAX_LINE_BYTES
-             ) -> tuple[str, Iterator[pa.RecordBatch | BadLine] | None]:
+def open_log(
+    path: str | Path, table: str = "ledger", max_line_bytes: int = MAX_LINE_BYTES
+) -> tuple[str, Iterator[pa.RecordBatch | BadLine] | None]:
     """(format, iterator of batches/bad lines); Parquet returns None (DuckDB reads the file itself)."""
     path = Path(path)
     if not path.exists():

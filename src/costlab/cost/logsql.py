@@ -15,15 +15,48 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     # observations (startTime, usageDetails.*, usage.*, costDetails.total, calculatedTotalCost, latency in s).
     "ts": ("ts", "timestamp", "time", "created_at", "created", "startTime", "start_time", "start_time_iso"),
     "model": ("model", "model_name", "served_model", "upstream_model", "model_group"),
-    "tenant": ("tenant", "user", "team", "api_key_name", "customer", "user_id", "userId", "team_id", "project_id",
-               "end_user"),
-    "input_tokens": ("prompt_tokens", "input_tokens", "tokens_in", "promptTokens", "usage.prompt_tokens",
-                     "usage.input_tokens", "usageDetails.input", "usage.input"),
-    "output_tokens": ("completion_tokens", "output_tokens", "tokens_out", "completionTokens",
-                      "usage.completion_tokens", "usage.output_tokens", "usageDetails.output", "usage.output"),
-    "cached_tokens": ("cached_tokens", "cache_read_tokens", "cached_input_tokens", "input_cached_tokens",
-                      "cache_read_input_tokens", "usage.prompt_tokens_details.cached_tokens", "usage.cached_tokens",
-                      "usageDetails.input_cached_tokens"),
+    "tenant": (
+        "tenant",
+        "user",
+        "team",
+        "api_key_name",
+        "customer",
+        "user_id",
+        "userId",
+        "team_id",
+        "project_id",
+        "end_user",
+    ),
+    "input_tokens": (
+        "prompt_tokens",
+        "input_tokens",
+        "tokens_in",
+        "promptTokens",
+        "usage.prompt_tokens",
+        "usage.input_tokens",
+        "usageDetails.input",
+        "usage.input",
+    ),
+    "output_tokens": (
+        "completion_tokens",
+        "output_tokens",
+        "tokens_out",
+        "completionTokens",
+        "usage.completion_tokens",
+        "usage.output_tokens",
+        "usageDetails.output",
+        "usage.output",
+    ),
+    "cached_tokens": (
+        "cached_tokens",
+        "cache_read_tokens",
+        "cached_input_tokens",
+        "input_cached_tokens",
+        "cache_read_input_tokens",
+        "usage.prompt_tokens_details.cached_tokens",
+        "usage.cached_tokens",
+        "usageDetails.input_cached_tokens",
+    ),
     "cached": ("cached", "cache_hit"),
     "cost_usd": ("cost_usd", "cost", "spend", "costDetails.total", "calculatedTotalCost", "totalPrice"),
     "latency_ms": ("latency_ms",),
@@ -66,15 +99,16 @@ def json_select() -> str:
         for a in aliases:
             paths.append("$." + ".".join(f'"{p}"' for p in a.split(".")))
             slots[f].append(len(paths))
-    cols = ", ".join(f"coalesce({', '.join(f'nullif(x[{i}], {EMPTY})' for i in ix)}) AS {f}"
-                     for f, ix in slots.items())
+    cols = ", ".join(f"coalesce({', '.join(f'nullif(x[{i}], {EMPTY})' for i in ix)}) AS {f}" for f, ix in slots.items())
     plist = "[" + ", ".join(_q(p) for p in paths) + "]"
-    return (f"SELECT _line, CASE WHEN _why IS NOT NULL THEN '{UNREADABLE}' END AS _pre, "
-            f"_why || ': ' || left(rtrim(line, chr(10) || chr(13)), 40) AS _pre_detail, {cols} "
-            f"FROM (SELECT _line, line, CASE WHEN NOT json_valid(line) THEN 'malformed JSON' "
-            f"WHEN ltrim(line)[1] <> '{{' THEN 'not a JSON object' END AS _why, "
-            f"CASE WHEN _why IS NULL THEN json_extract_string(line, {plist}) END AS x FROM b "
-            f"WHERE trim(line, ' \t\r\n') <> '')")
+    return (
+        f"SELECT _line, CASE WHEN _why IS NOT NULL THEN '{UNREADABLE}' END AS _pre, "
+        f"_why || ': ' || left(rtrim(line, chr(10) || chr(13)), 40) AS _pre_detail, {cols} "
+        f"FROM (SELECT _line, line, CASE WHEN NOT json_valid(line) THEN 'malformed JSON' "
+        f"WHEN ltrim(line)[1] <> '{{' THEN 'not a JSON object' END AS _why, "
+        f"CASE WHEN _why IS NULL THEN json_extract_string(line, {plist}) END AS x FROM b "
+        f"WHERE trim(line, ' \t\r\n') <> '')"
+    )
 
 
 def native_select(path: str) -> str:
@@ -87,14 +121,19 @@ def native_select(path: str) -> str:
         parts = []
         for a in aliases:
             head, _, rest = a.partition(".")
-            parts.append(f"json_extract_string({_ident(head)}, {_q('$.' + rest)})" if rest
-                         else f"nullif(trim({_ident(head)}), {EMPTY})")
+            parts.append(
+                f"json_extract_string({_ident(head)}, {_q('$.' + rest)})"
+                if rest
+                else f"nullif(trim({_ident(head)}), {EMPTY})"
+            )
         out.append(f"coalesce({', '.join(parts)}) AS {f}")
     allnull = " AND ".join(f"{_ident(k)} IS NULL" for k in top)
-    return (f"SELECT NULL::BIGINT AS _line, CASE WHEN {allnull} THEN '{UNREADABLE}' END AS _pre, "
-            f"'not JSON, not an object, not UTF-8, or no known column' AS _pre_detail, {', '.join(out)} "
-            f"FROM read_json({_q(path)}, format = 'newline_delimited', columns = {spec}, ignore_errors = true, "
-            f"maximum_object_size = 16777216)")
+    return (
+        f"SELECT NULL::BIGINT AS _line, CASE WHEN {allnull} THEN '{UNREADABLE}' END AS _pre, "
+        f"'not JSON, not an object, not UTF-8, or no known column' AS _pre_detail, {', '.join(out)} "
+        f"FROM read_json({_q(path)}, format = 'newline_delimited', columns = {spec}, ignore_errors = true, "
+        f"maximum_object_size = 16777216)"
+    )
 
 
 def table_select(columns: Iterable[str], source: str = "b") -> str:
@@ -104,7 +143,9 @@ def table_select(columns: Iterable[str], source: str = "b") -> str:
     for f, aliases in FIELD_ALIASES.items():
         present = [a for a in aliases if a in have]
         if present:
-            out.append(f"coalesce({', '.join(f'nullif(trim(CAST({_ident(a)} AS VARCHAR)), {EMPTY})' for a in present)}) AS {f}")
+            out.append(
+                f"coalesce({', '.join(f'nullif(trim(CAST({_ident(a)} AS VARCHAR)), {EMPTY})' for a in present)}) AS {f}"
+            )
         else:
             out.append(f"NULL::VARCHAR AS {f}")
     return f"SELECT _line, NULL::VARCHAR AS _pre, NULL::VARCHAR AS _pre_detail, {', '.join(out)} FROM {source}"
@@ -114,8 +155,11 @@ def _int_checks(col: str, name: str, required: bool, hi: str) -> list[tuple[str,
     d = f"d_{col}"
     checks = [(f"{col} IS NULL", f"missing {name}", "NULL")] if required else []
     return checks + [
-        (f"{col} IS NOT NULL AND ({d} IS NULL OR NOT isfinite({d}) OR {d} <> floor({d}))", f"bad {name}",
-         f"left({col}, 40)"),
+        (
+            f"{col} IS NOT NULL AND ({d} IS NULL OR NOT isfinite({d}) OR {d} <> floor({d}))",
+            f"bad {name}",
+            f"left({col}, 40)",
+        ),
         (f"{d} < 0", f"negative {name}", col),
         (f"{d} > {hi}", f"absurd {name}", col),
     ]
@@ -123,9 +167,11 @@ def _int_checks(col: str, name: str, required: bool, hi: str) -> list[tuple[str,
 
 def _float_checks(col: str, name: str, hi: float) -> list[tuple[str, str, str]]:
     d = f"d_{col}"
-    return [(f"{col} IS NOT NULL AND ({d} IS NULL OR NOT isfinite({d}))", f"bad {name}", f"left({col}, 40)"),
-            (f"{d} < 0", f"negative {name}", col),
-            (f"{d} > {hi}", f"absurd {name}", col)]
+    return [
+        (f"{col} IS NOT NULL AND ({d} IS NULL OR NOT isfinite({d}))", f"bad {name}", f"left({col}, 40)"),
+        (f"{d} < 0", f"negative {name}", col),
+        (f"{d} > {hi}", f"absurd {name}", col),
+    ]
 
 
 def _bool_checks(col: str, name: str) -> list[tuple[str, str, str]]:
@@ -134,17 +180,24 @@ def _bool_checks(col: str, name: str) -> list[tuple[str, str, str]]:
 
 
 CHECKS: list[tuple[str, str, str]] = (
-    [(" AND ".join(f"{f} IS NULL" for f in FIELDS), UNREADABLE, "'valid JSON object with no known column'"),
-     ("model IS NULL", "missing model", "NULL")]
-    + [("d_n_requests IS NOT NULL AND (d_n_requests < 1 OR d_n_requests <> floor(d_n_requests))",
-        "bad num_model_requests", "n_requests"),
-       ("n_requests IS NOT NULL AND d_n_requests IS NULL", "bad num_model_requests", "left(n_requests, 40)")]
+    [
+        (" AND ".join(f"{f} IS NULL" for f in FIELDS), UNREADABLE, "'valid JSON object with no known column'"),
+        ("model IS NULL", "missing model", "NULL"),
+    ]
+    + [
+        (
+            "d_n_requests IS NOT NULL AND (d_n_requests < 1 OR d_n_requests <> floor(d_n_requests))",
+            "bad num_model_requests",
+            "n_requests",
+        ),
+        ("n_requests IS NOT NULL AND d_n_requests IS NULL", "bad num_model_requests", "left(n_requests, 40)"),
+    ]
     + _int_checks("input_tokens", "input tokens", True, "tok_hi")
     + _int_checks("output_tokens", "output tokens", True, "tok_hi")
     + _int_checks("cached_tokens", "cached tokens", False, "tok_hi")
-    + [("d_cached_tokens > d_input_tokens", "cached tokens > input tokens",
-        "cached_tokens || ' > ' || input_tokens")]
-    + _bool_checks("cached", "cached") + _bool_checks("batch", "batch")
+    + [("d_cached_tokens > d_input_tokens", "cached tokens > input tokens", "cached_tokens || ' > ' || input_tokens")]
+    + _bool_checks("cached", "cached")
+    + _bool_checks("batch", "batch")
     + _float_checks("cost_usd", "cost_usd", MAX_COST_PER_ROW)
     + _float_checks("latency_ms", "latency_ms", MAX_LATENCY_MS)
     + _float_checks("latency", "latency_ms", MAX_LATENCY_MS)
@@ -193,9 +246,11 @@ FROM (SELECT *, coalesce(_pre, CASE {reason} END) AS _reason FROM (
 def cost_sql(source: str = "t") -> str:
     """Join the validated rows with the ``prices`` table (one row per model name seen) → cost, savings, and the
     price-dependent bad-row reasons."""
-    list_cost = ("(((tin - CASE WHEN p.cached_input IS NULL THEN 0 ELSE least(ctok, tin) END) * p.input"
-                 " + CASE WHEN p.cached_input IS NULL THEN 0 ELSE least(ctok, tin) * p.cached_input END"
-                 " + tout * p.output) / 1e6 * CASE WHEN is_batch THEN 1 - coalesce(p.batch_discount, 0) ELSE 1 END)")
+    list_cost = (
+        "(((tin - CASE WHEN p.cached_input IS NULL THEN 0 ELSE least(ctok, tin) END) * p.input"
+        " + CASE WHEN p.cached_input IS NULL THEN 0 ELSE least(ctok, tin) * p.cached_input END"
+        " + tout * p.output) / 1e6 * CASE WHEN is_batch THEN 1 - coalesce(p.batch_discount, 0) ELSE 1 END)"
+    )
     return f"""
 SELECT t.*,
   coalesce(_reason, CASE

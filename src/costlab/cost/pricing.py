@@ -72,16 +72,18 @@ class ApiPrice:
     as_of: str | None = None
     kind: str = "api"
 
-    def cost(self, input_tokens: float, output_tokens: float, cached_tokens: float = 0.0,
-             batch: bool = False) -> float:
+    def cost(self, input_tokens: float, output_tokens: float, cached_tokens: float = 0.0, batch: bool = False) -> float:
         """USD for one request (or totals). ``cached_tokens`` is the part of ``input_tokens`` read from cache."""
         cached = min(cached_tokens, input_tokens) if self.cached_input is not None else 0.0
-        usd = ((input_tokens - cached) * self.input + cached * (self.cached_input or 0.0)
-               + output_tokens * self.output) / 1e6
+        usd = (
+            (input_tokens - cached) * self.input + cached * (self.cached_input or 0.0) + output_tokens * self.output
+        ) / 1e6
         if batch:
             if self.batch_discount is None:
-                raise CostlabError(f"model '{self.name}' has no Batch API price (batch_discount is null)",
-                                   "set batch share to 0 for this model or add batch_discount in the pricing YAML")
+                raise CostlabError(
+                    f"model '{self.name}' has no Batch API price (batch_discount is null)",
+                    "set batch share to 0 for this model or add batch_discount in the pricing YAML",
+                )
             usd *= 1.0 - self.batch_discount
         return usd
 
@@ -152,8 +154,10 @@ class Pricing:
         pool = sorted(pool)
         near = difflib.get_close_matches(name, pool, n=5, cutoff=0.4)
         hint = f"did you mean: {', '.join(near)}?" if near else f"known: {', '.join(pool)}"
-        return CostlabError(f"unknown {what + ' ' if what else ''}model '{name}' in {self.origin or 'pricing'} ({hint})",
-                            f"use one of the names above or add '{name}' to configs/pricing/*.yaml")
+        return CostlabError(
+            f"unknown {what + ' ' if what else ''}model '{name}' in {self.origin or 'pricing'} ({hint})",
+            f"use one of the names above or add '{name}' to configs/pricing/*.yaml",
+        )
 
     def resolve(self, name: str) -> str | None:
         """Map a name as it appears in logs (``openai/gpt-4o-2024-08-06``) to a priced model name, or None."""
@@ -169,8 +173,10 @@ class Pricing:
         key = self.resolve(name)
         if key is None or key not in self.api:
             if key in self.self_hosted:
-                raise CostlabError(f"'{name}' is a self-hosted model (priced per GPU-hour), not an API model",
-                                   "use Pricing.self_hosted_price or pass it as a self-hosted model")
+                raise CostlabError(
+                    f"'{name}' is a self-hosted model (priced per GPU-hour), not an API model",
+                    "use Pricing.self_hosted_price or pass it as a self-hosted model",
+                )
             raise self._unknown(name, self.api, "API")
         return self.api[key]
 
@@ -190,14 +196,26 @@ class Pricing:
         return Pricing({**self.api, **extra}, dict(self.self_hosted), self.currency, self.origin, self.max_age_days)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"currency": self.currency, "origin": self.origin, "max_age_days": self.max_age_days,
-                "api": {k: v.to_dict() for k, v in self.api.items()},
-                "self_hosted": {k: v.to_dict() for k, v in self.self_hosted.items()}}
+        return {
+            "currency": self.currency,
+            "origin": self.origin,
+            "max_age_days": self.max_age_days,
+            "api": {k: v.to_dict() for k, v in self.api.items()},
+            "self_hosted": {k: v.to_dict() for k, v in self.self_hosted.items()},
+        }
 
 
 # ----------------------------------------------------------------------------------------------- validation
-def _num(where: str, key: str, val: Any, *, lo: float = 0.0, hi: float | None = None, required: bool = True,
-         integer: bool = False) -> Any:
+def _num(
+    where: str,
+    key: str,
+    val: Any,
+    *,
+    lo: float = 0.0,
+    hi: float | None = None,
+    required: bool = True,
+    integer: bool = False,
+) -> Any:
     if val is None:
         if required:
             raise CostlabError(f"{where}: '{key}' is missing", f"set {key} (see configs/pricing/default.yaml)")
@@ -206,8 +224,10 @@ def _num(where: str, key: str, val: Any, *, lo: float = 0.0, hi: float | None = 
         raise CostlabError(f"{where}: '{key}' must be a number, got {val!r}")
     if not math.isfinite(val) or val < lo or (hi is not None and val > hi):
         rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-        raise CostlabError(f"{where}: '{key}' = {val} is out of range {rng}",
-                           "prices are USD per 1M tokens (not per 1K or per token)" if "put" in key else None)
+        raise CostlabError(
+            f"{where}: '{key}' = {val} is out of range {rng}",
+            "prices are USD per 1M tokens (not per 1K or per token)" if "put" in key else None,
+        )
     return int(val) if integer else float(val)
 
 
@@ -215,8 +235,17 @@ def _api_from_dict(origin: str, name: str, d: Mapping[str, Any]) -> ApiPrice:
     where = f"{origin}: api.{name}"
     if not isinstance(d, Mapping):
         raise CostlabError(f"{where}: expected a mapping, got {type(d).__name__}")
-    known = {"provider", "input", "output", "cached_input", "cache_write_input", "batch_discount", "context",
-             "source", "as_of"}
+    known = {
+        "provider",
+        "input",
+        "output",
+        "cached_input",
+        "cache_write_input",
+        "batch_discount",
+        "context",
+        "source",
+        "as_of",
+    }
     extra = set(d) - known
     if extra:
         raise CostlabError(f"{where}: unknown key(s) {sorted(extra)}", f"allowed keys: {sorted(known)}")
@@ -225,8 +254,9 @@ def _api_from_dict(origin: str, name: str, d: Mapping[str, Any]) -> ApiPrice:
         input=_num(where, "input", d.get("input"), hi=MAX_SANE_USD_PER_1M),
         output=_num(where, "output", d.get("output"), hi=MAX_SANE_USD_PER_1M),
         cached_input=_num(where, "cached_input", d.get("cached_input"), hi=MAX_SANE_USD_PER_1M, required=False),
-        cache_write_input=_num(where, "cache_write_input", d.get("cache_write_input"), hi=MAX_SANE_USD_PER_1M,
-                               required=False),
+        cache_write_input=_num(
+            where, "cache_write_input", d.get("cache_write_input"), hi=MAX_SANE_USD_PER_1M, required=False
+        ),
         batch_discount=_num(where, "batch_discount", d.get("batch_discount"), hi=1.0, required=False),
         context=_num(where, "context", d.get("context"), lo=1, required=False, integer=True),
         provider=d.get("provider"),
@@ -234,8 +264,10 @@ def _api_from_dict(origin: str, name: str, d: Mapping[str, Any]) -> ApiPrice:
         as_of=None if d.get("as_of") is None else str(d.get("as_of")),
     )
     if p.cached_input is not None and p.cached_input > p.input:
-        raise CostlabError(f"{where}: cached_input ({p.cached_input}) is higher than input ({p.input})",
-                           "cached_input is the discounted cache-read price; check the numbers")
+        raise CostlabError(
+            f"{where}: cached_input ({p.cached_input}) is higher than input ({p.input})",
+            "cached_input is the discounted cache-read price; check the numbers",
+        )
     return p
 
 
@@ -243,19 +275,36 @@ def _self_hosted_from_dict(origin: str, name: str, d: Mapping[str, Any]) -> Self
     where = f"{origin}: self_hosted.{name}"
     if not isinstance(d, Mapping):
         raise CostlabError(f"{where}: expected a mapping, got {type(d).__name__}")
-    known = {"gpu", "gpus", "usd_per_gpu_hour", "usd_per_gpu_hour_range", "tokens_per_s", "prefill_tokens_per_s",
-             "utilization", "context", "source", "as_of", "hardware"}
+    known = {
+        "gpu",
+        "gpus",
+        "usd_per_gpu_hour",
+        "usd_per_gpu_hour_range",
+        "tokens_per_s",
+        "prefill_tokens_per_s",
+        "utilization",
+        "context",
+        "source",
+        "as_of",
+        "hardware",
+    }
     extra = set(d) - known
     if extra:
         raise CostlabError(f"{where}: unknown key(s) {sorted(extra)}", f"allowed keys: {sorted(known)}")
     if d.get("hardware") is not None:  # GPU $/hour from configs/hardware/<name>.yaml: one home for it
         if d.get("usd_per_gpu_hour") is not None or d.get("usd_per_gpu_hour_range") is not None:
-            raise CostlabError(f"{where}: both 'hardware' and usd_per_gpu_hour set",
-                               "the GPU price lives in configs/hardware/*.yaml: keep only 'hardware'")
+            raise CostlabError(
+                f"{where}: both 'hardware' and usd_per_gpu_hour set",
+                "the GPU price lives in configs/hardware/*.yaml: keep only 'hardware'",
+            )
         hw = load_hardware(str(d["hardware"]))
-        d = {**d, "gpu": hw.get("gpu", d.get("gpu")), "usd_per_gpu_hour": hw.get("usd_per_hour"),
-             "usd_per_gpu_hour_range": hw.get("usd_per_hour_range"),
-             "source": f"GPU $/h: configs/hardware/{d['hardware']}.yaml; throughput: {d.get('source')}"}
+        d = {
+            **d,
+            "gpu": hw.get("gpu", d.get("gpu")),
+            "usd_per_gpu_hour": hw.get("usd_per_hour"),
+            "usd_per_gpu_hour_range": hw.get("usd_per_hour_range"),
+            "source": f"GPU $/h: configs/hardware/{d['hardware']}.yaml; throughput: {d.get('source')}",
+        }
     rate = _num(where, "usd_per_gpu_hour", d.get("usd_per_gpu_hour"), hi=MAX_SANE_USD_PER_GPU_HOUR)
     rng = d.get("usd_per_gpu_hour_range") or [rate, rate]
     if len(list(rng)) != 2:
@@ -295,8 +344,9 @@ def pricing_from_dict(d: Mapping[str, Any], origin: str = "<dict>") -> Pricing:
     top = {"currency", "api", "self_hosted", "api_source", "litellm_keys", "max_age_days"}
     extra = set(d) - top
     if extra:
-        raise CostlabError(f"{origin}: unknown top-level key(s) {sorted(extra)}",
-                           f"a pricing file has only {', '.join(sorted(top))}")
+        raise CostlabError(
+            f"{origin}: unknown top-level key(s) {sorted(extra)}", f"a pricing file has only {', '.join(sorted(top))}"
+        )
     cur = d.get("currency", "USD")
     if cur != "USD":
         raise CostlabError(f"{origin}: currency '{cur}' is not supported", "all prices are USD; convert first")
@@ -324,8 +374,13 @@ def pricing_from_dict(d: Mapping[str, Any], origin: str = "<dict>") -> Pricing:
     if clash:
         raise CostlabError(f"{origin}: {sorted(clash)} priced both as api and self_hosted")
     age = _num(origin, "max_age_days", d.get("max_age_days", DEFAULT_MAX_AGE_DAYS), lo=1)
-    return Pricing(api=api, self_hosted=sh, currency=cur, origin=origin if source == "yaml" else
-                   f"{origin} + litellm {_litellm_version()} bundled price map", max_age_days=age)
+    return Pricing(
+        api=api,
+        self_hosted=sh,
+        currency=cur,
+        origin=origin if source == "yaml" else f"{origin} + litellm {_litellm_version()} bundled price map",
+        max_age_days=age,
+    )
 
 
 # ------------------------------------------------------------------------------------------------- LiteLLM
@@ -341,8 +396,10 @@ def litellm_price_map_path() -> Path | None:
 def load_litellm_price_map() -> dict[str, Any]:
     p = litellm_price_map_path()
     if p is None:
-        raise CostlabError("litellm is not installed, so its price map is not available",
-                           "pip install 'costlab[litellm]' (or use --prices default)")
+        raise CostlabError(
+            "litellm is not installed, so its price map is not available",
+            "pip install 'costlab[litellm]' (or use --prices default)",
+        )
     return json.loads(p.read_text(encoding="utf-8"))
 
 
@@ -376,17 +433,24 @@ def litellm_api_prices(keys: Mapping[str, str]) -> dict[str, ApiPrice]:
         cached = e.get("cache_read_input_token_cost")
         bi = e.get("input_cost_per_token_batches")
         api[ours] = ApiPrice(
-            name=ours, input=round(inp, 6), output=round(out, 6),
+            name=ours,
+            input=round(inp, 6),
+            output=round(out, 6),
             cached_input=None if cached is None else round(cached * 1e6, 6),
-            cache_write_input=None if e.get("cache_creation_input_token_cost") is None
+            cache_write_input=None
+            if e.get("cache_creation_input_token_cost") is None
             else round(e["cache_creation_input_token_cost"] * 1e6, 6),
             batch_discount=None if bi is None or inp == 0 else round(1 - bi * 1e6 / inp, 6),
-            context=e.get("max_input_tokens"), provider=e.get("litellm_provider"),
-            source=f"litellm {ver} model_prices_and_context_window.json:{theirs}", as_of=installed,
+            context=e.get("max_input_tokens"),
+            provider=e.get("litellm_provider"),
+            source=f"litellm {ver} model_prices_and_context_window.json:{theirs}",
+            as_of=installed,
         )
     if missing:
-        raise CostlabError(f"LiteLLM {ver}'s price map has no price for: {', '.join(missing)}",
-                           "fix litellm_keys in configs/pricing/default.yaml or add a full api: override")
+        raise CostlabError(
+            f"LiteLLM {ver}'s price map has no price for: {', '.join(missing)}",
+            "fix litellm_keys in configs/pricing/default.yaml or add a full api: override",
+        )
     return api
 
 
@@ -396,8 +460,12 @@ def pricing_from_litellm(base: Pricing | None = None, keys: Mapping[str, str] | 
 
     if keys is None:
         keys = (yaml.safe_load(DEFAULT_PRICING.read_text(encoding="utf-8")) or {}).get("litellm_keys") or {}
-    return Pricing(api=litellm_api_prices(keys), self_hosted=dict(base.self_hosted) if base else {},
-                   currency="USD", origin=f"litellm {_litellm_version()} (bundled map, no overrides)")
+    return Pricing(
+        api=litellm_api_prices(keys),
+        self_hosted=dict(base.self_hosted) if base else {},
+        currency="USD",
+        origin=f"litellm {_litellm_version()} (bundled map, no overrides)",
+    )
 
 
 # -------------------------------------------------------------------------------------------------- loader
@@ -416,8 +484,7 @@ def load_pricing(path_or_cfg: Any = None) -> Pricing:
     except ImportError:  # pragma: no cover - omegaconf is a core dependency
         pass
     if isinstance(path_or_cfg, Mapping):
-        return pricing_from_dict(path_or_cfg.get("pricing", path_or_cfg) if "pricing" in path_or_cfg
-                                 else path_or_cfg)
+        return pricing_from_dict(path_or_cfg.get("pricing", path_or_cfg) if "pricing" in path_or_cfg else path_or_cfg)
     s = str(path_or_cfg)
     if s == "litellm":
         return pricing_from_litellm(load_pricing(DEFAULT_PRICING))
@@ -426,8 +493,10 @@ def load_pricing(path_or_cfg: Any = None) -> Pricing:
         p = PRICING_DIR / f"{s}.yaml"
     if not p.exists():
         avail = sorted(x.stem for x in PRICING_DIR.glob("*.yaml"))
-        raise CostlabError(f"pricing file not found: {s}",
-                           f"pass a YAML path, 'litellm', or one of configs/pricing/: {', '.join(avail)}")
+        raise CostlabError(
+            f"pricing file not found: {s}",
+            f"pass a YAML path, 'litellm', or one of configs/pricing/: {', '.join(avail)}",
+        )
     import yaml
 
     try:
@@ -445,9 +514,14 @@ def pricing_with_routing(pricing: Pricing, routing_table: str | os.PathLike | Ma
         if name in pricing.api:
             continue
         where = f"routing table models.{name}"
-        extra[name] = ApiPrice(name=name, input=_num(where, "usd_per_1m_in", m.get("usd_per_1m_in")),
-                               output=_num(where, "usd_per_1m_out", m.get("usd_per_1m_out")),
-                               provider=m.get("backend"), source=where, kind="routed")
+        extra[name] = ApiPrice(
+            name=name,
+            input=_num(where, "usd_per_1m_in", m.get("usd_per_1m_in")),
+            output=_num(where, "usd_per_1m_out", m.get("usd_per_1m_out")),
+            provider=m.get("backend"),
+            source=where,
+            kind="routed",
+        )
     return pricing.with_api(extra)
 
 

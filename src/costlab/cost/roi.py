@@ -51,16 +51,23 @@ def optimization_roi(inp: RoiInputs, horizons: tuple[int, ...] = (12, 36)) -> di
     impl, maint = inp.implementation_cost, inp.monthly_maintenance
     savings = cur - opt
     net = savings - maint
-    out: dict[str, Any] = {"inputs": asdict(inp), "monthly_savings": savings, "net_monthly_savings": net,
-                           "savings_pct": None if cur == 0 else savings / cur * 100.0, "notes": []}
+    out: dict[str, Any] = {
+        "inputs": asdict(inp),
+        "monthly_savings": savings,
+        "net_monthly_savings": net,
+        "savings_pct": None if cur == 0 else savings / cur * 100.0,
+        "notes": [],
+    }
     if cur == 0:
         out["notes"].append("current cost is 0: savings percentage undefined")
     if net <= 0:
         out["payback_months"] = None
         out["payback_month"] = None
         out["pays_back"] = False
-        out["notes"].append("never pays back: net monthly savings ≤ 0 "
-                            f"(savings {savings:.2f} − maintenance {maint:.2f} = {net:.2f} USD/month)")
+        out["notes"].append(
+            "never pays back: net monthly savings ≤ 0 "
+            f"(savings {savings:.2f} − maintenance {maint:.2f} = {net:.2f} USD/month)"
+        )
     else:
         out["payback_months"] = impl / net
         out["payback_month"] = math.ceil(impl / net) if impl > 0 else 0  # first month the cumulative net ≥ impl

@@ -71,12 +71,14 @@ HELDOUT_SOURCES = ("data/prompts/heldout.jsonl", "data/text/heldout_general.txt"
 
 # eval JSONL fields that carry an item's content (probes) and its gold answers
 PROBE_FIELDS = ("question", "passage", "source", "instruction", "prompt", "text", "expression")
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a an the of to in on at by for from with and or but is are was were be been being am do does did done have has
 had what which who whom whose when where why how many much this that these those it its it's i you he she we
 they me him her us them my your his our their there here as so if not no yes than then into onto about please
 answer just only one word short phrase quick question briefly give tell can could would should will shall
-""".split())
+""".split()
+)
 
 _NUM = re.compile(r"\d+")
 _NONWORD = re.compile(r"[^\w<>]+", flags=re.UNICODE)
@@ -111,12 +113,13 @@ def content_words(tokens: Iterable[str]) -> set[str]:
 
 def ngrams(tokens: Sequence[str], n: int) -> Iterator[tuple[str, ...]]:
     for i in range(len(tokens) - n + 1):
-        yield tuple(tokens[i:i + n])
+        yield tuple(tokens[i : i + n])
 
 
 @dataclass(frozen=True)
 class Probe:
     """One piece of eval (or held-out) text to check. ``answers``: the item's gold answers (may be empty)."""
+
     item_id: str
     text: str
     answers: tuple[str, ...] = ()
@@ -125,8 +128,8 @@ class Probe:
 @dataclass(frozen=True)
 class Overlap:
     item_id: str
-    source: str      # "<file>:<row id>" of the training text
-    rule: str        # ngram | whole | answer
+    source: str  # "<file>:<row id>" of the training text
+    rule: str  # ngram | whole | answer
     detail: str
 
     def __str__(self) -> str:
@@ -138,19 +141,20 @@ class _Doc:
     source: str
     tokens: list[str]
     content: set[str]
-    unmasked: str     # " w1 w2 ... " (numbers kept) for whole-word answer search
+    unmasked: str  # " w1 w2 ... " (numbers kept) for whole-word answer search
 
 
 @dataclass
 class TrainingIndex:
     """Index of training/calibration texts for the three rules (see the module docstring)."""
+
     docs: list[_Doc] = field(default_factory=list)
     grams: dict[tuple[str, ...], int] = field(default_factory=dict)
     whole: dict[tuple[str, ...], int] = field(default_factory=dict)
     templates: set[tuple[str, ...]] = field(default_factory=set)
 
     @classmethod
-    def build(cls, texts: Iterable[tuple[str, ...]]) -> "TrainingIndex":
+    def build(cls, texts: Iterable[tuple[str, ...]]) -> TrainingIndex:
         """``texts``: (source, text) or (source, text, group); group defaults to the source (one row)."""
         idx = cls()
         tmpl_groups: dict[tuple[str, ...], set[str]] = {}
@@ -159,8 +163,9 @@ class TrainingIndex:
             group = rest[0] if rest and rest[0] else source
             toks = normalize(text)
             d = len(idx.docs)
-            idx.docs.append(_Doc(source, toks, content_words(toks),
-                                 " " + " ".join(normalize(text, mask_numbers=False)) + " "))
+            idx.docs.append(
+                _Doc(source, toks, content_words(toks), " " + " ".join(normalize(text, mask_numbers=False)) + " ")
+            )
             for g in ngrams(toks, NGRAM_N):
                 idx.grams.setdefault(g, d)
             for g in ngrams(toks, TEMPLATE_N):
@@ -194,7 +199,7 @@ class TrainingIndex:
             mask = self.template_mask(toks, extra_templates)
             for i, g in enumerate(ngrams(toks, NGRAM_N)):
                 d = self.grams.get(g)
-                if d is not None and NGRAM_N - sum(mask[i:i + NGRAM_N]) >= MIN_NOVEL:
+                if d is not None and NGRAM_N - sum(mask[i : i + NGRAM_N]) >= MIN_NOVEL:
                     hits.append(Overlap(probe.item_id, self.docs[d].source, "ngram", f"shares {' '.join(g)!r}"))
                     break
         else:
@@ -209,8 +214,14 @@ class TrainingIndex:
             for doc in self.docs:
                 share = len(cw & doc.content) / len(cw)
                 if share >= ANSWER_OVERLAP and any(k in doc.unmasked for k in keys):
-                    hits.append(Overlap(probe.item_id, doc.source, "answer",
-                                        f"{share:.0%} of content words {sorted(cw & doc.content)} + same answer"))
+                    hits.append(
+                        Overlap(
+                            probe.item_id,
+                            doc.source,
+                            "answer",
+                            f"{share:.0%} of content words {sorted(cw & doc.content)} + same answer",
+                        )
+                    )
                     break
         return hits
 
@@ -314,8 +325,9 @@ def demo_scaffolds(root: Path) -> set[tuple[str, ...]]:
     return scaffold_templates(mod.phrasing_templates())
 
 
-def check_probes(probes: Iterable[Probe], index: TrainingIndex,
-                 extra_templates: frozenset | set = frozenset()) -> list[Overlap]:
+def check_probes(
+    probes: Iterable[Probe], index: TrainingIndex, extra_templates: frozenset | set = frozenset()
+) -> list[Overlap]:
     return [o for p in probes for o in index.check(p, extra_templates)]
 
 
@@ -330,8 +342,9 @@ def check_repo(root: Path) -> dict[str, list[Overlap]]:
     scaffolds = demo_scaffolds(root)
     out: dict[str, list[Overlap]] = {}
     for path in eval_files(root) + [root / p for p in HELDOUT_SOURCES if (root / p).is_file()]:
-        out[str(path.relative_to(root))] = check_probes(file_probes(path, root), index,
-                                                        file_templates(path) | scaffolds)
+        out[str(path.relative_to(root))] = check_probes(
+            file_probes(path, root), index, file_templates(path) | scaffolds
+        )
     return out
 
 

@@ -13,16 +13,26 @@ ROLES = {"system", "user", "assistant"}
 def normalize_prompt(row: dict, where: str) -> dict:
     if "messages" in row:
         msgs = row["messages"]
-        if not isinstance(msgs, list) or not msgs or not all(
-            isinstance(m, dict) and m.get("role") in ROLES and isinstance(m.get("content"), str) for m in msgs
+        if (
+            not isinstance(msgs, list)
+            or not msgs
+            or not all(
+                isinstance(m, dict) and m.get("role") in ROLES and isinstance(m.get("content"), str) for m in msgs
+            )
         ):
-            raise CostlabError(f"{where}: 'messages' must be a non-empty list of {{role, content}} with role in {sorted(ROLES)}")
+            raise CostlabError(
+                f"{where}: 'messages' must be a non-empty list of {{role, content}} with role in {sorted(ROLES)}"
+            )
     elif isinstance(row.get("prompt"), str) and row["prompt"].strip():
         msgs = [{"role": "user", "content": row["prompt"]}]
     else:
         raise CostlabError(f"{where}: row has neither 'messages' nor a non-empty 'prompt'", "add one of them")
-    return {"id": str(row["id"]), "task_class": str(row.get("task_class", "general")), "messages": msgs,
-            **({"reference": row["reference"]} if "reference" in row else {})}
+    return {
+        "id": str(row["id"]),
+        "task_class": str(row.get("task_class", "general")),
+        "messages": msgs,
+        **({"reference": row["reference"]} if "reference" in row else {}),
+    }
 
 
 def load_prompts(path: str | Path, limit: int | None = None) -> list[dict]:

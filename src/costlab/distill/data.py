@@ -30,16 +30,18 @@ def row_tokens(row: dict, tokenizer) -> tuple[list[int], list[int]]:
     are re-tokenized and get EOS appended only when the endpoint says the teacher stopped (finish_reason != "length")."""
     if "prompt_ids" in row and "response_ids" in row:
         return codec.decode(row["prompt_ids"]).tolist(), codec.decode(row["response_ids"]).tolist()
-    p = list(tokenizer.apply_chat_template(row["messages"], add_generation_prompt=True, tokenize=True,
-                                           return_dict=True)["input_ids"])
+    p = list(
+        tokenizer.apply_chat_template(row["messages"], add_generation_prompt=True, tokenize=True, return_dict=True)[
+            "input_ids"
+        ]
+    )
     r = list(tokenizer(row["response"], add_special_tokens=False)["input_ids"])
     if not is_truncated(row):
         r.append(tokenizer.eos_token_id)
     return p, r
 
 
-def build_examples(rows: list[dict], tokenizer, max_seq_len: int, with_topk: bool,
-                   truncated_rows: str) -> list[dict]:
+def build_examples(rows: list[dict], tokenizer, max_seq_len: int, with_topk: bool, truncated_rows: str) -> list[dict]:
     """Examples with input_ids, labels (−100 on the prompt) and, if asked, the teacher top-k per input position.
 
     ``truncated_rows`` (teacher_data.truncated_rows): rows the teacher did not finish (finish_reason "length") are
@@ -67,25 +69,31 @@ def build_examples(rows: list[dict], tokenizer, max_seq_len: int, with_topk: boo
         if with_topk:
             tk = row.get("topk") or {}
             if "ids" not in tk:
-                raise CostlabError(f"teacher row {row['id']!r} has no top-k token ids (backend {row.get('backend')})",
-                                   "offline top-k KD needs teacher data from the local hf backend; use "
-                                   "distill.teacher_signal=online or none")
+                raise CostlabError(
+                    f"teacher row {row['id']!r} has no top-k token ids (backend {row.get('backend')})",
+                    "offline top-k KD needs teacher data from the local hf backend; use "
+                    "distill.teacher_signal=online or none",
+                )
             k = int(tk["k"])
             tid = np.zeros((len(ids), k), dtype=np.int64)
             tlp = np.full((len(ids), k), -1e4, dtype=np.float32)  # positions without a signal are masked by labels
             rid, rlp = codec.decode(tk["ids"]), codec.decode(tk["logprobs"])
             n = min(len(r), len(ids) - len(p))
-            tid[len(p) - 1: len(p) - 1 + n] = rid[:n]
-            tlp[len(p) - 1: len(p) - 1 + n] = rlp[:n]
+            tid[len(p) - 1 : len(p) - 1 + n] = rid[:n]
+            tlp[len(p) - 1 : len(p) - 1 + n] = rlp[:n]
             ex["topk_ids"], ex["topk_logprobs"], ex["topk_temperature"] = tid, tlp, float(tk["temperature"])
         out.append(ex)
     if not out and rows and n_trunc == len(rows) and truncated_rows == "drop":
-        raise CostlabError(f"every teacher row was truncated ({n_trunc} rows hit teacher_data.max_new_tokens) and "
-                           "teacher_data.truncated_rows=drop left none",
-                           "raise teacher_data.max_new_tokens and regenerate, or set teacher_data.truncated_rows=keep")
+        raise CostlabError(
+            f"every teacher row was truncated ({n_trunc} rows hit teacher_data.max_new_tokens) and "
+            "teacher_data.truncated_rows=drop left none",
+            "raise teacher_data.max_new_tokens and regenerate, or set teacher_data.truncated_rows=keep",
+        )
     if not out:
-        raise CostlabError("no usable training examples (every prompt filled distill.max_seq_len)",
-                           "raise distill.max_seq_len or use shorter prompts")
+        raise CostlabError(
+            "no usable training examples (every prompt filled distill.max_seq_len)",
+            "raise distill.max_seq_len or use shorter prompts",
+        )
     return out
 
 

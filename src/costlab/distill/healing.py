@@ -39,14 +39,16 @@ def text_sequences(path: str | Path, tokenizer, seq_len: int, max_tokens: int) -
     scored, until ``max_tokens`` scored tokens."""
     p = Path(path)
     if not p.is_file():
-        raise CostlabError(f"distill.healing.general_text: {p} not found",
-                           "point it at a held-out plain-text file (data/text/heldout_general.txt ships with the repo)")
+        raise CostlabError(
+            f"distill.healing.general_text: {p} not found",
+            "point it at a held-out plain-text file (data/text/heldout_general.txt ships with the repo)",
+        )
     ids = tokenizer(p.read_text(encoding="utf-8"), add_special_tokens=False)["input_ids"]
     if seq_len < 2:
         raise CostlabError(f"distill.healing.general_seq_len={seq_len}", "use at least 2 tokens per window")
     seqs, scored = [], 0
     for i in range(0, len(ids) - 1, seq_len):
-        w = ids[i: i + seq_len]
+        w = ids[i : i + seq_len]
         if len(w) < 2 or scored >= max_tokens:
             break
         w = w[: max_tokens - scored + 1]
@@ -58,14 +60,15 @@ def text_sequences(path: str | Path, tokenizer, seq_len: int, max_tokens: int) -
 
 
 @torch.no_grad()
-def fidelity_ci(model, seqs: list[dict], teacher=None, *, n_boot: int, confidence: float, seed: int,
-                batch_size: int = 4) -> dict[str, Any]:
+def fidelity_ci(
+    model, seqs: list[dict], teacher=None, *, n_boot: int, confidence: float, seed: int, batch_size: int = 4
+) -> dict[str, Any]:
     """Perplexity (+ kl_dense and top-1 agreement when a teacher is given) with token-weighted bootstrap intervals
     over sequences."""
     acc = FidelityAccumulator()
     model.eval()
     for i in range(0, len(seqs), batch_size):
-        batch = seqs[i: i + batch_size]
+        batch = seqs[i : i + batch_size]
         logits = batch_logits(model, batch)
         t_logits = batch_logits(teacher, batch) if teacher is not None else None
         for j, s in enumerate(batch):
@@ -73,29 +76,51 @@ def fidelity_ci(model, seqs: list[dict], teacher=None, *, n_boot: int, confidenc
             if st < 1 or st >= L:
                 continue
             tgt = torch.tensor(s["input_ids"][st:L])
-            acc.add(logits[j, st - 1: L - 1], tgt,
-                    teacher_logits=None if t_logits is None else t_logits[j, st - 1: L - 1])
+            acc.add(
+                logits[j, st - 1 : L - 1], tgt, teacher_logits=None if t_logits is None else t_logits[j, st - 1 : L - 1]
+            )
     if not acc.per_seq:
-        raise CostlabError("healing report: no scorable sequence (each needs a target token after its context)",
-                           "raise distill.max_seq_len or use longer held-out text")
+        raise CostlabError(
+            "healing report: no scorable sequence (each needs a target token after its context)",
+            "raise distill.max_seq_len or use longer held-out text",
+        )
     w = [r["n"] for r in acc.per_seq]
     kw = dict(weights=w, n_boot=n_boot, confidence=confidence, seed=seed)
     nll = mean_ci([r["nll"] for r in acc.per_seq], **kw)
-    out: dict[str, Any] = {"n_sequences": len(w), "n_tokens": int(sum(w)), "ppl": math.exp(nll.mean),
-                           "ppl_lo": math.exp(nll.lo), "ppl_hi": math.exp(nll.hi), "nll": nll.mean}
+    out: dict[str, Any] = {
+        "n_sequences": len(w),
+        "n_tokens": int(sum(w)),
+        "ppl": math.exp(nll.mean),
+        "ppl_lo": math.exp(nll.lo),
+        "ppl_hi": math.exp(nll.hi),
+        "nll": nll.mean,
+    }
     if teacher is not None:
         kl = mean_ci([r["kl"] for r in acc.per_seq], **kw)
         top1 = mean_ci([r["top1"] for r in acc.per_seq], **kw)
-        out.update({KL_NAME: kl.mean, f"{KL_NAME}_lo": kl.lo, f"{KL_NAME}_hi": kl.hi,
-                    "top1_agreement": top1.mean, "top1_agreement_lo": top1.lo, "top1_agreement_hi": top1.hi})
+        out.update(
+            {
+                KL_NAME: kl.mean,
+                f"{KL_NAME}_lo": kl.lo,
+                f"{KL_NAME}_hi": kl.hi,
+                "top1_agreement": top1.mean,
+                "top1_agreement_lo": top1.lo,
+                "top1_agreement_hi": top1.hi,
+            }
+        )
     out["ci"] = f"{confidence:.0%} {nll.method}, {n_boot} resamples"
     return out
 
 
 def quality_config(h: Mapping[str, Any]) -> dict[str, Any]:
     """The costlab.eval.quality plan for the healing report's multiple-choice subset."""
-    return {"tasks_dir": str(h["tasks_dir"]), "tasks": dict(h["mc_tasks"]), "limit": int(h["mc_limit"]),
-            "class_limits": None, "apply_chat_template": bool(h["apply_chat_template"])}
+    return {
+        "tasks_dir": str(h["tasks_dir"]),
+        "tasks": dict(h["mc_tasks"]),
+        "limit": int(h["mc_limit"]),
+        "class_limits": None,
+        "apply_chat_template": bool(h["apply_chat_template"]),
+    }
 
 
 def task_items(model, tokenizer, h: Mapping[str, Any], seed: int, batch_size: int = 8) -> dict[str, dict]:
@@ -110,10 +135,14 @@ def task_items(model, tokenizer, h: Mapping[str, Any], seed: int, batch_size: in
     summary, _ = run_quality(lm, quality_config(h), seed)
     for cls, s in summary.items():
         if s["output_type"] != "multiple_choice":
-            raise CostlabError(f"distill.healing.mc_tasks.{cls}: task {s['task']} is {s['output_type']}",
-                               "the healing report scores multiple-choice tasks only (cheap log-likelihood items)")
-    return {cls: {k: s[k] for k in ("task", "metric", "n", "item_ids", "item_scores", "item_chance")}
-            for cls, s in summary.items()}
+            raise CostlabError(
+                f"distill.healing.mc_tasks.{cls}: task {s['task']} is {s['output_type']}",
+                "the healing report scores multiple-choice tasks only (cheap log-likelihood items)",
+            )
+    return {
+        cls: {k: s[k] for k in ("task", "metric", "n", "item_ids", "item_scores", "item_chance")}
+        for cls, s in summary.items()
+    }
 
 
 def _normalized(items: dict) -> list[float]:
@@ -127,9 +156,13 @@ def task_quality_table(models: dict[str, dict], *, n_boot: int, confidence: floa
     classes = next(iter(models.values())).keys() if models else []
     for cls in classes:
         ref = models["before"][cls]
-        row: dict[str, Any] = {"task": ref["task"], "metric": ref["metric"], "n": ref["n"],
-                               "chance": sum(ref["item_chance"]) / ref["n"],
-                               "score": "chance-normalized (acc - c) / (1 - c); 0 = uniform guess, 1 = all right"}
+        row: dict[str, Any] = {
+            "task": ref["task"],
+            "metric": ref["metric"],
+            "n": ref["n"],
+            "chance": sum(ref["item_chance"]) / ref["n"],
+            "score": "chance-normalized (acc - c) / (1 - c); 0 = uniform guess, 1 = all right",
+        }
         for name, items in models.items():
             it = items[cls]
             if it["item_ids"] != ref["item_ids"]:
@@ -137,17 +170,30 @@ def task_quality_table(models: dict[str, dict], *, n_boot: int, confidence: floa
             m = mean_ci(_normalized(it), n_boot=n_boot, confidence=confidence, seed=seed)
             row[name] = {"acc": sum(it["item_scores"]) / it["n"], "score": m.mean, "score_lo": m.lo, "score_hi": m.hi}
         if "teacher" in models:  # is the class measurable with this reference at all?
-            ac = above_chance(models["teacher"][cls]["item_scores"], models["teacher"][cls]["item_chance"],
-                              confidence=confidence, seed=seed)
-            row["teacher_above_chance"] = {"measurable": ac.measurable, "p_value": ac.p_value, "test": ac.test,
-                                           "reason": ac.reason}
+            ac = above_chance(
+                models["teacher"][cls]["item_scores"],
+                models["teacher"][cls]["item_chance"],
+                confidence=confidence,
+                seed=seed,
+            )
+            row["teacher_above_chance"] = {
+                "measurable": ac.measurable,
+                "p_value": ac.p_value,
+                "test": ac.test,
+                "reason": ac.reason,
+            }
         for base, new in (("before", "after"), ("teacher", "control_after")):
             if base in models and new in models:
                 a, b = _normalized(models[new][cls]), _normalized(models[base][cls])
                 d = mean_ci([x - y for x, y in zip(a, b)], n_boot=n_boot, confidence=confidence, seed=seed)
                 t = paired_test(models[new][cls]["item_scores"], models[base][cls]["item_scores"], seed=seed)
-                row[f"{new}_minus_{base}"] = {"delta": d.mean, "delta_lo": d.lo, "delta_hi": d.hi,
-                                              "p_value": t.p_value, "test": t.test}
+                row[f"{new}_minus_{base}"] = {
+                    "delta": d.mean,
+                    "delta_lo": d.lo,
+                    "delta_hi": d.hi,
+                    "p_value": t.p_value,
+                    "test": t.test,
+                }
         out[cls] = row
     return out
 
@@ -165,46 +211,67 @@ def healing_text(h: Mapping[str, Any]) -> str:
 
     console = Console(record=True, width=130)
     order = ("teacher", "before", "after", "control_after")
-    label = {"teacher": "teacher", "before": "student before KD", "after": "student after KD",
-             "control_after": "control: teacher after the same KD"}
-    for block, title in (("heldout_teacher_responses", "held-out teacher responses (the KD distribution)"),
-                         ("general_text", "held-out general text (off the template distribution)")):
+    label = {
+        "teacher": "teacher",
+        "before": "student before KD",
+        "after": "student after KD",
+        "control_after": "control: teacher after the same KD",
+    }
+    for block, title in (
+        ("heldout_teacher_responses", "held-out teacher responses (the KD distribution)"),
+        ("general_text", "held-out general text (off the template distribution)"),
+    ):
         if block not in h:
             continue
         b = h[block]
         n = b["before"]
-        t = Table(title=f"{title}: {n['n_tokens']} tokens in {n['n_sequences']} sequences, {h['confidence']:.0%} "
-                        f"bootstrap intervals over sequences")
+        t = Table(
+            title=f"{title}: {n['n_tokens']} tokens in {n['n_sequences']} sequences, {h['confidence']:.0%} "
+            f"bootstrap intervals over sequences"
+        )
         for c in ("model", "ppl", f"{KL_NAME}(teacher‖model)", "top-1 agreement"):
             t.add_column(c, justify="left" if c == "model" else "right")
         for k in order:
             if k in b:
                 m = b[k]
-                t.add_row(label[k], _fmt(m, "ppl", 2), "0 (reference)" if k == "teacher" else _fmt(m, KL_NAME, 3),
-                          "1 (reference)" if k == "teacher" else _fmt(m, "top1_agreement", 3))
+                t.add_row(
+                    label[k],
+                    _fmt(m, "ppl", 2),
+                    "0 (reference)" if k == "teacher" else _fmt(m, KL_NAME, 3),
+                    "1 (reference)" if k == "teacher" else _fmt(m, "top1_agreement", 3),
+                )
         console.print(t)
     for cls, row in (h.get("task_quality") or {}).items():
-        t = Table(title=f"task quality, {cls} ({row['task']}, {row['metric']}, n={row['n']}, chance {row['chance']:.2f}): "
-                        "chance-normalized score (acc-c)/(1-c)")
+        t = Table(
+            title=f"task quality, {cls} ({row['task']}, {row['metric']}, n={row['n']}, chance {row['chance']:.2f}): "
+            "chance-normalized score (acc-c)/(1-c)"
+        )
         for c in ("model", row["metric"], "score [interval]"):
             t.add_column(c, justify="left" if c == "model" else "right")
         for k in order:
             if k in row:
                 t.add_row(label[k], f"{row[k]['acc']:.3f}", _fmt(row[k], "score", 3))
-        for k, name in (("after_minus_before", "KD change (after - before)"),
-                        ("control_after_minus_teacher", "control change (same training, unpruned)")):
+        for k, name in (
+            ("after_minus_before", "KD change (after - before)"),
+            ("control_after_minus_teacher", "control change (same training, unpruned)"),
+        ):
             if k in row:
                 d = row[k]
                 t.add_row(name, "", f"{_fmt(d, 'delta', 3)}  p={d['p_value']:.3g} ({d['test']})")
         console.print(t)
         ac = row.get("teacher_above_chance")
         if ac and not ac["measurable"]:
-            console.print(f"  {cls}: not measurable with this reference (teacher not above chance, "
-                          f"p={ac['p_value']:.3g}, {ac['test']}): read its rows as noise")
+            console.print(
+                f"  {cls}: not measurable with this reference (teacher not above chance, "
+                f"p={ac['p_value']:.3g}, {ac['test']}): read its rows as noise"
+            )
     if "control" in h:
         c = h["control"]
-        console.print(f"control: {c['global_step']} steps in {c['train_seconds']:.0f} s training + "
-                      f"{c['measure_seconds']:.0f} s measuring (student: {h['train_seconds']:.0f} s training)")
-    console.print(f"student {h['student_params'] / 1e6:.1f}M vs teacher {h['teacher_params'] / 1e6:.1f}M params; "
-                  f"{KL_DESCRIPTION}")
+        console.print(
+            f"control: {c['global_step']} steps in {c['train_seconds']:.0f} s training + "
+            f"{c['measure_seconds']:.0f} s measuring (student: {h['train_seconds']:.0f} s training)"
+        )
+    console.print(
+        f"student {h['student_params'] / 1e6:.1f}M vs teacher {h['teacher_params'] / 1e6:.1f}M params; {KL_DESCRIPTION}"
+    )
     return console.export_text()

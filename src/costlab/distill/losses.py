@@ -53,18 +53,22 @@ def _log_mix(logp: torch.Tensor, logq: torch.Tensor, w: float) -> torch.Tensor:
 def check_mix_weights(beta: float, skew: float) -> None:
     """Refuse JSD β outside (0, 1) and skew-KL λ outside [0, 1): those make the KD term identically 0."""
     if not 0.0 < beta < 1.0:
-        raise CostlabError(f"distill.loss.beta={beta} is outside (0, 1): the JSD mixture then equals one side and "
-                           "the KD term is exactly 0",
-                           "use 0 < beta < 1 (0.5 = symmetric JSD); for beta 0 or 1 set distill.loss.kind to "
-                           "forward_kl or reverse_kl")
+        raise CostlabError(
+            f"distill.loss.beta={beta} is outside (0, 1): the JSD mixture then equals one side and "
+            "the KD term is exactly 0",
+            "use 0 < beta < 1 (0.5 = symmetric JSD); for beta 0 or 1 set distill.loss.kind to forward_kl or reverse_kl",
+        )
     if not 0.0 <= skew < 1.0:
-        raise CostlabError(f"distill.loss.skew={skew} (skew-KL lambda) is outside [0, 1): at 1 the mixture is the "
-                           "teacher itself and the KD term is exactly 0",
-                           "use 0 <= skew < 1 (0 = forward KL, DistiLLM uses 0.1)")
+        raise CostlabError(
+            f"distill.loss.skew={skew} (skew-KL lambda) is outside [0, 1): at 1 the mixture is the "
+            "teacher itself and the KD term is exactly 0",
+            "use 0 <= skew < 1 (0 = forward KL, DistiLLM uses 0.1)",
+        )
 
 
-def divergence(kind: str, logp_t: torch.Tensor, logq_s: torch.Tensor, beta: float = 0.5,
-               skew: float = 0.1) -> torch.Tensor:
+def divergence(
+    kind: str, logp_t: torch.Tensor, logq_s: torch.Tensor, beta: float = 0.5, skew: float = 0.1
+) -> torch.Tensor:
     """Per-position divergence between teacher log-probs and student log-probs (same support, last dim)."""
     check_mix_weights(beta, skew)
     if kind == "forward_kl":
@@ -125,23 +129,44 @@ class KDLoss:
         logp = F.log_softmax(teacher_logits.float() / T, dim=-1)
         return divergence(self.kind, logp, logq, self.beta, self.skew) * T * T
 
-    def kd_topk(self, student_logits: torch.Tensor, topk_ids: torch.Tensor, topk_logprobs: torch.Tensor) -> torch.Tensor:
+    def kd_topk(
+        self, student_logits: torch.Tensor, topk_ids: torch.Tensor, topk_logprobs: torch.Tensor
+    ) -> torch.Tensor:
         """Per-position KD term (× T²) from stored teacher top-k log-probs, computed at this loss's temperature."""
         T = self.temperature
         logq = F.log_softmax(student_logits.float() / T, dim=-1)
-        return divergence(self.kind, topk_with_tail(topk_logprobs.float()),
-                          student_topk_with_tail(logq, topk_ids.long()), self.beta, self.skew) * T * T
+        return (
+            divergence(
+                self.kind,
+                topk_with_tail(topk_logprobs.float()),
+                student_topk_with_tail(logq, topk_ids.long()),
+                self.beta,
+                self.skew,
+            )
+            * T
+            * T
+        )
 
-    def __call__(self, student_logits: torch.Tensor, labels: torch.Tensor, teacher_logits: torch.Tensor | None = None,
-                 topk_ids: torch.Tensor | None = None, topk_logprobs: torch.Tensor | None = None) -> dict:
+    def __call__(
+        self,
+        student_logits: torch.Tensor,
+        labels: torch.Tensor,
+        teacher_logits: torch.Tensor | None = None,
+        topk_ids: torch.Tensor | None = None,
+        topk_logprobs: torch.Tensor | None = None,
+    ) -> dict:
         """Causal-LM loss. ``labels`` [B, L] with −100 on positions not trained (prompt, padding); logits and teacher
         signals are aligned with the *input* positions (position t predicts labels[t+1])."""
         logits = student_logits[:, :-1]
         targets = labels[:, 1:]
         mask = targets != IGNORE
         n = mask.sum().clamp(min=1)
-        ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1),
-                             ignore_index=IGNORE, reduction="sum") / n
+        ce = (
+            F.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=IGNORE, reduction="sum"
+            )
+            / n
+        )
         out = {"ce": ce}
         if self.alpha > 0:
             if teacher_logits is not None:
@@ -149,8 +174,10 @@ class KDLoss:
             elif topk_ids is not None and topk_logprobs is not None:
                 kd = self.kd_topk(logits, topk_ids[:, :-1], topk_logprobs[:, :-1])
             else:
-                raise CostlabError("KD loss with alpha > 0 got no teacher signal",
-                                   "set distill.teacher_signal to online or topk, or distill.loss.alpha=0")
+                raise CostlabError(
+                    "KD loss with alpha > 0 got no teacher signal",
+                    "set distill.teacher_signal to online or topk, or distill.loss.alpha=0",
+                )
             kd = (kd * mask).sum() / n
             out["kd"] = kd
             out["loss"] = self.alpha * kd + (1.0 - self.alpha) * ce

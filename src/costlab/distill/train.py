@@ -152,9 +152,15 @@ def _init_wandb(cfg: DictConfig, run_dir: Path) -> None:
     import wandb
 
     if wandb.run is None:
-        wandb.init(project=cfg.logger.project, mode=cfg.logger.mode, dir=str(cfg.logger.dir),
-                   name=f"{cfg.exp_name}/{cfg.run_id}/train_student", group=f"{cfg.exp_name}/{cfg.run_id}",
-                   config=to_container(cfg), tags=list(cfg.logger.tags))
+        wandb.init(
+            project=cfg.logger.project,
+            mode=cfg.logger.mode,
+            dir=str(cfg.logger.dir),
+            name=f"{cfg.exp_name}/{cfg.run_id}/train_student",
+            group=f"{cfg.exp_name}/{cfg.run_id}",
+            config=to_container(cfg),
+            tags=list(cfg.logger.tags),
+        )
 
 
 def _check_tokenizer(build: dict, signal: str, cfg: DictConfig) -> None:
@@ -174,8 +180,19 @@ def _rank_state():
     return PartialState(cpu=not torch.cuda.is_available())
 
 
-def _train(cfg: DictConfig, model, tok, examples: list[dict], loss, teacher, ckpt_dir: Path, max_steps: int | None,
-           max_minutes: float | None, state, report_to: str) -> tuple[KDTrainer, Any, float, str | None, TimeBudget]:
+def _train(
+    cfg: DictConfig,
+    model,
+    tok,
+    examples: list[dict],
+    loss,
+    teacher,
+    ckpt_dir: Path,
+    max_steps: int | None,
+    max_minutes: float | None,
+    state,
+    report_to: str,
+) -> tuple[KDTrainer, Any, float, str | None, TimeBudget]:
     """One Trainer run (resumed from the newest whole checkpoint in ``ckpt_dir``); the same recipe for the student and
     for the unpruned control."""
     d = cfg.distill
@@ -183,14 +200,26 @@ def _train(cfg: DictConfig, model, tok, examples: list[dict], loss, teacher, ckp
     if max_steps is not None:
         targs["max_steps"] = int(max_steps)
     args = TrainingArguments(
-        output_dir=str(ckpt_dir), seed=int(cfg.seed), report_to=report_to,
-        run_name=f"{cfg.exp_name}/{cfg.run_id}", remove_unused_columns=False, save_strategy="steps",
-        use_cpu=not torch.cuda.is_available(), disable_tqdm=False, **targs,
+        output_dir=str(ckpt_dir),
+        seed=int(cfg.seed),
+        report_to=report_to,
+        run_name=f"{cfg.exp_name}/{cfg.run_id}",
+        remove_unused_columns=False,
+        save_strategy="steps",
+        use_cpu=not torch.cuda.is_available(),
+        disable_tqdm=False,
+        **targs,
     )
     budget = TimeBudget(max_minutes)
-    trainer = KDTrainer(model=model, args=args, train_dataset=examples, data_collator=Collator(tok.pad_token_id),
-                        kd_loss=loss, teacher=teacher if str(d.teacher_signal) == "online" else None,
-                        callbacks=[budget])
+    trainer = KDTrainer(
+        model=model,
+        args=args,
+        train_dataset=examples,
+        data_collator=Collator(tok.pad_token_id),
+        kd_loss=loss,
+        teacher=teacher if str(d.teacher_signal) == "online" else None,
+        callbacks=[budget],
+    )
     if state.is_main_process:  # removes torn checkpoints: one process only, then everyone picks the same one
         last_complete_checkpoint(ckpt_dir)
     state.wait_for_everyone()
@@ -222,8 +251,9 @@ def _plain_model(trainer: KDTrainer, model, fresh, method: str):
     return merged.eval()
 
 
-def _measure(name: str, model, teacher, tok, sets: dict[str, list[dict]], h: DictConfig, seed: int,
-             with_tasks: bool) -> dict:
+def _measure(
+    name: str, model, teacher, tok, sets: dict[str, list[dict]], h: DictConfig, seed: int, with_tasks: bool
+) -> dict:
     """Every healing figure of one model (fidelity blocks + task items), with its wall time."""
     from costlab.distill import healing
 
@@ -249,8 +279,11 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
         raise CostlabError(f"distill.method={d.method!r}", "use full or lora")
     td = run_dir / "teacher_data"
     if not (td / "train.jsonl").exists():
-        raise CostlabError(f"{td / 'train.jsonl'} not found", "run the generate_teacher stage first "
-                           "(costlab run +exp=NAME stages=[generate_teacher], or list it before train_student in `stages`)")
+        raise CostlabError(
+            f"{td / 'train.jsonl'} not found",
+            "run the generate_teacher stage first "
+            "(costlab run +exp=NAME stages=[generate_teacher], or list it before train_student in `stages`)",
+        )
     from hydra.utils import instantiate
 
     state = _rank_state()
@@ -286,12 +319,15 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     # 2. healing figures before training (main process; cached, so a resumed run does not recompute them)
     sets = {"heldout_teacher_responses": heldout_sequences(held_rows, tok, int(d.max_seq_len))}
     if h.general_text is not None:
-        sets["general_text"] = healing.text_sequences(h.general_text, tok, int(h.general_seq_len),
-                                                      int(h.general_max_tokens))
+        sets["general_text"] = healing.text_sequences(
+            h.general_text, tok, int(h.general_seq_len), int(h.general_max_tokens)
+        )
     before_path = out_dir / "healing_before.json"
     if main and not before_path.exists():
-        before = {"student": _measure("student before KD", student, teacher, tok, sets, h, seed, True),
-                  "teacher": _measure("teacher", teacher, None, tok, sets, h, seed, True)}
+        before = {
+            "student": _measure("student before KD", student, teacher, tok, sets, h, seed, True),
+            "teacher": _measure("teacher", teacher, None, tok, sets, h, seed, True),
+        }
         atomic_write_json(before_path, before)
     state.wait_for_everyone()
 
@@ -304,8 +340,13 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
                 f"distill.loss.temperature={d.loss.temperature}",
                 "set distill.loss.temperature to teacher_data.logprob_temperature (or regenerate teacher data)",
             )
-    examples = build_examples(train_rows, tok, int(d.max_seq_len), with_topk=(signal == "topk"),
-                              truncated_rows=str(cfg.teacher_data.truncated_rows))
+    examples = build_examples(
+        train_rows,
+        tok,
+        int(d.max_seq_len),
+        with_topk=(signal == "topk"),
+        truncated_rows=str(cfg.teacher_data.truncated_rows),
+    )
     model = student
     if d.method == "lora":
         from peft import get_peft_model
@@ -314,8 +355,9 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     if main:
         _init_wandb(cfg, run_dir)
     ckpt_dir = out_dir / "checkpoints"
-    trainer, result, train_s, last, budget = _train(cfg, model, tok, examples, loss, teacher, ckpt_dir, None,
-                                                    d.max_minutes, state, str(cfg.logger.report_to))
+    trainer, result, train_s, last, budget = _train(
+        cfg, model, tok, examples, loss, teacher, ckpt_dir, None, d.max_minutes, state, str(cfg.logger.report_to)
+    )
     steps = trainer.state.global_step
     dist_type = str(trainer.accelerator.distributed_type).rsplit(".", 1)[-1]
 
@@ -331,11 +373,21 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     merged = _plain_model(trainer, model, fresh_student, d.method)
     if main:
         atomic_write_json(out_dir / "train_log.json", trainer.state.log_history)
-        prov = make_provenance(to_container(cfg), seed=seed,
-                               inputs={"teacher": teacher_path, "teacher_data_train": td / "train.jsonl",
-                                       **({"general_text": h.general_text} if h.general_text is not None else {})},
-                               extra={"student_build": build, "global_step": steps,
-                                      "num_processes": state.num_processes, "distributed_type": dist_type})
+        prov = make_provenance(
+            to_container(cfg),
+            seed=seed,
+            inputs={
+                "teacher": teacher_path,
+                "teacher_data_train": td / "train.jsonl",
+                **({"general_text": h.general_text} if h.general_text is not None else {}),
+            },
+            extra={
+                "student_build": build,
+                "global_step": steps,
+                "num_processes": state.num_processes,
+                "distributed_type": dist_type,
+            },
+        )
         _save_dir(merged, tok, out_dir / "merged", prov)
         print(f"[costlab] wrote {out_dir / 'merged'} (process {state.process_index} of {state.num_processes})")
 
@@ -353,8 +405,9 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
             ctl = get_peft_model(ctl, instantiate(d.lora, _convert_="all"))
         # not logged to the experiment tracker (its steps would restart inside the student's run): the control's
         # log history goes to train_log_control.json instead
-        ctl_trainer, _, ctl_s, _, _ = _train(cfg, ctl, tok, examples, loss, teacher, out_dir / "checkpoints_control",
-                                             steps, None, state, "none")
+        ctl_trainer, _, ctl_s, _, _ = _train(
+            cfg, ctl, tok, examples, loss, teacher, out_dir / "checkpoints_control", steps, None, state, "none"
+        )
         if main:
             atomic_write_json(out_dir / "train_log_control.json", ctl_trainer.state.log_history)
 
@@ -376,14 +429,20 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
         after = _measure("student after KD", merged, teacher, tok, sets, h, seed, True)
         figures = {"teacher": before["teacher"], "before": before["student"], "after": after}
         if control is not None:
-            figures["control_after"] = _measure("control after KD", control["model"], teacher, tok, sets, h, seed,
-                                                True)
+            figures["control_after"] = _measure("control after KD", control["model"], teacher, tok, sets, h, seed, True)
         rep: dict[str, Any] = {
-            "kl_method": healing.KL_DESCRIPTION, "confidence": float(h.confidence), "n_boot": int(h.n_boot),
-            "student_params": build["student_params"], "teacher_params": build["teacher_params"],
-            "param_ratio": build["param_ratio"], "global_step": steps, "num_processes": state.num_processes,
+            "kl_method": healing.KL_DESCRIPTION,
+            "confidence": float(h.confidence),
+            "n_boot": int(h.n_boot),
+            "student_params": build["student_params"],
+            "teacher_params": build["teacher_params"],
+            "param_ratio": build["param_ratio"],
+            "global_step": steps,
+            "num_processes": state.num_processes,
             "distributed_type": dist_type,
-            "resumed_from": last, "stopped_by_time_budget": budget.stopped_at, "train_seconds": round(train_s, 1),
+            "resumed_from": last,
+            "stopped_by_time_budget": budget.stopped_at,
+            "train_seconds": round(train_s, 1),
             "general_text_source": None if h.general_text is None else str(h.general_text),
         }
         for block in sets:
@@ -391,13 +450,16 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
         rep["held_out_sequences"] = len(sets["heldout_teacher_responses"])
         items = {k: f["task_items"] for k, f in figures.items() if f.get("task_items")}
         if items:
-            rep["task_quality"] = healing.task_quality_table(items, n_boot=int(h.n_boot),
-                                                             confidence=float(h.confidence), seed=seed)
+            rep["task_quality"] = healing.task_quality_table(
+                items, n_boot=int(h.n_boot), confidence=float(h.confidence), seed=seed
+            )
         if control is not None:
-            rep["control"] = {"what": "the unpruned teacher trained with the same KD recipe, data and steps",
-                              "global_step": control["global_step"],
-                              "train_seconds": round(control["train_seconds"], 1),
-                              "measure_seconds": figures["control_after"]["seconds"]}
+            rep["control"] = {
+                "what": "the unpruned teacher trained with the same KD recipe, data and steps",
+                "global_step": control["global_step"],
+                "train_seconds": round(control["train_seconds"], 1),
+                "measure_seconds": figures["control_after"]["seconds"],
+            }
         atomic_write_json(out_dir / "healing.json", rep)
         (out_dir / "healing.txt").write_text(healing.healing_text(rep))
         if not d.keep_checkpoints:  # merged/ is the product; checkpoints (weights + optimizer) only serve resume
@@ -407,20 +469,30 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
             import wandb
 
             ho = rep["heldout_teacher_responses"]
-            wandb.log({f"healing/{k}_{m}": ho[k][m] for k in ("before", "after")
-                       for m in ("ppl", healing.KL_NAME, "top1_agreement")})
+            wandb.log(
+                {
+                    f"healing/{k}_{m}": ho[k][m]
+                    for k in ("before", "after")
+                    for m in ("ppl", healing.KL_NAME, "top1_agreement")
+                }
+            )
             wandb.finish()
         toks = sum(len(e["input_ids"]) for e in examples)
         ho = rep["heldout_teacher_responses"]
-        metrics = {"global_step": steps, "train_loss": round(result.training_loss, 4),
-                   "train_seconds": round(train_s, 1), "train_examples": len(examples),
-                   "train_tokens_per_epoch": toks, "num_processes": state.num_processes,
-                   "distributed_type": dist_type,
-                   "teacher_rows_truncated": sum(map(is_truncated, train_rows)),
-                   "truncated_examples_kept": sum(e["truncated"] for e in examples),
-                   "student_params": build["student_params"], "param_ratio": build["param_ratio"],
-                   **{k: {m: ho[k].get(m) for m in ("ppl", healing.KL_NAME, "top1_agreement")}
-                      for k in ("before", "after")}}
+        metrics = {
+            "global_step": steps,
+            "train_loss": round(result.training_loss, 4),
+            "train_seconds": round(train_s, 1),
+            "train_examples": len(examples),
+            "train_tokens_per_epoch": toks,
+            "num_processes": state.num_processes,
+            "distributed_type": dist_type,
+            "teacher_rows_truncated": sum(map(is_truncated, train_rows)),
+            "truncated_examples_kept": sum(e["truncated"] for e in examples),
+            "student_params": build["student_params"],
+            "param_ratio": build["param_ratio"],
+            **{k: {m: ho[k].get(m) for m in ("ppl", healing.KL_NAME, "top1_agreement")} for k in ("before", "after")},
+        }
         if control is not None:
             metrics["control_train_seconds"] = rep["control"]["train_seconds"]
             metrics["control_measure_seconds"] = rep["control"]["measure_seconds"]

@@ -116,15 +116,21 @@ def _limits(timeout_s: float, memory_bytes: int):
         import resource
 
         cpu = int(timeout_s) + 1
-        for lim, val in ((resource.RLIMIT_CPU, (cpu, cpu)), (resource.RLIMIT_AS, (memory_bytes, memory_bytes)),
-                         (resource.RLIMIT_FSIZE, (1 << 20, 1 << 20)), (resource.RLIMIT_NOFILE, (64, 64)),
-                         (resource.RLIMIT_CORE, (0, 0))):
+        for lim, val in (
+            (resource.RLIMIT_CPU, (cpu, cpu)),
+            (resource.RLIMIT_AS, (memory_bytes, memory_bytes)),
+            (resource.RLIMIT_FSIZE, (1 << 20, 1 << 20)),
+            (resource.RLIMIT_NOFILE, (64, 64)),
+            (resource.RLIMIT_CORE, (0, 0)),
+        ):
             resource.setrlimit(lim, val)
+
     return apply
 
 
-def run_sandboxed(program: str, timeout_s: float = SANDBOX_TIMEOUT_S,
-                  memory_bytes: int = SANDBOX_MEMORY_BYTES) -> tuple[bool, str]:
+def run_sandboxed(
+    program: str, timeout_s: float = SANDBOX_TIMEOUT_S, memory_bytes: int = SANDBOX_MEMORY_BYTES
+) -> tuple[bool, str]:
     """Run ``program`` in the sandbox. Returns (exit code 0, reason: passed | failed: <last stderr line> |
     timeout)."""
     import os
@@ -138,9 +144,16 @@ def run_sandboxed(program: str, timeout_s: float = SANDBOX_TIMEOUT_S,
         with open(path, "w", encoding="utf-8") as f:
             f.write(_SOCKET_GUARD + program)
         cmd = _unshare_prefix() + [sys.executable, "-I", path]
-        proc = subprocess.Popen(cmd, cwd=tmp, env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"},
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                start_new_session=True, preexec_fn=_limits(timeout_s, memory_bytes))
+        proc = subprocess.Popen(
+            cmd,
+            cwd=tmp,
+            env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_limits(timeout_s, memory_bytes),
+        )
         try:
             _, err = proc.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -165,8 +178,12 @@ def extract_code(response: str, prompt: str, entry_point: str) -> str:
 
 
 def humaneval_program(doc: dict, response: str) -> str:
-    return (extract_code(response, doc["prompt"], doc["entry_point"]) + "\n\n" + doc["test"] +
-            f"\n\ncheck({doc['entry_point']})\n")
+    return (
+        extract_code(response, doc["prompt"], doc["entry_point"])
+        + "\n\n"
+        + doc["test"]
+        + f"\n\ncheck({doc['entry_point']})\n"
+    )
 
 
 def humaneval_process_results(doc: dict, results: list[str]) -> dict:
@@ -184,10 +201,19 @@ def ifeval_scores(doc: dict, response: str) -> dict:
     unknown = [i for i in doc["instruction_id_list"] if i not in INSTRUCTION_DICT]
     if unknown:
         raise ValueError(f"{doc.get('id')}: unknown IFEval instruction ids {unknown}")
-    _, s = evaluate_instructions(response=response, instruction_id_list=doc["instruction_id_list"],
-                                 kwargs_list=doc["kwargs"], prompt=doc["prompt"], instruction_registry=INSTRUCTION_DICT)
-    return {"prompt_strict": float(s.binary_strict), "inst_strict": float(s.partial_strict),
-            "prompt_loose": float(s.binary_loose), "inst_loose": float(s.partial_loose)}
+    _, s = evaluate_instructions(
+        response=response,
+        instruction_id_list=doc["instruction_id_list"],
+        kwargs_list=doc["kwargs"],
+        prompt=doc["prompt"],
+        instruction_registry=INSTRUCTION_DICT,
+    )
+    return {
+        "prompt_strict": float(s.binary_strict),
+        "inst_strict": float(s.partial_strict),
+        "prompt_loose": float(s.binary_loose),
+        "inst_loose": float(s.partial_loose),
+    }
 
 
 def ifeval_process_results(doc: dict, results: list[str]) -> dict:

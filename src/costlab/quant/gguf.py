@@ -35,8 +35,11 @@ def quant_types() -> dict[str, int]:
     """Every llama_ftype llama-cpp-python exposes, by llama.cpp's name (Q4_K_M, Q8_0, IQ4_XS, F16, BF16, ...)."""
     import llama_cpp
 
-    out = {n[len("LLAMA_FTYPE_MOSTLY_"):]: getattr(llama_cpp, n) for n in dir(llama_cpp)
-           if n.startswith("LLAMA_FTYPE_MOSTLY_")}
+    out = {
+        n[len("LLAMA_FTYPE_MOSTLY_") :]: getattr(llama_cpp, n)
+        for n in dir(llama_cpp)
+        if n.startswith("LLAMA_FTYPE_MOSTLY_")
+    }
     out.update({k: getattr(llama_cpp, v) for k, v in EXTRA_TYPES.items()})
     return out
 
@@ -45,16 +48,19 @@ def ftype_of(name: str) -> int:
     types = quant_types()
     key = name.upper()
     if key not in types:
-        raise CostlabError(f"unknown GGUF quant type '{name}'",
-                           f"use one of: {', '.join(sorted(types))} (quant.methods.gguf.types)")
+        raise CostlabError(
+            f"unknown GGUF quant type '{name}'", f"use one of: {', '.join(sorted(types))} (quant.methods.gguf.types)"
+        )
     return types[key]
 
 
 def converter_path(path: str | os.PathLike) -> Path:
     p = Path(path)
     if not p.is_file():
-        raise CostlabError(f"llama.cpp converter not found at {p}",
-                           f"run `make {p}` (extracts it from the llama-cpp-python sdist of the installed version)")
+        raise CostlabError(
+            f"llama.cpp converter not found at {p}",
+            f"run `make {p}` (extracts it from the llama-cpp-python sdist of the installed version)",
+        )
     return p
 
 
@@ -80,20 +86,27 @@ def check_convertible(hf_dir: str | os.PathLike, converter: str | os.PathLike) -
     cfg = json.loads((hf_dir / "config.json").read_text())
     arch = (cfg.get("architectures") or ["?"])[0]
     qpas, hd = cfg.get("query_pre_attn_scalar"), cfg.get("head_dim")
-    if cfg.get("model_type") in ("gemma3", "gemma3_text") and qpas and hd and qpas != hd \
-            and cfg.get("num_hidden_layers") != 62:
+    if (
+        cfg.get("model_type") in ("gemma3", "gemma3_text")
+        and qpas
+        and hd
+        and qpas != hd
+        and cfg.get("num_hidden_layers") != 62
+    ):
         # llama.cpp (src/models/gemma3.cpp) scales queries by 1/sqrt(head_dim) unless the layer count is 62 (27B)
         raise CostlabError(
             f"{hf_dir}: {arch} has query_pre_attn_scalar={qpas} != head_dim={hd} and {cfg.get('num_hidden_layers')} "
             "layers; llama.cpp would scale its attention by 1/sqrt(head_dim) and the GGUF would not match the model",
-            "export this model with the bnb/gptq/awq formats, or keep all 62 layers of a Gemma 3 27B (docs/families.md)")
+            "export this model with the bnb/gptq/awq formats, or keep all 62 layers of a Gemma 3 27B (docs/families.md)",
+        )
     known = converter_architectures(converter)
     if known and arch not in known:
         raise CostlabError(
             f"convert_hf_to_gguf failed for {hf_dir}: architecture {arch} (model_type '{cfg.get('model_type')}') "
             f"is not supported by llama.cpp's converter ({Path(converter).parent.name}, {len(known)} architectures)",
             f"this architecture is not supported by llama.cpp's converter ({Path(converter).parent.name}); use the "
-            "bnb/gptq/awq formats for it, or a newer llama.cpp (docs/families.md lists the tested families)")
+            "bnb/gptq/awq formats for it, or a newer llama.cpp (docs/families.md lists the tested families)",
+        )
     return arch
 
 
@@ -104,8 +117,10 @@ def sliding_window_pattern(hf_dir: str | os.PathLike) -> list[bool] | None:
     if not lt or "sliding_attention" not in lt:
         return None
     if len(lt) != cfg.get("num_hidden_layers"):
-        raise CostlabError(f"{hf_dir}/config.json: layer_types has {len(lt)} entries for "
-                           f"{cfg.get('num_hidden_layers')} layers", "re-save the model (costlab's pruner keeps them in sync)")
+        raise CostlabError(
+            f"{hf_dir}/config.json: layer_types has {len(lt)} entries for {cfg.get('num_hidden_layers')} layers",
+            "re-save the model (costlab's pruner keeps them in sync)",
+        )
     return [t == "sliding_attention" for t in lt]
 
 
@@ -130,8 +145,9 @@ def _write_sliding_window_pattern(gguf_file: Path, pattern: list[bool]) -> bool:
     align = reader.get_field(gguf.Keys.General.ALIGNMENT)
     if align is not None:
         writer.data_alignment = align.contents()
-    meta = {key: MetadataDetails(gguf.GGUFValueType.ARRAY, [bool(x) for x in pattern],
-                                 sub_type=gguf.GGUFValueType.BOOL)}
+    meta = {
+        key: MetadataDetails(gguf.GGUFValueType.ARRAY, [bool(x) for x in pattern], sub_type=gguf.GGUFValueType.BOOL)
+    }
     import logging
 
     logging.getLogger("gguf").setLevel(logging.WARNING)
@@ -141,8 +157,13 @@ def _write_sliding_window_pattern(gguf_file: Path, pattern: list[bool]) -> bool:
     return True
 
 
-def convert_hf_to_gguf(hf_dir: str | os.PathLike, out_file: str | os.PathLike, converter: str | os.PathLike,
-                       outtype: str = "f16", timeout: float = 3600) -> Path:
+def convert_hf_to_gguf(
+    hf_dir: str | os.PathLike,
+    out_file: str | os.PathLike,
+    converter: str | os.PathLike,
+    outtype: str = "f16",
+    timeout: float = 3600,
+) -> Path:
     """Run llama.cpp's converter; an unsupported architecture or a bad dir becomes a CostlabError (before anything
     is written when the architecture is unknown to the converter, with the converter's log otherwise). Per-layer
     sliding-window flags from ``layer_types`` are written into the GGUF (see _write_sliding_window_pattern)."""
@@ -163,11 +184,15 @@ def convert_hf_to_gguf(hf_dir: str | os.PathLike, out_file: str | os.PathLike, c
         reason = lines[-1] if lines else f"exit code {proc.returncode}"
         fix = "check the model dir"
         if "not supported" in log:
-            fix = ("this architecture is not supported by llama.cpp's converter "
-                   f"({conv.parent.name}); use the bnb/gptq/awq formats for it, or a newer llama.cpp")
+            fix = (
+                "this architecture is not supported by llama.cpp's converter "
+                f"({conv.parent.name}); use the bnb/gptq/awq formats for it, or a newer llama.cpp"
+            )
         elif "tokenizer.model" in log:
-            fix = ("this family's converter reads a SentencePiece tokenizer.model: save the model with its original "
-                   "tokenizer files (docs/families.md)")
+            fix = (
+                "this family's converter reads a SentencePiece tokenizer.model: save the model with its original "
+                "tokenizer files (docs/families.md)"
+            )
         raise CostlabError(f"convert_hf_to_gguf failed for {hf_dir}: {reason}", fix)
     if pattern is not None:
         try:
@@ -196,8 +221,14 @@ def _imatrix_array(imatrix: dict[str, np.ndarray]):
     return arr, keep
 
 
-def quantize_gguf(src: str | os.PathLike, dst: str | os.PathLike, qtype: str, threads: int = 0,
-                  imatrix: dict[str, np.ndarray] | None = None, allow_requantize: bool = False) -> Path:
+def quantize_gguf(
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    qtype: str,
+    threads: int = 0,
+    imatrix: dict[str, np.ndarray] | None = None,
+    allow_requantize: bool = False,
+) -> Path:
     """llama.cpp's quantizer (``llama_model_quantize``) from an F16/F32 GGUF to ``qtype``."""
     import llama_cpp
 
@@ -224,8 +255,11 @@ def quantize_gguf(src: str | os.PathLike, dst: str | os.PathLike, qtype: str, th
     if rc != 0 or not tmp.is_file():
         tmp.unlink(missing_ok=True)
         lines = [l.strip() for l in log.getvalue().splitlines() if l.strip()]
-        errs = ([l.split("failed to quantize:", 1)[1].strip() for l in lines if "failed to quantize:" in l]
-                or [l for l in lines if "error" in l.lower()] or lines[-1:])
+        errs = (
+            [l.split("failed to quantize:", 1)[1].strip() for l in lines if "failed to quantize:" in l]
+            or [l for l in lines if "error" in l.lower()]
+            or lines[-1:]
+        )
         reason = " | ".join(errs[-2:])[-500:] or f"return code {rc}"
         fix = "check the type name and the source file"
         if "imatrix" in reason.lower():
@@ -253,13 +287,20 @@ def gguf_stats(path: str | os.PathLike) -> dict[str, Any]:
     f = r.fields.get("general.architecture")
     if f is not None:
         arch = bytes(f.parts[f.data[0]]).decode()
-    return {"n_params": n_params, "tensor_bytes": n_bytes, "file_bytes": Path(path).stat().st_size,
-            "bits_per_weight": n_bytes * 8 / max(n_params, 1), "tensor_types": types, "arch": arch,
-            "tensors": {t.name: [int(x) for x in t.shape] for t in r.tensors}}
+    return {
+        "n_params": n_params,
+        "tensor_bytes": n_bytes,
+        "file_bytes": Path(path).stat().st_size,
+        "bits_per_weight": n_bytes * 8 / max(n_params, 1),
+        "tensor_types": types,
+        "arch": arch,
+        "tensors": {t.name: [int(x) for x in t.shape] for t in r.tensors},
+    }
 
 
-def compute_imatrix(model, texts: Sequence[str], tokenizer, gguf_file: str | os.PathLike,
-                    max_tokens: int = 512) -> dict[str, np.ndarray]:
+def compute_imatrix(
+    model, texts: Sequence[str], tokenizer, gguf_file: str | os.PathLike, max_tokens: int = 512
+) -> dict[str, np.ndarray]:
     """Mean squared input activation per input column of each linear layer, keyed by GGUF tensor name.
 
     The same statistic llama.cpp's ``llama-imatrix`` collects (sum of x_j^2 / number of tokens). HF module names
@@ -270,14 +311,18 @@ def compute_imatrix(model, texts: Sequence[str], tokenizer, gguf_file: str | os.
     import torch
 
     if not texts:
-        raise CostlabError("imatrix needs calibration text and the calibration set is empty",
-                           "generate teacher data first or set quant.calibration.paths")
+        raise CostlabError(
+            "imatrix needs calibration text and the calibration set is empty",
+            "generate teacher data first or set quant.calibration.paths",
+        )
     stats = gguf_stats(gguf_file)
     arch_name = stats["arch"]
     arch = next((a for a, n in gguf.MODEL_ARCH_NAMES.items() if n == arch_name), None)
     if arch is None:
-        raise CostlabError(f"imatrix: GGUF architecture '{arch_name}' unknown to the installed gguf package",
-                           "upgrade gguf or disable quant.methods.gguf.imatrix")
+        raise CostlabError(
+            f"imatrix: GGUF architecture '{arch_name}' unknown to the installed gguf package",
+            "upgrade gguf or disable quant.methods.gguf.imatrix",
+        )
     n_blocks = int(getattr(model.config, "num_hidden_layers", 0) or 0)
     name_map = gguf.get_tensor_name_map(arch, n_blocks)
     sums: dict[str, torch.Tensor] = {}
@@ -289,6 +334,7 @@ def compute_imatrix(model, texts: Sequence[str], tokenizer, gguf_file: str | os.
             x = inp[0].detach().reshape(-1, inp[0].shape[-1]).float()
             sums[name] = sums.get(name, 0) + (x * x).sum(0)
             counts[name] = counts.get(name, 0) + x.shape[0]
+
         return hook
 
     for name, mod in model.named_modules():
@@ -312,7 +358,9 @@ def compute_imatrix(model, texts: Sequence[str], tokenizer, gguf_file: str | os.
             continue
         out[gname] = (s / counts[name]).cpu().numpy().astype(np.float32)
     if not out:
-        raise CostlabError("imatrix: no linear layer matched a GGUF tensor", "disable quant.methods.gguf.imatrix for this model")
+        raise CostlabError(
+            "imatrix: no linear layer matched a GGUF tensor", "disable quant.methods.gguf.imatrix for this model"
+        )
     return out
 
 
@@ -355,8 +403,9 @@ class GGUFMethod(QuantMethod):
             if self.p.imatrix:
                 texts, src = base.require_calibration()
                 t0 = time.time()
-                prep["imatrix"] = compute_imatrix(base.model(), texts, base.tokenizer, f16,
-                                                  base.calibration_cfg.max_tokens)
+                prep["imatrix"] = compute_imatrix(
+                    base.model(), texts, base.tokenizer, f16, base.calibration_cfg.max_tokens
+                )
                 prep["imatrix_seconds"] = time.time() - t0
                 prep["imatrix_source"] = src
         except CostlabError as e:
@@ -385,15 +434,24 @@ class GGUFMethod(QuantMethod):
         variant.build_seconds = prep["convert_seconds"] + prep.get("imatrix_seconds", 0.0) + quantize_seconds
         st = gguf_stats(dst)
         variant.path = rel_to_run(dst, base.run_dir)
-        variant.size_mb, variant.n_params, variant.bits_per_weight = (st["file_bytes"] / 1e6, st["n_params"],
-                                                                      st["bits_per_weight"])
+        variant.size_mb, variant.n_params, variant.bits_per_weight = (
+            st["file_bytes"] / 1e6,
+            st["n_params"],
+            st["bits_per_weight"],
+        )
         sanity = base.sanity
-        variant.sanity = gguf_sanity(str(dst), base.heldout_ids, sanity.prompt, sanity.gen_tokens, sanity.window,
-                                     sanity.llama_threads)
-        return {"tensor_types": st["tensor_types"], "converter": str(self.p.converter),
-                "imatrix": bool(prep.get("imatrix")), "imatrix_source": prep.get("imatrix_source"),
-                "convert_seconds": prep["convert_seconds"], "imatrix_seconds": prep.get("imatrix_seconds"),
-                "quantize_seconds": quantize_seconds}
+        variant.sanity = gguf_sanity(
+            str(dst), base.heldout_ids, sanity.prompt, sanity.gen_tokens, sanity.window, sanity.llama_threads
+        )
+        return {
+            "tensor_types": st["tensor_types"],
+            "converter": str(self.p.converter),
+            "imatrix": bool(prep.get("imatrix")),
+            "imatrix_source": prep.get("imatrix_source"),
+            "convert_seconds": prep["convert_seconds"],
+            "imatrix_seconds": prep.get("imatrix_seconds"),
+            "quantize_seconds": quantize_seconds,
+        }
 
     def finish(self, base: Base) -> None:
         prep = base.state.pop("gguf", {})

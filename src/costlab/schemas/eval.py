@@ -1,6 +1,6 @@
 """configs/eval/*.yaml — measurement (evaluate stage), the tables built from it (build_tables) and the report.
 
-Sections: top level + backends + stats + quality + fidelity + latency (H2, issue 9), tables + report (H3).
+Sections: top level + backends + stats + quality + fidelity + latency, tables + report.
 ``backends`` maps a runtime to an eval backend plug-in chosen by ``_target_`` (costlab.eval.backends).
 """
 

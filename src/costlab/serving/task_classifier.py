@@ -34,15 +34,22 @@ def _vectorizer(max_features: int = 30000):
 
     return make_union(
         TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_features=max_features),
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b",
-                        max_features=max_features))
+        TfidfVectorizer(
+            analyzer="word",
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            token_pattern=r"(?u)\b\w+\b",
+            max_features=max_features,
+        ),
+    )
 
 
 class TextTaskClassifier(LearnedClassifier):
     name = "learned-text"
 
-    def __init__(self, vectorizer: Any, clf: Any, embedder: Any = None, minilm_weight: float = 0.0,
-                 meta: dict | None = None):
+    def __init__(
+        self, vectorizer: Any, clf: Any, embedder: Any = None, minilm_weight: float = 0.0, meta: dict | None = None
+    ):
         super().__init__(clf, embedder, meta)
         self.vectorizer = vectorizer
         self.minilm_weight = float(minilm_weight)
@@ -64,8 +71,11 @@ class TextTaskClassifier(LearnedClassifier):
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"vectorizer": self.vectorizer, "clf": self.clf, "minilm_weight": self.minilm_weight},
-                    out / ARTIFACT, compress=3)
+        joblib.dump(
+            {"vectorizer": self.vectorizer, "clf": self.clf, "minilm_weight": self.minilm_weight},
+            out / ARTIFACT,
+            compress=3,
+        )
         return out / ARTIFACT
 
     @classmethod
@@ -77,18 +87,23 @@ class TextTaskClassifier(LearnedClassifier):
 
         d = Path(artifact_dir)
         if not (d / ARTIFACT).exists():
-            raise CostlabError(f"{d / ARTIFACT}: classifier artifact not found",
-                               "train it: costlab serve train-classifier --out DIR (or set router.classifier=keyword)")
+            raise CostlabError(
+                f"{d / ARTIFACT}: classifier artifact not found",
+                "train it: costlab serve train-classifier --out DIR (or set router.classifier=keyword)",
+            )
         meta = read_json(d / "metrics.json") if (d / "metrics.json").exists() else {}
         obj = joblib.load(d / ARTIFACT)
         if obj["minilm_weight"] > 0 and meta.get("embedder") and meta["embedder"] != getattr(embedder, "name", None):
-            raise CostlabError(f"{d}: trained on embedder {meta['embedder']!r}, gateway uses "
-                               f"{getattr(embedder, 'name', '?')!r}", "retrain the classifier with the gateway's embedder")
+            raise CostlabError(
+                f"{d}: trained on embedder {meta['embedder']!r}, gateway uses {getattr(embedder, 'name', '?')!r}",
+                "retrain the classifier with the gateway's embedder",
+            )
         return cls(obj["vectorizer"], obj["clf"], embedder, obj["minilm_weight"], meta)
 
 
-def fit(rows: list[dict], embedder: Any = None, minilm_weight: float = 1.0, C: float = 16.0,
-        seed: int = 0) -> TextTaskClassifier:
+def fit(
+    rows: list[dict], embedder: Any = None, minilm_weight: float = 1.0, C: float = 16.0, seed: int = 0
+) -> TextTaskClassifier:
     from sklearn.linear_model import LogisticRegression
 
     texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
@@ -111,8 +126,13 @@ def _acc_block(correct: np.ndarray, groups: list[str] | None) -> dict:
         cnt = np.array([sum(x == t for x in groups) for t in g], float)
         if len(g) > 1:
             m = mean_ci(per, weights=cnt)
-            out.update({"n_templates": len(g), "ci_templates": [m.lo, m.hi],
-                        "ci_templates_method": "bootstrap over templates (item-weighted), percentile 95%"})
+            out.update(
+                {
+                    "n_templates": len(g),
+                    "ci_templates": [m.lo, m.hi],
+                    "ci_templates_method": "bootstrap over templates (item-weighted), percentile 95%",
+                }
+            )
     return out
 
 
@@ -130,22 +150,36 @@ def score(rows: list[dict], pred: list[str], by_template: bool) -> dict:
     return out
 
 
-def evaluate(model: TextTaskClassifier, test_rows: list[dict], wild_rows: list[dict] | None = None,
-             vectors: dict[str, np.ndarray] | None = None) -> dict:
+def evaluate(
+    model: TextTaskClassifier,
+    test_rows: list[dict],
+    wild_rows: list[dict] | None = None,
+    vectors: dict[str, np.ndarray] | None = None,
+) -> dict:
     kw = KeywordClassifier(default="qa")  # the baseline; "qa" = its most common right answer for a question
     res: dict[str, Any] = {}
     for name, rows, by_t in (("unseen_templates", test_rows, True), ("wild", wild_rows or [], False)):
         if not rows:
             continue
         texts = [r["text"] for r in rows]
-        res[name] = {"learned": score(rows, model.predict(texts, (vectors or {}).get(name)), by_t),
-                     "keyword": score(rows, kw.predict(texts), by_t)}
+        res[name] = {
+            "learned": score(rows, model.predict(texts, (vectors or {}).get(name)), by_t),
+            "keyword": score(rows, kw.predict(texts), by_t),
+        }
     return res
 
 
-def train_and_evaluate(out_dir: str | Path, embedder: Any = None, minilm_weight: float = 1.0, C: float = 16.0,
-                       per_template: int = 12, test_frac: float = 0.3, seed: int = 0,
-                       wild_path: str | Path | None = None, extra_train_path: str | Path | None = None) -> dict:
+def train_and_evaluate(
+    out_dir: str | Path,
+    embedder: Any = None,
+    minilm_weight: float = 1.0,
+    C: float = 16.0,
+    per_template: int = 12,
+    test_frac: float = 0.3,
+    seed: int = 0,
+    wild_path: str | Path | None = None,
+    extra_train_path: str | Path | None = None,
+) -> dict:
     """Generate the data, split by template, fit on train templates (+ ``extra_train_path``: prompt rows in the
     data/prompts format, e.g. the distillation train split, whose wording is not from any template here),
     evaluate on the test templates (+ wild set), save ``out_dir/{text_classifier.joblib, metrics.json,
@@ -163,8 +197,10 @@ def train_and_evaluate(out_dir: str | Path, embedder: Any = None, minilm_weight:
 
         prompts = load_prompts(extra_train_path)
         texts, labels = texts_and_labels(prompts)
-        extra = [{"text": t, "label": y, "lang": "en", "template": f"prompts/{p.get('group', '?')}"}
-                 for t, y, p in zip(texts, labels, prompts)]
+        extra = [
+            {"text": t, "label": y, "lang": "en", "template": f"prompts/{p.get('group', '?')}"}
+            for t, y, p in zip(texts, labels, prompts)
+        ]
     model = fit(data["train"] + extra, embedder, minilm_weight, C, seed)
     fit_s = time.time() - t0
     wild = read_jsonl(wild_path, required=("text", "label", "lang")) if wild_path else None
@@ -172,28 +208,43 @@ def train_and_evaluate(out_dir: str | Path, embedder: Any = None, minilm_weight:
         "kind": "tfidf-char+word" + ("+minilm" if model.minilm_weight > 0 else ""),
         "embedder": getattr(embedder, "name", None) if model.minilm_weight > 0 else None,
         "classes": sorted({r["label"] for r in data["train"]}),
-        "n_train": len(data["train"]) + len(extra), "n_train_extra": len(extra), "n_test": len(data["test"]),
+        "n_train": len(data["train"]) + len(extra),
+        "n_train_extra": len(extra),
+        "n_test": len(data["test"]),
         "train_templates": sorted({r["template"] for r in data["train"]}),
         "test_templates": sorted({r["template"] for r in data["test"]}),
         "split": "by template (no template id in both); slot values split by index parity",
         **evaluate(model, data["test"], wild),
         "fit_seconds": round(fit_s, 1),
-        "C": C, "minilm_weight": model.minilm_weight, "per_template": per_template, "test_frac": test_frac,
+        "C": C,
+        "minilm_weight": model.minilm_weight,
+        "per_template": per_template,
+        "test_frac": test_frac,
     }
     out = Path(out_dir)
     model.save(out)
     atomic_write_json(out / "metrics.json", metrics)
-    write_provenance(out, make_provenance({"C": C, "minilm_weight": model.minilm_weight, "per_template": per_template,
-                                           "test_frac": test_frac}, seed=seed,
-                                          inputs={"templates": Path(__file__).with_name("classifier_data.py"),
-                                                  "wild": wild_path, "extra_train": extra_train_path}))
+    write_provenance(
+        out,
+        make_provenance(
+            {"C": C, "minilm_weight": model.minilm_weight, "per_template": per_template, "test_frac": test_frac},
+            seed=seed,
+            inputs={
+                "templates": Path(__file__).with_name("classifier_data.py"),
+                "wild": wild_path,
+                "extra_train": extra_train_path,
+            },
+        ),
+    )
     return metrics
 
 
 def format_metrics(m: dict) -> str:
-    lines = [f"task classifier ({m['kind']}): trained on {m['n_train']} prompts ({m.get('n_train_extra', 0)} of them "
-             f"from data/prompts) from {len(m['train_templates'])} templates; tested on {m['n_test']} prompts from "
-             f"{len(m['test_templates'])} other templates"]
+    lines = [
+        f"task classifier ({m['kind']}): trained on {m['n_train']} prompts ({m.get('n_train_extra', 0)} of them "
+        f"from data/prompts) from {len(m['train_templates'])} templates; tested on {m['n_test']} prompts from "
+        f"{len(m['test_templates'])} other templates"
+    ]
     for name in ("unseen_templates", "wild"):
         if name not in m:
             continue
@@ -204,7 +255,9 @@ def format_metrics(m: dict) -> str:
             a, b = m[name]["learned"][lang], m[name]["keyword"][lang]
             ci = a.get("ci_templates", a["ci_items"])
             cb = b.get("ci_templates", b["ci_items"])
-            lines.append(f"{'':<{len(name) + 3}}{lang:<6} {a['n']:>4}  {a['accuracy']:>7.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
-                         f"   {b['accuracy']:>7.3f} [{cb[0]:.3f}, {cb[1]:.3f}]")
+            lines.append(
+                f"{'':<{len(name) + 3}}{lang:<6} {a['n']:>4}  {a['accuracy']:>7.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+                f"   {b['accuracy']:>7.3f} [{cb[0]:.3f}, {cb[1]:.3f}]"
+            )
     lines.append("intervals: unseen_templates = bootstrap over templates; wild = exact binomial over items")
     return "\n".join(lines)

@@ -41,14 +41,70 @@ _ZH_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 
 _ZH_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
 _ZH_NUM = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
 # Words that contain a numeral character without being a number.
-_ZH_NUM_EXCEPT = ("一下", "一些", "一点", "一起", "一样", "一般", "一直", "一定", "统一", "万一", "唯一", "一切",
-                  "一旦", "一边", "第一", "千万", "万能", "百科", "三明治", "一致", "同一", "一一", "一次性", "一个", "一共",
-                  "一种", "一位", "一家", "一会")
+_ZH_NUM_EXCEPT = (
+    "一下",
+    "一些",
+    "一点",
+    "一起",
+    "一样",
+    "一般",
+    "一直",
+    "一定",
+    "统一",
+    "万一",
+    "唯一",
+    "一切",
+    "一旦",
+    "一边",
+    "第一",
+    "千万",
+    "万能",
+    "百科",
+    "三明治",
+    "一致",
+    "同一",
+    "一一",
+    "一次性",
+    "一个",
+    "一共",
+    "一种",
+    "一位",
+    "一家",
+    "一会",
+)
 
 _NEG_ZH = ("不", "没", "无", "非", "未", "别", "勿", "莫", "甭")
-_NEG_ZH_EXCEPT = ("非常", "不错", "无线", "无论", "没关系", "不同", "不久", "不断", "并非", "不但", "不仅", "不管",
-                  "无人机", "未来", "差不多", "不少", "无聊", "不好意思", "是不是", "能不能", "会不会", "有没有",
-                  "可不可以", "要不要", "对不对", "好不好", "行不行", "是否", "不如")
+_NEG_ZH_EXCEPT = (
+    "非常",
+    "不错",
+    "无线",
+    "无论",
+    "没关系",
+    "不同",
+    "不久",
+    "不断",
+    "并非",
+    "不但",
+    "不仅",
+    "不管",
+    "无人机",
+    "未来",
+    "差不多",
+    "不少",
+    "无聊",
+    "不好意思",
+    "是不是",
+    "能不能",
+    "会不会",
+    "有没有",
+    "可不可以",
+    "要不要",
+    "对不对",
+    "好不好",
+    "行不行",
+    "是否",
+    "不如",
+)
 
 _UNITS = {
     "km": ("km", "kms", "kilometer", "kilometers", "kilometre", "kilometres", "公里", "千米"),
@@ -80,53 +136,184 @@ _UNITS = {
     "mb": ("mb", "megabyte", "megabytes"),
 }
 _LANGS = {
-    "en": ("english", "英语", "英文"), "fr": ("french", "法语", "法文"), "de": ("german", "德语", "德文"),
-    "es": ("spanish", "西班牙语", "西语", "西班牙文"), "it": ("italian", "意大利语", "意大利文"),
-    "ja": ("japanese", "日语", "日文"), "zh": ("chinese", "mandarin", "中文", "汉语", "普通话"),
-    "ko": ("korean", "韩语", "韩文"), "ru": ("russian", "俄语", "俄文"), "pt": ("portuguese", "葡萄牙语"),
-    "ar": ("arabic", "阿拉伯语"), "nl": ("dutch", "荷兰语"), "yue": ("cantonese", "粤语"),
-    "py": ("python",), "js": ("javascript", "js"), "java": ("java",), "go": ("golang",), "rust": ("rust",),
-    "cpp": ("c++", "cpp"), "sql": ("sql",), "ts": ("typescript",), "bash": ("bash", "shell"),
+    "en": ("english", "英语", "英文"),
+    "fr": ("french", "法语", "法文"),
+    "de": ("german", "德语", "德文"),
+    "es": ("spanish", "西班牙语", "西语", "西班牙文"),
+    "it": ("italian", "意大利语", "意大利文"),
+    "ja": ("japanese", "日语", "日文"),
+    "zh": ("chinese", "mandarin", "中文", "汉语", "普通话"),
+    "ko": ("korean", "韩语", "韩文"),
+    "ru": ("russian", "俄语", "俄文"),
+    "pt": ("portuguese", "葡萄牙语"),
+    "ar": ("arabic", "阿拉伯语"),
+    "nl": ("dutch", "荷兰语"),
+    "yue": ("cantonese", "粤语"),
+    "py": ("python",),
+    "js": ("javascript", "js"),
+    "java": ("java",),
+    "go": ("golang",),
+    "rust": ("rust",),
+    "cpp": ("c++", "cpp"),
+    "sql": ("sql",),
+    "ts": ("typescript",),
+    "bash": ("bash", "shell"),
 }
 _FORMATS = {
-    "json": ("json",), "yaml": ("yaml", "yml"), "csv": ("csv",), "xml": ("xml",), "html": ("html",),
-    "markdown": ("markdown",), "table": ("table", "tables", "表格"),
-    "bullets": ("bullet", "bullets", "bullet points", "要点", "项目符号"), "numbered": ("numbered", "编号"),
-    "upper": ("uppercase", "upper case", "all caps", "大写"), "lower": ("lowercase", "lower case", "小写"),
-    "paragraph": ("paragraph", "段落"), "sentence": ("one sentence", "一句话"), "pdf": ("pdf",),
-    "haiku": ("haiku", "俳句"), "poem": ("poem", "诗"), "email": ("email", "邮件"), "essay": ("essay", "文章"),
+    "json": ("json",),
+    "yaml": ("yaml", "yml"),
+    "csv": ("csv",),
+    "xml": ("xml",),
+    "html": ("html",),
+    "markdown": ("markdown",),
+    "table": ("table", "tables", "表格"),
+    "bullets": ("bullet", "bullets", "bullet points", "要点", "项目符号"),
+    "numbered": ("numbered", "编号"),
+    "upper": ("uppercase", "upper case", "all caps", "大写"),
+    "lower": ("lowercase", "lower case", "小写"),
+    "paragraph": ("paragraph", "段落"),
+    "sentence": ("one sentence", "一句话"),
+    "pdf": ("pdf",),
+    "haiku": ("haiku", "俳句"),
+    "poem": ("poem", "诗"),
+    "email": ("email", "邮件"),
+    "essay": ("essay", "文章"),
 }
 # Common entities in both languages → one id (cities, countries, people, companies, planets).
 _GAZ = {
-    "beijing": ("beijing", "北京"), "shanghai": ("shanghai", "上海"), "guangzhou": ("guangzhou", "广州"),
-    "shenzhen": ("shenzhen", "深圳"), "hangzhou": ("hangzhou", "杭州"), "chengdu": ("chengdu", "成都"),
-    "wuhan": ("wuhan", "武汉"), "nanjing": ("nanjing", "南京"), "xian": ("xi'an", "xian", "西安"),
-    "hongkong": ("hong kong", "香港"), "taipei": ("taipei", "台北"), "tokyo": ("tokyo", "东京"),
-    "osaka": ("osaka", "大阪"), "seoul": ("seoul", "首尔"), "paris": ("paris", "巴黎"), "london": ("london", "伦敦"),
-    "berlin": ("berlin", "柏林"), "rome": ("rome", "罗马"), "madrid": ("madrid", "马德里"),
-    "newyork": ("new york", "纽约"), "sydney": ("sydney", "悉尼"), "moscow": ("moscow", "莫斯科"),
-    "singapore": ("singapore", "新加坡"), "china": ("china", "中国"), "japan": ("japan", "日本"),
-    "usa": ("usa", "the us", "u.s.", "united states", "america", "美国"), "uk": ("uk", "britain", "england", "英国"),
-    "france": ("france", "法国"), "germany": ("germany", "德国"), "italy": ("italy", "意大利"),
-    "spain": ("spain", "西班牙"), "russia": ("russia", "俄罗斯"), "india": ("india", "印度"),
-    "canada": ("canada", "加拿大"), "australia": ("australia", "澳大利亚"), "korea": ("korea", "韩国"),
-    "brazil": ("brazil", "巴西"), "egypt": ("egypt", "埃及"), "mars": ("mars", "火星"), "venus": ("venus", "金星"),
-    "jupiter": ("jupiter", "木星"), "moon": ("the moon", "月球", "月亮"),
-    "apple": ("apple", "苹果公司"), "google": ("google", "谷歌"), "microsoft": ("microsoft", "微软"),
-    "tesla": ("tesla", "特斯拉"), "amazon": ("amazon", "亚马逊"), "huawei": ("huawei", "华为"),
-    "tencent": ("tencent", "腾讯"), "alibaba": ("alibaba", "阿里巴巴"), "einstein": ("einstein", "爱因斯坦"),
-    "newton": ("newton", "牛顿"), "libai": ("li bai", "李白"), "dufu": ("du fu", "杜甫"),
-    "confucius": ("confucius", "孔子"), "shakespeare": ("shakespeare", "莎士比亚"),
-    "yangtze": ("yangtze", "长江"), "yellowriver": ("yellow river", "黄河"), "everest": ("everest", "珠穆朗玛峰", "珠峰"),
-    "nile": ("nile", "尼罗河"), "iphone": ("iphone",), "android": ("android", "安卓"), "windows": ("windows",),
-    "linux": ("linux",), "mac": ("macos", "mac"),
+    "beijing": ("beijing", "北京"),
+    "shanghai": ("shanghai", "上海"),
+    "guangzhou": ("guangzhou", "广州"),
+    "shenzhen": ("shenzhen", "深圳"),
+    "hangzhou": ("hangzhou", "杭州"),
+    "chengdu": ("chengdu", "成都"),
+    "wuhan": ("wuhan", "武汉"),
+    "nanjing": ("nanjing", "南京"),
+    "xian": ("xi'an", "xian", "西安"),
+    "hongkong": ("hong kong", "香港"),
+    "taipei": ("taipei", "台北"),
+    "tokyo": ("tokyo", "东京"),
+    "osaka": ("osaka", "大阪"),
+    "seoul": ("seoul", "首尔"),
+    "paris": ("paris", "巴黎"),
+    "london": ("london", "伦敦"),
+    "berlin": ("berlin", "柏林"),
+    "rome": ("rome", "罗马"),
+    "madrid": ("madrid", "马德里"),
+    "newyork": ("new york", "纽约"),
+    "sydney": ("sydney", "悉尼"),
+    "moscow": ("moscow", "莫斯科"),
+    "singapore": ("singapore", "新加坡"),
+    "china": ("china", "中国"),
+    "japan": ("japan", "日本"),
+    "usa": ("usa", "the us", "u.s.", "united states", "america", "美国"),
+    "uk": ("uk", "britain", "england", "英国"),
+    "france": ("france", "法国"),
+    "germany": ("germany", "德国"),
+    "italy": ("italy", "意大利"),
+    "spain": ("spain", "西班牙"),
+    "russia": ("russia", "俄罗斯"),
+    "india": ("india", "印度"),
+    "canada": ("canada", "加拿大"),
+    "australia": ("australia", "澳大利亚"),
+    "korea": ("korea", "韩国"),
+    "brazil": ("brazil", "巴西"),
+    "egypt": ("egypt", "埃及"),
+    "mars": ("mars", "火星"),
+    "venus": ("venus", "金星"),
+    "jupiter": ("jupiter", "木星"),
+    "moon": ("the moon", "月球", "月亮"),
+    "apple": ("apple", "苹果公司"),
+    "google": ("google", "谷歌"),
+    "microsoft": ("microsoft", "微软"),
+    "tesla": ("tesla", "特斯拉"),
+    "amazon": ("amazon", "亚马逊"),
+    "huawei": ("huawei", "华为"),
+    "tencent": ("tencent", "腾讯"),
+    "alibaba": ("alibaba", "阿里巴巴"),
+    "einstein": ("einstein", "爱因斯坦"),
+    "newton": ("newton", "牛顿"),
+    "libai": ("li bai", "李白"),
+    "dufu": ("du fu", "杜甫"),
+    "confucius": ("confucius", "孔子"),
+    "shakespeare": ("shakespeare", "莎士比亚"),
+    "yangtze": ("yangtze", "长江"),
+    "yellowriver": ("yellow river", "黄河"),
+    "everest": ("everest", "珠穆朗玛峰", "珠峰"),
+    "nile": ("nile", "尼罗河"),
+    "iphone": ("iphone",),
+    "android": ("android", "安卓"),
+    "windows": ("windows",),
+    "linux": ("linux",),
+    "mac": ("macos", "mac"),
 }
-_ORDER_EN = {"from", "than", "into", "vs", "versus", "beat", "beats", "owe", "owes", "before", "after", "sent",
-             "gave", "paid", "hired", "taller", "shorter", "older", "younger", "bigger", "smaller", "larger",
-             "faster", "slower", "cheaper", "defeated", "married", "follows", "replaced", "replace", "pay", "pays",
-             "report", "reports", "manager", "manages", "lend", "lent", "sue", "sued"}
-_ORDER_ZH = ("从", "到", "比", "给", "向", "把", "被", "打败", "战胜", "赢了", "欠", "之前", "之后", "换成", "转成",
-             "大于", "小于", "高于", "低于", "雇", "嫁给", "转账", "寄")
+_ORDER_EN = {
+    "from",
+    "than",
+    "into",
+    "vs",
+    "versus",
+    "beat",
+    "beats",
+    "owe",
+    "owes",
+    "before",
+    "after",
+    "sent",
+    "gave",
+    "paid",
+    "hired",
+    "taller",
+    "shorter",
+    "older",
+    "younger",
+    "bigger",
+    "smaller",
+    "larger",
+    "faster",
+    "slower",
+    "cheaper",
+    "defeated",
+    "married",
+    "follows",
+    "replaced",
+    "replace",
+    "pay",
+    "pays",
+    "report",
+    "reports",
+    "manager",
+    "manages",
+    "lend",
+    "lent",
+    "sue",
+    "sued",
+}
+_ORDER_ZH = (
+    "从",
+    "到",
+    "比",
+    "给",
+    "向",
+    "把",
+    "被",
+    "打败",
+    "战胜",
+    "赢了",
+    "欠",
+    "之前",
+    "之后",
+    "换成",
+    "转成",
+    "大于",
+    "小于",
+    "高于",
+    "低于",
+    "雇",
+    "嫁给",
+    "转账",
+    "寄",
+)
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[$€£¥%℃℉°]|[" + _CJK + "]+")
 
@@ -200,7 +387,11 @@ def _hits(text: str, table: dict[str, tuple[str, ...]]) -> set[str]:
 # Unit words that are also ordinary words ("how many hours", 天气, 年轻, 一块蛋糕): they count only right after a
 # number. Every other form counts wherever it occurs.
 _NEEDS_NUMBER = {"min", "hour", "day", "week", "month", "year"}
-_NUMERAL = r"(?:\d|\b(?:" + "|".join(w for w in _NUMWORDS if not w.startswith("_")) + r")\b|[零一二两三四五六七八九十百千万几多])"
+_NUMERAL = (
+    r"(?:\d|\b(?:"
+    + "|".join(w for w in _NUMWORDS if not w.startswith("_"))
+    + r")\b|[零一二两三四五六七八九十百千万几多])"
+)
 
 
 def _unit_positions(text: str) -> list[tuple[int, str]]:
@@ -225,8 +416,11 @@ def units(text: str) -> set[str]:
 def numbered_units(text: str) -> set[str]:
     """Units written right after a number: the quantity's own unit ("50 miles" in "50 miles to km")."""
     t = _norm(text)
-    return {k for p, k in _unit_positions(text)
-            if re.search(_NUMERAL + r"\s*-?\s*$", t[:p]) or re.match(r"[$€£¥]\s*\d", t[p:])}  # $50
+    return {
+        k
+        for p, k in _unit_positions(text)
+        if re.search(_NUMERAL + r"\s*-?\s*$", t[:p]) or re.match(r"[$€£¥]\s*\d", t[p:])
+    }  # $50
 
 
 def polarity(text: str) -> int:
@@ -252,19 +446,69 @@ def formats(text: str) -> set[str]:
 
 
 # Antonyms that flip the question while keeping its words: on/off, open/close, 开/关 ... (either direction).
-_ANTONYMS = [("on", "off"), ("enable", "disable"), ("open", "close"), ("open", "closed"), ("opens", "closes"), ("include", "exclude"),
-             ("included", "excluded"), ("high", "low"), ("good", "bad"), ("easy", "hard"), ("easiest", "hardest"),
-             ("increase", "decrease"), ("buy", "sell"), ("import", "export"), ("add", "remove"), ("allow", "forbid"),
-             ("allowed", "forbidden"), ("win", "lose"), ("max", "min"), ("maximum", "minimum"), ("more", "less"),
-             ("most", "least"), ("cheap", "expensive"), ("cheapest", "most expensive"), ("hot", "cold"),
-             ("sunrise", "sunset"), ("arrive", "depart"), ("arrival", "departure"), ("start", "end"),
-             ("first", "last"), ("upload", "download"), ("encrypt", "decrypt"), ("legal", "illegal"),
-             ("safe", "dangerous"), ("healthy", "unhealthy"), ("true", "false"), ("pros", "cons"),
-             ("advantages", "disadvantages"), ("ascending", "descending"), ("lowest", "highest"),
-             ("开门", "关门"), ("打开", "关闭"), ("开启", "关闭"), ("买", "卖"), ("增加", "减少"), ("最高", "最低"),
-             ("最多", "最少"), ("最贵", "最便宜"), ("上涨", "下跌"), ("升序", "降序"), ("上传", "下载"), ("赢", "输"),
-             ("出发", "到达"), ("优点", "缺点"), ("加密", "解密"), ("合法", "违法"), ("安全", "危险"), ("冷", "热"),
-             ("早", "晚"), ("进口", "出口"), ("第一", "最后")]
+_ANTONYMS = [
+    ("on", "off"),
+    ("enable", "disable"),
+    ("open", "close"),
+    ("open", "closed"),
+    ("opens", "closes"),
+    ("include", "exclude"),
+    ("included", "excluded"),
+    ("high", "low"),
+    ("good", "bad"),
+    ("easy", "hard"),
+    ("easiest", "hardest"),
+    ("increase", "decrease"),
+    ("buy", "sell"),
+    ("import", "export"),
+    ("add", "remove"),
+    ("allow", "forbid"),
+    ("allowed", "forbidden"),
+    ("win", "lose"),
+    ("max", "min"),
+    ("maximum", "minimum"),
+    ("more", "less"),
+    ("most", "least"),
+    ("cheap", "expensive"),
+    ("cheapest", "most expensive"),
+    ("hot", "cold"),
+    ("sunrise", "sunset"),
+    ("arrive", "depart"),
+    ("arrival", "departure"),
+    ("start", "end"),
+    ("first", "last"),
+    ("upload", "download"),
+    ("encrypt", "decrypt"),
+    ("legal", "illegal"),
+    ("safe", "dangerous"),
+    ("healthy", "unhealthy"),
+    ("true", "false"),
+    ("pros", "cons"),
+    ("advantages", "disadvantages"),
+    ("ascending", "descending"),
+    ("lowest", "highest"),
+    ("开门", "关门"),
+    ("打开", "关闭"),
+    ("开启", "关闭"),
+    ("买", "卖"),
+    ("增加", "减少"),
+    ("最高", "最低"),
+    ("最多", "最少"),
+    ("最贵", "最便宜"),
+    ("上涨", "下跌"),
+    ("升序", "降序"),
+    ("上传", "下载"),
+    ("赢", "输"),
+    ("出发", "到达"),
+    ("优点", "缺点"),
+    ("加密", "解密"),
+    ("合法", "违法"),
+    ("安全", "危险"),
+    ("冷", "热"),
+    ("早", "晚"),
+    ("进口", "出口"),
+    ("第一", "最后"),
+]
 
 
 def antonym(query: str, cached: str) -> str | None:
@@ -276,14 +520,15 @@ def antonym(query: str, cached: str) -> str | None:
         return re.search(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", t) is not None
 
     for x, y in _ANTONYMS:
-        if (has(ta, x) and has(tb, y) and not has(ta, y) and not has(tb, x)) or \
-                (has(ta, y) and has(tb, x) and not has(ta, x) and not has(tb, y)):
+        if (has(ta, x) and has(tb, y) and not has(ta, y) and not has(tb, x)) or (
+            has(ta, y) and has(tb, x) and not has(ta, x) and not has(tb, y)
+        ):
             return f"{x} / {y}"
     wa, wb = set(re.findall(r"[a-z]+", ta)), set(re.findall(r"[a-z]+", tb))
     for w in wa ^ wb:  # "legal" vs "illegal", "healthy" vs "unhealthy"
         for pre in ("un", "in", "il", "im", "ir", "dis", "non"):
-            if w.startswith(pre) and len(w) - len(pre) >= 4 and w[len(pre):] in (wa | wb) - {w}:
-                return f"{w[len(pre):]} / {w}"
+            if w.startswith(pre) and len(w) - len(pre) >= 4 and w[len(pre) :] in (wa | wb) - {w}:
+                return f"{w[len(pre) :]} / {w}"
     return None
 
 
@@ -294,16 +539,27 @@ def _wordset(text: str) -> set[str]:
 def entities(text: str) -> set[str]:
     """Gazetteer ids ("g:beijing") and capitalised English words that are not at a sentence start ("c:sunday")."""
     out = {f"g:{k}" for k in _hits(text, _GAZ)}
-    skip = ({w for fs in _GAZ.values() for f in fs for w in f.split()} | {f for fs in _LANGS.values() for f in fs}
-            | {f for fs in _FORMATS.values() for f in fs} | {f for fs in _UNITS.values() for f in fs})
+    skip = (
+        {w for fs in _GAZ.values() for f in fs for w in f.split()}
+        | {f for fs in _LANGS.values() for f in fs}
+        | {f for fs in _FORMATS.values() for f in fs}
+        | {f for fs in _UNITS.values() for f in fs}
+    )
     for sent in re.split(r"[.!?。！？:：\n]\s*", text.replace("'s", "").replace("’s", "")):
         words = re.findall(r"[A-Za-z][A-Za-z'\-]*", sent)
         lead = re.match(r"\s*[\"'“(]?([A-Za-z][A-Za-z'\-]*)", sent)
         first = lead.group(1) if lead else None
         for i, w in enumerate(words):
             lw = w.lower()
-            if (w[0].isupper() and not (i == 0 and w == first) and lw not in _STOP and lw not in skip
-                    and lw != "i" and not lw.startswith("i'") and not w.isupper()):
+            if (
+                w[0].isupper()
+                and not (i == 0 and w == first)
+                and lw not in _STOP
+                and lw not in skip
+                and lw != "i"
+                and not lw.startswith("i'")
+                and not w.isupper()
+            ):
                 out.add("c:" + lw.rstrip("s"))
     return out
 
@@ -351,8 +607,8 @@ def _zh_swapped(a: str, b: str) -> bool:
         ia, ib = a.find(w), b.find(w)
         if ia < 0 or ib < 0:
             continue
-        la, ra = a[max(0, ia - 2):ia], a[ia + len(w):ia + len(w) + 2]
-        lb, rb = b[:ib], b[ib + len(w):]
+        la, ra = a[max(0, ia - 2) : ia], a[ia + len(w) : ia + len(w) + 2]
+        lb, rb = b[:ib], b[ib + len(w) :]
         if len(la) == 2 and len(ra) == 2 and la != ra and re.fullmatch(f"[{_CJK}]+", la + ra):
             if la in rb[:4] and ra in lb[-4:] and la not in lb[-4:]:
                 return True
@@ -389,8 +645,16 @@ def _first_order(text: str, table: dict[str, tuple[str, ...]]) -> list[str]:
     t = _norm(text)
     pos = []
     for k, forms in table.items():
-        idx = [m.start() for f in forms for m in re.finditer(
-            re.escape(f) if re.search(f"[{_CJK}]", f) or not re.search("[a-z]", f) else r"(?<![a-z])" + re.escape(f) + r"(?![a-z])", t)]
+        idx = [
+            m.start()
+            for f in forms
+            for m in re.finditer(
+                re.escape(f)
+                if re.search(f"[{_CJK}]", f) or not re.search("[a-z]", f)
+                else r"(?<![a-z])" + re.escape(f) + r"(?![a-z])",
+                t,
+            )
+        ]
         if idx:
             pos.append((min(idx), k))
     return [k for _, k in sorted(pos)]
@@ -415,7 +679,9 @@ def verify(query: str, cached: str) -> Verdict:
     la, lb = languages(query), languages(cached)
     if la != lb:
         return Verdict(False, "language", f"{sorted(la)} vs {sorted(lb)}")
-    if len(la) >= 2 and _first_order(query, _LANGS) != _first_order(cached, _LANGS):  # Spanish→English vs English→Spanish
+    if len(la) >= 2 and _first_order(query, _LANGS) != _first_order(
+        cached, _LANGS
+    ):  # Spanish→English vs English→Spanish
         return Verdict(False, "language", "same languages, other direction")
     if len(ua) >= 2 and not na and _first_order(query, _UNITS) != _first_order(cached, _UNITS):  # dollars→euros
         return Verdict(False, "unit", "same units, other direction")

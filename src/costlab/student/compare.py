@@ -44,11 +44,11 @@ def _per_seq(model, teacher, seqs: list[dict]) -> list[dict]:
     acc = FidelityAccumulator()
     with torch.no_grad():
         for i in range(0, len(seqs), 4):
-            b = seqs[i: i + 4]
+            b = seqs[i : i + 4]
             sl, tl = batch_logits(model, b), batch_logits(teacher, b)
             for j, s in enumerate(b):
                 L, st = len(s["input_ids"]), int(s["start"])
-                acc.add(sl[j, st - 1: L - 1], torch.tensor(s["input_ids"][st:L]), teacher_logits=tl[j, st - 1: L - 1])
+                acc.add(sl[j, st - 1 : L - 1], torch.tensor(s["input_ids"][st:L]), teacher_logits=tl[j, st - 1 : L - 1])
     return acc.per_seq
 
 
@@ -73,8 +73,13 @@ def _paired(cand: list[dict], base: list[dict]) -> dict:
         d = [c[k] - b[k] for c, b in zip(cand, base)]
         ci = mean_ci(d, weights=w)
         t = paired_test([c[k] for c in cand], [b[k] for b in base])
-        out[k] = {"diff": round(ci.mean, 4), "lo": round(ci.lo, 4), "hi": round(ci.hi, 4), "p_value": round(t.p_value, 4),
-                  "test": t.test}
+        out[k] = {
+            "diff": round(ci.mean, 4),
+            "lo": round(ci.lo, 4),
+            "hi": round(ci.hi, 4),
+            "p_value": round(t.p_value, 4),
+            "test": t.test,
+        }
     return out
 
 
@@ -104,8 +109,14 @@ def compare(run_dir: Path, baseline_drop: list[int]) -> dict:
 
     calib = [sum(row_tokens(r, tok), []) for r in train_rows]
     t0 = time.time()
-    builder = PrunedStudent(drop_layers=int(s.drop_layers), importance=str(s.importance), shortlist=int(s.shortlist),
-                            mlp_width=s.mlp_width, calib_tokens=int(s.calib_tokens), calib_seq_len=int(s.calib_seq_len))
+    builder = PrunedStudent(
+        drop_layers=int(s.drop_layers),
+        importance=str(s.importance),
+        shortlist=int(s.shortlist),
+        mlp_width=s.mlp_width,
+        calib_tokens=int(s.calib_tokens),
+        calib_seq_len=int(s.calib_seq_len),
+    )
     cand = builder.build(teacher, tok, calib)
     build_s = time.time() - t0
     rep = builder.report
@@ -119,22 +130,39 @@ def compare(run_dir: Path, baseline_drop: list[int]) -> dict:
     if s.mlp_width:
         prune_mlp(base, mlp_activation_means(base, batches), int(s.mlp_width))
     if n_params(base) != n_params(cand):
-        raise CostlabError(f"baseline has {n_params(base)} params, candidate {n_params(cand)}",
-                           "compare students of the same size (same number of dropped layers and width)")
+        raise CostlabError(
+            f"baseline has {n_params(base)} params, candidate {n_params(cand)}",
+            "compare students of the same size (same number of dropped layers and width)",
+        )
     calib_seqs = [{"input_ids": row.tolist(), "start": 1} for b in batches for row in b]
     held = _sequences(held_rows, tok, int(cfg.distill.max_seq_len))
-    out = {"run_dir": str(run_dir), "params": n_params(cand), "teacher_params": n_params(teacher),
-           "candidate": {"dropped_layers": rep["dropped_layers"], "method": [rep["depth"]["method"], rep["width"]["method"]],
-                         "calib_ppl_pruner": rep["student_ppl_calib"], "build_seconds": round(build_s, 1)},
-           "baseline": {"dropped_layers": sorted(baseline_drop), "method": ["given layers",
-                        "mean |act(gate)·up| (activation only)"],
-                        "calib_ppl_pruner": round(math.exp(min(calib_nll(base, batches), 700.0)), 4)},
-           "old_rule_on_round1": old_rule, "pruner_rounds": rep["depth"]["rounds"],
-           "width_kept_same_as_activation_only": [l["kept_by_activation_alone"] for l in rep["width"]["layers"]]}
+    out = {
+        "run_dir": str(run_dir),
+        "params": n_params(cand),
+        "teacher_params": n_params(teacher),
+        "candidate": {
+            "dropped_layers": rep["dropped_layers"],
+            "method": [rep["depth"]["method"], rep["width"]["method"]],
+            "calib_ppl_pruner": rep["student_ppl_calib"],
+            "build_seconds": round(build_s, 1),
+        },
+        "baseline": {
+            "dropped_layers": sorted(baseline_drop),
+            "method": ["given layers", "mean |act(gate)·up| (activation only)"],
+            "calib_ppl_pruner": round(math.exp(min(calib_nll(base, batches), 700.0)), 4),
+        },
+        "old_rule_on_round1": old_rule,
+        "pruner_rounds": rep["depth"]["rounds"],
+        "width_kept_same_as_activation_only": [l["kept_by_activation_alone"] for l in rep["width"]["layers"]],
+    }
     for name, seqs in (("calibration", calib_seqs), ("heldout", held)):
         pc, pb, pt = _per_seq(cand, teacher, seqs), _per_seq(base, teacher, seqs), _per_seq(teacher, teacher, seqs)
-        out[name] = {"candidate": _summary(pc), "baseline": _summary(pb), "teacher": _summary(pt),
-                     "candidate_minus_baseline": _paired(pc, pb)}
+        out[name] = {
+            "candidate": _summary(pc),
+            "baseline": _summary(pb),
+            "teacher": _summary(pt),
+            "candidate_minus_baseline": _paired(pc, pb),
+        }
     return out
 
 
@@ -151,9 +179,11 @@ def main(argv: list[str] | None = None) -> None:
     from costlab.provenance import make_provenance
 
     td = a.run_dir / "teacher_data"
-    res["provenance"] = make_provenance({"run_dir": str(a.run_dir), "baseline_drop": a.baseline_drop,
-                                         "threads": a.threads}, seed=None,
-                                        inputs={"train": td / "train.jsonl", "heldout": td / "heldout.jsonl"})
+    res["provenance"] = make_provenance(
+        {"run_dir": str(a.run_dir), "baseline_drop": a.baseline_drop, "threads": a.threads},
+        seed=None,
+        inputs={"train": td / "train.jsonl", "heldout": td / "heldout.jsonl"},
+    )
     text = json.dumps(res, indent=1, default=lambda o: o.tolist() if isinstance(o, np.ndarray) else str(o))
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)

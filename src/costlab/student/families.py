@@ -24,17 +24,26 @@ class Family:
     quirks: str  # what pruning must preserve (documentation; tests/families checks each survives)
 
 
-FAMILIES: dict[str, Family] = {f.model_type: f for f in [
-    Family("llama", "split", "GQA, tied embeddings on small models"),
-    Family("mistral", "split", "GQA, sliding-window attention"),
-    Family("qwen2", "split", "GQA, q/k/v bias, layer_types (sliding window above max_window_layers)"),
-    Family("qwen3", "split", "GQA, q/k RMSNorm, explicit head_dim, layer_types"),
-    Family("gemma", "split", "MQA/GQA, embedding scaled by sqrt(hidden), tied embeddings"),
-    Family("gemma2", "split", "layer_types alternating sliding/full, attention and final logit soft-capping, "
-                              "pre/post feed-forward norms, tied embeddings"),
-    Family("gemma3_text", "split", "layer_types (5 sliding : 1 full), q/k norm, local/global RoPE, tied embeddings"),
-    Family("phi3", "fused", "fused qkv_proj and gate_up_proj, sliding window"),
-]}
+FAMILIES: dict[str, Family] = {
+    f.model_type: f
+    for f in [
+        Family("llama", "split", "GQA, tied embeddings on small models"),
+        Family("mistral", "split", "GQA, sliding-window attention"),
+        Family("qwen2", "split", "GQA, q/k/v bias, layer_types (sliding window above max_window_layers)"),
+        Family("qwen3", "split", "GQA, q/k RMSNorm, explicit head_dim, layer_types"),
+        Family("gemma", "split", "MQA/GQA, embedding scaled by sqrt(hidden), tied embeddings"),
+        Family(
+            "gemma2",
+            "split",
+            "layer_types alternating sliding/full, attention and final logit soft-capping, "
+            "pre/post feed-forward norms, tied embeddings",
+        ),
+        Family(
+            "gemma3_text", "split", "layer_types (5 sliding : 1 full), q/k norm, local/global RoPE, tied embeddings"
+        ),
+        Family("phi3", "fused", "fused qkv_proj and gate_up_proj, sliding window"),
+    ]
+}
 
 
 def _describe(config, model=None) -> str:
@@ -53,7 +62,8 @@ def family_of(config_or_model, name: str = "teacher") -> Family:
             f"{name}: {_describe(config, model)} is not supported by the pruner (supported model_types: "
             f"{', '.join(sorted(FAMILIES))})",
             "use student=pretrained with a smaller model that shares the teacher's tokenizer, or a teacher from a "
-            "supported family (docs/families.md)")
+            "supported family (docs/families.md)",
+        )
     return FAMILIES[mt]
 
 
@@ -73,14 +83,18 @@ def _get(cfg, k):
     return cfg.get(k) if isinstance(cfg, dict) else getattr(cfg, k, None)
 
 
-def check_same_model(saved_dir: str | Path, expected, keys: tuple[str, ...], what: str, expected_name: str,
-                     fix: str) -> None:
+def check_same_model(
+    saved_dir: str | Path, expected, keys: tuple[str, ...], what: str, expected_name: str, fix: str
+) -> None:
     """Refuse a saved model dir (init/, a checkpoint) whose config differs from ``expected`` on ``keys``."""
     saved = read_config(saved_dir)
     if saved is None:
         return
-    diff = {k: (_get(saved, k), _get(expected, k)) for k in keys
-            if _get(expected, k) is not None and _get(saved, k) != _get(expected, k)}
+    diff = {
+        k: (_get(saved, k), _get(expected, k))
+        for k in keys
+        if _get(expected, k) is not None and _get(saved, k) != _get(expected, k)
+    }
     if diff:
         shown = ", ".join(f"{k}={a!r} (expected {b!r})" for k, (a, b) in diff.items())
         raise CostlabError(f"{what} {saved_dir} holds another model than {expected_name}: {shown}", fix)
@@ -105,8 +119,14 @@ def expected_student_config(teacher_config, student_spec) -> tuple[Any, tuple[st
 def check_init_dir(init_dir: str | Path, teacher_config, student_spec) -> None:
     """A reused ``init/`` must hold the student this config builds (same family and shapes)."""
     expected, keys, name = expected_student_config(teacher_config, student_spec)
-    check_same_model(init_dir, expected, keys, "student init", name,
-                     f"delete {init_dir} (and its checkpoints/) to rebuild the student, or use a new run_id=...")
+    check_same_model(
+        init_dir,
+        expected,
+        keys,
+        "student init",
+        name,
+        f"delete {init_dir} (and its checkpoints/) to rebuild the student, or use a new run_id=...",
+    )
 
 
 def check_resume_checkpoint(ckpt_dir: str | Path | None, expected, name: str = "the student being trained") -> None:
@@ -119,5 +139,11 @@ def check_resume_checkpoint(ckpt_dir: str | Path | None, expected, name: str = "
         expected = read_config(expected)
         if expected is None:
             return
-    check_same_model(ckpt_dir, expected, STUDENT_KEYS, "checkpoint", name,
-                     f"delete {Path(ckpt_dir).parent} to train from the start again, or use a new run_id=...")
+    check_same_model(
+        ckpt_dir,
+        expected,
+        STUDENT_KEYS,
+        "checkpoint",
+        name,
+        f"delete {Path(ckpt_dir).parent} to train from the start again, or use a new run_id=...",
+    )

@@ -31,16 +31,19 @@ def decoder_layers(model) -> nn.ModuleList:
     inner = getattr(model, "model", None)
     layers = getattr(inner, "layers", None)
     if not isinstance(layers, nn.ModuleList):
-        raise CostlabError(f"{type(model).__name__}: no model.layers ModuleList",
-                           "pruning supports the decoder families in docs/families.md; use student=pretrained instead")
+        raise CostlabError(
+            f"{type(model).__name__}: no model.layers ModuleList",
+            "pruning supports the decoder families in docs/families.md; use student=pretrained instead",
+        )
     return layers
 
 
 def _per_layer_config(config) -> dict[str, list]:
     """Config lists with one entry per decoder layer (``layer_types``: sliding vs full attention per layer)."""
     n = config.num_hidden_layers
-    return {k: list(v) for k in ("layer_types",) if isinstance(v := getattr(config, k, None), (list, tuple))
-            and len(v) == n}
+    return {
+        k: list(v) for k in ("layer_types",) if isinstance(v := getattr(config, k, None), (list, tuple)) and len(v) == n
+    }
 
 
 def set_layers(model, keep: list[int]) -> None:
@@ -49,8 +52,10 @@ def set_layers(model, keep: list[int]) -> None:
     layers = decoder_layers(model)
     lists = _per_layer_config(model.config)
     if getattr(model.config, "layer_types", None) is not None and "layer_types" not in lists:
-        raise CostlabError(f"config.layer_types has {len(model.config.layer_types)} entries for "
-                           f"{len(layers)} layers", "the model config is inconsistent; reload the model")
+        raise CostlabError(
+            f"config.layer_types has {len(model.config.layer_types)} entries for {len(layers)} layers",
+            "the model config is inconsistent; reload the model",
+        )
     new = nn.ModuleList([layers[i] for i in keep])
     for j, layer in enumerate(new):
         attn = getattr(layer, "self_attn", None)
@@ -65,9 +70,12 @@ def set_layers(model, keep: list[int]) -> None:
 def snapshot_layers(model) -> dict[str, Any]:
     """What set_layers changes, so a trial removal can be undone exactly (see restore_layers)."""
     layers = list(decoder_layers(model))
-    return {"layers": layers, "num_hidden_layers": model.config.num_hidden_layers,
-            "lists": _per_layer_config(model.config),
-            "layer_idx": [getattr(getattr(l, "self_attn", None), "layer_idx", None) for l in layers]}
+    return {
+        "layers": layers,
+        "num_hidden_layers": model.config.num_hidden_layers,
+        "lists": _per_layer_config(model.config),
+        "layer_idx": [getattr(getattr(l, "self_attn", None), "layer_idx", None) for l in layers],
+    }
 
 
 def restore_layers(model, snap: dict[str, Any]) -> None:
@@ -85,8 +93,9 @@ def calib_nll(model, batches: list[torch.Tensor]) -> float:
     tot, n = 0.0, 0
     for ids in batches:
         logits = model(input_ids=ids).logits[:, :-1].float()
-        nll = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1),
-                                                reduction="sum")
+        nll = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction="sum"
+        )
         tot += float(nll)
         n += ids[:, 1:].numel()
     return tot / max(n, 1)
@@ -107,6 +116,7 @@ def block_influence(model, batches: list[torch.Tensor]) -> list[float]:
             cos = torch.nn.functional.cosine_similarity(h_in.float(), h_out.float(), dim=-1)
             sums[i] += float((1 - cos).sum())
             counts[i] += cos.numel()
+
         return hook
 
     for i, layer in enumerate(layers):
@@ -137,8 +147,9 @@ def drop_ppl(model, batches: list[torch.Tensor], candidates: list[int]) -> dict[
     return out
 
 
-def iterative_drop(model, batches: list[torch.Tensor], k: int, importance: str = "drop_ppl",
-                   shortlist: int = 0) -> tuple[list[int], list[dict]]:
+def iterative_drop(
+    model, batches: list[torch.Tensor], k: int, importance: str = "drop_ppl", shortlist: int = 0
+) -> tuple[list[int], list[dict]]:
     """Remove ``k`` layers one at a time, re-measuring after each removal (the cost of removing a layer depends on
     which others are already gone). drop_ppl: block influence of the full model shortlists the ``shortlist``
     lowest-BI layers (0 = all), then each round measures calibration perplexity with each remaining candidate
@@ -155,8 +166,11 @@ def iterative_drop(model, batches: list[torch.Tensor], k: int, importance: str =
         cands = order if not shortlist else order[: max(int(shortlist), k)]
     rounds: list[dict] = []
     for r in range(k):
-        rec: dict[str, Any] = {"round": r + 1, "layers_before": len(kept),
-                               "ppl_before": round(math.exp(min(calib_nll(model, batches), 700.0)), 4)}
+        rec: dict[str, Any] = {
+            "round": r + 1,
+            "layers_before": len(kept),
+            "ppl_before": round(math.exp(min(calib_nll(model, batches), 700.0)), 4),
+        }
         if importance == "drop_ppl":
             cur = [kept.index(c) for c in cands if c in kept]
             dp = drop_ppl(model, batches, cur)
@@ -187,6 +201,7 @@ def mlp_activation_means(model, batches: list[torch.Tensor]) -> list[torch.Tenso
         def hook(mod, args, i=i):
             a = args[0].detach().abs().float().reshape(-1, args[0].shape[-1]).sum(0)
             acc[i] = a if acc[i] is None else acc[i] + a
+
         hooks.append(down.register_forward_pre_hook(hook))
     try:
         for ids in batches:
@@ -263,22 +278,34 @@ class PrunedStudent:
         fam = family_of(teacher, f"teacher {getattr(teacher, 'name_or_path', '') or ''}".strip())
         n = teacher.config.num_hidden_layers
         if not 0 <= self.drop_layers < n:
-            raise CostlabError(f"student.drop_layers={self.drop_layers} but the teacher has {n} layers",
-                               f"use 0..{n - 1}")
+            raise CostlabError(
+                f"student.drop_layers={self.drop_layers} but the teacher has {n} layers", f"use 0..{n - 1}"
+            )
         cur = teacher.config.intermediate_size
         if self.mlp_width is not None and not 0 < self.mlp_width <= cur:
-            raise CostlabError(f"student.mlp_width={self.mlp_width} must be in (0, {cur}]",
-                               "set a smaller width, or null to keep the teacher's")
+            raise CostlabError(
+                f"student.mlp_width={self.mlp_width} must be in (0, {cur}]",
+                "set a smaller width, or null to keep the teacher's",
+            )
         batches = make_calib_batches(calib_ids, self.calib_tokens, self.calib_seq_len)
         student = copy.deepcopy(teacher).float().eval()
-        rep: dict[str, Any] = {"teacher_params": n_params(teacher), "teacher_layers": n, "same_tokenizer": True,
-                               "family": fam.model_type, "calib_tokens": sum(b.numel() for b in batches),
-                               "base_ppl": round(math.exp(min(calib_nll(student, batches), 700.0)), 4)}
+        rep: dict[str, Any] = {
+            "teacher_params": n_params(teacher),
+            "teacher_layers": n,
+            "same_tokenizer": True,
+            "family": fam.model_type,
+            "calib_tokens": sum(b.numel() for b in batches),
+            "base_ppl": round(math.exp(min(calib_nll(student, batches), 700.0)), 4),
+        }
         if self.drop_layers:
-            dropped, rounds = iterative_drop(student, batches, int(self.drop_layers), self.importance,
-                                             int(self.shortlist or 0))
-            rep["depth"] = {"method": f"iterative {self.importance}: remove the cheapest layer, re-measure the rest",
-                            "shortlist": int(self.shortlist or 0), "rounds": rounds}
+            dropped, rounds = iterative_drop(
+                student, batches, int(self.drop_layers), self.importance, int(self.shortlist or 0)
+            )
+            rep["depth"] = {
+                "method": f"iterative {self.importance}: remove the cheapest layer, re-measure the rest",
+                "shortlist": int(self.shortlist or 0),
+                "rounds": rounds,
+            }
             rep["dropped_layers"] = dropped
         if self.mlp_width:
             act = mlp_activation_means(student, batches)
@@ -286,8 +313,10 @@ class PrunedStudent:
             imp = [a * w for a, w in zip(act, col)]
             kept = prune_mlp(student, imp, int(self.mlp_width))
             rep["mlp_width"] = [cur, int(self.mlp_width)]
-            rep["width"] = {"method": "mean |act(gate)·up| × ‖down_proj column‖₂ (Minitron), per layer top-k",
-                            "layers": [_width_record(a, w, i, k) for a, w, i, k in zip(act, col, imp, kept)]}
+            rep["width"] = {
+                "method": "mean |act(gate)·up| × ‖down_proj column‖₂ (Minitron), per layer top-k",
+                "layers": [_width_record(a, w, i, k) for a, w, i, k in zip(act, col, imp, kept)],
+            }
         for p in student.parameters():  # a copy of a frozen teacher inherits requires_grad=False
             p.requires_grad_(True)
         rep["student_params"] = n_params(student)
@@ -303,13 +332,17 @@ def _width_record(act: torch.Tensor, col: torch.Tensor, imp: torch.Tensor, keep:
     mask[keep] = True
     q = torch.tensor([0.0, 0.5, 1.0])
     r = lambda t: [round(float(x), 6) for x in t]  # noqa: E731
-    return {"channels": int(imp.numel()), "kept": int(mask.sum()),
-            "importance_share_kept": round(float(imp[mask].sum() / imp.sum().clamp(min=1e-30)), 5),
-            "activation_share_kept": round(float(act[mask].sum() / act.sum().clamp(min=1e-30)), 5),
-            "importance_min_max_kept": r([imp[mask].min(), imp[mask].max()]) if mask.any() else None,
-            "importance_max_dropped": round(float(imp[~mask].max()), 6) if (~mask).any() else None,
-            "activation_quantiles": r(act.quantile(q)), "down_col_norm_quantiles": r(col.quantile(q)),
-            "kept_by_activation_alone": int(mask[act.topk(int(mask.sum())).indices].sum())}
+    return {
+        "channels": int(imp.numel()),
+        "kept": int(mask.sum()),
+        "importance_share_kept": round(float(imp[mask].sum() / imp.sum().clamp(min=1e-30)), 5),
+        "activation_share_kept": round(float(act[mask].sum() / act.sum().clamp(min=1e-30)), 5),
+        "importance_min_max_kept": r([imp[mask].min(), imp[mask].max()]) if mask.any() else None,
+        "importance_max_dropped": round(float(imp[~mask].max()), 6) if (~mask).any() else None,
+        "activation_quantiles": r(act.quantile(q)),
+        "down_col_norm_quantiles": r(col.quantile(q)),
+        "kept_by_activation_alone": int(mask[act.topk(int(mask.sum())).indices].sum()),
+    }
 
 
 @dataclass
@@ -347,15 +380,20 @@ class PretrainedStudent:
                 f"{t_name} ({len(tokenizer)} tokens); the teacher data and the KD loss are in the teacher's "
                 "token ids",
                 "pick a student from the teacher's model family that uses the same tokenizer "
-                "(e.g. Qwen2.5-0.5B-Instruct for Qwen2.5-7B-Instruct), or student=pruned")
+                "(e.g. Qwen2.5-0.5B-Instruct for Qwen2.5-7B-Instruct), or student=pruned",
+            )
         path = resolve_hf_dir({"source": self.source, "path": self.path}, self.cache_dir)
         student = load_causal_lm(path, self.dtype)
         for p in student.parameters():
             p.requires_grad_(True)
-        self.report = {"pretrained": str(self.path), "same_tokenizer": True, "student_params": n_params(student),
-                       "family": getattr(student.config, "model_type", None),
-                       "teacher_params": n_params(teacher),
-                       "param_ratio": round(n_params(student) / n_params(teacher), 4)}
+        self.report = {
+            "pretrained": str(self.path),
+            "same_tokenizer": True,
+            "student_params": n_params(student),
+            "family": getattr(student.config, "model_type", None),
+            "teacher_params": n_params(teacher),
+            "param_ratio": round(n_params(student) / n_params(teacher), 4),
+        }
         return student
 
 
@@ -368,7 +406,9 @@ def make_calib_batches(seqs: list[list[int]], total_tokens: int, seq_len: int, b
             break
     n = min(len(flat), total_tokens) // seq_len
     if n == 0:
-        raise CostlabError(f"calibration text has {len(flat)} tokens, fewer than one sequence of {seq_len}",
-                           "generate more teacher data or lower student.calib_seq_len")
+        raise CostlabError(
+            f"calibration text has {len(flat)} tokens, fewer than one sequence of {seq_len}",
+            "generate more teacher data or lower student.calib_seq_len",
+        )
     rows = torch.tensor(flat[: n * seq_len]).view(n, seq_len)
-    return [rows[i: i + batch] for i in range(0, n, batch)]
+    return [rows[i : i + batch] for i in range(0, n, batch)]

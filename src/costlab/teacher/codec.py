@@ -10,7 +10,11 @@ import numpy as np
 
 def encode(arr: np.ndarray, dtype: str) -> dict:
     a = np.ascontiguousarray(np.asarray(arr).astype(dtype))
-    return {"dtype": dtype, "shape": list(a.shape), "b64": base64.b64encode(a.astype(a.dtype.newbyteorder("<")).tobytes()).decode()}
+    return {
+        "dtype": dtype,
+        "shape": list(a.shape),
+        "b64": base64.b64encode(a.astype(a.dtype.newbyteorder("<")).tobytes()).decode(),
+    }
 
 
 def decode(obj: dict) -> np.ndarray:

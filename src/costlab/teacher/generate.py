@@ -52,14 +52,16 @@ class HFBackend:
 
     name = "hf"
 
-    def __init__(self, gen: GenParams, model, tokenizer, model_name: str, batch_size: int = 8,
-                 max_context: int = 2048):
+    def __init__(self, gen: GenParams, model, tokenizer, model_name: str, batch_size: int = 8, max_context: int = 2048):
         self.gen, self.model, self.tok, self.model_name = gen, model, tokenizer, model_name
         self.batch_size, self.max_context = batch_size, max_context
 
     def prompt_ids(self, prompt: dict) -> list[int]:
-        return list(self.tok.apply_chat_template(prompt["messages"], add_generation_prompt=True, tokenize=True,
-                                                 return_dict=True)["input_ids"])
+        return list(
+            self.tok.apply_chat_template(
+                prompt["messages"], add_generation_prompt=True, tokenize=True, return_dict=True
+            )["input_ids"]
+        )
 
     def check_lengths(self, prompts: list[dict], path: str) -> None:
         for p in prompts:
@@ -81,11 +83,16 @@ class HFBackend:
         inp = torch.full((len(ids), L), pad, dtype=torch.long)
         att = torch.zeros((len(ids), L), dtype=torch.long)
         for i, x in enumerate(ids):  # left padding for generation
-            inp[i, L - len(x):] = torch.tensor(x)
-            att[i, L - len(x):] = 1
+            inp[i, L - len(x) :] = torch.tensor(x)
+            att[i, L - len(x) :] = 1
         dev = next(self.model.parameters()).device
-        kw: dict[str, Any] = dict(max_new_tokens=g.max_new_tokens, do_sample=g.do_sample, pad_token_id=pad,
-                                  output_logits=True, return_dict_in_generate=True)
+        kw: dict[str, Any] = dict(
+            max_new_tokens=g.max_new_tokens,
+            do_sample=g.do_sample,
+            pad_token_id=pad,
+            output_logits=True,
+            return_dict_in_generate=True,
+        )
         if g.do_sample:
             kw["temperature"] = g.temperature
         else:
@@ -108,18 +115,28 @@ class HFBackend:
                 if t in eos:
                     n, finish = j + 1, "stop"  # keep the EOS token: the student must learn to stop
                     break
-            rows.append({
-                "id": p["id"], "task_class": p["task_class"], "messages": p["messages"],
-                "response": tok.decode(resp[:n], skip_special_tokens=True), "finish_reason": finish,
-                "truncated": finish == "length", "n_tokens": n,
-                "prompt_ids": codec.encode(np.array(ids[i]), "int32"),
-                "response_ids": codec.encode(np.array(resp[:n]), "int32"),
-                "topk": {"k": g.top_k_logprobs, "temperature": g.logprob_temperature,
-                         "ids": codec.encode(top_id[i, :n].numpy(), idt),
-                         "logprobs": codec.encode(top_lp[i, :n].numpy(), "float16")},
-                "backend": self.name, "model": self.model_name,
-                **({"reference": p["reference"]} if "reference" in p else {}),
-            })
+            rows.append(
+                {
+                    "id": p["id"],
+                    "task_class": p["task_class"],
+                    "messages": p["messages"],
+                    "response": tok.decode(resp[:n], skip_special_tokens=True),
+                    "finish_reason": finish,
+                    "truncated": finish == "length",
+                    "n_tokens": n,
+                    "prompt_ids": codec.encode(np.array(ids[i]), "int32"),
+                    "response_ids": codec.encode(np.array(resp[:n]), "int32"),
+                    "topk": {
+                        "k": g.top_k_logprobs,
+                        "temperature": g.logprob_temperature,
+                        "ids": codec.encode(top_id[i, :n].numpy(), idt),
+                        "logprobs": codec.encode(top_lp[i, :n].numpy(), "float16"),
+                    },
+                    "backend": self.name,
+                    "model": self.model_name,
+                    **({"reference": p["reference"]} if "reference" in p else {}),
+                }
+            )
         return rows
 
 
@@ -133,13 +150,24 @@ class OpenAIBackend:
 
     name = "openai"
 
-    def __init__(self, gen: GenParams, base_url: str | None, api_key: str, model: str, concurrency: int = 8,
-                 timeout_s: float = 120.0, max_retries: int = 3, request_logprobs: bool = True):
+    def __init__(
+        self,
+        gen: GenParams,
+        base_url: str | None,
+        api_key: str,
+        model: str,
+        concurrency: int = 8,
+        timeout_s: float = 120.0,
+        max_retries: int = 3,
+        request_logprobs: bool = True,
+    ):
         from openai import OpenAI
 
         if gen.logprob_temperature != 1.0 and request_logprobs:
-            raise CostlabError("teacher_data.logprob_temperature must be 1.0 with the openai backend",
-                               "endpoints return log-probs at temperature 1; set it to 1.0 (and distill.loss.temperature to match for top-k KD)")
+            raise CostlabError(
+                "teacher_data.logprob_temperature must be 1.0 with the openai backend",
+                "endpoints return log-probs at temperature 1; set it to 1.0 (and distill.loss.temperature to match for top-k KD)",
+            )
         if int(concurrency) < 1:
             raise CostlabError(f"teacher_data.backend.concurrency={concurrency}", "use 1 or more requests in flight")
         self.gen, self.model_name, self.concurrency = gen, model, int(concurrency)
@@ -153,24 +181,39 @@ class OpenAIBackend:
     def complete_one(self, p: dict) -> dict:
         """One prompt → one row (one request; the SDK retries transient errors). Thread-safe."""
         g = self.gen
-        kw: dict[str, Any] = dict(model=self.model_name, messages=p["messages"], max_tokens=g.max_new_tokens,
-                                  temperature=g.temperature if g.do_sample else 0.0)
+        kw: dict[str, Any] = dict(
+            model=self.model_name,
+            messages=p["messages"],
+            max_tokens=g.max_new_tokens,
+            temperature=g.temperature if g.do_sample else 0.0,
+        )
         if self.request_logprobs:
             kw.update(logprobs=True, top_logprobs=g.top_k_logprobs)
         r = self.client.chat.completions.create(**kw)
         ch = r.choices[0]
-        row = {"id": p["id"], "task_class": p["task_class"], "messages": p["messages"],
-               "response": ch.message.content or "", "finish_reason": ch.finish_reason,
-               "truncated": ch.finish_reason == "length",
-               "n_tokens": (r.usage.completion_tokens if r.usage else None), "backend": self.name, "model": self.model_name,
-               **({"reference": p["reference"]} if "reference" in p else {})}
+        row = {
+            "id": p["id"],
+            "task_class": p["task_class"],
+            "messages": p["messages"],
+            "response": ch.message.content or "",
+            "finish_reason": ch.finish_reason,
+            "truncated": ch.finish_reason == "length",
+            "n_tokens": (r.usage.completion_tokens if r.usage else None),
+            "backend": self.name,
+            "model": self.model_name,
+            **({"reference": p["reference"]} if "reference" in p else {}),
+        }
         content = getattr(ch.logprobs, "content", None) if ch.logprobs else None
         if content:
             toks = [[t.token for t in c.top_logprobs] for c in content]
             lps = [[t.logprob for t in c.top_logprobs] for c in content]
             k = min(len(x) for x in lps) if lps else 0
-            row["topk"] = {"k": k, "temperature": 1.0, "tokens": [t[:k] for t in toks],
-                           "logprobs": codec.encode(np.array([x[:k] for x in lps], dtype=np.float32), "float16")}
+            row["topk"] = {
+                "k": k,
+                "temperature": 1.0,
+                "tokens": [t[:k] for t in toks],
+                "logprobs": codec.encode(np.array([x[:k] for x in lps], dtype=np.float32), "float16"),
+            }
         return row
 
 
@@ -206,7 +249,8 @@ def _pooled(backend, todo: list[dict], store: ResumableJsonl, on_row) -> None:
                         f"teacher request for prompt {p['id']!r} failed at {getattr(backend, 'base_url', '?')} "
                         f"({type(e).__name__}: {e})",
                         f"{len(store.done)} rows are saved in {store.path}; fix the endpoint and re-run: only the "
-                        "missing prompts are requested") from e
+                        "missing prompts are requested",
+                    ) from e
                 on_row(row)
                 submit()
     finally:
@@ -239,6 +283,7 @@ def generate_file(backend, prompts: list[dict], out_path: Path, desc: str) -> di
         todo = [p for p in prompts if p["id"] not in store.done]
         skipped = len(prompts) - len(todo)
         with tqdm(total=len(prompts), initial=skipped, desc=desc, unit="prompt") as bar:
+
             def on_row(row: dict) -> None:
                 nonlocal tokens
                 store.append(row)
@@ -249,13 +294,19 @@ def generate_file(backend, prompts: list[dict], out_path: Path, desc: str) -> di
                 _pooled(backend, todo, store, on_row)
             else:  # local model: batched generate
                 for i in range(0, len(todo), backend.batch_size):
-                    for row in backend.generate(todo[i: i + backend.batch_size]):
+                    for row in backend.generate(todo[i : i + backend.batch_size]):
                         on_row(row)
     rows = _put_in_prompt_order(out_path, prompts)
     dt = time.time() - t0
-    return {"rows": len(prompts), "generated": len(todo), "skipped_done": skipped, "new_tokens": tokens,
-            "truncated": sum(map(is_truncated, rows)),
-            "seconds": round(dt, 1), "tok_per_s": round(tokens / dt, 2) if dt > 0 and tokens else None}
+    return {
+        "rows": len(prompts),
+        "generated": len(todo),
+        "skipped_done": skipped,
+        "new_tokens": tokens,
+        "truncated": sum(map(is_truncated, rows)),
+        "seconds": round(dt, 1),
+        "tok_per_s": round(tokens / dt, 2) if dt > 0 and tokens else None,
+    }
 
 
 def _split_file(cfg: DictConfig, split: str) -> tuple[str, int | None]:
@@ -266,15 +317,25 @@ def build_backend(cfg: DictConfig):
     from hydra.utils import instantiate
 
     td = cfg.teacher_data
-    gen = GenParams(int(td.max_new_tokens), bool(td.do_sample), float(td.temperature), int(td.top_k_logprobs),
-                    float(td.logprob_temperature))
+    gen = GenParams(
+        int(td.max_new_tokens),
+        bool(td.do_sample),
+        float(td.temperature),
+        int(td.top_k_logprobs),
+        float(td.logprob_temperature),
+    )
     factory = instantiate(td.backend)  # a functools.partial (backend configs set _partial_: true)
     if factory.func is HFBackend:
         from costlab.models import load_model_and_tokenizer
 
         model, tok, path = load_model_and_tokenizer(cfg.teacher, cfg.paths.cache_dir)
-        return factory(gen=gen, model=model, tokenizer=tok, model_name=str(cfg.teacher.name),
-                       max_context=int(cfg.teacher.max_context))
+        return factory(
+            gen=gen,
+            model=model,
+            tokenizer=tok,
+            model_name=str(cfg.teacher.name),
+            max_context=int(cfg.teacher.max_context),
+        )
     return factory(gen=gen)
 
 
@@ -282,8 +343,10 @@ def run_stage(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict:
     prompts = {s: load_prompts(*_split_file(cfg, s)) for s in SPLITS}
     overlap = {p["id"] for p in prompts["train"]} & {p["id"] for p in prompts["heldout"]}
     if overlap:
-        raise CostlabError(f"{len(overlap)} prompt ids are in both train and heldout (e.g. {sorted(overlap)[:3]})",
-                           "the held-out split must be disjoint from training data")
+        raise CostlabError(
+            f"{len(overlap)} prompt ids are in both train and heldout (e.g. {sorted(overlap)[:3]})",
+            "the held-out split must be disjoint from training data",
+        )
     backend = build_backend(cfg)
     for s in SPLITS:
         backend.check_lengths(prompts[s], _split_file(cfg, s)[0])
