@@ -107,6 +107,30 @@ def test_fidelity_model_vs_itself_direct(tmp_path):
     assert res_o["kl_topk_lower_bound"] > 0.0 and res_o["top1"] < 1.0
 
 
+def test_abandoned_sequence_logits_leave_grad_mode_on(tmp_path):
+    """Regression: sequence_logits yielded inside torch.no_grad(); a consumer that stops early (zip over fewer
+    sequences, as build_reference does) left the generator suspended in the context, and its __exit__ on garbage
+    collection switched grad mode off for the rest of the process — every later training step in the same process
+    (the family matrix, the smoke pipeline) failed with "element 0 of tensors does not require grad"."""
+    import gc
+
+    import torch
+
+    from costlab.eval.backends.hf import HFBackend
+
+    b = HFBackend(device="cpu", dtype="float32", batch_size=2, max_length=512, shared_context=True)
+    b.load(tiny_model_dir(tmp_path / "m", seed=3), {"format": "hf"}, threads=1, seed=0)
+    seqs = [{"input_ids": [5, 6, 7, 8, 9], "start": 2} for _ in range(4)]
+    assert torch.is_grad_enabled()
+    with torch.no_grad():  # as build_reference runs: the generator is first entered with grad off
+        gen = b.sequence_logits(seqs, 2)
+        next(gen)
+    assert torch.is_grad_enabled()
+    del gen
+    gc.collect()
+    assert torch.is_grad_enabled()
+
+
 def test_rerun_reproduces_quality_and_fidelity_exactly(evaluated_run, tmp_path):
     """Re-running evaluate from scratch on the same variants gives identical quality and fidelity numbers."""
     from costlab.eval.stage import run_stage

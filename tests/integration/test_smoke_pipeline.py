@@ -113,7 +113,7 @@ def test_smoke_end_to_end_with_kills(tmp_path):
     for row in measured:
         assert (run_dir / row["source"]).exists() and row["output_usd_per_1m"] > 0
     routing = json.loads((run_dir / "tables" / "routing_table.json").read_text())
-    assert routing["version"] == 1 and set(routing["models"]) <= set(built) | {r["model"] for r in cost["rows"]}
+    assert routing["version"] == 2 and set(routing["models"]) <= set(built) | {r["model"] for r in cost["rows"]}
     for f in ("tables/cost_table.md", "tables/pareto.png", "tables/latency.png", "report.md"):
         assert (run_dir / f).exists(), f
     assert "== tables/cost_table.md ==" in r.stdout and "== student/healing.txt ==" in r.stdout

@@ -20,6 +20,11 @@ import time
 import traceback
 from pathlib import Path
 
+# Run as a script, Python puts this file's folder (src/costlab/quant/) first on sys.path, and costlab's own
+# quant/gptqmodel.py there would shadow the real `gptqmodel` package ("No module named 'costlab'" on import).
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
 
 def _write(path: str, obj: dict) -> None:
     tmp = path + ".tmp"

@@ -80,13 +80,16 @@ class HFBackend(EvalBackend):
         from costlab.fidelity import batch_logits
 
         self.model.eval()
-        with torch.no_grad():
-            for i in range(0, len(seqs), batch_size):
-                batch = seqs[i : i + batch_size]
+        for i in range(0, len(seqs), batch_size):
+            batch = seqs[i : i + batch_size]
+            # no_grad around the forward only, never around a yield: a generator suspended (or abandoned, e.g. by
+            # zip) inside the context would leave grad mode off for whoever runs next, and its late __exit__ on
+            # garbage collection turns it off again at a random moment — later training then has no grad_fn
+            with torch.no_grad():
                 logits = batch_logits(self.model, batch)
-                for j, s in enumerate(batch):
-                    L, st = len(s["input_ids"]), int(s["start"])
-                    yield logits[j, st - 1 : L - 1]
+            for j, s in enumerate(batch):
+                L, st = len(s["input_ids"]), int(s["start"])
+                yield logits[j, st - 1 : L - 1]
 
     def latency_runner(self, n_prompts: int, prompt_tokens: int, new_tokens: int, concurrency: int):
         from costlab.eval import latency as lat
