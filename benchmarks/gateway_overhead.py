@@ -55,7 +55,7 @@ def overrides(settings: dict, prefix: str = "serve") -> list[str]:
     return out
 
 
-def gateway(tmp: Path, name: str, endpoint: str, settings: dict) -> tuple:
+def gateway(tmp: Path, name: str, endpoint: str, settings: dict, timeout: float = 120.0) -> tuple:
     """`costlab serve run` in its own process, configured like a user would: Hydra overrides on serve/default."""
     port = free_port()
     proc = spawn(
@@ -73,6 +73,7 @@ def gateway(tmp: Path, name: str, endpoint: str, settings: dict) -> tuple:
             *overrides(settings),
         ],
         f"http://127.0.0.1:{port}/health",
+        timeout=timeout,
         log_path=str(tmp / f"{name}.log"),
     )
     return proc, f"http://127.0.0.1:{port}"

@@ -36,35 +36,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
 from common import PeerMissing, peer_python, report  # noqa: E402
-from gateway_overhead import fake, tables_for  # noqa: E402  (the gateway benchmark's harness: same upstream, tables)
+from gateway_overhead import fake, gateway  # noqa: E402  (the gateway benchmark's harness: same upstream, tables)
 
-from costlab.serving.testing import free_port, spawn  # noqa: E402
-
-
-def gateway(tmp: Path, name: str, endpoint: str, overrides: dict) -> tuple:
-    """costlab's gateway (`costlab serve run`, Hydra overrides), logging at warning, its own process."""
-    port = free_port()
-    ov = [f"serve.{k}={v}" for k, v in overrides.items()]
-    proc = spawn(
-        [
-            sys.executable,
-            "-m",
-            "costlab.serving.cli",
-            "run",
-            "--tables",
-            str(tables_for(endpoint, tmp / f"t_{name}")),
-            "--port",
-            str(port),
-            f"serve.state_dir={tmp / f's_{name}'}",
-            "serve.server.log_level=warning",
-            *ov,
-        ],
-        f"http://127.0.0.1:{port}/health",
-        timeout=300,
-        log_path=str(tmp / f"{name}.log"),
-    )
-    return proc, f"http://127.0.0.1:{port}"
-
+from costlab.serving.testing import free_port  # noqa: E402
 
 MODEL = "teacher-fp32"  # routing fixture price: $1.0 / 1M in, $3.0 / 1M out
 MASTER_KEY = "sk-" + os.urandom(16).hex()  # LiteLLM refuses to start without one (fails closed, as it should)
@@ -191,7 +165,7 @@ def main() -> int:
     try:
         up, up_url = fake(16)
         procs.append(up)
-        gw, gw_url = gateway(tmp, "miss", up_url, {"budget.global.daily_usd": 1.0e6})
+        gw, gw_url = gateway(tmp, "miss", up_url, {"budget.global.daily_usd": 1.0e6}, timeout=300)
         procs.append(gw)
         ll, ll_url = start_litellm(tmp, up_url, None)
         procs.append(ll)
@@ -236,7 +210,9 @@ def main() -> int:
         ) / 1e6  # ~20 prompt tokens + 16 completion tokens, $/request (LiteLLM bills this)
         B = 10
         budget = B * per_req
-        gw, gw_url = gateway(tmp, "budget", up_url, {"budget.global.daily_usd": budget, "exact_cache.enabled": "false"})
+        gw, gw_url = gateway(
+            tmp, "budget", up_url, {"budget.global.daily_usd": budget, "exact_cache.enabled": "false"}, timeout=300
+        )
         procs.append(gw)
         ll, ll_url = start_litellm(tmp, up_url, budget)
         procs.append(ll)
