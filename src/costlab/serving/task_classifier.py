@@ -186,7 +186,7 @@ def train_and_evaluate(
     provenance.json}``. Returns the metrics."""
     from costlab.io import atomic_write_json, read_jsonl
     from costlab.provenance import make_provenance, write_provenance
-    from costlab.serving.classifier_data import make_rows
+    from costlab.serving.classifier_data import TEMPLATES_PATH, make_rows
 
     t0 = time.time()
     data = make_rows(per_template=per_template, test_frac=test_frac, seed=seed)
@@ -230,7 +230,7 @@ def train_and_evaluate(
             {"C": C, "minilm_weight": model.minilm_weight, "per_template": per_template, "test_frac": test_frac},
             seed=seed,
             inputs={
-                "templates": Path(__file__).with_name("classifier_data.py"),
+                "templates": TEMPLATES_PATH,
                 "wild": wild_path,
                 "extra_train": extra_train_path,
             },

@@ -22,6 +22,8 @@ CJK characters in its vocabulary), so each check is explicit and names the kind 
 docs/semantic-cache.md: a Chinese entity outside the gazetteer and a change of content word that is neither an
 entity nor a number ("cheapest" vs "most expensive") are not caught by any rule; the embedding threshold has to.
 The old English-only guard (costlab.serving.guard) is kept for comparison in the sweep.
+The word tables these checks read (numerals, negation words, units, languages, formats, the gazetteer, order
+words, antonyms) are in costlab.serving.verifier_rules.
 """
 
 from __future__ import annotations
@@ -31,291 +33,29 @@ from dataclasses import dataclass
 
 from costlab.serving.guard import _NEG, _NUMWORDS, _STOP
 from costlab.serving.guard import content as _content
+from costlab.serving.verifier_rules import (
+    ANTONYMS,
+    CJK,
+    FORMATS,
+    GAZ,
+    LANGS,
+    NEG_ZH,
+    NEG_ZH_EXCEPT,
+    ORDER_EN,
+    ORDER_ZH,
+    UNITS,
+    ZH_DIGIT,
+    ZH_FUNC,
+    ZH_NUM,
+    ZH_NUM_EXCEPT,
+    ZH_UNIT,
+)
 
 _NEG_EN = _NEG - {"stop", "skip", "un", "non"}  # "the train's stops", "non-stop" are not negations
 
 KINDS = ("number", "unit", "negation", "language", "format", "entity", "order", "substitution")
 
-_CJK = r"\u4e00-\u9fff"
-_ZH_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_ZH_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
-_ZH_NUM = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
-# Words that contain a numeral character without being a number.
-_ZH_NUM_EXCEPT = (
-    "一下",
-    "一些",
-    "一点",
-    "一起",
-    "一样",
-    "一般",
-    "一直",
-    "一定",
-    "统一",
-    "万一",
-    "唯一",
-    "一切",
-    "一旦",
-    "一边",
-    "第一",
-    "千万",
-    "万能",
-    "百科",
-    "三明治",
-    "一致",
-    "同一",
-    "一一",
-    "一次性",
-    "一个",
-    "一共",
-    "一种",
-    "一位",
-    "一家",
-    "一会",
-)
-
-_NEG_ZH = ("不", "没", "无", "非", "未", "别", "勿", "莫", "甭")
-_NEG_ZH_EXCEPT = (
-    "非常",
-    "不错",
-    "无线",
-    "无论",
-    "没关系",
-    "不同",
-    "不久",
-    "不断",
-    "并非",
-    "不但",
-    "不仅",
-    "不管",
-    "无人机",
-    "未来",
-    "差不多",
-    "不少",
-    "无聊",
-    "不好意思",
-    "是不是",
-    "能不能",
-    "会不会",
-    "有没有",
-    "可不可以",
-    "要不要",
-    "对不对",
-    "好不好",
-    "行不行",
-    "是否",
-    "不如",
-)
-
-_UNITS = {
-    "km": ("km", "kms", "kilometer", "kilometers", "kilometre", "kilometres", "公里", "千米"),
-    "mile": ("mile", "miles", "mi", "英里"),
-    "m": ("meter", "meters", "metre", "metres", "米"),
-    "ft": ("foot", "feet", "ft", "英尺"),
-    "cm": ("cm", "centimeter", "centimeters", "厘米"),
-    "inch": ("inch", "inches", "英寸"),
-    "kg": ("kg", "kgs", "kilogram", "kilograms", "公斤", "千克"),
-    "lb": ("lb", "lbs", "pound", "pounds", "磅"),
-    "g": ("g", "gram", "grams", "克"),
-    "c": ("celsius", "°c", "℃", "摄氏", "摄氏度"),
-    "f": ("fahrenheit", "°f", "℉", "华氏", "华氏度"),
-    "l": ("liter", "liters", "litre", "litres", "升"),
-    "gal": ("gallon", "gallons", "加仑"),
-    "usd": ("$", "usd", "dollar", "dollars", "美元", "美金"),
-    "eur": ("€", "eur", "euro", "euros", "欧元"),
-    "gbp": ("£", "gbp", "英镑"),
-    "cny": ("rmb", "cny", "yuan", "人民币", "元", "块钱", "块"),
-    "jpy": ("¥", "jpy", "yen", "日元"),
-    "min": ("minute", "minutes", "mins", "分钟"),
-    "hour": ("hour", "hours", "hrs", "小时"),
-    "day": ("day", "days", "天"),
-    "week": ("week", "weeks", "周", "星期"),
-    "month": ("month", "months", "个月"),
-    "year": ("year", "years", "年"),
-    "pct": ("%", "percent", "percentage", "百分之"),
-    "gb": ("gb", "gigabyte", "gigabytes"),
-    "mb": ("mb", "megabyte", "megabytes"),
-}
-_LANGS = {
-    "en": ("english", "英语", "英文"),
-    "fr": ("french", "法语", "法文"),
-    "de": ("german", "德语", "德文"),
-    "es": ("spanish", "西班牙语", "西语", "西班牙文"),
-    "it": ("italian", "意大利语", "意大利文"),
-    "ja": ("japanese", "日语", "日文"),
-    "zh": ("chinese", "mandarin", "中文", "汉语", "普通话"),
-    "ko": ("korean", "韩语", "韩文"),
-    "ru": ("russian", "俄语", "俄文"),
-    "pt": ("portuguese", "葡萄牙语"),
-    "ar": ("arabic", "阿拉伯语"),
-    "nl": ("dutch", "荷兰语"),
-    "yue": ("cantonese", "粤语"),
-    "py": ("python",),
-    "js": ("javascript", "js"),
-    "java": ("java",),
-    "go": ("golang",),
-    "rust": ("rust",),
-    "cpp": ("c++", "cpp"),
-    "sql": ("sql",),
-    "ts": ("typescript",),
-    "bash": ("bash", "shell"),
-}
-_FORMATS = {
-    "json": ("json",),
-    "yaml": ("yaml", "yml"),
-    "csv": ("csv",),
-    "xml": ("xml",),
-    "html": ("html",),
-    "markdown": ("markdown",),
-    "table": ("table", "tables", "表格"),
-    "bullets": ("bullet", "bullets", "bullet points", "要点", "项目符号"),
-    "numbered": ("numbered", "编号"),
-    "upper": ("uppercase", "upper case", "all caps", "大写"),
-    "lower": ("lowercase", "lower case", "小写"),
-    "paragraph": ("paragraph", "段落"),
-    "sentence": ("one sentence", "一句话"),
-    "pdf": ("pdf",),
-    "haiku": ("haiku", "俳句"),
-    "poem": ("poem", "诗"),
-    "email": ("email", "邮件"),
-    "essay": ("essay", "文章"),
-}
-# Common entities in both languages → one id (cities, countries, people, companies, planets).
-_GAZ = {
-    "beijing": ("beijing", "北京"),
-    "shanghai": ("shanghai", "上海"),
-    "guangzhou": ("guangzhou", "广州"),
-    "shenzhen": ("shenzhen", "深圳"),
-    "hangzhou": ("hangzhou", "杭州"),
-    "chengdu": ("chengdu", "成都"),
-    "wuhan": ("wuhan", "武汉"),
-    "nanjing": ("nanjing", "南京"),
-    "xian": ("xi'an", "xian", "西安"),
-    "hongkong": ("hong kong", "香港"),
-    "taipei": ("taipei", "台北"),
-    "tokyo": ("tokyo", "东京"),
-    "osaka": ("osaka", "大阪"),
-    "seoul": ("seoul", "首尔"),
-    "paris": ("paris", "巴黎"),
-    "london": ("london", "伦敦"),
-    "berlin": ("berlin", "柏林"),
-    "rome": ("rome", "罗马"),
-    "madrid": ("madrid", "马德里"),
-    "newyork": ("new york", "纽约"),
-    "sydney": ("sydney", "悉尼"),
-    "moscow": ("moscow", "莫斯科"),
-    "singapore": ("singapore", "新加坡"),
-    "china": ("china", "中国"),
-    "japan": ("japan", "日本"),
-    "usa": ("usa", "the us", "u.s.", "united states", "america", "美国"),
-    "uk": ("uk", "britain", "england", "英国"),
-    "france": ("france", "法国"),
-    "germany": ("germany", "德国"),
-    "italy": ("italy", "意大利"),
-    "spain": ("spain", "西班牙"),
-    "russia": ("russia", "俄罗斯"),
-    "india": ("india", "印度"),
-    "canada": ("canada", "加拿大"),
-    "australia": ("australia", "澳大利亚"),
-    "korea": ("korea", "韩国"),
-    "brazil": ("brazil", "巴西"),
-    "egypt": ("egypt", "埃及"),
-    "mars": ("mars", "火星"),
-    "venus": ("venus", "金星"),
-    "jupiter": ("jupiter", "木星"),
-    "moon": ("the moon", "月球", "月亮"),
-    "apple": ("apple", "苹果公司"),
-    "google": ("google", "谷歌"),
-    "microsoft": ("microsoft", "微软"),
-    "tesla": ("tesla", "特斯拉"),
-    "amazon": ("amazon", "亚马逊"),
-    "huawei": ("huawei", "华为"),
-    "tencent": ("tencent", "腾讯"),
-    "alibaba": ("alibaba", "阿里巴巴"),
-    "einstein": ("einstein", "爱因斯坦"),
-    "newton": ("newton", "牛顿"),
-    "libai": ("li bai", "李白"),
-    "dufu": ("du fu", "杜甫"),
-    "confucius": ("confucius", "孔子"),
-    "shakespeare": ("shakespeare", "莎士比亚"),
-    "yangtze": ("yangtze", "长江"),
-    "yellowriver": ("yellow river", "黄河"),
-    "everest": ("everest", "珠穆朗玛峰", "珠峰"),
-    "nile": ("nile", "尼罗河"),
-    "iphone": ("iphone",),
-    "android": ("android", "安卓"),
-    "windows": ("windows",),
-    "linux": ("linux",),
-    "mac": ("macos", "mac"),
-}
-_ORDER_EN = {
-    "from",
-    "than",
-    "into",
-    "vs",
-    "versus",
-    "beat",
-    "beats",
-    "owe",
-    "owes",
-    "before",
-    "after",
-    "sent",
-    "gave",
-    "paid",
-    "hired",
-    "taller",
-    "shorter",
-    "older",
-    "younger",
-    "bigger",
-    "smaller",
-    "larger",
-    "faster",
-    "slower",
-    "cheaper",
-    "defeated",
-    "married",
-    "follows",
-    "replaced",
-    "replace",
-    "pay",
-    "pays",
-    "report",
-    "reports",
-    "manager",
-    "manages",
-    "lend",
-    "lent",
-    "sue",
-    "sued",
-}
-_ORDER_ZH = (
-    "从",
-    "到",
-    "比",
-    "给",
-    "向",
-    "把",
-    "被",
-    "打败",
-    "战胜",
-    "赢了",
-    "欠",
-    "之前",
-    "之后",
-    "换成",
-    "转成",
-    "大于",
-    "小于",
-    "高于",
-    "低于",
-    "雇",
-    "嫁给",
-    "转账",
-    "寄",
-)
-
-_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[$€£¥%℃℉°]|[" + _CJK + "]+")
+_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[$€£¥%℃℉°]|[" + CJK + "]+")
 
 
 @dataclass(frozen=True)
@@ -337,14 +77,14 @@ def _zh_number(s: str) -> float | None:
         return None
     total, section, cur = 0, 0, 0
     for ch in s:
-        if ch in _ZH_DIGIT:
-            cur = _ZH_DIGIT[ch]
+        if ch in ZH_DIGIT:
+            cur = ZH_DIGIT[ch]
         elif ch in ("万", "亿"):
-            section = (section + cur) * _ZH_UNIT[ch]
+            section = (section + cur) * ZH_UNIT[ch]
             total += section
             section, cur = 0, 0
         else:
-            section += (cur or 1) * _ZH_UNIT[ch]
+            section += (cur or 1) * ZH_UNIT[ch]
             cur = 0
     return float(total + section + cur)
 
@@ -356,9 +96,9 @@ def numbers(text: str) -> list[float]:
         if w in _NUMWORDS and w not in ("second", "first", "third"):  # "a second thought", "first" as order
             out.append(float(_NUMWORDS[w]))
     z = t
-    for e in _ZH_NUM_EXCEPT:
+    for e in ZH_NUM_EXCEPT:
         z = z.replace(e, " ")
-    for m in _ZH_NUM.finditer(z):
+    for m in ZH_NUM.finditer(z):
         s = m.group(0)
         if s in ("万", "千", "百", "十", "亿"):  # a bare unit character ("千万" handled above) is not a number
             continue
@@ -374,7 +114,7 @@ def _hits(text: str, table: dict[str, tuple[str, ...]]) -> set[str]:
     out = set()
     for k, forms in table.items():
         for f in forms:
-            if re.search(f"[{_CJK}]", f) or not re.search(r"[a-z]", f):
+            if re.search(f"[{CJK}]", f) or not re.search(r"[a-z]", f):
                 if f in t:
                     out.add(k)
                     break
@@ -397,9 +137,9 @@ _NUMERAL = (
 def _unit_positions(text: str) -> list[tuple[int, str]]:
     t = _norm(text)
     out = []
-    for k, forms in _UNITS.items():
+    for k, forms in UNITS.items():
         for f in forms:
-            cjk = bool(re.search(f"[{_CJK}]", f))
+            cjk = bool(re.search(f"[{CJK}]", f))
             latin = bool(re.search("[a-z]", f)) and not cjk
             body = re.escape(f) if not latin else r"(?<![a-z])" + re.escape(f) + r"(?![a-z])"
             ambiguous = k in _NEEDS_NUMBER or (cjk and len(f) == 1) or f in ("块钱", "个月", "星期", "小时", "分钟")
@@ -426,100 +166,34 @@ def numbered_units(text: str) -> set[str]:
 def polarity(text: str) -> int:
     t = _norm(text)
     n = sum(1 for w in re.findall(r"[a-z]+", t) if w in _NEG_EN)
-    z = "".join(re.findall(f"[{_CJK}]+", t))
-    for e in _NEG_ZH_EXCEPT:
+    z = "".join(re.findall(f"[{CJK}]+", t))
+    for e in NEG_ZH_EXCEPT:
         z = z.replace(e, "")
-    n += sum(z.count(c) for c in _NEG_ZH)
+    n += sum(z.count(c) for c in NEG_ZH)
     return n % 2
 
 
 def languages(text: str) -> set[str]:
-    return _hits(text, _LANGS)
+    return _hits(text, LANGS)
 
 
 def formats(text: str) -> set[str]:
     t = _norm(text)
-    out = _hits(t.replace("列表", "  "), _FORMATS)  # 列表 contains 表 but is not 表格
+    out = _hits(t.replace("列表", "  "), FORMATS)  # 列表 contains 表 but is not 表格
     if re.search("(成|为|用|以)列表", t):  # 整理成列表 (a list as output format, not 把列表排序)
         out.add("list")
     return out
-
-
-# Antonyms that flip the question while keeping its words: on/off, open/close, 开/关 ... (either direction).
-_ANTONYMS = [
-    ("on", "off"),
-    ("enable", "disable"),
-    ("open", "close"),
-    ("open", "closed"),
-    ("opens", "closes"),
-    ("include", "exclude"),
-    ("included", "excluded"),
-    ("high", "low"),
-    ("good", "bad"),
-    ("easy", "hard"),
-    ("easiest", "hardest"),
-    ("increase", "decrease"),
-    ("buy", "sell"),
-    ("import", "export"),
-    ("add", "remove"),
-    ("allow", "forbid"),
-    ("allowed", "forbidden"),
-    ("win", "lose"),
-    ("max", "min"),
-    ("maximum", "minimum"),
-    ("more", "less"),
-    ("most", "least"),
-    ("cheap", "expensive"),
-    ("cheapest", "most expensive"),
-    ("hot", "cold"),
-    ("sunrise", "sunset"),
-    ("arrive", "depart"),
-    ("arrival", "departure"),
-    ("start", "end"),
-    ("first", "last"),
-    ("upload", "download"),
-    ("encrypt", "decrypt"),
-    ("legal", "illegal"),
-    ("safe", "dangerous"),
-    ("healthy", "unhealthy"),
-    ("true", "false"),
-    ("pros", "cons"),
-    ("advantages", "disadvantages"),
-    ("ascending", "descending"),
-    ("lowest", "highest"),
-    ("开门", "关门"),
-    ("打开", "关闭"),
-    ("开启", "关闭"),
-    ("买", "卖"),
-    ("增加", "减少"),
-    ("最高", "最低"),
-    ("最多", "最少"),
-    ("最贵", "最便宜"),
-    ("上涨", "下跌"),
-    ("升序", "降序"),
-    ("上传", "下载"),
-    ("赢", "输"),
-    ("出发", "到达"),
-    ("优点", "缺点"),
-    ("加密", "解密"),
-    ("合法", "违法"),
-    ("安全", "危险"),
-    ("冷", "热"),
-    ("早", "晚"),
-    ("进口", "出口"),
-    ("第一", "最后"),
-]
 
 
 def antonym(query: str, cached: str) -> str | None:
     ta, tb = _norm(query), _norm(cached)
 
     def has(t: str, w: str) -> bool:
-        if re.search(f"[{_CJK}]", w):
+        if re.search(f"[{CJK}]", w):
             return w in t
         return re.search(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", t) is not None
 
-    for x, y in _ANTONYMS:
+    for x, y in ANTONYMS:
         if (has(ta, x) and has(tb, y) and not has(ta, y) and not has(tb, x)) or (
             has(ta, y) and has(tb, x) and not has(ta, x) and not has(tb, y)
         ):
@@ -538,12 +212,12 @@ def _wordset(text: str) -> set[str]:
 
 def entities(text: str) -> set[str]:
     """Gazetteer ids ("g:beijing") and capitalised English words that are not at a sentence start ("c:sunday")."""
-    out = {f"g:{k}" for k in _hits(text, _GAZ)}
+    out = {f"g:{k}" for k in _hits(text, GAZ)}
     skip = (
-        {w for fs in _GAZ.values() for f in fs for w in f.split()}
-        | {f for fs in _LANGS.values() for f in fs}
-        | {f for fs in _FORMATS.values() for f in fs}
-        | {f for fs in _UNITS.values() for f in fs}
+        {w for fs in GAZ.values() for f in fs for w in f.split()}
+        | {f for fs in LANGS.values() for f in fs}
+        | {f for fs in FORMATS.values() for f in fs}
+        | {f for fs in UNITS.values() for f in fs}
     )
     for sent in re.split(r"[.!?。！？:：\n]\s*", text.replace("'s", "").replace("’s", "")):
         words = re.findall(r"[A-Za-z][A-Za-z'\-]*", sent)
@@ -581,7 +255,7 @@ def _order_tokens(text: str) -> list[str]:
     paraphrases reorder them freely)."""
     t = _norm(text)
     found: list[tuple[int, str]] = []
-    for k, forms in _GAZ.items():
+    for k, forms in GAZ.items():
         for f in forms:
             for m in re.finditer(re.escape(f), t):
                 found.append((m.start(), "g:" + k))
@@ -597,31 +271,30 @@ def _order_tokens(text: str) -> list[str]:
 
 def _has_order_word(text: str) -> bool:
     t = _norm(text)
-    return bool(_ORDER_EN & set(re.findall(r"[a-z]+", t))) or any(w in t for w in _ORDER_ZH)
+    return bool(ORDER_EN & set(re.findall(r"[a-z]+", t))) or any(w in t for w in ORDER_ZH)
 
 
 def _zh_swapped(a: str, b: str) -> bool:
     """Chinese roles around the same order word swapped: 王强欠小红 vs 小红欠王强 (names are not segmented, so
     the two characters on each side stand for the roles)."""
-    for w in _ORDER_ZH:
+    for w in ORDER_ZH:
         ia, ib = a.find(w), b.find(w)
         if ia < 0 or ib < 0:
             continue
         la, ra = a[max(0, ia - 2) : ia], a[ia + len(w) : ia + len(w) + 2]
         lb, rb = b[:ib], b[ib + len(w) :]
-        if len(la) == 2 and len(ra) == 2 and la != ra and re.fullmatch(f"[{_CJK}]+", la + ra):
+        if len(la) == 2 and len(ra) == 2 and la != ra and re.fullmatch(f"[{CJK}]+", la + ra):
             if la in rb[:4] and ra in lb[-4:] and la not in lb[-4:]:
                 return True
     return False
 
 
-_ZH_FUNC = set("的了吗呢吧啊呀是在有和与及请问一下这那个些么什怎样把将被给对从到也都就还很更最")
-_TOK = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[" + _CJK + "]")
+_TOK = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[" + CJK + "]")
 
 
 def _is_content(tok: str) -> bool:
-    if re.fullmatch(f"[{_CJK}]", tok):
-        return tok not in _ZH_FUNC
+    if re.fullmatch(f"[{CJK}]", tok):
+        return tok not in ZH_FUNC
     return tok not in _STOP and len(tok) > 1
 
 
@@ -650,7 +323,7 @@ def _first_order(text: str, table: dict[str, tuple[str, ...]]) -> list[str]:
             for f in forms
             for m in re.finditer(
                 re.escape(f)
-                if re.search(f"[{_CJK}]", f) or not re.search("[a-z]", f)
+                if re.search(f"[{CJK}]", f) or not re.search("[a-z]", f)
                 else r"(?<![a-z])" + re.escape(f) + r"(?![a-z])",
                 t,
             )
@@ -679,11 +352,9 @@ def verify(query: str, cached: str) -> Verdict:
     la, lb = languages(query), languages(cached)
     if la != lb:
         return Verdict(False, "language", f"{sorted(la)} vs {sorted(lb)}")
-    if len(la) >= 2 and _first_order(query, _LANGS) != _first_order(
-        cached, _LANGS
-    ):  # Spanish→English vs English→Spanish
+    if len(la) >= 2 and _first_order(query, LANGS) != _first_order(cached, LANGS):  # Spanish→English vs English→Spanish
         return Verdict(False, "language", "same languages, other direction")
-    if len(ua) >= 2 and not na and _first_order(query, _UNITS) != _first_order(cached, _UNITS):  # dollars→euros
+    if len(ua) >= 2 and not na and _first_order(query, UNITS) != _first_order(cached, UNITS):  # dollars→euros
         return Verdict(False, "unit", "same units, other direction")
     fa, fb = formats(query), formats(cached)
     if fa != fb:
@@ -698,7 +369,7 @@ def verify(query: str, cached: str) -> Verdict:
         sb = [x for x in tb if x in shared]
         if len(shared) >= 2 and sa != sb:
             return Verdict(False, "order", f"{sa} vs {sb}")
-        if not re.search(f"[{_CJK}]", query + cached):  # English content words around the order word (old guard)
+        if not re.search(f"[{CJK}]", query + cached):  # English content words around the order word (old guard)
             ca, cb = _content(query), _content(cached)
             shared_w = set(ca) & set(cb)
             sa = [x for x in dict.fromkeys(ca) if x in shared_w]
