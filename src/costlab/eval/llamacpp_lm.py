@@ -18,6 +18,7 @@ from lm_eval.api.model import TemplateLM
 from tqdm.auto import tqdm
 
 from costlab.errors import CostlabError
+from costlab.llamacpp import load_llama
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:
@@ -42,17 +43,7 @@ class LlamaCppLM(TemplateLM):
         if llm is None:
             if model_path is None or not Path(model_path).is_file():
                 raise CostlabError(f"GGUF file not found: {model_path}", "check the variant path")
-            import llama_cpp
-
-            llm = llama_cpp.Llama(
-                model_path=str(model_path),
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                n_threads_batch=n_threads,
-                logits_all=True,
-                verbose=False,
-                seed=seed,
-            )
+            llm = load_llama(model_path, n_ctx=n_ctx, threads=n_threads, logits_all=True, seed=seed)
         if not getattr(llm, "_logits_all", True):
             raise CostlabError("LlamaCppLM needs a Llama created with logits_all=True")
         self.llm = llm

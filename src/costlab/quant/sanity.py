@@ -6,14 +6,13 @@ same independent windows, so the numbers are comparable across formats. Full mea
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 from typing import Any, Sequence
 
 import numpy as np
 
-from costlab.errors import CostlabError
+from costlab.llamacpp import capture_llama_log as capture_llama_log  # re-export: quant/gguf.py uses it
+from costlab.llamacpp import load_llama
 
 
 def _windows(ids: Sequence[int], window: int) -> list[list[int]]:
@@ -89,50 +88,6 @@ def hf_sanity(model, tokenizer, ids: Sequence[int], prompt: str, gen_tokens: int
 # ---------------------------------------------------------------- llama.cpp (GGUF)
 
 
-@contextlib.contextmanager
-def capture_llama_log():
-    """Collect llama.cpp's log lines (its Python log callback prints to sys.stderr) for error messages."""
-    import llama_cpp._logger as llog
-
-    buf = io.StringIO()
-    old = llog.logger.level
-    llog.logger.setLevel(llog.logging.DEBUG)  # CONT lines are logged at DEBUG
-    try:
-        with contextlib.redirect_stderr(buf):
-            yield buf
-    finally:
-        llog.logger.setLevel(old)
-
-
-def load_llama(path: str, n_ctx: int, threads: int, logits_all: bool = False):
-    try:
-        from llama_cpp import Llama
-    except ImportError as e:
-        raise CostlabError(
-            "llama-cpp-python is not installed",
-            "make install (builds the wheel once, ~14 min) or pip install 'llama-cpp-python[server]==0.3.36'",
-        ) from e
-    log = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(log):
-            return Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_batch=n_ctx,
-                n_ubatch=n_ctx,
-                logits_all=logits_all,
-                n_threads=threads,
-                n_threads_batch=threads,
-                verbose=False,
-            )
-    except Exception as e:  # llama.cpp reports a bad file as ValueError/RuntimeError
-        tail = " | ".join(l for l in log.getvalue().splitlines() if l.strip())[-400:]
-        raise CostlabError(
-            f"llama.cpp cannot load {path}: {e} {tail}".strip(),
-            "re-create the file (delete the variant dir and rerun the quantize stage)",
-        ) from e
-
-
 def llama_perplexity(llm, ids: Sequence[int], window: int) -> tuple[float, int]:
     nll, n = 0.0, 0
     for w in _windows(ids, min(window, llm.n_ctx())):
@@ -154,7 +109,7 @@ def llama_generate(llm, prompt: str, max_new_tokens: int) -> str:
 def gguf_sanity(
     path: str, ids: Sequence[int], prompt: str, gen_tokens: int, window: int, threads: int
 ) -> dict[str, Any]:
-    llm = load_llama(path, n_ctx=window, threads=threads, logits_all=True)
+    llm = load_llama(path, n_ctx=window, threads=threads, logits_all=True, n_batch=window)
     try:
         ppl, n = llama_perplexity(llm, ids, window)
         llm.reset()

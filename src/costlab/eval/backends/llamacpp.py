@@ -38,15 +38,13 @@ class LlamaCppBackend(EvalBackend):
         return [("llama_cpp", "make install (builds llama-cpp-python) or pip install llama-cpp-python")]
 
     def _llama(self, n_ctx: int, logits_all: bool):
-        import llama_cpp
+        from costlab.llamacpp import load_llama
 
-        return llama_cpp.Llama(
-            model_path=str(self.path),
+        return load_llama(
+            self.path,
             n_ctx=n_ctx,
-            n_threads=self.threads,
-            n_threads_batch=self.threads,
+            threads=self.threads,
             logits_all=logits_all,
-            verbose=False,
             seed=self.seed,
             n_gpu_layers=self.n_gpu_layers,
         )
