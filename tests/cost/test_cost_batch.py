@@ -170,6 +170,19 @@ def test_merge_reports_unexpected_and_duplicate_result_ids(tmp_path):
     assert s["duplicate_result_ids"] == ["q0"] and s["failed_ids"] == ["q1"]
 
 
+def test_merge_names_file_and_line_of_a_bad_result_line(tmp_path):
+    """A result line that is not JSON, or not a JSON object, is an error naming file:line and the fix (a non-object
+    line used to crash merge with AttributeError)."""
+    req = _requests(tmp_path, 2)
+    outp = tmp_path / "o.jsonl"
+    ok = {"custom_id": "q0", "response": {"status_code": 200, "body": {}}, "error": None}
+    for bad in ("{not json", "[1, 2]"):
+        outp.write_text(json.dumps(ok) + "\n" + bad + "\n")
+        with pytest.raises(CostlabError, match=r"o\.jsonl:2: (malformed JSON|expected a JSON object)") as e:
+            B.merge_results(req, outp, None, tmp_path / "m")
+        assert "re-download" in (e.value.fix or "")
+
+
 def test_local_run_bounded_concurrency_and_resume(tmp_path, batch_server):
     srv, url = batch_server
     srv.script.chat_delay_s = 0.1
