@@ -23,7 +23,7 @@ export PYTHONUNBUFFERED := 1
 help:
 	@echo "make demo   - install everything into $(VENV) and run the CPU demo experiment (configs/exp/demo.yaml)"
 	@echo "make test   - install everything and run the test suite (unit + integration)"
-	@echo "make test-unit - the unit tier only: no llama.cpp build, no GPTQ venv (a few minutes)"
+	@echo "make test-unit - the fast tier: no llama.cpp build, no GPTQ venv, no test slower than 2.5 s (< 3 min)"
 	@echo "make lint   - ruff check + ruff format --check (config in pyproject.toml)"
 	@echo "make bench  - run the benchmarks in benchmarks/ (+ peers venv) → benchmarks/RESULTS.md"
 
@@ -76,13 +76,15 @@ demo: install
 # Tiers: the unit tier needs only the project venv (no llama.cpp compile, no GPTQ venv); tests that need those
 # carry the llama_cpp / gptq marks (and skip cleanly when the piece is missing), the real pipeline `integration`,
 # the model-family matrix `families`. `make test` runs every tier.
-UNIT := not integration and not llama_cpp and not gptq and not families
+UNIT := not integration and not llama_cpp and not gptq and not families and not slow
+# The unit tier runs on both cores (pytest-xdist); its tests use tmp dirs and free ports, so they run in any order.
+XDIST := -n 2
 
 test: install venv-gptq
 	$(PY) -m pytest -q tests
 
 test-unit: $(VENV)/.installed
-	$(PY) -m pytest -q -m "$(UNIT)" tests
+	$(PY) -m pytest -q $(XDIST) -m "$(UNIT)" tests
 
 test-integration: install venv-gptq
 	$(PY) -m pytest -q -m "not ($(UNIT))" tests

@@ -30,6 +30,26 @@ TINY_LLAMA = dict(
 )
 
 
+SLOW_LIST = Path(__file__).with_name("slow_tests.txt")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects, so `-m "not slow"` sees the mark
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests listed in tests/slow_tests.txt `slow`; a listed test that is gone is an error."""
+    listed = {line.strip() for line in SLOW_LIST.read_text().splitlines() if line.strip() and not line.startswith("#")}
+    seen, files = set(), set()
+    for item in items:
+        base = item.nodeid.split("[", 1)[0]
+        files.add(base.split("::", 1)[0])
+        if base in listed:
+            item.add_marker(pytest.mark.slow)
+            seen.add(base)
+    # Only entries whose file was collected can be judged (a run of one file says nothing about the others).
+    stale = sorted(e for e in listed - seen if e.split("::", 1)[0] in files)
+    if stale and not config.getoption("keyword"):
+        raise pytest.UsageError(f"{SLOW_LIST}: no such test(s): {stale}; remove them from the list")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _torch_threads():
     import torch
