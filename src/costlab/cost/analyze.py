@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from costlab.cost import logsql
-from costlab.cost.logsources import MAX_LINE_BYTES, BadLine, open_log
+from costlab.cost.logsources import MAX_LINE_BYTES, BadLine, iter_jsonl_lines, line_numbers, open_log
 from costlab.cost.pricing import ApiPrice, Pricing, _read_routing
 from costlab.errors import CostlabError
 
@@ -37,6 +37,13 @@ DIMS = {
     "cost_source": "cost_source",
     "unpriced": "CASE WHEN NOT priced THEN model END",
 }
+
+
+def _line_of(record: int, shifts: Any) -> int:
+    """Line number of DuckDB record ``record`` (0-based) given logsources.line_numbers' shift points."""
+    import bisect
+
+    return int(record) + 1 + bisect.bisect_right(shifts, int(record))
 
 
 def _bucket_dict(b: list[float]) -> dict[str, Any]:
@@ -107,6 +114,8 @@ class CostAnalyzer:
         self._seq = 0
         self._files = 0
         self._found: Counter[str] = Counter()
+        self._pending: dict[str, list[int]] = {}  # fast path: reason → example line numbers to explain
+        self._native = False
         self._validate = logsql.validate_sql("c")
         self._cost = logsql.cost_sql("t")
 
@@ -165,17 +174,29 @@ class CostAnalyzer:
             else:
                 con.unregister("t")
 
-    def _aggregate(self, name: str, examples_only: bool, one_pass: bool = False) -> None:
+    def _aggregate(self, name: str, examples_only: bool, one_pass: bool = False, lines: Any = None) -> None:
+        """Merge the rows of view 'v'. ``lines``: v comes from DuckDB's file reader, its ``_line`` is the record
+        index, and ``lines`` maps it to a line number (see logsources.line_numbers; None: no mapping) — the
+        examples' line numbers go to ``self._pending`` for ``_explain_lines``."""
         con = self.con
-        for reason, cnt, ex in con.execute(
-            f"SELECT reason, count(*), list(_line || coalesce(' (' || detail || ')', '') ORDER BY _line)"
-            f"[1:{MAX_BAD_EXAMPLES}] FROM v WHERE reason IS NOT NULL GROUP BY reason"
+        native = lines is not None or self._native
+        n_bad = 0
+        for reason, cnt, ex in con.execute(  # the first examples by line: bounded however many rows are bad
+            f"SELECT reason, count(*), min_by({{'l': _line, 'd': detail}}, _line, {MAX_BAD_EXAMPLES}) "
+            "FROM v WHERE reason IS NOT NULL GROUP BY reason"
         ).fetchall():
+            ex = [(e["l"], e["d"]) for e in ex or []]
             if not examples_only:
                 self.bad[reason] += cnt
-            lst = self.bad_examples.setdefault(reason, [])
-            lst.extend(f"{name}:{e}" for e in ex[: MAX_BAD_EXAMPLES - len(lst)] if e is not None)
             self._found[reason] += cnt
+            n_bad += cnt
+            if native:
+                if lines is not None:
+                    self._pending[reason] = [_line_of(r, lines) for r, _ in ex]
+                continue
+            lst = self.bad_examples.setdefault(reason, [])
+            for ln, det in ex[: MAX_BAD_EXAMPLES - len(lst)]:
+                lst.append(f"{name}:{ln}" + (f" ({det})" if det is not None else ""))
         if examples_only:
             return
         if self.bad_rows_out is not None:
@@ -185,31 +206,45 @@ class CostAnalyzer:
                 self.bad_rows_out.write(
                     json.dumps({"line": f"{name}:{line}", "reason": reason, "detail": detail or ""}) + "\n"
                 )
-        sets = ", ".join(f"({e})" for e in DIMS.values())
+        # one GROUP BY over the rows → one row per distinct combination of the report's dimensions (a few
+        # thousand, not a million); the per-dimension buckets are GROUPING SETS over that small table
         keys = ", ".join(f"{e} AS {d}" for d, e in DIMS.items())
-        gid = ", ".join(f"grouping({e})" for e in DIMS.values())
-        sql = logsql.BUCKET_SQL.replace("{key} AS k", f"[{gid}] AS g, {keys}")
-        sql = sql.replace("GROUP BY ALL", f"GROUP BY GROUPING SETS ({sets})")
-        for row in con.execute(sql).fetchall():
-            dim_i = row[0].index(0)  # the one dimension this row groups by
-            d = list(DIMS)[dim_i]
-            key = row[1 + dim_i]
-            vals = [x or 0 for x in row[1 + len(DIMS) :]]
-            if d in ("cache_kind", "unpriced") and key is None:
-                continue
-            b = self.buckets[d].get(key)
-            if b is None:
-                self.buckets[d][key] = vals
-            else:
-                for i in range(NB):
-                    b[i] += vals[i]
-        self.rows_seen += con.execute("SELECT count(*) FROM v").fetchall()[0][0]
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE g AS SELECT {keys}, {logsql.BUCKET_AGGS} FROM v "
+            "WHERE reason IS NULL GROUP BY ALL"
+        )
+        sets = ", ".join(f"({d})" for d in DIMS)
+        gid = ", ".join(f"grouping({d})" for d in DIMS)
+        sums = ", ".join(f"sum(b{i})" for i in range(NB))
+        try:
+            for row in con.execute(
+                f"SELECT [{gid}], {', '.join(DIMS)}, {sums} FROM g GROUP BY GROUPING SETS ({sets})"
+            ).fetchall():
+                dim_i = row[0].index(0)  # the one dimension this row groups by
+                d = list(DIMS)[dim_i]
+                key = row[1 + dim_i]
+                vals = [x or 0 for x in row[1 + len(DIMS) :]]
+                if d in ("cache_kind", "unpriced") and key is None:
+                    continue
+                if d == "hour":  # an hour-truncated TIMESTAMP (formatted here, once per hour, not per row)
+                    key = key.strftime("%Y-%m-%dT%H") if key is not None else "(no ts)"
+                b = self.buckets[d].get(key)
+                if b is None:
+                    self.buckets[d][key] = vals
+                else:
+                    for i in range(NB):
+                        b[i] += vals[i]
+            self.rows_seen += con.execute("SELECT coalesce(sum(rows_), 0) FROM g").fetchall()[0][0] + n_bad
+        finally:
+            con.execute("DROP TABLE g")
         if self.top_k:
             for cost, line, ts, model, tenant, tin, tout, prompt in con.execute(
                 f"SELECT cost, _line, ts_raw, model, tenant, tin, tout, coalesce(prompt, '') FROM v "
                 f"WHERE reason IS NULL ORDER BY cost DESC, _line LIMIT {self.top_k}"
             ).fetchall():
                 self._seq += 1
+                if native:
+                    line = _line_of(line, lines) if lines is not None else None
                 where = f"{name}:{line}" if line is not None else f"{name} (ts {ts})"
                 item = (
                     cost,
@@ -241,9 +276,11 @@ class CostAnalyzer:
             con.execute("DELETE FROM prompts WHERE n = 1")
             self.prompt_prunes += 1
 
-    def _native_jsonl(self, path: Path) -> bool:
-        """One parallel DuckDB pass over a JSONL file; False (nothing merged) if DuckDB cannot read it (a gzip
-        cut short, a giant line): the block reader then takes the file."""
+    def _native_jsonl(self, path: Path, max_line_bytes: int) -> bool:
+        """One parallel DuckDB pass over a JSONL file; False (nothing merged) if DuckDB cannot read it (a giant
+        line): the block reader then takes the file. DuckDB's reader has no line numbers, but it keeps file order
+        (the table's rowid is the record index) and reads one record per non-blank line, so a newline count maps
+        records to lines; only the example rows of each bad-row reason are then re-read (``_explain_lines``)."""
         import duckdb
 
         name = path.name
@@ -253,6 +290,7 @@ class CostAnalyzer:
             con.execute(f"CREATE OR REPLACE TEMP TABLE t AS {self._validate}")
         except duckdb.Error:
             return False
+        lines = line_numbers(path, con.execute("SELECT count(*) FROM t").fetchall()[0][0], max_line_bytes)
         new = [
             m
             for (m,) in con.execute("SELECT DISTINCT model FROM t WHERE model IS NOT NULL").fetchall()
@@ -260,15 +298,20 @@ class CostAnalyzer:
         ]
         if new:
             self._price_models(new)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW v AS {self._cost}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW v AS {logsql.cost_sql('t', line='t.rowid')}")
+        self._found.clear()
+        self._pending = {}
+        self._native = True
         try:
-            self._found.clear()
-            self._aggregate(name, examples_only=False, one_pass=True)
+            self._aggregate(name, examples_only=False, one_pass=True, lines=lines)
         finally:
+            self._native = False
             con.execute("DROP VIEW v")
             con.execute("DROP TABLE t")
-        need = {r: min(MAX_BAD_EXAMPLES, n) for r, n in self._found.items()}
-        if need:  # line numbers for the first examples of each reason: read the file in order until found
+        if self._pending:
+            self._explain_lines(path, self._pending, max_line_bytes)
+        elif lines is None and self._found:  # no mapping: read the file in order until the examples are found
+            need = {r: min(MAX_BAD_EXAMPLES, n) for r, n in self._found.items()}
             self._found.clear()
             self._feed_blocks(
                 path,
@@ -277,6 +320,26 @@ class CostAnalyzer:
                 done=lambda: all(len(self.bad_examples.get(r, [])) >= k for r, k in need.items()),
             )
         return True
+
+    def _explain_lines(self, path: Path, pending: dict[str, list[int]], max_line_bytes: int) -> None:
+        """Examples for the fast path: re-read just these lines with the block reader and take each one's detail
+        from the block path's own SQL, so both paths word an example the same way."""
+        detail: dict[int, str | None] = {}
+        sql = logsql.cost_sql(f"({logsql.validate_sql(f'({logsql.json_select()})')})")
+        for item in iter_jsonl_lines(path, [ln for v in pending.values() for ln in v], max_line_bytes):
+            if isinstance(item, BadLine):
+                detail[item.line] = item.detail
+                continue
+            self.con.register("b", item)
+            try:
+                detail.update(self.con.execute(f"SELECT _line, detail FROM ({sql})").fetchall())
+            finally:
+                self.con.unregister("b")
+        for reason, lns in pending.items():
+            lst = self.bad_examples.setdefault(reason, [])
+            for ln in lns[: MAX_BAD_EXAMPLES - len(lst)]:
+                det = detail.get(ln)
+                lst.append(f"{path.name}:{ln}" + (f" ({det})" if det is not None else ""))
 
     def _feed_blocks(
         self,
@@ -352,7 +415,7 @@ class CostAnalyzer:
             and native
             and path.suffix != ".gz"
             and self.bad_rows_out is None
-            and self._native_jsonl(path)
+            and self._native_jsonl(path, max_line_bytes)
         ):
             return
         self._feed_blocks(path, fmt, it, table, max_line_bytes, progress)

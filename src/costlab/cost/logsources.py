@@ -26,7 +26,7 @@ import sqlite3
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -132,10 +132,13 @@ def iter_line_blocks(
 
 
 def _utf8_lines(
-    first: int, body: bytes, starts: np.ndarray, max_line_bytes: int
+    first: int, body: bytes, starts: np.ndarray, max_line_bytes: int, line_nos: np.ndarray | None = None
 ) -> tuple[pa.RecordBatch, list[BadLine]]:
-    """One block → batch (line_no, line) of its valid UTF-8 lines; undecodable or over-long lines → BadLine."""
+    """One block → batch (line_no, line) of its valid UTF-8 lines; undecodable or over-long lines → BadLine.
+    Line ``i`` of the block is line ``first + i`` of the file, or ``line_nos[i]`` when given."""
     n = len(starts) - 1
+    if line_nos is None:
+        line_nos = first + np.arange(n, dtype=np.int64)
     bad: list[BadLine] = []
     keep = np.diff(starts) <= max_line_bytes + 1
     try:
@@ -147,7 +150,11 @@ def _utf8_lines(
             if keep[i]:
                 keep[i] = False
                 bad.append(
-                    BadLine(first + i, UNREADABLE, f"non-UTF-8: byte 0x{body[pos]:02x} at column {pos - starts[i] + 1}")
+                    BadLine(
+                        int(line_nos[i]),
+                        UNREADABLE,
+                        f"non-UTF-8: byte 0x{body[pos]:02x} at column {pos - starts[i] + 1}",
+                    )
                 )
             nxt = int(starts[i + 1])
             try:
@@ -163,7 +170,7 @@ def _utf8_lines(
     else:
         mv = memoryview(body)
         lines = pa.array([mv[starts[i] : starts[i + 1]].tobytes().decode("utf-8") for i in idx], pa.string())
-    nos = pa.array(first + idx, pa.int64())
+    nos = pa.array(line_nos[idx], pa.int64())
     return pa.RecordBatch.from_arrays([nos, lines], names=["_line", "line"]), bad
 
 
@@ -175,6 +182,61 @@ def iter_jsonl(path: Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[pa.
         batch, bad = _utf8_lines(*item, max_line_bytes)
         yield from bad
         yield batch
+
+
+def iter_jsonl_lines(
+    path: Path, wanted: Iterable[int], max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[pa.RecordBatch | BadLine]:
+    """Like ``iter_jsonl``, but only the lines numbered in ``wanted`` (read in order; stops after the last one)."""
+    want = np.array(sorted(set(wanted)), np.int64)
+    if not len(want):
+        return
+    for item in iter_line_blocks(path, max_line_bytes):
+        if isinstance(item, BadLine):
+            if item.line in want:
+                yield item
+            if item.line > want[-1]:
+                return
+            continue
+        first, body, starts = item
+        n = len(starts) - 1
+        sel = want[(want >= first) & (want < first + n)]
+        if len(sel):
+            idx = sel - first
+            parts = [body[starts[i] : starts[i + 1]] for i in idx]
+            sub_starts = np.concatenate(([0], np.cumsum([len(x) for x in parts]))).astype(np.int64)
+            batch, bad = _utf8_lines(0, b"".join(parts), sub_starts, max_line_bytes, sel)
+            yield from bad
+            yield batch
+        if first + n > want[-1]:
+            return
+
+
+def line_numbers(path: Path, rows: int, max_line_bytes: int = MAX_LINE_BYTES) -> np.ndarray | None:
+    """Map the record index of DuckDB's JSONL reader (in file order; one record per non-blank line, blank lines
+    skipped) to line numbers: returns the sorted "shift points" K (line of record r = r + 1 + #{k in K: k <= r}),
+    or None if ``rows`` does not match the file's non-blank line count (then no mapping is claimed).
+    Cost: one ``bytes.count`` pass over the file; a blank-line scan only if the counts differ."""
+    lines, last = 0, b"\n"
+    with path.open("rb") as f:
+        while chunk := f.read(BLOCK_BYTES):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    lines += last != b"\n"  # a last line without a newline
+    if lines == rows:
+        return np.zeros(0, np.int64)
+    blanks = []
+    for item in iter_line_blocks(path, max_line_bytes):
+        if isinstance(item, BadLine):
+            continue
+        first, body, starts = item
+        heads = np.frombuffer(body, np.uint8)[starts[:-1]]
+        for i in np.flatnonzero(np.isin(heads, (32, 9, 13, 10))):  # candidates: lines that start with whitespace
+            if not body[starts[i] : starts[i + 1]].strip(b" \t\r\n"):
+                blanks.append(first + int(i))
+    if lines - len(blanks) != rows:
+        return None
+    return np.array(blanks, np.int64) - np.arange(1, len(blanks) + 1)
 
 
 # --------------------------------------------------------------------------------------------------- tabular
