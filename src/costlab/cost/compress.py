@@ -20,7 +20,6 @@ tokenizer actually used is part of every report.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from costlab.errors import CostlabError
+from costlab.paths import env, set_env
 
 Message = dict[str, Any]
 
@@ -46,9 +46,9 @@ def tiktoken_encoding_for(model: str) -> str | None:
 
 def _tiktoken_cache_dirs() -> list[Path]:
     dirs = []
-    for env in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR"):
-        if os.environ.get(env):
-            dirs.append(Path(os.environ[env]))
+    for var in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR"):
+        if env(var):
+            dirs.append(Path(env(var)))
     dirs.append(Path(tempfile.gettempdir()) / "data-gym-cache")
     import importlib.util
 
@@ -159,7 +159,7 @@ def token_counter(model: str, tokenizer: str | Path | None = None) -> TokenCount
             tiktoken = None
             why = "tiktoken not installed"
         if tiktoken is not None and f is not None:
-            os.environ["TIKTOKEN_CACHE_DIR"] = str(f.parent)  # tiktoken reads it per call; never downloads then
+            set_env("TIKTOKEN_CACHE_DIR", str(f.parent), override=True)  # tiktoken reads it per call: no download
             enc = tiktoken.get_encoding(enc_name)
             return TokenCounter(f"tiktoken:{enc_name}", lambda s: enc.encode(s, disallowed_special=()))
         if tiktoken is not None:

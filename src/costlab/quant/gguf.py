@@ -173,8 +173,7 @@ def convert_hf_to_gguf(
     pattern = sliding_window_pattern(hf_dir)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_file.with_name(out_file.name + ".partial")
-    env = {k: v for k, v in os.environ.items() if k != "NO_LOCAL_GGUF"}  # use the converter's own gguf-py
-    env = offline_env(env)
+    env = offline_env(drop=("NO_LOCAL_GGUF",))  # use the converter's own gguf-py
     cmd = [sys.executable, str(conv), str(hf_dir), "--outfile", str(tmp), "--outtype", outtype]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
     if proc.returncode != 0 or not tmp.is_file():

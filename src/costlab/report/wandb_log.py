@@ -3,11 +3,11 @@ compare view lines the variants up once synced (``wandb sync <run_dir>/wandb/off
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Mapping
 
 from costlab.eval.schema import LATENCY_SUMMARY_KEYS
+from costlab.paths import set_offline_env
 from costlab.tables.cost import fidelity_fields
 
 
@@ -50,26 +50,31 @@ def variant_metrics(rec: Mapping[str, Any], cost_row: Mapping[str, Any] | None) 
 def log_variants(
     run_dir: Path, evals: Mapping[str, Mapping[str, Any]], cost_rows: list[Mapping[str, Any]], wcfg: Mapping[str, Any]
 ) -> dict[str, Any]:
+    import functools
+
     import wandb
 
-    os.environ.setdefault("WANDB_SILENT", "true")  # one run per variant: keep wandb's banners out of the log
-    mode = str(wcfg.get("mode", "offline"))  # eval.report.wandb.mode (the config reads WANDB_MODE)
+    set_offline_env()  # WANDB_SILENT among them: one run per variant, keep wandb's banners out of the log
+    mode = str(wcfg.get("mode", "offline"))  # eval.report.wandb.mode (= paths.wandb_mode: $WANDB_MODE)
     group = f"{run_dir.parent.name}/{run_dir.name}"
     wdir = run_dir / "wandb_runs"
     wdir.mkdir(parents=True, exist_ok=True)
+    init = functools.partial(
+        wandb.init,
+        project=str(wcfg.get("project", "costlab-eval")),
+        group=group,
+        dir=str(wdir),
+        mode=mode,
+        reinit="finish_previous",
+    )
     by_model = {r["model"]: r for r in cost_rows if r["kind"] == "self_hosted"}
     logged, table_rows, columns = [], [], None
     for name in sorted(evals):
         rec = evals[name]
         metrics = variant_metrics(rec, by_model.get(name)) if rec["status"] == "ok" else {}
-        run = wandb.init(
-            project=str(wcfg.get("project", "costlab-eval")),
+        run = init(
             name=f"{group}/{name}",
-            group=group,
             job_type="eval",
-            dir=str(wdir),
-            mode=mode,
-            reinit="finish_previous",
             config={
                 "variant": name,
                 "status": rec["status"],
@@ -92,15 +97,7 @@ def log_variants(
             columns = ["variant", "status"] + sorted(metrics)
         table_rows.append((name, rec["status"], metrics))
     if columns:
-        run = wandb.init(
-            project=str(wcfg.get("project", "costlab-eval")),
-            name=f"{group}/summary",
-            group=group,
-            job_type="summary",
-            dir=str(wdir),
-            mode=mode,
-            reinit="finish_previous",
-        )
+        run = init(name=f"{group}/summary", job_type="summary")
         t = wandb.Table(columns=columns, data=[[n, st] + [m.get(c) for c in columns[2:]] for n, st, m in table_rows])
         run.log({"variants": t})
         run.finish()

@@ -1,4 +1,6 @@
-"""configs/paths/*.yaml — every filesystem location (environment variables enter only here and costlab.paths)."""
+"""configs/paths/*.yaml — every location (files, endpoints); environment variables enter only here and in costlab.paths."""
+
+from typing import Literal
 
 from costlab.schemas.base import Schema
 
@@ -9,3 +11,5 @@ class PathsConfig(Schema):
     runs_dir: str
     cache_dir: str
     run_dir: str
+    teacher_base_url: str
+    wandb_mode: Literal["offline", "online", "disabled"]

@@ -17,7 +17,7 @@ class OpenAIBackendConfig(Schema):
     target: Literal["costlab.teacher.generate.OpenAIBackend"] = Field(alias="_target_")
     partial: bool = Field(alias="_partial_")
     base_url: str
-    api_key: str
+    api_key_env: str
     model: str
     concurrency: int
     timeout_s: float

@@ -154,6 +154,7 @@ class Tokenizers:
 
     def _load(self, model: str) -> tuple[Callable[[str], int] | None, str]:
         from costlab.cost.compress import find_tiktoken_file, hf_counter, tiktoken_encoding_for
+        from costlab.paths import set_env
 
         name = self.spec.get(model) or self.spec.get("_default")
         enc_name = name[len("tiktoken:") :] if name and name.startswith("tiktoken:") else None
@@ -162,13 +163,11 @@ class Tokenizers:
         if enc_name:
             f = find_tiktoken_file(enc_name)
             try:
-                import os
-
                 import tiktoken
 
                 if f is None:
                     raise FileNotFoundError(enc_name)
-                os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(f.parent))
+                set_env("TIKTOKEN_CACHE_DIR", str(f.parent))
                 enc = tiktoken.get_encoding(enc_name)
                 return (lambda s: len(enc.encode(s, disallowed_special=()))), f"tiktoken:{enc_name}"
             except Exception as e:  # noqa: BLE001

@@ -11,25 +11,19 @@ costlab serve hash-key sk-...
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from costlab.config import PROJECT_ROOT
-from costlab.paths import cache_dir
+from costlab.paths import cache_dir, set_offline_env
 
 app = typer.Typer(
     help="The cost gateway: serve, train its task classifier, sweep the semantic-cache threshold.",
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-def _offline() -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 TablesOpt = typer.Option(
@@ -65,7 +59,7 @@ def run(
     from costlab.serving.gateway import Gateway
     from costlab.serving.settings import load_settings
 
-    _offline()
+    set_offline_env()
     overrides = [a for a in (ctx.args if ctx.command.name == "run" else [])]
     if tables is not None:
         overrides.append(f"serve.tables_dir={Path(tables).resolve()}")
@@ -100,7 +94,7 @@ def train(
     """Train the routing task classifier on hand-written EN/ZH/mixed templates, test it on other templates."""
     from costlab.serving.task_classifier import format_metrics, train_and_evaluate
 
-    _offline()
+    set_offline_env()
     emb = None
     if minilm:
         from costlab.serving.embed import MiniLMEmbedder
@@ -123,7 +117,7 @@ def verifier_eval(
     from costlab.serving.embed import MiniLMEmbedder
     from costlab.serving.verifier_eval import main as _eval
 
-    _offline()
+    set_offline_env()
     typer.echo(_eval(MiniLMEmbedder(threads=threads), target))
 
 
@@ -140,7 +134,7 @@ def threshold_sweep(
     from costlab.serving.embed import MiniLMEmbedder
     from costlab.serving.sweep import format_sweep, load_pairs, sweep
 
-    _offline()
+    set_offline_env()
     res = sweep(load_pairs(pairs), MiniLMEmbedder(threads=threads), target, guard=guard)
     typer.echo(format_sweep(res, every))
     if out:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 import uuid
 from pathlib import Path
@@ -23,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from costlab.cost.compress import _text as text_of  # the one text-extraction helper
+from costlab.paths import secret
 from costlab.schemas.serve import ServeConfig
 from costlab.serving import responses as R
 from costlab.serving.accounting import Tokenizers, count_prompt, plausible_usage
@@ -113,7 +113,7 @@ class Gateway:
         self._last_ledger_alert = 0.0
         self.tokenizers = Tokenizers(s.tokenizers)
         uc = s.upstream
-        api_keys = {m: os.environ.get(env, "") for m, env in uc.api_key_env.items()}
+        api_keys = {m: secret(env) or "" for m, env in uc.api_key_env.items()}
         self.upstream = UpstreamClient(uc.connect_timeout_s, uc.read_timeout_s, uc.retries, uc.backoff_s, api_keys)
         fu = s.request.forward_unknown
         self.forward_unknown = None if fu is None else frozenset(fu)

@@ -154,14 +154,21 @@ class OpenAIBackend:
         self,
         gen: GenParams,
         base_url: str | None,
-        api_key: str,
         model: str,
+        api_key: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
         concurrency: int = 8,
         timeout_s: float = 120.0,
         max_retries: int = 3,
         request_logprobs: bool = True,
     ):
         from openai import OpenAI
+
+        from costlab.paths import secret
+
+        # the key comes from the variable the config names, at this moment: never through the config, so the
+        # run's config.yaml never holds it (api_key is for callers that hold a key themselves)
+        api_key = api_key or secret(api_key_env) or "sk-no-key"
 
         if gen.logprob_temperature != 1.0 and request_logprobs:
             raise CostlabError(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -11,6 +10,7 @@ from typing import Any, Callable
 from costlab.cost.batch.files import merge_results, read_requests
 from costlab.errors import CostlabError
 from costlab.io import atomic_write_json, atomic_write_text, read_json
+from costlab.paths import env
 
 TERMINAL = {"completed", "failed", "expired", "cancelled"}
 
@@ -202,7 +202,7 @@ class BatchRunner:
 def openai_client(base_url: str | None = None, api_key: str | None = None, max_retries: int = 3) -> Any:
     from openai import OpenAI
 
-    key = api_key or os.environ.get("OPENAI_API_KEY")
+    key = api_key or env("OPENAI_API_KEY")
     if not key:
         raise CostlabError("no API key for the Batch API", "set OPENAI_API_KEY or pass --api-key")
     return OpenAI(base_url=base_url, api_key=key, max_retries=max_retries)
