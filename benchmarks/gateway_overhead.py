@@ -105,6 +105,17 @@ def pct(xs: list[float]) -> tuple[float, float]:
     return float(np.percentile(a, 50)), float(np.percentile(a, 99))
 
 
+def paired_median(
+    via: list[float], direct: list[float], n_boot: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """Median of the per-request differences (request i through the gateway minus request i direct, sent one after
+    the other so the box's load hits both alike), ms, with a 95% percentile-bootstrap interval."""
+    d = (np.array(via) - np.array(direct)) * 1000
+    idx = np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))
+    lo, hi = np.percentile(np.median(d[idx], axis=1), [2.5, 97.5])
+    return float(np.median(d)), float(lo), float(hi)
+
+
 def stream_time(c: httpx.Client, url: str, body: dict) -> float:
     t = time.perf_counter()
     with c.stream("POST", url, json={**body, "stream": True}) as r:
@@ -126,6 +137,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--llama-cpp", action="store_true", help="use a real llama_cpp.server for part 2")
+    ap.add_argument("--miss-only", action="store_true", help="part 1 only (the overhead), no cache-hit part")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="costlab_bench_"))
     procs = []
@@ -152,6 +164,7 @@ def main() -> None:
             import psutil
 
             cpu0 = {k: sum(psutil.Process(p.pid).cpu_times()[:2]) for k, p in (("gw", gw), ("up", up))}
+            load0 = os.getloadavg()[0]
             for i in range(args.n):
                 msgs = [{"role": "user", "content": f"What is the capital of country number {i}?"}]
                 direct.append(
@@ -177,6 +190,7 @@ def main() -> None:
                     )
                 )
             res = {"direct": pct(direct), "gateway": pct(via), "gateway_stream": pct(via_stream)}
+            paired = {"gateway": paired_median(via, direct), "gateway_stream": paired_median(via_stream, direct)}
             cpu = {
                 k: (sum(psutil.Process(p.pid).cpu_times()[:2]) - cpu0[k]) * 1000 for k, p in (("gw", gw), ("up", up))
             }
@@ -185,21 +199,25 @@ def main() -> None:
         gw_cpu, up_cpu = cpu["gw"] / (2 * args.n), cpu["up"] / (3 * args.n)
         load = os.getloadavg()[0]
         print(
-            f"gateway CPU per request {gw_cpu:.2f} ms (upstream's {up_cpu:.2f} ms); load average {load:.1f} "
+            f"gateway CPU per request {gw_cpu:.2f} ms (upstream's {up_cpu:.2f} ms); load average {load0:.1f} -> {load:.1f} "
             f"on {os.cpu_count()} cores during the run"
         )
         d50, d99 = res["direct"]
         print(f"direct upstream (SSE)      p50 {d50:7.2f} ms  p99 {d99:7.2f} ms")
         for k, label in (("gateway", "gateway, JSON response"), ("gateway_stream", "gateway, SSE response")):
             g50, g99 = res[k]
+            m, lo, hi = paired[k]
             print(
                 f"{label:<26} p50 {g50:7.2f} ms  p99 {g99:7.2f} ms   overhead p50 +{g50 - d50:.2f} ms "
-                f"({g50 / d50:.2f}x)  p99 +{g99 - d99:.2f} ms ({g99 / d99:.2f}x)"
+                f"({g50 / d50:.2f}x)  p99 +{g99 - d99:.2f} ms ({g99 / d99:.2f}x); paired median +{m:.2f} ms "
+                f"[{lo:.2f}, {hi:.2f}] (95% bootstrap, n={args.n})"
             )
         for p in (gw, up):
             p.terminate()
             p.wait(10)
         procs = []
+        if args.miss_only:
+            return
 
         # ------------------------------------------------------------------------------ part 2
         if args.llama_cpp:

@@ -41,6 +41,7 @@ class RouterConfig(Schema):
     default_priority: Literal["cost", "quality", "speed"]
     default_task_class: str
     max_classify_chars: int = Field(gt=0)
+    classifier_timeout_s: float = Field(gt=0)
 
 
 class BudgetLimits(Schema):

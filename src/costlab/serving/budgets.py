@@ -203,20 +203,19 @@ class RedisBudgets:
                 )
             )
         except Exception as e:  # noqa: BLE001
-            self.errors += 1
-            self._down_until = time.time() + self.cooldown_s
-            log.warning(
-                "redis budget reserve failed (%s: %s); %s",
-                type(e).__name__,
-                e,
-                "allowing the request (fail_open)" if self.fail_open else "rejecting",
-            )
+            self._failed("reserve", e, "allowing the request (fail_open)" if self.fail_open else "rejecting")
             if self.fail_open:
                 return Reservation(limits, usd, degraded=True), None
             raise
         if i:
             return None, limits[i - 1]
         return Reservation(limits, usd), None
+
+    def _failed(self, op: str, e: Exception, consequence: str) -> None:
+        """Count the failure, cool off (no per-request timeouts while Redis is down), say what it means."""
+        self.errors += 1
+        self._down_until = time.time() + self.cooldown_s
+        log.warning("redis budget %s failed (%s: %s); %s", op, type(e).__name__, e, consequence)
 
     def settle(self, res: Reservation, actual_usd: float) -> None:
         if res.settled:
@@ -230,13 +229,7 @@ class RedisBudgets:
                 args=[repr(0.0 if res.degraded else res.usd), repr(actual_usd), self.TTL_S],
             )
         except Exception as e:  # noqa: BLE001
-            self.errors += 1
-            self._down_until = time.time() + self.cooldown_s
-            log.warning(
-                "redis budget settle failed (%s: %s); cost is in the ledger but not in the shared counter",
-                type(e).__name__,
-                e,
-            )
+            self._failed("settle", e, "cost is in the ledger but not in the shared counter")
             return
         for lim, s in zip(res.limits, spent):
             self.alerts.check(lim, float(s))

@@ -15,11 +15,12 @@ import json
 import logging
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
 from costlab.cost.compress import _text as text_of  # the one text-extraction helper
 from costlab.paths import secret
@@ -37,6 +38,7 @@ from costlab.serving.metrics import Metrics
 from costlab.serving.request import KNOWN, parse_request, read_body
 from costlab.serving.router import AUTO, Decision, Router
 from costlab.serving.semantic import SafeSemanticCache, SemanticCache, scope_key
+from costlab.serving.streaming import cached_stream, relay
 from costlab.serving.tables import Tables, load_tables
 from costlab.serving.upstream import UpstreamClient
 
@@ -76,6 +78,11 @@ class Gateway:
             else KeywordClassifier(default=rc.default_task_class)
         )
         self.router = Router(self.tables, clf, rc.default_priority, rc.default_task_class)
+        self.keywords = KeywordClassifier(default=rc.default_task_class)  # the learned classifier's fallback
+        # one thread for embedding + learned classification: a stuck model holds only this, never the event loop
+        # or the default executor (ledger flushes, /v1/spend)
+        self._clf_pool = ThreadPoolExecutor(1, thread_name_prefix="costlab-classify")
+        self._clf_stuck: Future | None = None  # a timed-out job still running on that thread
         self.redis = redis_client
         if s.backend == "redis" and self.redis is None:
             self.redis = make_redis_client(s.redis_url)
@@ -131,6 +138,9 @@ class Gateway:
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
+        self._clf_pool.shutdown(wait=False, cancel_futures=True)
+        if self.exact is not None:
+            await asyncio.to_thread(self.exact.close)  # commits the queued cache writes
         self.ledger.close()
 
     def authenticate(self, request: Request) -> KeyInfo:
@@ -194,29 +204,59 @@ class Gateway:
             if hit is not None:
                 return self._cached_response(ctx, hit, "exact")
         text = last_user_text(messages)[: self.s.router.max_classify_chars]
-        learned = isinstance(self.router.classifier, LearnedClassifier)
+        learned = routed and isinstance(self.router.classifier, LearnedClassifier)
         sem_text = semantic_text(messages) if (self.semantic is not None and cacheable) else None
-        if sem_text is not None or (learned and routed):
-            try:
-                vecs = await asyncio.to_thread(self.embedder.encode, [sem_text if sem_text is not None else text])
-                ctx.sem_vec = vecs[0]
-            except Exception as e:  # noqa: BLE001
-                self.metrics.degraded.labels("embedder").inc()
-                log.warning("embedding failed (%s); semantic cache and learned routing skipped", e)
+        if sem_text is not None or learned:
+            ctx.sem_vec, ctx.decision = await self._embed_and_route(model, text, priority, sem_text, learned)
         if self.semantic is not None and sem_text is not None and ctx.sem_vec is not None:
             ctx.sem_scope = scope_key(model, priority, messages[:-1] + [{"params": key_params}], key.tenant)
             ctx.sem_text = sem_text
             hit = self.semantic.lookup(ctx.sem_scope, ctx.sem_vec, query=sem_text)
             if hit is not None:
                 return self._cached_response(ctx, dict(hit.value, similarity=hit.similarity), "semantic")
-        vec = ctx.sem_vec if learned and sem_text in (None, text) else None
-        if learned:
-            ctx.decision = await asyncio.to_thread(self.router.route, model, text, priority, vec)
-        else:
-            ctx.decision = self.router.route(model, text, priority, None)  # linear-time rules on <= max_classify_chars
+        if ctx.decision is None:  # keyword rules (linear time on <= max_classify_chars), also when learned failed
+            ctx.decision = self.router.route(model, text, priority, None, self.keywords if learned else None)
         self._check_ledger()
         self._reserve(ctx)
-        return await self._call(ctx, request)
+        return await relay(self, ctx, request)
+
+    async def _embed_and_route(
+        self, model: str, text: str, priority: str | None, sem_text: str | None, learned: bool
+    ) -> tuple[Any, Decision | None]:
+        """(embedding, learned route) in one job on the classifier thread, bounded by router.classifier_timeout_s:
+        past it (or on an error) the request goes on without them (semantic lookup skipped, keyword route) and
+        costlab_classifier_fallbacks_total counts it. While a timed-out job still runs, later requests do not
+        queue behind it."""
+
+        def job() -> tuple[Any, Decision | None]:
+            try:
+                vec = self.embedder.encode([sem_text if sem_text is not None else text])[0]
+            except Exception as e:  # noqa: BLE001
+                self.metrics.degraded.labels("embedder").inc()
+                log.warning("embedding failed (%s); semantic cache and learned routing skipped", e)
+                return None, None
+            if not learned:
+                return vec, None
+            return vec, self.router.route(model, text, priority, vec if sem_text in (None, text) else None)
+
+        reason = "busy"
+        if self._clf_stuck is None or self._clf_stuck.done():
+            fut = self._clf_pool.submit(job)
+            try:
+                return await asyncio.wait_for(asyncio.wrap_future(fut), self.s.router.classifier_timeout_s)
+            except asyncio.TimeoutError:
+                reason, self._clf_stuck = "timeout", fut
+            except GatewayError:
+                raise
+            except Exception as e:  # noqa: BLE001
+                reason = "error"
+                log.warning("learned classifier failed (%s: %s)", type(e).__name__, e)
+        if learned:
+            self.metrics.classifier_fallbacks.labels(reason).inc()
+            log.warning("learned classifier %s; routed by the keyword rules", reason)
+        else:
+            self.metrics.degraded.labels("embedder").inc()
+        return None, None
 
     def _compressed(self, messages: list[dict]) -> list[dict]:
         before = sum(len(text_of(m.get("content"))) for m in messages)
@@ -293,104 +333,8 @@ class Gateway:
             )
         ctx.reservation = res
 
-    # -------------------------------------------------------------------------------------------- upstream
-    async def _call(self, ctx: R.Ctx, request: Request) -> Response:
-        gen = self._deltas(ctx)
-        try:
-            first = await gen.__anext__()
-        except StopAsyncIteration:
-            first = None
-        except GatewayError as e:
-            self._finish(ctx, "upstream_error", e)
-            raise
-        except BaseException:
-            self._finish(ctx, "cancelled")
-            raise
-        if ctx.stream:
-            return R.GuardedStream(
-                self._sse(ctx, first, gen), media_type="text/event-stream", headers=R.headers(ctx, "none", None)
-            )
-        try:
-            if first is not None:
-                n = 0
-                async for _ in gen:
-                    n += 1
-                    # a JSON client that hung up: stop the upstream, bill what was generated (every 16 chunks;
-                    # is_disconnected() is a non-blocking receive)
-                    if n % 16 == 0 and await request.is_disconnected():
-                        await R.aclose(gen)
-                        self._finish(ctx, "client_disconnected")
-                        return Response(status_code=499)
-        except GatewayError as e:
-            self._finish(ctx, "upstream_error", e)
-            raise
-        except BaseException:
-            self._finish(ctx, "cancelled")
-            raise
-        self._finish(ctx, "ok")
-        lp = {"content": ctx.logprobs} if ctx.logprobs else None
-        return JSONResponse(
-            R.completion_body(ctx, ctx.message(), lp, ctx.finish_reason or "stop", "none"),
-            headers=R.headers(ctx, "none", ctx.cost),
-        )
-
-    async def _deltas(self, ctx: R.Ctx) -> AsyncIterator[dict]:
-        d = ctx.decision
-        assert d is not None
-        m = self.tables.models[d.model]
-        body = {**ctx.forward, "model": d.model, "messages": ctx.messages, "stream": True, "max_tokens": ctx.max_out}
-        if self.s.upstream.stream_usage:
-            body["stream_options"] = {"include_usage": True}
-        agen = self.upstream.stream(d.model, m.endpoint, body, ctx.deadline, self.s.limits.request_timeout_s)
-        try:
-            async for ch in agen:
-                try:
-                    relay = R.take_choice(ctx, ch)
-                except GatewayError:
-                    self.metrics.bad_upstream.inc()
-                    raise
-                if relay is not None:
-                    if relay.get("_cap"):
-                        return
-                    yield relay
-        finally:
-            await R.aclose(agen)
-
-    async def _sse(self, ctx: R.Ctx, first: dict | None, gen: AsyncIterator[dict]) -> AsyncIterator[bytes]:
-        created = int(time.time())
-
-        def out(relay: dict) -> bytes:
-            lp = relay.pop("_logprobs", None)
-            return R.chunk(ctx, created, relay, None, lp)
-
-        completed = False
-        try:
-            yield R.chunk(ctx, created, {"role": "assistant", "content": ""})
-            if first is not None:
-                yield out(first)
-                async for relay in gen:
-                    yield out(relay)
-            completed = True
-        except GatewayError as e:  # failed mid-way: tell the client in-band, bill what was generated
-            completed = True
-            self._finish(ctx, "upstream_error", e)
-            yield R.sse(e.body())
-            yield R.DONE
-            return
-        finally:
-            if not completed:
-                # CancelledError/GeneratorExit: the client went away. Bill what was generated (sync, first),
-                # then close the upstream stream (shielded from the cancellation).
-                self._finish(ctx, "client_disconnected")
-                await R.aclose(gen)
-        self._finish(ctx, "ok")
-        yield R.chunk(ctx, created, {}, ctx.finish_reason or "stop")
-        if ctx.include_usage:
-            yield R.usage_chunk(ctx, created, "none")
-        yield R.DONE
-
     # -------------------------------------------------------------------------------------------- settle
-    def _finish(self, ctx: R.Ctx, status: str, err: GatewayError | None = None) -> None:
+    def settle(self, ctx: R.Ctx, status: str, err: GatewayError | None = None) -> None:
         """Settle the reservation, write the ledger row, update metrics, store in cache. Exactly once."""
         if ctx.done:
             return
@@ -498,16 +442,4 @@ class Gateway:
             hdr["x-costlab-similarity"] = f"{hit['similarity']:.4f}"
         if not ctx.stream:
             return JSONResponse(R.completion_body(ctx, msg, hit.get("logprobs"), ctx.finish_reason, kind), headers=hdr)
-        delta = {k: v for k, v in msg.items() if v is not None}
-        if "tool_calls" in delta:
-            delta["tool_calls"] = [{"index": i, **t} for i, t in enumerate(delta["tool_calls"])]
-
-        async def gen() -> AsyncIterator[bytes]:
-            created = int(time.time())
-            yield R.chunk(ctx, created, delta, None, hit.get("logprobs"))
-            yield R.chunk(ctx, created, {}, ctx.finish_reason)
-            if ctx.include_usage:
-                yield R.usage_chunk(ctx, created, kind)
-            yield R.DONE
-
-        return StreamingResponse(gen(), media_type="text/event-stream", headers=hdr)
+        return cached_stream(ctx, msg, hit, kind, hdr)

@@ -26,44 +26,16 @@ from costlab.serving.cache import open_sqlite
 
 log = logging.getLogger("costlab.serving")
 
-LEDGER_COLUMNS = (
-    "id",
-    "ts",
-    "day",
-    "month",
-    "tenant",
-    "key_id",
-    "requested_model",
-    "model",
-    "task_class",
-    "priority",
-    "prompt_tokens",
-    "completion_tokens",
-    "cached",
-    "cost_usd",
-    "reserved_usd",
-    "latency_ms",
-    "ttft_ms",
-    "status",
-    "finish_reason",
-    "stream",
-    "billing",
+# column -> SQL type, in table order
+LEDGER_SCHEMA: dict[str, str] = dict(
+    c.split(":")
+    for c in (
+        "id:TEXT ts:REAL day:TEXT month:TEXT tenant:TEXT key_id:TEXT requested_model:TEXT model:TEXT task_class:TEXT "
+        "priority:TEXT prompt_tokens:REAL completion_tokens:REAL cached:TEXT cost_usd:REAL reserved_usd:REAL "
+        "latency_ms:REAL ttft_ms:REAL status:TEXT finish_reason:TEXT stream:REAL billing:TEXT"
+    ).split()
 )
-_TEXT = {
-    "id",
-    "day",
-    "month",
-    "tenant",
-    "key_id",
-    "requested_model",
-    "model",
-    "task_class",
-    "priority",
-    "cached",
-    "status",
-    "finish_reason",
-    "billing",
-}
+LEDGER_COLUMNS = tuple(LEDGER_SCHEMA)
 _INSERT = f"INSERT OR IGNORE INTO ledger ({', '.join(LEDGER_COLUMNS)}) VALUES ({', '.join('?' * len(LEDGER_COLUMNS))})"
 
 
@@ -77,12 +49,12 @@ class Ledger:
         self.path = Path(path)
         self.fallback = self.path.with_name(self.path.name + ".fallback.jsonl")
         self.db = open_sqlite(self.path)
-        cols = ", ".join(f"{c} {'TEXT' if c in _TEXT else 'REAL'}" for c in LEDGER_COLUMNS)
+        cols = ", ".join(f"{c} {t}" for c, t in LEDGER_SCHEMA.items())
         self.db.execute(f"CREATE TABLE IF NOT EXISTS ledger ({cols})")
         have = {r[1] for r in self.db.execute("PRAGMA table_info(ledger)")}
-        for c in LEDGER_COLUMNS:  # ledgers written by an older version
+        for c, t in LEDGER_SCHEMA.items():  # ledgers written by an older version
             if c not in have:
-                self.db.execute(f"ALTER TABLE ledger ADD COLUMN {c} {'TEXT' if c in _TEXT else 'REAL'}")
+                self.db.execute(f"ALTER TABLE ledger ADD COLUMN {c} {t}")
         self.db.execute("CREATE INDEX IF NOT EXISTS ledger_day ON ledger(day)")
         self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS ledger_id ON ledger(id)")
         self._q: queue.Queue = queue.Queue()

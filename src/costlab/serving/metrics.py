@@ -36,6 +36,13 @@ class Metrics:
         self.degraded = Counter(
             "costlab_degraded_total", "Component failures served as pass-through", ["component"], registry=r
         )
+        self.classifier_fallbacks = Counter(
+            "costlab_classifier_fallbacks_total",
+            "Auto-routed requests routed by the keyword rules: the learned classifier timed out, failed, or was "
+            "still busy with a timed-out request",
+            ["reason"],
+            registry=r,
+        )
         self.compressed_chars = Counter(
             "costlab_compressed_chars_total", "Prompt characters removed by compression", registry=r
         )

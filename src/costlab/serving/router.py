@@ -82,20 +82,23 @@ class Router:
         if requested_model not in self.tables.models and requested_model not in self.aliases():
             raise model_not_found(requested_model, self.known_models())
 
-    def classify(self, text: str, vector: Any = None) -> str:
-        clf = self.classifier
+    def classify(self, text: str, vector: Any = None, classifier: Any = None) -> str:
+        clf = classifier or self.classifier
         if vector is not None and hasattr(clf, "embedder"):
             tc = clf.predict([text], vectors=vector.reshape(1, -1))[0]
         else:
             tc = clf.predict([text])[0]
         return tc
 
-    def route(self, requested_model: str, text: str, priority: str | None, vector: Any = None) -> Decision:
+    def route(
+        self, requested_model: str, text: str, priority: str | None, vector: Any = None, classifier: Any = None
+    ) -> Decision:
+        """``classifier`` overrides the router's own for this request (the gateway's keyword fallback)."""
         self.check_model(requested_model)
         if requested_model in self.tables.models:
             return Decision(requested_model, None, None, [], routed=False)
         prio = self.parse_priority(requested_model, priority)
-        tc = self.classify(text, vector)
+        tc = self.classify(text, vector, classifier)
         rc = self.route_class(tc)
         row = self.tables.routes[rc]
         r = row.get(prio) or row[self.default_priority]

@@ -5,6 +5,10 @@ the first chunk (nothing has reached the client yet). After the first chunk, no 
 Errors the client sees never carry the upstream's internals (its error text for 5xx, its URL, exception
 text): those go to the log. An upstream 4xx keeps its message (it is about the client's request) with URLs
 redacted. A ``data:`` line that is not JSON is a malformed stream (counted in ``bad_lines``), never skipped.
+
+One aiohttp session (C HTTP parser, one keep-alive pool) for every upstream: request head and body leave in one
+write, and the SSE body is split into lines here from whatever each socket read returned (several events per
+read when the upstream is fast). httpx cost ~2 ms of the gateway's CPU per streamed request (docs/serving.md).
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ import re
 import time
 from typing import Any, AsyncIterator
 
+import aiohttp
 import anyio
-import httpx
 
 from costlab.serving.errors import GatewayError, upstream_error
 
@@ -54,49 +58,45 @@ class UpstreamClient:
         backoff_s: float = 0.1,
         api_keys: dict[str, str] | None = None,
         max_connections: int = 256,
-        shard_size: int = 8,
     ):
         self.retries = int(retries)
         self.backoff_s = float(backoff_s)
         self.api_keys = api_keys or {}
         self.connect_timeout_s = connect_timeout_s
         self.read_timeout_s = read_timeout_s
-        # httpcore's pool scans every connection on each event (O(connections) per step): with 64+ concurrent
-        # streams that dominated the gateway's CPU. Several small pools, picked round-robin, keep each scan short.
-        n = max(1, max_connections // shard_size)
-        timeout = httpx.Timeout(
-            connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s, pool=read_timeout_s
-        )
-        self.clients = [
-            httpx.AsyncClient(
-                timeout=timeout, limits=httpx.Limits(max_connections=shard_size, max_keepalive_connections=shard_size)
-            )
-            for _ in range(n)
-        ]
-        self._rr = 0
+        self.max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None  # made in the serving loop on first use
         self.retried = 0
         self.bad_lines = 0
         self.last_failure = -1e9  # time.monotonic() of the last failed call (for /health)
 
-    async def aclose(self) -> None:
-        for c in self.clients:
-            await c.aclose()
+    def session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        s = self._session
+        if s is None or s.closed or s._loop is not loop:  # noqa: SLF001 - a gateway object reused in a new loop
+            conn = aiohttp.TCPConnector(limit=self.max_connections, limit_per_host=0, keepalive_timeout=30)
+            s = self._session = aiohttp.ClientSession(
+                connector=conn, auto_decompress=False, skip_auto_headers=("User-Agent",)
+            )
+        return s
 
-    async def _open(self, url: str, body: dict, headers: dict, remaining: float) -> httpx.Response:
-        self._rr = (self._rr + 1) % len(self.clients)
-        client = self.clients[self._rr]
+    async def aclose(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def _open(self, url: str, body: dict, headers: dict, remaining: float) -> aiohttp.ClientResponse:
         r = max(0.001, remaining)
-        t = httpx.Timeout(
-            connect=min(self.connect_timeout_s, r),
-            read=min(self.read_timeout_s, r),
-            write=min(self.read_timeout_s, r),
-            pool=min(self.read_timeout_s, r),
+        # connect = waiting for a pooled connection + connecting; sock_connect = the TCP connect alone
+        t = aiohttp.ClientTimeout(
+            total=None,
+            connect=min(self.read_timeout_s, r),
+            sock_connect=min(self.connect_timeout_s, r),
+            sock_read=min(self.read_timeout_s, r),
         )
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        req = client.build_request(
-            "POST", url, content=content, headers={**headers, "content-type": "application/json"}, timeout=t
+        return await self.session().post(
+            url, data=content, headers={**headers, "content-type": "application/json"}, timeout=t
         )
-        return await client.send(req, stream=True)
 
     async def stream(
         self, model: str, endpoint: str, body: dict, deadline: float, total_s: float
@@ -132,20 +132,20 @@ class UpstreamClient:
             resp = None
             try:
                 resp = await self._open(url, body, headers, deadline - time.monotonic())
-                if resp.status_code >= 500:
-                    txt = (await resp.aread()).decode(errors="replace")[:300]
-                    log.warning("upstream %s (%s) returned %d: %s", model, url, resp.status_code, txt)
-                    last_err = upstream_error(f"upstream {model} failed (HTTP {resp.status_code})", 502)
+                if resp.status >= 500:
+                    txt = (await resp.read()).decode(errors="replace")[:300]
+                    log.warning("upstream %s (%s) returned %d: %s", model, url, resp.status, txt)
+                    last_err = upstream_error(f"upstream {model} failed (HTTP {resp.status})", 502)
                     continue
-                if resp.status_code >= 400:
-                    txt = (await resp.aread()).decode(errors="replace")[:500]
+                if resp.status >= 400:
+                    txt = (await resp.read()).decode(errors="replace")[:500]
                     try:
                         msg = str(json.loads(txt)["error"]["message"])
                     except Exception:  # noqa: BLE001
                         msg = txt
-                    log.info("upstream %s (%s) rejected the request (%d): %s", model, url, resp.status_code, txt)
+                    log.info("upstream %s (%s) rejected the request (%d): %s", model, url, resp.status, txt)
                     raise GatewayError(
-                        resp.status_code if resp.status_code in (400, 404, 413, 422, 429) else 502,
+                        resp.status if resp.status in (400, 404, 413, 422, 429) else 502,
                         f"upstream {model}: {redact(msg)[:300]}",
                         "upstream_error",
                         "upstream_rejected",
@@ -155,7 +155,7 @@ class UpstreamClient:
                     async for chunk in self._iter_sse(resp, model, deadline, total_s):
                         first = False
                         yield chunk
-                except (StreamBroken, httpx.RemoteProtocolError, httpx.ReadError) as e:
+                except (StreamBroken, aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as e:
                     log.warning("upstream %s (%s) stream broken: %s", model, url, e)
                     if not first:
                         raise StreamBroken(f"upstream {model} dropped the stream mid-way") from e
@@ -164,47 +164,80 @@ class UpstreamClient:
                     )
                     continue
                 return
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as e:
                 log.warning("cannot connect to upstream %s at %s: %s", model, url, type(e).__name__)
                 last_err = upstream_error(f"cannot connect to upstream {model}", 502)
                 continue
-            except httpx.ReadTimeout as e:
+            except aiohttp.SocketTimeoutError as e:
                 if time.monotonic() >= deadline - 0.01:
                     raise DeadlineExceeded(model, total_s) from e
                 raise upstream_error(f"upstream {model} timed out", 504) from e
-            except (httpx.RemoteProtocolError, httpx.ReadError) as e:  # while opening: nothing sent yet
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientPayloadError) as e:
+                # while opening: nothing sent yet
                 log.warning("upstream %s (%s) dropped the connection: %s", model, url, type(e).__name__)
                 last_err = upstream_error(f"upstream {model} dropped the connection", 502)
                 continue
             finally:
                 if resp is not None:
-                    with anyio.CancelScope(shield=True):  # close even when the caller was cancelled
-                        await resp.aclose()
+                    if resp.content.at_eof():
+                        resp.release()  # read to the end: the connection goes back to the pool
+                    else:
+                        resp.close()
         assert last_err is not None
         raise last_err
 
-    async def _iter_sse(self, resp: httpx.Response, model: str, deadline: float, total_s: float) -> AsyncIterator[dict]:
+    async def _iter_sse(
+        self, resp: aiohttp.ClientResponse, model: str, deadline: float, total_s: float
+    ) -> AsyncIterator[dict]:
         done = False
-        async for line in resp.aiter_lines():
+        buf = b""
+        async for data in resp.content.iter_any():
             if time.monotonic() > deadline:
                 raise DeadlineExceeded(model, total_s)
-            if done or not line.startswith("data:"):
-                continue  # comments / event names; after [DONE]: read to the end so the connection is reused
-            data = line[5:].strip()
-            if data == "[DONE]":
-                done = True
+            buf += data
+            if b"\n" not in data:
+                if len(buf) > MAX_LINE:
+                    self.bad_lines += 1
+                    raise StreamBroken(f"upstream {model} sent a stream line over {MAX_LINE} bytes")
                 continue
-            try:
-                obj: Any = json.loads(data)
-            except (json.JSONDecodeError, RecursionError):
-                self.bad_lines += 1
-                raise StreamBroken(f"upstream {model} sent an undecodable stream line") from None
-            if not isinstance(obj, dict):
-                self.bad_lines += 1
-                raise StreamBroken(f"upstream {model} sent a stream event that is not an object")
-            if "error" in obj and not obj.get("choices"):
-                log.warning("upstream %s sent an error mid-stream: %s", model, str(obj["error"])[:300])
-                raise StreamBroken(f"upstream {model} reported an error mid-stream")
-            yield obj
+            *lines, buf = buf.split(b"\n")
+            if done:
+                continue  # after [DONE]: read to the end so the connection is reused
+            for line in lines:
+                obj = self._event(line, model)
+                if obj is _DONE:
+                    done = True
+                    break
+                if obj is not None:
+                    yield obj
+        if not done and buf.strip():  # a last line without its newline
+            obj = self._event(buf, model)
+            done = obj is _DONE
+            if obj is not None and not done:
+                yield obj
         if not done:  # fell off the end without [DONE]: the stream was cut
             raise StreamBroken(f"upstream {model} stream ended without [DONE]")
+
+    def _event(self, line: bytes, model: str) -> Any:
+        """One SSE line -> its JSON object, _DONE, or None (comments, event names, blank lines)."""
+        if not line.startswith(b"data:"):
+            return None
+        data = line[5:].strip()
+        if data == b"[DONE]":
+            return _DONE
+        try:
+            obj: Any = json.loads(data)
+        except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError
+            self.bad_lines += 1
+            raise StreamBroken(f"upstream {model} sent an undecodable stream line") from None
+        if not isinstance(obj, dict):
+            self.bad_lines += 1
+            raise StreamBroken(f"upstream {model} sent a stream event that is not an object")
+        if "error" in obj and not obj.get("choices"):
+            log.warning("upstream %s sent an error mid-stream: %s", model, str(obj["error"])[:300])
+            raise StreamBroken(f"upstream {model} reported an error mid-stream")
+        return obj
+
+
+MAX_LINE = 16 << 20  # one SSE line longer than this is a broken stream, not a reason to buffer without bound
+_DONE = object()
