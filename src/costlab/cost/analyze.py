@@ -3,7 +3,8 @@
 Inputs: JSONL (.jsonl/.ndjson/.json, optionally .gz), CSV (optionally .gz), Parquet, the gateway's SQLite ledger
 (.db/.sqlite/.sqlite3, table ``ledger``), and the exports of LiteLLM (spend logs), OpenAI (organisation usage) and
 Langfuse (observations), recognised by their column names (costlab.cost.logsql.FIELD_ALIASES). Readers live in
-costlab.cost.logsources, the SQL in costlab.cost.logsql; this module runs them batch by batch and merges.
+costlab.cost.logsources, the SQL in costlab.cost.logsql, the report in costlab.cost.analyze_report; this module
+runs them (one DuckDB pass per plain JSONL/Parquet file, batch by batch otherwise) and merges.
 
 A row that cannot be used (bad JSON, non-UTF-8, a line longer than the limit, a gzip stream cut short, a
 missing/negative/absurd number, an unknown model without a logged cost) is counted under its reason with its line
@@ -12,21 +13,22 @@ number; it never stops the run and is never dropped silently.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import json
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
 from costlab.cost import logsql
+from costlab.cost.analyze_report import NB, PROMPT_TRACK_CAP, build_report
 from costlab.cost.logsources import MAX_LINE_BYTES, BadLine, iter_jsonl_lines, line_numbers, open_log
-from costlab.cost.pricing import ApiPrice, Pricing, _read_routing
+from costlab.cost.pricing import Pricing, _read_routing
 from costlab.errors import CostlabError
 
 TOP_K = 10
 MAX_BAD_EXAMPLES = 20  # line numbers shown per reason (all of them go to --bad-rows-out)
-PROMPT_TRACK_CAP = 200_000  # distinct prompt hashes tracked for "repeated prompts"; singletons pruned beyond
-NB = 13  # bucket: requests, in, out, cached_tokens, cost, lat_sum, lat_n, hits, saved, bill in/out/ctok/cost
 DIMS = {
     "model": "model",
     "tenant": "tenant",
@@ -46,20 +48,12 @@ def _line_of(record: int, shifts: Any) -> int:
     return int(record) + 1 + bisect.bisect_right(shifts, int(record))
 
 
-def _bucket_dict(b: list[float]) -> dict[str, Any]:
-    n = b[0]
-    return {
-        "requests": int(n),
-        "input_tokens": int(b[1]),
-        "output_tokens": int(b[2]),
-        "cached_tokens": int(b[3]),
-        "cost_usd": b[4],
-        "usd_per_request": b[4] / n if n else None,
-        "latency_ms_mean": b[5] / b[6] if b[6] else None,
-        "cache_hits": int(b[7]),
-        "cache_hit_rate": b[7] / n if n else None,
-        "cache_savings_usd": b[8],
-    }
+def default_threads() -> int:
+    """DuckDB threads: the CPUs this process may run on (affinity/cgroup-pinned CPUs, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 class CostAnalyzer:
@@ -74,7 +68,7 @@ class CostAnalyzer:
         default_task_class: str | None = None,
         top_k: int = TOP_K,
         bad_rows_out: Any = None,
-        threads: int = 2,
+        threads: int | None = None,
         memory_limit: str = "1GB",
     ):
         import duckdb
@@ -94,9 +88,11 @@ class CostAnalyzer:
         self.bad_rows_out = bad_rows_out
         import tempfile
 
+        self.threads = threads or default_threads()
+        self.memory_limit = memory_limit
         self._tmp = tempfile.TemporaryDirectory(prefix="costlab-analyze-")  # DuckDB spills here past memory_limit
         self.con = duckdb.connect(
-            config={"threads": threads, "memory_limit": memory_limit, "temp_directory": self._tmp.name}
+            config={"threads": self.threads, "memory_limit": memory_limit, "temp_directory": self._tmp.name}
         )
         self.con.execute("SET enable_progress_bar = false")
         self.con.execute(
@@ -108,7 +104,7 @@ class CostAnalyzer:
         self.rows_seen = 0
         self.buckets: dict[str, dict[Any, list[float]]] = {d: {} for d in DIMS}
         self.bad: Counter[str] = Counter()
-        self.bad_examples: dict[str, list[str]] = {}
+        self._examples: dict[str, list[tuple[tuple[int, int], str]]] = {}  # reason → the first, by (file, line)
         self.top: list[tuple[float, int, dict]] = []
         self.prompt_prunes = 0
         self._seq = 0
@@ -120,12 +116,23 @@ class CostAnalyzer:
         self._cost = logsql.cost_sql("t")
 
     # ---- bad rows
-    def bad_row(self, where: str, reason: str, detail: str = "") -> None:
+    @property
+    def bad_examples(self) -> dict[str, list[str]]:
+        return {r: [text for _, text in ex] for r, ex in self._examples.items()}
+
+    def _example(self, reason: str, line: int, text: str) -> None:
+        """Keep the first MAX_BAD_EXAMPLES examples of a reason in (file, line) order, whatever order they come in
+        (the block reader reports a block's undecodable lines before the rows DuckDB rejects in it)."""
+        ex = self._examples.setdefault(reason, [])
+        key = (self._files, int(line))
+        if len(ex) < MAX_BAD_EXAMPLES or key < ex[-1][0]:
+            bisect.insort(ex, (key, text))
+            del ex[MAX_BAD_EXAMPLES:]
+
+    def bad_row(self, where: str, reason: str, detail: str = "", line: int = 0) -> None:
         self.rows_seen += 1
         self.bad[reason] += 1
-        ex = self.bad_examples.setdefault(reason, [])
-        if len(ex) < MAX_BAD_EXAMPLES:
-            ex.append(where + (f" ({detail})" if detail else ""))
+        self._example(reason, line, where + (f" ({detail})" if detail else ""))
         if self.bad_rows_out is not None:
             self.bad_rows_out.write(json.dumps({"line": where, "reason": reason, "detail": detail}) + "\n")
 
@@ -194,9 +201,8 @@ class CostAnalyzer:
                 if lines is not None:
                     self._pending[reason] = [_line_of(r, lines) for r, _ in ex]
                 continue
-            lst = self.bad_examples.setdefault(reason, [])
-            for ln, det in ex[: MAX_BAD_EXAMPLES - len(lst)]:
-                lst.append(f"{name}:{ln}" + (f" ({det})" if det is not None else ""))
+            for ln, det in ex:
+                self._example(reason, ln, f"{name}:{ln}" + (f" ({det})" if det is not None else ""))
         if examples_only:
             return
         if self.bad_rows_out is not None:
@@ -317,7 +323,7 @@ class CostAnalyzer:
                 path,
                 "jsonl",
                 examples_only=True,
-                done=lambda: all(len(self.bad_examples.get(r, [])) >= k for r, k in need.items()),
+                done=lambda: all(len(self._examples.get(r, [])) >= k for r, k in need.items()),
             )
         return True
 
@@ -336,10 +342,9 @@ class CostAnalyzer:
             finally:
                 self.con.unregister("b")
         for reason, lns in pending.items():
-            lst = self.bad_examples.setdefault(reason, [])
-            for ln in lns[: MAX_BAD_EXAMPLES - len(lst)]:
+            for ln in lns:
                 det = detail.get(ln)
-                lst.append(f"{path.name}:{ln}" + (f" ({det})" if det is not None else ""))
+                self._example(reason, ln, f"{path.name}:{ln}" + (f" ({det})" if det is not None else ""))
 
     def _feed_blocks(
         self,
@@ -360,11 +365,9 @@ class CostAnalyzer:
         for item in it:
             if isinstance(item, BadLine):
                 if examples_only:
-                    ex = self.bad_examples.setdefault(item.reason, [])
-                    if len(ex) < MAX_BAD_EXAMPLES:
-                        ex.append(f"{name}:{item.line} ({item.detail})")
+                    self._example(item.reason, item.line, f"{name}:{item.line} ({item.detail})")
                 else:
-                    self.bad_row(f"{name}:{item.line}", item.reason, item.detail)
+                    self.bad_row(f"{name}:{item.line}", item.reason, item.detail, item.line)
                 continue
             con.register("b", item)
             if fmt == "jsonl":
@@ -420,124 +423,9 @@ class CostAnalyzer:
             return
         self._feed_blocks(path, fmt, it, table, max_line_bytes, progress)
 
-    # ---- report
-    def whatif(self) -> list[dict[str, Any]]:
-        tb = [0.0] * NB
-        for b in self.buckets["model"].values():
-            for i in range(NB):
-                tb[i] += b[i]
-        tin, tout, ctok, actual = tb[9], tb[10], tb[11], tb[12]
-        out = []
-        for m in self.whatif_models:
-            p: ApiPrice = self.pricing.api[m]
-            usd = p.cost(tin, tout, ctok)
-            out.append(
-                {
-                    "scenario": f"all traffic on {m}",
-                    "model": m,
-                    "cost_usd": usd,
-                    "actual_cost_usd": actual,
-                    "delta_usd": usd - actual,
-                    "delta_pct": (usd - actual) / actual * 100 if actual else None,
-                    "note": "same tokens (response-cache hits excluded); prompt-cache share kept"
-                    + ("" if p.cached_input is not None else "; this model has no prompt caching"),
-                }
-            )
-        if self.routing is not None:
-            routes, models = self.routing["routes"], self.routing.get("models") or {}
-            by_task: dict[str, list[float]] = {}
-            for k, b in self.buckets["task"].items():
-                tc = k or self.default_task_class or "(unrouted)"
-                acc = by_task.setdefault(tc, [0.0] * NB)
-                for i in range(NB):
-                    acc[i] += b[i]
-            usd = unrouted = 0.0
-            per_task = []
-            for tc, b in sorted(by_task.items()):
-                r = routes.get(tc)
-                if r is None:
-                    usd += b[12]
-                    unrouted += b[12]
-                    per_task.append(
-                        {
-                            "task_class": tc,
-                            "model": None,
-                            "cost_usd": b[12],
-                            "actual_cost_usd": b[12],
-                            "note": "no route for this class: kept at actual cost",
-                        }
-                    )
-                    continue
-                m = r[self.routing_priority]["model"]
-                if m in models and models[m].get("usd_per_1m_in") is not None:
-                    c = (b[9] * float(models[m]["usd_per_1m_in"]) + b[10] * float(models[m]["usd_per_1m_out"])) / 1e6
-                else:
-                    c = self.pricing.api_price(m).cost(b[9], b[10], b[11])
-                usd += c
-                per_task.append({"task_class": tc, "model": m, "cost_usd": c, "actual_cost_usd": b[12]})
-            out.append(
-                {
-                    "scenario": f"routing table ({self.routing_priority})",
-                    "model": None,
-                    "cost_usd": usd,
-                    "actual_cost_usd": actual,
-                    "delta_usd": usd - actual,
-                    "delta_pct": (usd - actual) / actual * 100 if actual else None,
-                    "per_task_class": per_task,
-                    "unrouted_cost_usd": unrouted,
-                }
-            )
-        return out
-
+    # ---- report (costlab.cost.analyze_report)
     def report(self) -> dict[str, Any]:
-        total = [0.0] * NB
-        by_day: dict[str, list[float]] = {}
-        for h, b in self.buckets["hour"].items():
-            d = by_day.setdefault(h[:10], [0.0] * NB)
-            for i in range(NB):
-                d[i] += b[i]
-                total[i] += b[i]
-        tot = _bucket_dict(total)
-        rows_ok = self.rows_seen - sum(self.bad.values())
-        srt = lambda d: {k: _bucket_dict(v) for k, v in sorted(d.items(), key=lambda kv: -kv[1][4])}  # noqa: E731
-        repeated = self.con.execute(
-            f"SELECT n, cost, text FROM prompts WHERE n > 1 ORDER BY cost DESC, n DESC LIMIT {max(self.top_k, 1)}"
-        ).fetchall()
-        count = lambda d: {k: int(v[0]) for k, v in d.items() if k is not None}  # noqa: E731
-        return {
-            "rows": self.rows_seen,
-            "rows_ok": rows_ok,
-            "rows_bad": int(sum(self.bad.values())),
-            "bad_rows": {r: {"count": n, "examples": self.bad_examples.get(r, [])} for r, n in self.bad.most_common()},
-            "total": tot,
-            "cost_sources": {k: int(v[0]) for k, v in self.buckets["cost_source"].items()},
-            "status": {k: int(v[0]) for k, v in self.buckets["status"].items() if k is not None},
-            "unpriced_models": count(self.buckets["unpriced"]),
-            "by_model": srt(self.buckets["model"]),
-            "by_tenant": srt(self.buckets["tenant"]),
-            "by_day": {k: _bucket_dict(v) for k, v in sorted(by_day.items())},
-            "by_hour": {k: _bucket_dict(v) for k, v in sorted(self.buckets["hour"].items())},
-            "top_requests": [x[2] for x in sorted(self.top, key=lambda x: (-x[0], -x[1]))],
-            "repeated_prompts": [
-                {"count": int(c), "cost_usd": usd, "prompt": p} for c, usd, p in repeated[: self.top_k]
-            ],
-            "repeated_prompts_note": None
-            if not self.prompt_prunes
-            else f"approximate: more than {PROMPT_TRACK_CAP} distinct prompts, one-off prompts pruned "
-            f"{self.prompt_prunes} time(s), so counts are lower bounds",
-            "cache": {
-                "hits": tot["cache_hits"],
-                "hit_rate": tot["cache_hit_rate"],
-                "by_kind": count(self.buckets["cache_kind"]),
-                "savings_usd": tot["cache_savings_usd"],
-                "cached_prompt_tokens": tot["cached_tokens"],
-                "cached_prompt_token_share": tot["cached_tokens"] / tot["input_tokens"]
-                if tot["input_tokens"]
-                else None,
-            },
-            "whatif": self.whatif(),
-            "pricing": self.pricing.origin,
-        }
+        return build_report(self)
 
 
 def analyze_logs(
@@ -552,7 +440,7 @@ def analyze_logs(
     table: str = "ledger",
     bad_rows_out: str | Path | None = None,
     progress: bool = False,
-    threads: int = 2,
+    threads: int | None = None,
     max_line_bytes: int = MAX_LINE_BYTES,
     native: bool = True,
 ) -> dict[str, Any]:
