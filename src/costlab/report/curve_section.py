@@ -113,10 +113,7 @@ def _mean_item_score(run: Mapping[str, Any], name: str | None) -> float | None:
 
 
 def _plot_curves(curves: Mapping[str, Any], out: Path, cheap: str, strong: str) -> Path | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from costlab.tables.plots import plt, save_figure  # matplotlib with the Agg backend, one way to save
 
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for name, c in curves.items():
@@ -126,7 +123,4 @@ def _plot_curves(curves: Mapping[str, Any], out: Path, cheap: str, strong: str) 
     ax.set_title(f"cheap = {cheap}")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)

@@ -31,10 +31,11 @@ def plot_pareto(
     rows: list[Mapping[str, Any]], task_classes: list[str], floor: float, out: Path, title: str = ""
 ) -> Path | None:
     fig = pareto_figure(rows, task_classes, floor, title)
-    return _save(fig, out) if fig is not None else None
+    return save_figure(fig, out) if fig is not None else None
 
 
-def _save(fig, out: Path) -> Path:
+def save_figure(fig, out: Path) -> Path:
+    """The one way a costlab plot is written: PNG at 110 dpi (parent dirs made), figure closed."""
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
@@ -111,7 +112,7 @@ def pareto_figure(rows: list[Mapping[str, Any]], task_classes: list[str], floor:
 
 def plot_latency(rows: list[Mapping[str, Any]], out: Path, title: str = "") -> Path | None:
     fig = latency_figure(rows, title)
-    return _save(fig, out) if fig is not None else None
+    return save_figure(fig, out) if fig is not None else None
 
 
 def latency_figure(rows: list[Mapping[str, Any]], title: str = ""):
