@@ -2,7 +2,8 @@
 
 Mounted into the root command table by src/costlab/cli.py (which also holds the one error guard: a CostlabError
 exits with status 2 and one message). Every command has --help, prints rich tables, and --json prints the same
-result as JSON for scripts. The logic lives in costlab.cost.*; this module only parses and prints.
+result as JSON for scripts. The logic lives in costlab.cost.*; this module only parses and prints. Command
+groups with their own module: analyze (cli_analyze), batch (cli_batch); shared options and formatting: cli_common.
 """
 
 from __future__ import annotations
