@@ -69,7 +69,7 @@ class CostAnalyzer:
         top_k: int = TOP_K,
         bad_rows_out: Any = None,
         threads: int | None = None,
-        memory_limit: str = "1GB",
+        memory_limit: str = "512MB",
     ):
         import duckdb
 
@@ -212,24 +212,32 @@ class CostAnalyzer:
                 self.bad_rows_out.write(
                     json.dumps({"line": f"{name}:{line}", "reason": reason, "detail": detail or ""}) + "\n"
                 )
-        # one GROUP BY over the rows → one row per distinct combination of the report's dimensions (a few
-        # thousand, not a million); the per-dimension buckets are GROUPING SETS over that small table
-        keys = ", ".join(f"{e} AS {d}" for d, e in DIMS.items())
+        # one pass over the rows → two small tables in g (GROUPING SETS): per distinct combination of the
+        # dimensions other than hour (hundreds of rows), and per (model, hour); the per-dimension buckets are
+        # GROUPING SETS over g. (One GROUP BY over all dimensions made 237k groups at 1M rows: 0.83 s CPU vs 0.52.)
+        flat = [d for d in DIMS if d != "hour"]
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE g AS SELECT {keys}, {logsql.BUCKET_AGGS} FROM v "
-            "WHERE reason IS NULL GROUP BY ALL"
+            f"CREATE OR REPLACE TEMP TABLE g AS SELECT grouping(hour) AS by_dims, "
+            f"{', '.join(f'{e} AS {d}' for d, e in DIMS.items())}, {logsql.BUCKET_AGGS} FROM v WHERE reason IS NULL "
+            f"GROUP BY GROUPING SETS (({', '.join(DIMS[d] for d in flat)}), (model, hour))"
         )
-        sets = ", ".join(f"({d})" for d in DIMS)
-        gid = ", ".join(f"grouping({d})" for d in DIMS)
         sums = ", ".join(f"sum(b{i})" for i in range(NB))
         try:
-            for row in con.execute(
-                f"SELECT [{gid}], {', '.join(DIMS)}, {sums} FROM g GROUP BY GROUPING SETS ({sets})"
-            ).fetchall():
-                dim_i = row[0].index(0)  # the one dimension this row groups by
+            res = [
+                (list(DIMS).index(flat[row[0].index(0)]), row[1 + row[0].index(0)], row[1 + len(flat) :])
+                for row in con.execute(
+                    f"SELECT [{', '.join(f'grouping({d})' for d in flat)}], {', '.join(flat)}, {sums} FROM g "
+                    f"WHERE by_dims = 1 GROUP BY GROUPING SETS ({', '.join(f'({d})' for d in flat)})"
+                ).fetchall()
+            ]
+            hour_i = list(DIMS).index("hour")
+            res += [
+                (hour_i, row[0], row[1:])
+                for row in con.execute(f"SELECT hour, {sums} FROM g WHERE by_dims = 0 GROUP BY hour").fetchall()
+            ]
+            for dim_i, key, vals in res:
                 d = list(DIMS)[dim_i]
-                key = row[1 + dim_i]
-                vals = [x or 0 for x in row[1 + len(DIMS) :]]
+                vals = [x or 0 for x in vals]
                 if d in ("cache_kind", "unpriced") and key is None:
                     continue
                 if d == "hour":  # an hour-truncated TIMESTAMP (formatted here, once per hour, not per row)
@@ -240,7 +248,8 @@ class CostAnalyzer:
                 else:
                     for i in range(NB):
                         b[i] += vals[i]
-            self.rows_seen += con.execute("SELECT coalesce(sum(rows_), 0) FROM g").fetchall()[0][0] + n_bad
+            n_ok = con.execute("SELECT coalesce(sum(rows_), 0) FROM g WHERE by_dims = 1").fetchall()[0][0]
+            self.rows_seen += n_ok + n_bad
         finally:
             con.execute("DROP TABLE g")
         if self.top_k:

@@ -258,8 +258,10 @@ def validate_sql(source: str = "c") -> str:
     return f"""
 SELECT _line, _reason,
   CASE WHEN _pre IS NOT NULL THEN _pre_detail WHEN _reason IS NOT NULL THEN CASE {detail} END END AS _detail,
-  model, coalesce(tenant, '(none)') AS tenant, task_class, status, left(prompt, 200) AS prompt,
-  hash(prompt) AS ph, left(ts, 40) AS ts_raw, date_trunc('hour', ts_utc) AS hour,
+  model, coalesce(tenant, '(none)') AS tenant, task_class, status,
+  CASE WHEN strlen(prompt) <= 200 THEN prompt ELSE left(prompt, 200) END AS prompt,
+  hash(prompt) AS ph, CASE WHEN strlen(ts) <= 40 THEN ts ELSE left(ts, 40) END AS ts_raw,
+  date_trunc('hour', ts_utc) AS hour,
   CAST(coalesce(d_n_requests, 1) AS BIGINT) AS n,
   d_input_tokens AS tin, d_output_tokens AS tout, coalesce(d_cached_tokens, 0) AS ctok,
   CASE WHEN cached IS NULL OR cached = 'false' THEN false WHEN cached = 'true' THEN true
