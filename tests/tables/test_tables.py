@@ -92,6 +92,17 @@ def test_cost_rows_carry_intervals_named_kl_and_label(built):
     assert "retention_qa_lo" in csv[0] and "kl_method" in csv[0]
 
 
+def test_reference_row_has_retention_one_with_no_spread(built):
+    """The reference against itself is retention 1 by definition. A smoothed paired interval of a variant against
+    itself still spreads (the demo's cost table showed the reference's qa retention as [0.974, 1.03]): a spread no
+    measurement has, so it is not shown."""
+    _, _, cost, routing = built
+    ref = routing["reference"]
+    for cls, ci in _row(cost, ref)["quality_retention_ci"].items():
+        assert (ci["retention"], ci["retention_lo"], ci["retention_hi"]) == (1.0, 1.0, 1.0), cls
+        assert ci["p_value"] is None and ci["test"] == "reference (retention 1 by definition)", cls
+
+
 def test_whole_box_and_price_range_knobs(tmp_path):
     _, _, cost, _ = _build(tmp_path, tables_cfg(price_share="whole_box", price="high"))
     r = _row(cost, "student-Q8_0")

@@ -24,7 +24,7 @@ import time
 from typing import Any, Mapping
 
 from costlab.cost.pricing import request_cost_usd
-from costlab.tables.evidence import GENERAL
+from costlab.tables.evidence import GENERAL, REFERENCE_TEST
 
 VERSION = 2
 PRIORITIES = ("cost", "quality", "speed")
@@ -131,7 +131,7 @@ def _route(cands: list[dict[str, Any]], priority: str, test: str) -> dict[str, A
         "retention_lo": best["retention_lo"],
         "retention_hi": best["retention_hi"],
         "n": best["n"],
-        "test": "reference (retention 1 by definition)" if best["is_reference"] else test,
+        "test": REFERENCE_TEST if best["is_reference"] else test,
         "p_value": best["p_value"],
         "paired_test": best["paired_test"],
         "usd_per_1m": best["usd_per_1m"],
