@@ -10,6 +10,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from costlab.serving.app import http_protocol  # noqa: E402
 from costlab.serving.embed import HashEmbedder  # noqa: E402
 from costlab.serving.gateway import Gateway  # noqa: E402
 from costlab.serving.settings import load_settings, with_changes  # noqa: E402
@@ -71,7 +72,7 @@ def make_gateway(tmp_path, fake, fake_state, base_settings):
             else:
                 d[k] = v
         gw = Gateway(with_changes(base_settings, d), embedder=embedder or HashEmbedder(), redis_client=redis_client)
-        st = ServerThread(gw.app).start()
+        st = ServerThread(gw.app, http=http_protocol()).start()  # the protocol `costlab serve run` uses
         started.append(st)
         return gw, st.url
 

@@ -238,3 +238,43 @@ def test_json_client_disconnect_also_stops_upstream(make_gateway, fake_state):
         time.sleep(0.05)
     assert rows[0][0] == "client_disconnected" and 0 < rows[0][1] < 300
     assert fake_state.cancelled == c0 + 1
+
+
+def test_writes_in_one_loop_tick_leave_in_one_send():
+    """uvicorn writes a response's head and body separately; the gateway's transport sends them as one."""
+    import asyncio
+
+    from costlab.serving.app import _CoalescingTransport
+
+    class Real:
+        def __init__(self):
+            self.sent, self.closed = [], False
+
+        def write(self, data):
+            self.sent.append(data)
+
+        def is_closing(self):
+            return self.closed
+
+        def close(self):
+            self.closed = True
+
+        def get_extra_info(self, name):
+            return ("127.0.0.1", 1) if name == "peername" else None
+
+    async def go():
+        real = Real()
+        t = _CoalescingTransport(real, asyncio.get_running_loop())
+        t.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        t.write(b"{}")
+        assert real.sent == []  # nothing sent inside the tick
+        await asyncio.sleep(0)
+        assert real.sent == [b"HTTP/1.1 200 OK\r\n\r\n{}"]
+        t.write(b"data: 1\n\n")
+        await asyncio.sleep(0)
+        t.write(b"data: 2\n\n")
+        t.close()  # pending bytes go out before the close
+        assert real.sent[1:] == [b"data: 1\n\n", b"data: 2\n\n"] and real.closed
+        assert t.get_extra_info("peername") == ("127.0.0.1", 1)
+
+    asyncio.run(go())

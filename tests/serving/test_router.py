@@ -66,7 +66,7 @@ def test_router_priorities_fallbacks_and_unknown_class():
     assert (d.model, d.task_class, d.priority, d.routed) == ("teacher-fp32", "qa", "quality", True)
     assert d.fallbacks == ["student-Q4_K_M", "student-Q2_K"]
     assert r.route("auto-speed", "Who wrote Hamlet?", None).model == "student-Q2_K"
-    # a class with no row in the table (translation) uses default_task_class (general)
+    # a class with no row in the table (translation) takes the table's default_route (general)
     d = r.route("auto", "Translate to French: good morning", "cost")
     assert d.task_class == "translation" and d.model == "student-Q4_K_M"
     assert r.route("teacher-fp32", "anything", None).routed is False

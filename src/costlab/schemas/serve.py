@@ -39,7 +39,6 @@ class RouterConfig(Schema):
     classifier: Literal["keyword", "learned"]
     artifact: Optional[str]
     default_priority: Literal["cost", "quality", "speed"]
-    default_task_class: str
     max_classify_chars: int = Field(gt=0)
     classifier_timeout_s: float = Field(gt=0)
 

@@ -56,6 +56,7 @@ def run(
 
     import uvicorn
 
+    from costlab.serving.app import http_protocol
     from costlab.serving.gateway import Gateway
     from costlab.serving.settings import load_settings
 
@@ -70,7 +71,14 @@ def run(
     s = load_settings(overrides)  # a CostlabError (bad key/type, naming the YAML) exits 2: the root CLI's guard
     logging.basicConfig(level=s.server.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     gw = Gateway(s)
-    uvicorn.run(gw.app, host=s.server.host, port=s.server.port, log_level=s.server.log_level, access_log=False)
+    uvicorn.run(
+        gw.app,
+        host=s.server.host,
+        port=s.server.port,
+        log_level=s.server.log_level,
+        access_log=False,
+        http=http_protocol(),
+    )
 
 
 @app.command("train-classifier")

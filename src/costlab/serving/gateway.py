@@ -75,10 +75,10 @@ class Gateway:
         clf: Any = (
             LearnedClassifier.load(rc.artifact, self.embedder)
             if rc.classifier == "learned"
-            else KeywordClassifier(default=rc.default_task_class)
+            else KeywordClassifier()  # text no rule matches: "general", which routes by the table's default_route
         )
-        self.router = Router(self.tables, clf, rc.default_priority, rc.default_task_class)
-        self.keywords = KeywordClassifier(default=rc.default_task_class)  # the learned classifier's fallback
+        self.router = Router(self.tables, clf, rc.default_priority)
+        self.keywords = KeywordClassifier()  # the learned classifier's fallback
         # one thread for embedding + learned classification: a stuck model holds only this, never the event loop
         # or the default executor (ledger flushes, /v1/spend)
         self._clf_pool = ThreadPoolExecutor(1, thread_name_prefix="costlab-classify")

@@ -33,19 +33,15 @@ class Decision:
 
 
 class Router:
-    def __init__(
-        self, tables: Tables, classifier: Any, default_priority: str = "cost", default_task_class: str = "general"
-    ):
+    def __init__(self, tables: Tables, classifier: Any, default_priority: str = "cost"):
         if default_priority not in PRIORITIES:
             raise bad_request(f"default priority {default_priority!r} is not one of {PRIORITIES}")
         self.tables = tables
         self.classifier = classifier
         self.default_priority = default_priority
         raw = getattr(tables, "raw", None) or {}
-        # the table's rule (v2); a version-1 table has none: its `general` row (if any) is the default
-        self.default_route = raw.get("default_route") or (
-            default_task_class if default_task_class in tables.routes else None
-        )
+        # the table's rule (version 2); a version-1 table has none and is refused: rebuild it
+        self.default_route = raw.get("default_route")
         self.unrouted = dict(raw.get("unrouted") or {})
         self.evidence = raw.get("evidence") or {}
         if self.default_route not in tables.routes:

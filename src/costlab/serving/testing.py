@@ -278,7 +278,8 @@ def free_port() -> int:
 class ServerThread:
     """Run an ASGI app with uvicorn on 127.0.0.1 in a daemon thread; ``url`` is its base URL."""
 
-    def __init__(self, app: Any, port: int | None = None, log_level: str = "warning"):
+    def __init__(self, app: Any, port: int | None = None, log_level: str = "warning", http: Any = "auto"):
+        """``http``: uvicorn's protocol (the gateway's tests pass ``app.http_protocol()``, as `costlab serve` does)."""
         import uvicorn
 
         self.port = port or free_port()
@@ -290,6 +291,7 @@ class ServerThread:
             lifespan="on",
             access_log=False,
             timeout_keep_alive=30,
+            http=http,
         )
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
