@@ -59,12 +59,30 @@ def _torch_threads():
 
 @pytest.fixture(scope="session")
 def tokenizer_dir(tmp_path_factory) -> Path:
-    """The SmolLM2 tokenizer (ChatML template, eos=pad=<|im_end|>) saved as a plain HF tokenizer dir."""
+    """The SmolLM2 tokenizer (ChatML template, eos=pad=<|im_end|>) saved as a plain HF tokenizer dir.
+
+    Reading it out of the GGUF takes 10-20 s on 2 cores, once per test process (each xdist worker is one), so the
+    saved dir is kept in the cache dir, keyed by the GGUF's size and mtime, and copied into the session's tmp."""
+    import shutil
+    import tempfile
+
     from transformers import AutoTokenizer
 
+    from costlab.paths import cache_dir
+
     gguf = Path(costlab.config.embedded_model(*SMOLLM2))
+    st = gguf.stat()
+    cached = cache_dir() / "tests" / f"smollm2-tokenizer-{st.st_size}-{int(st.st_mtime)}"
+    if not (cached / "tokenizer.json").exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=cached.parent))  # written aside, renamed in: parallel workers never see half
+        AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(tmp)
+        try:
+            tmp.rename(cached)
+        except OSError:  # another worker got there first
+            shutil.rmtree(tmp, ignore_errors=True)
     out = tmp_path_factory.mktemp("tokenizer")
-    AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(out)
+    shutil.copytree(cached, out, dirs_exist_ok=True)
     return out
 
 
