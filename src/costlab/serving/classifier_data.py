@@ -38,10 +38,16 @@ def _load(path: Path = TEMPLATES_PATH) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+# Training-only templates (ids "<class>/<lang>/tNN"): written later, in the same slot vocabularies, to widen the
+# training wording (more Chinese and mixed phrasings). They never enter ``template_split``, so the test templates
+# (and the test rows) are the same with or without them.
+TRAIN_TEMPLATES_PATH = PROJECT_ROOT / "data" / "classifier" / "train_templates.json"
+
 _DATA = _load()
 CLASSES: tuple[str, ...] = tuple(_DATA["classes"])
 SLOTS: dict[str, list[str]] = _DATA["slots"]
 TEMPLATES: dict[str, dict[str, list[str]]] = _DATA["templates"]
+TRAIN_TEMPLATES: dict[str, dict[str, list[str]]] = _load(TRAIN_TEMPLATES_PATH)["templates"]
 
 _SLOT = re.compile(r"\{(\w+)\}")
 
@@ -51,11 +57,19 @@ def template_id(cls: str, lang: str, i: int) -> str:
 
 
 def iter_templates() -> Iterator[tuple[str, str, str, str]]:
-    """(template_id, class, lang, template) for every template."""
+    """(template_id, class, lang, template) for every template of the split (train or test)."""
     for cls in CLASSES:
         for lang, ts in TEMPLATES[cls].items():
             for i, t in enumerate(ts):
                 yield template_id(cls, lang, i), cls, lang, t
+
+
+def iter_train_templates() -> Iterator[tuple[str, str, str, str]]:
+    """(template_id, class, lang, template) for every training-only template (id "<class>/<lang>/tNN")."""
+    for cls in CLASSES:
+        for lang, ts in TRAIN_TEMPLATES.get(cls, {}).items():
+            for i, t in enumerate(ts):
+                yield f"{cls}/{lang}/t{i:02d}", cls, lang, t
 
 
 def template_split(test_frac: float = 0.3, seed: int = 0) -> dict[str, str]:
@@ -97,15 +111,16 @@ def fill(template: str, rng: random.Random, part: str, mix: bool = False) -> str
 
 
 def make_rows(
-    per_template: int = 12, test_frac: float = 0.3, seed: int = 0, mix_content: float = 0.5
+    per_template: int = 12, test_frac: float = 0.3, seed: int = 0, mix_content: float = 0.5, train_only: bool = True
 ) -> dict[str, list[dict]]:
     """{"train": rows, "test": rows}; duplicates within a template are dropped. A ``mix_content`` share of the
-    train rows has its content slots filled across classes (see ``CONTENT``); test rows never."""
+    train rows has its content slots filled across classes (see ``CONTENT``); test rows never. ``train_only``:
+    add the rows of the training-only templates (generated after all others: the split rows do not change)."""
     split = template_split(test_frac, seed)
     rng = random.Random(seed + 1)
     out: dict[str, list[dict]] = {"train": [], "test": []}
-    for tid, cls, lang, t in iter_templates():
-        part = split[tid]
+    extra = [(tid, "train", cls, lang, t) for tid, cls, lang, t in iter_train_templates()] if train_only else []
+    for tid, part, cls, lang, t in [(tid, split[tid], c, lg, t) for tid, c, lg, t in iter_templates()] + extra:
         seen: set[str] = set()
         for _ in range(per_template * 3):
             if len(seen) >= per_template:

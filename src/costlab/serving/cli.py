@@ -92,7 +92,7 @@ def train(
         help="add the MiniLM vector to the TF-IDF features (measured +0.22 "
         "accuracy on unseen templates; the gateway computes it anyway)",
     ),
-    C: float = typer.Option(16.0, help="inverse L2 strength of the logistic regression"),
+    C: float = typer.Option(1.0, help="inverse regularization of the linear SVM (chosen by cross-validation)"),
     wild: Path = typer.Option(PROJECT_ROOT / "data/classifier/wild.jsonl", help="free-form prompts scored too"),
     extra_train: Optional[Path] = typer.Option(
         PROJECT_ROOT / "data/prompts/train.jsonl", help="prompt rows added to training (not a test template)"

@@ -28,11 +28,18 @@ from costlab.serving.classify import KeywordClassifier, LearnedClassifier
 ARTIFACT = "text_classifier.joblib"
 
 
-def _vectorizer(max_features: int = 30000):
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import make_union
+def edges(texts: list[str], n: int = 24) -> list[str]:
+    """The first and last ``n`` characters of each text: where the instruction usually is ("Translate this into
+    French: ...", "... 简单概括一下。"), so its n-grams are not drowned by the content in between."""
+    return [t[:n] + " \u2016 " + t[-n:] if len(t) > 2 * n else t for t in texts]
 
-    return make_union(
+
+def _vectorizer(max_features: int = 30000, edge_chars: int = 24):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.preprocessing import FunctionTransformer
+
+    parts = [
         TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_features=max_features),
         TfidfVectorizer(
             analyzer="word",
@@ -41,7 +48,29 @@ def _vectorizer(max_features: int = 30000):
             token_pattern=r"(?u)\b\w+\b",
             max_features=max_features,
         ),
-    )
+    ]
+    if edge_chars > 0:
+        parts.append(
+            make_pipeline(
+                FunctionTransformer(edges, kw_args={"n": edge_chars}),
+                TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2),
+            )
+        )
+    return make_union(*parts)
+
+
+def _linear_model(model: str, C: float, seed: int):
+    """``svm``: LinearSVC (chosen by template-grouped CV, docs/semantic-cache.md); ``logreg``: the earlier model."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    if model == "svm":
+        return LinearSVC(C=C, max_iter=10000, random_state=seed)
+    if model == "logreg":
+        return LogisticRegression(C=C, max_iter=3000, random_state=seed)
+    from costlab.errors import CostlabError
+
+    raise CostlabError(f"classifier model {model!r} is not known", "use model='svm' or model='logreg'")
 
 
 class TextTaskClassifier(LearnedClassifier):
@@ -102,16 +131,74 @@ class TextTaskClassifier(LearnedClassifier):
 
 
 def fit(
-    rows: list[dict], embedder: Any = None, minilm_weight: float = 1.0, C: float = 16.0, seed: int = 0
+    rows: list[dict],
+    embedder: Any = None,
+    minilm_weight: float = 1.0,
+    C: float = 1.0,
+    seed: int = 0,
+    model: str = "svm",
+    edge_chars: int = 24,
+    vectors: np.ndarray | None = None,
 ) -> TextTaskClassifier:
-    from sklearn.linear_model import LogisticRegression
-
+    """``vectors``: the MiniLM vectors of ``rows`` if already computed (cross-validation reuses them)."""
     texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
     w = minilm_weight if embedder is not None else 0.0
-    vec = _vectorizer().fit(texts)
-    model = TextTaskClassifier(vec, None, embedder, w)
-    model.clf = LogisticRegression(C=C, max_iter=3000, random_state=seed).fit(model.features(texts), labels)
-    return model
+    vec = _vectorizer(edge_chars=edge_chars).fit(texts)
+    out = TextTaskClassifier(vec, None, embedder, w)
+    out.clf = _linear_model(model, C, seed).fit(out.features(texts, vectors), labels)
+    return out
+
+
+def cross_validate(
+    rows: list[dict],
+    settings: list[dict],
+    embedder: Any = None,
+    folds: int = 5,
+    seeds: tuple[int, ...] = (0, 1, 2),
+) -> list[dict]:
+    """Template-grouped k-fold cross-validation on TRAINING rows only, to choose ``fit`` settings before the test
+    templates are scored once. Rows of the split's training templates and of data/prompts ("prompts/...") are
+    dealt into folds by template; rows of training-only templates (id ".../tNN") are in every fold's training
+    part. Accuracy is counted on held-out template rows (not data/prompts), averaged over ``seeds`` (fold
+    assignments). Returns one {"settings", "accuracy": {all, en, zh, mixed}} per entry of ``settings``."""
+    import random
+
+    def train_only(r: dict) -> bool:
+        return r["template"].rsplit("/", 1)[-1].startswith("t")
+
+    base = [r for r in rows if not train_only(r)]
+    always = [r for r in rows if train_only(r)]
+    vec_of: dict[str, np.ndarray] = {}
+    if embedder is not None:
+        texts = list(dict.fromkeys(r["text"] for r in rows))
+        vec_of = dict(zip(texts, np.asarray(embedder.encode(texts), np.float32)))
+
+    def vecs(rs: list[dict]) -> np.ndarray | None:
+        return np.stack([vec_of[r["text"]] for r in rs]) if vec_of else None
+
+    langs = np.array([r["lang"] for r in base])
+    scored = np.array([not r["template"].startswith("prompts/") for r in base])
+    out = []
+    for s in settings:
+        acc: dict[str, list[float]] = {k: [] for k in ("all", "en", "zh", "mixed")}
+        for seed in seeds:
+            groups = sorted({r["template"] for r in base})
+            random.Random(seed).shuffle(groups)
+            fold = {g: i % folds for i, g in enumerate(groups)}
+            correct = np.zeros(len(base), bool)
+            for f in range(folds):
+                tr = [r for r in base if fold[r["template"]] != f] + always
+                idx = [i for i, r in enumerate(base) if fold[r["template"]] == f]
+                held = [base[i] for i in idx]
+                m = fit(tr, embedder, vectors=vecs(tr), **s)
+                correct[idx] = np.array(m.predict([r["text"] for r in held], vecs(held))) == [r["label"] for r in held]
+            acc["all"].append(float(correct[scored].mean()))
+            for lang in ("en", "zh", "mixed"):
+                keep = scored & (langs == lang)
+                if keep.any():
+                    acc[lang].append(float(correct[keep].mean()))
+        out.append({"settings": s, "accuracy": {k: float(np.mean(v)) for k, v in acc.items() if v}})
+    return out
 
 
 def _acc_block(correct: np.ndarray, groups: list[str] | None) -> dict:
@@ -169,16 +256,31 @@ def evaluate(
     return res
 
 
+def prompt_rows(path: str | Path) -> list[dict]:
+    """Prompt rows in the data/prompts format as classifier rows (template "prompts/<group>", lang "en")."""
+    from costlab.data.prompts import load_prompts
+    from costlab.serving.classify import texts_and_labels
+
+    prompts = load_prompts(path)
+    texts, labels = texts_and_labels(prompts)
+    return [
+        {"text": t, "label": y, "lang": "en", "template": f"prompts/{p.get('group', '?')}"}
+        for t, y, p in zip(texts, labels, prompts)
+    ]
+
+
 def train_and_evaluate(
     out_dir: str | Path,
     embedder: Any = None,
     minilm_weight: float = 1.0,
-    C: float = 16.0,
+    C: float = 1.0,
     per_template: int = 12,
     test_frac: float = 0.3,
     seed: int = 0,
     wild_path: str | Path | None = None,
     extra_train_path: str | Path | None = None,
+    model: str = "svm",
+    edge_chars: int = 24,
 ) -> dict:
     """Generate the data, split by template, fit on train templates (+ ``extra_train_path``: prompt rows in the
     data/prompts format, e.g. the distillation train split, whose wording is not from any template here),
@@ -186,27 +288,18 @@ def train_and_evaluate(
     provenance.json}``. Returns the metrics."""
     from costlab.io import atomic_write_json, read_jsonl
     from costlab.provenance import make_provenance, write_provenance
-    from costlab.serving.classifier_data import TEMPLATES_PATH, make_rows
+    from costlab.serving.classifier_data import TEMPLATES_PATH, TRAIN_TEMPLATES_PATH, iter_templates, make_rows
 
     t0 = time.time()
     data = make_rows(per_template=per_template, test_frac=test_frac, seed=seed)
-    extra: list[dict] = []
-    if extra_train_path:
-        from costlab.data.prompts import load_prompts
-        from costlab.serving.classify import texts_and_labels
-
-        prompts = load_prompts(extra_train_path)
-        texts, labels = texts_and_labels(prompts)
-        extra = [
-            {"text": t, "label": y, "lang": "en", "template": f"prompts/{p.get('group', '?')}"}
-            for t, y, p in zip(texts, labels, prompts)
-        ]
-    model = fit(data["train"] + extra, embedder, minilm_weight, C, seed)
+    split_ids = [tid for tid, *_ in iter_templates()]
+    extra = prompt_rows(extra_train_path) if extra_train_path else []
+    clf = fit(data["train"] + extra, embedder, minilm_weight, C, seed, model=model, edge_chars=edge_chars)
     fit_s = time.time() - t0
     wild = read_jsonl(wild_path, required=("text", "label", "lang")) if wild_path else None
     metrics = {
-        "kind": "tfidf-char+word" + ("+minilm" if model.minilm_weight > 0 else ""),
-        "embedder": getattr(embedder, "name", None) if model.minilm_weight > 0 else None,
+        "kind": f"tfidf-char+word+edges{edge_chars}" + ("+minilm" if clf.minilm_weight > 0 else "") + f"/{model}",
+        "embedder": getattr(embedder, "name", None) if clf.minilm_weight > 0 else None,
         "classes": sorted({r["label"] for r in data["train"]}),
         "n_train": len(data["train"]) + len(extra),
         "n_train_extra": len(extra),
@@ -214,23 +307,34 @@ def train_and_evaluate(
         "train_templates": sorted({r["template"] for r in data["train"]}),
         "test_templates": sorted({r["template"] for r in data["test"]}),
         "split": "by template (no template id in both); slot values split by index parity",
-        **evaluate(model, data["test"], wild),
+        "n_train_only_templates": len({r["template"] for r in data["train"]} - set(split_ids)),
+        **evaluate(clf, data["test"], wild),
         "fit_seconds": round(fit_s, 1),
         "C": C,
-        "minilm_weight": model.minilm_weight,
+        "model": model,
+        "edge_chars": edge_chars,
+        "minilm_weight": clf.minilm_weight,
         "per_template": per_template,
         "test_frac": test_frac,
     }
     out = Path(out_dir)
-    model.save(out)
+    clf.save(out)
     atomic_write_json(out / "metrics.json", metrics)
     write_provenance(
         out,
         make_provenance(
-            {"C": C, "minilm_weight": model.minilm_weight, "per_template": per_template, "test_frac": test_frac},
+            {
+                "C": C,
+                "model": model,
+                "edge_chars": edge_chars,
+                "minilm_weight": clf.minilm_weight,
+                "per_template": per_template,
+                "test_frac": test_frac,
+            },
             seed=seed,
             inputs={
                 "templates": TEMPLATES_PATH,
+                "train_templates": TRAIN_TEMPLATES_PATH,
                 "wild": wild_path,
                 "extra_train": extra_train_path,
             },
