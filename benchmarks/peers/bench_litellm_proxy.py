@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
 from common import PeerMissing, peer_python, report  # noqa: E402
-from gateway_overhead import fake, gateway  # noqa: E402  (the gateway benchmark's harness: same upstream, tables)
+from gateway_overhead import fake, gateway, paired_median  # noqa: E402  (the gateway benchmark's harness)
 
 from costlab.serving.testing import free_port  # noqa: E402
 
@@ -179,6 +179,7 @@ def main() -> int:
                 for u in targets.values():
                     post_time(c, u, body(f"warm{i}"))
             lat = {k: [] for k in targets}
+            res["load_avg_1m_before"] = os.getloadavg()[0]
             for i in range(a.n):  # interleaved: the same load conditions for all three
                 for k, u in targets.items():
                     lat[k].append(post_time(c, u, body(f"{k}-miss-{i}"))[0])
@@ -187,12 +188,15 @@ def main() -> int:
                 for k in hit:
                     post_time(c, targets[k], body(f"{k}-hit-{i}"))
                     hit[k].append(post_time(c, targets[k], body(f"{k}-hit-{i}"))[0])
+        res["load_avg_1m_after"] = os.getloadavg()[0]
         d50, d99 = pct(lat["direct"])
         for k in ("costlab", "litellm"):
             p50, p99 = pct(lat[k])
             res[f"{k}_miss_p50_ms"], res[f"{k}_miss_p99_ms"] = p50, p99
             res[f"{k}_overhead_p50_ms"], res[f"{k}_overhead_p99_ms"] = p50 - d50, p99 - d99
             res[f"{k}_hit_p50_ms"] = pct(hit[k])[0]
+            # request i through the proxy minus request i direct (sent back to back): median, 95% bootstrap
+            res[f"{k}_overhead_paired_median_ms"] = paired_median(lat[k], lat["direct"])
         res["direct_p50_ms"], res["direct_p99_ms"] = d50, d99
         for k in ("costlab", "litellm"):
             wall, codes = asyncio.run(load(targets[k], a.load_n, 64, f"{k}-load-"))
@@ -272,6 +276,13 @@ def main() -> int:
         ("proxy RSS after load (MB)", res["costlab_rss_mb"], res["litellm_rss_mb"], "(reported)", None),
     ]
     report("litellm_proxy", rows, res, a.json, peer="LiteLLM proxy " + _version())
+    for k in ("costlab", "litellm"):
+        m, lo, hi = res[f"{k}_overhead_paired_median_ms"]
+        print(f"{k} miss-path overhead, paired median +{m:.2f} ms [{lo:.2f}, {hi:.2f}] (95% bootstrap, n={a.n})")
+    print(
+        f"direct p50 {res['direct_p50_ms']:.2f} ms; load average (1 min) {res['load_avg_1m_before']:.1f} -> "
+        f"{res['load_avg_1m_after']:.1f} on {os.cpu_count()} cores during the miss-path part"
+    )
     return 0
 
 
