@@ -76,8 +76,8 @@ def generate(path: Path, rows: int, seed: int = 0) -> list[int]:
     return bad
 
 
-def run_child(cmd: list[str]) -> tuple[float, float, int, str]:
-    """(wall s, peak RSS MB of this child via os.wait4's rusage, returncode, stdout)."""
+def run_child(cmd: list[str]) -> tuple[float, float, int, str, float]:
+    """(wall s, peak RSS MB, returncode, stdout, CPU s = user + sys) of this child, via os.wait4's rusage."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT)
@@ -88,7 +88,7 @@ def run_child(cmd: list[str]) -> tuple[float, float, int, str]:
         err.seek(0)
         if p.returncode != 0:
             sys.stderr.write(err.read().decode()[-2000:])
-        return wall, ru.ru_maxrss / 1024.0, p.returncode, out.read().decode()
+        return wall, ru.ru_maxrss / 1024.0, p.returncode, out.read().decode(), ru.ru_utime + ru.ru_stime
 
 
 PARSE_ONLY = (
@@ -199,13 +199,16 @@ def main() -> int:
             f"generated {a.rows:,} rows → {big} ({big.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.0f}s"
         )
     prices = _prices()
-    base, floor, wall, rss = [], [], [], []
+    base, floor, wall, rss, cpu = [], [], [], [], {"parse": [], "loop": [], "analyze": []}
     rep, agg = None, None
     try:
         for r in range(a.repeats):
-            w0, _, rc0, _ = run_child([PY, "-c", PARSE_ONLY, str(big)])
-            w1, _, rc1, out1 = run_child([PY, "-c", AGGREGATE_LOOP, str(big), prices])
-            w2, m2, rc2, out2 = run_child(ANALYZE + [str(big)])
+            w0, _, rc0, _, c0 = run_child([PY, "-c", PARSE_ONLY, str(big)])
+            w1, _, rc1, out1, c1 = run_child([PY, "-c", AGGREGATE_LOOP, str(big), prices])
+            w2, m2, rc2, out2, c2 = run_child(ANALYZE + [str(big)])
+            cpu["parse"].append(c0)
+            cpu["loop"].append(c1)
+            cpu["analyze"].append(c2)
             if rc0 or rc1 or rc2:
                 print("a run failed", rc0, rc1, rc2)
                 return 1
@@ -215,8 +218,8 @@ def main() -> int:
             rss.append(m2)
             rep, agg = json.loads(out2), json.loads(out1)
             print(
-                f"round {r + 1}: parse-only loop {w0:.1f}s, aggregate loop {w1:.1f}s, costlab analyze {w2:.1f}s "
-                f"({m2:.0f} MB)",
+                f"round {r + 1}: parse-only loop {w0:.1f}s (CPU {c0:.1f}s), aggregate loop {w1:.1f}s (CPU {c1:.1f}s), "
+                f"costlab analyze {w2:.1f}s (CPU {c2:.1f}s, {m2:.0f} MB)",
                 flush=True,
             )
         # the two compute the same thing: cost per model agrees, the bad rows are the generator's, by line
@@ -240,6 +243,7 @@ def main() -> int:
             "speedup": _med(base) / _med(wall),
             "speedup_range": [min(b / w for b, w in zip(base, wall)), max(b / w for b, w in zip(base, wall))],
             "speedup_vs_parse_only": _med(floor) / _med(wall),
+            "cpu_s_median": {k: _med(v) for k, v in cpu.items()},
             "duckdb_threads": rep["engine"]["duckdb_threads"],
             "rows_ok": rep["rows_ok"],
             "rows_bad": rep["rows_bad"],
@@ -262,6 +266,12 @@ def main() -> int:
             f"{'met' if res['speedup'] >= 5 else 'NOT met'})"
         )
         print(f"speed-up vs the parse-only loop: {res['speedup_vs_parse_only']:.2f}x")
+        cm = res["cpu_s_median"]
+        print(
+            f"CPU seconds (user+sys, medians; less sensitive to a loaded box than wall time): aggregate loop "
+            f"{cm['loop']:.1f}, parse-only loop {cm['parse']:.1f}, costlab analyze {cm['analyze']:.1f} "
+            f"({cm['loop'] / cm['analyze']:.2f}x less CPU than the aggregate loop)"
+        )
         print(
             f"(report: {rep['rows_ok']:,} ok, {rep['rows_bad']:,} bad rows: {list(rep['bad_rows'])}; cost per "
             f"model equal to the loop's; bad-row examples at the generator's line numbers)"
@@ -279,7 +289,7 @@ def main() -> int:
                     f"in {time.perf_counter() - t:.1f}s",
                     flush=True,
                 )
-            bwall, brss, rc, out = run_child(ANALYZE + [str(p2)])
+            bwall, brss, rc, out, _ = run_child(ANALYZE + [str(p2)])
             if rc:
                 return 1
             brep = json.loads(out)

@@ -454,7 +454,7 @@ def analyze_logs(
     native: bool = True,
 ) -> dict[str, Any]:
     """Stream every log in ``paths`` through one CostAnalyzer and return its report. ``native=False`` reads JSONL
-    with the block reader too (exact line numbers for every row, ~3-5x slower than DuckDB's parallel reader)."""
+    with the block reader too (it numbers every line itself; slower than DuckDB's parallel reader, same report)."""
     if not paths:
         raise CostlabError("no log files given", "costlab analyze LOG [LOG ...]")
     fh = open(bad_rows_out, "w", encoding="utf-8") if bad_rows_out else None
