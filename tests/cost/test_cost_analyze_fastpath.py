@@ -97,3 +97,13 @@ def test_iter_jsonl_lines_reads_only_the_wanted_lines(tmp_path):
     assert sum(b.num_rows for b in batches) == 2
     assert [x for b in batches for x in b.column("_line").to_pylist()] == [3, 50]
     assert [x for b in batches for x in b.column("line").to_pylist()] == ['{"n": 3}\n', '{"n": 50}\n']
+
+
+def test_utf8_bom_is_not_a_bad_row_in_either_reader(tmp_path):
+    """A UTF-8 byte-order mark (Windows exports) before the first line: DuckDB's reader skips it; the block reader
+    called the first line malformed JSON, so the two paths disagreed."""
+    p = tmp_path / "bom.jsonl"
+    p.write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD).encode() + b"\n" + json.dumps(GOOD).encode() + b"\n")
+    for native in (True, False):
+        rep = analyze_logs([p], load_pricing(), native=native)
+        assert rep["rows"] == 2 and rep["rows_ok"] == 2, (native, rep["bad_rows"])

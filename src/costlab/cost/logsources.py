@@ -37,6 +37,7 @@ from costlab.errors import CostlabError
 BLOCK_BYTES = 8 << 20  # bytes read per block: one Arrow batch of ~25k typical log lines
 MAX_LINE_BYTES = 16 << 20  # a longer line is skipped and reported (no request log line is this long)
 CSV_BATCH_ROWS = 50_000
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ def iter_line_blocks(
             chunk = b"".join(parts)
             if not chunk:
                 break
+            if line_no == 1 and not carry and not skipping and chunk.startswith(BOM):
+                chunk = chunk[len(BOM) :]  # a UTF-8 byte-order mark (Windows exports): not part of line 1
             if skipping:
                 nl = chunk.find(b"\n")
                 if nl < 0:
