@@ -75,9 +75,7 @@ class UpstreamClient:
         s = self._session
         if s is None or s.closed or s._loop is not loop:  # noqa: SLF001 - a gateway object reused in a new loop
             conn = aiohttp.TCPConnector(limit=self.max_connections, limit_per_host=0, keepalive_timeout=30)
-            s = self._session = aiohttp.ClientSession(
-                connector=conn, auto_decompress=False, skip_auto_headers=("User-Agent",)
-            )
+            s = self._session = aiohttp.ClientSession(connector=conn, skip_auto_headers=("User-Agent",))
         return s
 
     async def aclose(self) -> None:
