@@ -257,6 +257,24 @@ def test_learned_classifier_is_time_bounded_and_falls_back_to_keywords(make_gate
     # a pinned model never consults the classifier
     r = httpx.post(url + CHAT, timeout=30, json={"model": "student-Q4_K_M", "messages": Q, "max_tokens": 4})
     assert r.status_code == 200 and hang.calls == 1
+    # while the timed-out job still runs, the next auto request does not queue behind it
+    t = time.perf_counter()
+    r = httpx.post(url + CHAT, timeout=30, json={"model": "auto", "messages": Q, "max_tokens": 4})
+    assert r.status_code == 200 and time.perf_counter() - t < 0.9 and hang.calls == 1
+    assert 'costlab_classifier_fallbacks_total{reason="busy"} 1.0' in httpx.get(url + "/metrics").text
+
+
+class _BrokenClassifier(_HangingClassifier):
+    def predict(self, texts, vectors=None):
+        raise RuntimeError("model file truncated")
+
+
+def test_learned_classifier_error_falls_back_to_keywords(make_gateway, fake_state):
+    gw, url = make_gateway(auth={"metrics_public": True})
+    gw.router.classifier = _BrokenClassifier(0.0)
+    r = httpx.post(url + CHAT, timeout=30, json={"model": "auto", "messages": Q, "max_tokens": 4})
+    assert r.status_code == 200 and r.headers["x-costlab-task-class"] == "qa"
+    assert 'costlab_classifier_fallbacks_total{reason="error"} 1.0' in httpx.get(url + "/metrics").text
 
 
 def test_body_size_message_count_and_depth_limits(make_gateway, fake_state):

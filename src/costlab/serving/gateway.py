@@ -243,7 +243,10 @@ class Gateway:
         if self._clf_stuck is None or self._clf_stuck.done():
             fut = self._clf_pool.submit(job)
             try:
-                return await asyncio.wait_for(asyncio.wrap_future(fut), self.s.router.classifier_timeout_s)
+                vec, d = await asyncio.wait_for(asyncio.wrap_future(fut), self.s.router.classifier_timeout_s)
+                if d is not None or not learned:
+                    return vec, d
+                reason = "error"  # the embedding failed (counted as such): no learned route
             except asyncio.TimeoutError:
                 reason, self._clf_stuck = "timeout", fut
             except GatewayError:
