@@ -25,16 +25,43 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / ".cache" / "bench"
 PY = sys.executable
+JSON_BENCHMARKS = ("analyze_logs", "semantic_cache", "gateway_load")  # + every peer_*: rows come from --json
+PEER_WALL_GOAL_S = 300  # issue 13: each peer benchmark runs on 2 cores in <= 5 minutes
 
 
-def bench_specs(quick: bool) -> list[tuple[str, list[str]]]:
+def bench_specs(quick: bool, smoke: bool = False) -> list[tuple[str, list[str]]]:
+    """(name, command) per benchmark. --quick: the sizes RESULTS.md is written from (~25 min on an idle 2-core box);
+    --smoke: every size shrunk to check the harness end to end in a few minutes (numbers meaningless, goals at
+    100k entries / 1M rows not judged)."""
+    if smoke:
+        return [
+            ("analyze_logs", ["benchmarks/analyze_logs.py", "--rows", "20000", "--big-rows", "0"]),
+            (
+                "semantic_cache",
+                ["benchmarks/semantic_cache.py", "--sizes", "2000", "5000", "--queries", "200", "--scan-timed", "50"]
+                + ["--kinds", "clustered", "random", "--random-sizes", "2000"],
+            ),
+            (
+                "kd_throughput",
+                ["benchmarks/kd_throughput.py", "--threads", "1", "--steps", "1", "--seq", "32", "--tiny"],
+            ),
+            ("gateway_overhead", ["benchmarks/gateway_overhead.py", "--n", "20"]),
+            (
+                "gateway_load",
+                ["benchmarks/gateway_load.py", "--clients", "16", "--seconds", "8", "--run-out-at", "4"]
+                + ["--calibrate-n", "100"],
+            ),
+            ("peer_litellm_proxy", ["benchmarks/peers/bench_litellm_proxy.py", "--n", "20", "--load-n", "64"]),
+            ("peer_trl", ["benchmarks/peers/bench_trl.py", "--threads", "1", "--steps", "1", "--seq", "32", "--tiny"]),
+            ("peer_gptcache", ["benchmarks/peers/bench_gptcache.py", "--sizes", "2000", "--queries", "50"]),
+        ]
     q = quick
     return [
         ("analyze_logs", ["benchmarks/analyze_logs.py", "--rows", "1000000", "--big-rows", "0" if q else "10000000"]),
         (
             "semantic_cache",
-            ["benchmarks/semantic_cache.py", "--sizes", "10000", "100000", "--queries", "300"]
-            + (["--kinds", "clustered"] if q else []),
+            ["benchmarks/semantic_cache.py", "--sizes", "10000", "100000", "--queries", "2000", "--scan-timed", "200"]
+            + (["--kinds", "clustered", "random", "--random-sizes", "10000"] if q else []),
         ),
         (
             "kd_throughput",
@@ -88,7 +115,7 @@ def rows_from(name: str, js: dict | None, stdout: str) -> list[dict]:
         "met": met,
         "ratio": ours / base if isinstance(ours, (int, float)) and isinstance(base, (int, float)) and base else None,
     }
-    if name.startswith("peer_") and js:
+    if (name.startswith("peer_") or name == "gateway_load") and js:
         return js["rows"]
     if name == "analyze_logs" and js:
         rows = [
@@ -119,34 +146,42 @@ def rows_from(name: str, js: dict | None, stdout: str) -> list[dict]:
         for r in js["rows"]:
             if r["ef"] != sh["ef"]:
                 continue
-            big = r["entries"] >= 100_000
+            # the issue's goal is for cache-like (clustered) data at 100k; uniform random vectors are the hardest
+            # case for HNSW and are reported beside it
+            big = r["entries"] >= 100_000 and r["data"] == "clustered"
+            rlo, rhi = r.get("recall_ci", (None, None))
+            slo, shi = r.get("speedup_ci", (None, None))
+            rci = f" [{rlo:.4f}, {rhi:.4f}] 95% CI, n={r['n_queries']}" if rlo is not None else ""
+            sci = f" [{slo:.1f}, {shi:.1f}] 95% CI" if slo is not None else ""
             out.append(
                 R(
-                    f"semantic HNSW ({r['data']}, {r['entries']:,}, M={r['M']} ef={r['ef']}): recall@1",
+                    f"semantic HNSW ({r['data']}, {r['entries']:,}, M={r['M']} ef={r['ef']}): recall@1{rci}",
                     r["recall_at_1"],
                     1.0,
                     "exact numpy scan",
-                    ">= 0.99" if big else "(reported)",
-                    r["recall_at_1"] >= 0.99 if big else None,
+                    ">= 0.99 (CI lower bound)" if big else "(reported)",
+                    (rlo if rlo is not None else r["recall_at_1"]) >= 0.99 if big else None,
                 )
             )
             out.append(
                 R(
-                    f"semantic HNSW ({r['data']}, {r['entries']:,}): lookup speed-up vs scan",
+                    f"semantic HNSW ({r['data']}, {r['entries']:,}): lookup p50 speed-up vs scan{sci}",
                     r["speedup"],
                     1.0,
                     "exact numpy scan",
-                    ">= 20x" if big else "(reported)",
-                    r["speedup"] >= 20 if big else None,
+                    ">= 20x (CI lower bound)" if big else "(reported)",
+                    (slo if slo is not None else r["speedup"]) >= 20 if big else None,
                 )
             )
         return out
     if name == "kd_throughput":
         m = dict(re.findall(r"^(plain|online|topk)\s+([\d.]+)", stdout, re.M))
+        steps = re.search(r"median of (\d+) steps", stdout)
+        n = f" (median of {steps.group(1)} steps)" if steps else ""
         if m:
             return [
                 R(
-                    "KD online tokens/s vs plain student step",
+                    f"KD online tokens/s vs plain student step{n}",
                     float(m["online"]),
                     float(m["plain"]),
                     "plain CE step",
@@ -154,7 +189,7 @@ def rows_from(name: str, js: dict | None, stdout: str) -> list[dict]:
                     None,
                 ),
                 R(
-                    "KD offline top-k tokens/s vs plain student step",
+                    f"KD offline top-k tokens/s vs plain student step{n}",
                     float(m["topk"]),
                     float(m["plain"]),
                     "plain CE step",
@@ -163,19 +198,30 @@ def rows_from(name: str, js: dict | None, stdout: str) -> list[dict]:
                 ),
             ]
     if name == "gateway_overhead":
-        m = re.search(r"gateway, JSON response\s+p50\s+([\d.]+) ms.*?overhead p50 \+([\d.\-]+) ms", stdout)
-        d = re.search(r"direct upstream \(SSE\)\s+p50\s+([\d.]+) ms", stdout)
-        if m and d:
-            return [
+        out = []
+        for label, kind in (("gateway, JSON response", "JSON"), ("gateway, SSE response", "SSE")):
+            m = re.search(re.escape(label) + r"\s+p50\s+([\d.]+) ms.*?overhead p50 \+([\d.\-]+) ms(.*)", stdout)
+            if not m:
+                continue
+            pm = re.search(r"paired median \+([\d.\-]+) ms \[([\d.\-]+), ([\d.\-]+)\].*?n=(\d+)", m.group(3))
+            extra = (
+                f"; paired median +{pm.group(1)} ms [{pm.group(2)}, {pm.group(3)}] 95% CI, n={pm.group(4)}"
+                if pm
+                else ""
+            )
+            ov = float(m.group(2))
+            out.append(
                 R(
-                    "gateway miss-path overhead p50 (ms, own benchmark)",
-                    float(m.group(2)),
+                    f"gateway miss-path overhead p50, {kind} (ms, own benchmark{extra})",
+                    ov,
                     None,
                     "direct upstream call",
                     "<= 2 ms",
-                    float(m.group(2)) <= 2.0,
+                    ov <= 2.0,
                 )
-            ]
+            )
+        if out:
+            return out
     lines = [ln for ln in stdout.splitlines() if ln.strip()][-3:]
     return [R(f"(see output) {' | '.join(lines)[:200]}", None, None, "-", "-", None)]
 
@@ -183,8 +229,14 @@ def rows_from(name: str, js: dict | None, stdout: str) -> list[dict]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller sizes (tiny KD models, no 10M-row run)")
+    ap.add_argument(
+        "--smoke",
+        action="store_true",
+        help="harness check: every size shrunk (minutes); writes .cache/bench/RESULTS.smoke.md unless --out is given, "
+        "never benchmarks/RESULTS.md",
+    )
     ap.add_argument("--only", nargs="*", default=None)
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    ap.add_argument("--out", type=Path, default=None, help="default benchmarks/RESULTS.md")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per benchmark")
     ap.add_argument(
         "--jobs",
@@ -194,6 +246,10 @@ def main() -> int:
         "and one moment; >1 adds load, which RESULTS.md records)",
     )
     a = ap.parse_args()
+    if a.out is None:
+        a.out = OUT / "RESULTS.smoke.md" if a.smoke else ROOT / "benchmarks" / "RESULTS.md"
+    if a.smoke and a.out.resolve() == (ROOT / "benchmarks" / "RESULTS.md").resolve():
+        ap.error("--smoke numbers are not results: give --out elsewhere")
     OUT.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -204,15 +260,13 @@ def main() -> int:
     }
     started = datetime.datetime.now(datetime.timezone.utc)
     load0 = loadavg()
-    specs = [(n, c) for n, c in bench_specs(a.quick) if not a.only or n in a.only]
+    specs = [(n, c) for n, c in bench_specs(a.quick, a.smoke) if not a.only or n in a.only]
 
     def one(spec: tuple[str, list[str]]) -> tuple:
         name, cmd = spec
         js_path = OUT / f"{name}.json"
         js_path.unlink(missing_ok=True)
-        full = [PY, *cmd] + (
-            ["--json", str(js_path)] if name.startswith("peer_") or name in ("analyze_logs", "semantic_cache") else []
-        )
+        full = [PY, *cmd] + (["--json", str(js_path)] if name.startswith("peer_") or name in JSON_BENCHMARKS else [])
         print(f"== start {name}: {' '.join(cmd)}  (load {loadavg()})", flush=True)
         t = time.perf_counter()
         try:
@@ -252,6 +306,19 @@ def main() -> int:
             )
             continue
         rows.extend(rows_from(name, js, stdout))
+        if name.startswith("peer_"):
+            rows.append(
+                {
+                    "benchmark": name.removeprefix("peer_"),  # the peer's own rows are named so
+                    "metric": "wall time of the peer benchmark (s)",
+                    "costlab": round(wall, 1),
+                    "peer": None,
+                    "peer_name": "-",
+                    "ratio": None,
+                    "goal": f"<= {PEER_WALL_GOAL_S} s on 2 cores",
+                    "met": wall <= PEER_WALL_GOAL_S,
+                }
+            )
     fmt = lambda x: (
         "—"
         if x is None
@@ -302,7 +369,7 @@ def main() -> int:
     md_ = [
         "# Benchmark results",
         "",
-        f"Written by `make bench` (benchmarks/run_all.py{' --quick' if a.quick else ''}) from ONE run; every ratio compares "
+        f"Written by `make bench` (benchmarks/run_all.py{' --quick' if a.quick else ''}{' --smoke' if a.smoke else ''}) from ONE run; every ratio compares "
         "costlab with a peer or baseline measured in that same run on this machine.",
         "",
         f"- date: {started:%Y-%m-%d %H:%M} UTC, commit {commit}",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -118,8 +119,7 @@ def main() -> int:
             opt.step()
             if step:
                 times.append(time.perf_counter() - t0)
-        times.sort()
-        res[f"costlab_{name}_tok_s"] = a.batch * a.seq / times[len(times) // 2]
+        res[f"costlab_{name}_tok_s"] = a.batch * a.seq / statistics.median(times)
     del opt
     out = subprocess.run(
         [
@@ -138,8 +138,7 @@ def main() -> int:
     if out.returncode:
         raise SystemExit(f"TRL train worker failed:\n{out.stderr[-3000:]}")
     tr = json.loads(out.stdout.strip().splitlines()[-1])
-    st = sorted(tr["step_s"])
-    res["trl_tok_s"] = a.batch * a.seq / st[len(st) // 2]
+    res["trl_tok_s"] = a.batch * a.seq / statistics.median(tr["step_s"])
     res["trl_version"], res["trl_threads"] = tr["trl"], tr["threads"]
     res["shape"] = f"batch {a.batch} x seq {a.seq}, vocab {V}, {a.threads} thread(s), median of {a.steps} steps"
     print(res["shape"], "—", "tiny random Llama" if a.tiny else "SmolLM2-135M teacher -> -2 layers student")
