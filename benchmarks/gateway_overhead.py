@@ -4,12 +4,14 @@ upstream each run in their own process (no shared GIL), as in a deployment.
 1. Miss path: N requests with unique prompts sent directly to the upstream (reading its SSE stream, which is
    what the gateway does) and through the gateway (auth, parse, compression, exact-cache lookup + store,
    routing, budget reservation + settlement, SSE relay, ledger enqueue). Upstream = the scripted fake with no
-   delay, so the difference is the gateway's own cost. p50/p99 and the added milliseconds.
+   delay, so the difference is the gateway's own cost. p50/p99, the added milliseconds, and the median of the
+   per-request differences (request i direct, then through the gateway) with a 95% bootstrap interval.
+   ``--baseline-rev REV`` adds the gateway of another git revision, interleaved: before/after in one run.
 2. Cache hits vs the upstream call: an upstream shaped like the embedded SmolLM2 under llama.cpp on this CPU
    (docs/facts.md: TTFT ~90 ms, ~100 tok/s → 10 ms/token; 32 tokens), or the real llama.cpp server with
    --llama-cpp. Exact hit, semantic hit (MiniLM embedding + hnswlib lookup) and the upstream call: p50, ratios.
 
-    .venv/bin/python benchmarks/gateway_overhead.py [--n 300] [--llama-cpp]
+    .venv/bin/python benchmarks/gateway_overhead.py [--n 300] [--llama-cpp] [--miss-only] [--baseline-rev REV]
 """
 
 from __future__ import annotations
@@ -55,8 +57,11 @@ def overrides(settings: dict, prefix: str = "serve") -> list[str]:
     return out
 
 
-def gateway(tmp: Path, name: str, endpoint: str, settings: dict, timeout: float = 120.0) -> tuple:
-    """`costlab serve run` in its own process, configured like a user would: Hydra overrides on serve/default."""
+def gateway(
+    tmp: Path, name: str, endpoint: str, settings: dict, timeout: float = 120.0, env: dict | None = None
+) -> tuple:
+    """`costlab serve run` in its own process, configured like a user would: Hydra overrides on serve/default.
+    ``env``: its environment (a PYTHONPATH naming another source tree runs that version of the gateway)."""
     port = free_port()
     proc = spawn(
         [
@@ -75,8 +80,21 @@ def gateway(tmp: Path, name: str, endpoint: str, settings: dict, timeout: float 
         f"http://127.0.0.1:{port}/health",
         timeout=timeout,
         log_path=str(tmp / f"{name}.log"),
+        env=env,
     )
     return proc, f"http://127.0.0.1:{port}"
+
+
+def source_tree(rev: str, dst: Path) -> Path:
+    """src/ and configs/ of git revision ``rev`` of this repository, extracted under ``dst``."""
+    import io
+    import subprocess
+    import tarfile
+
+    tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src", "configs"], capture_output=True, check=True)
+    dst.mkdir(parents=True, exist_ok=True)
+    tarfile.open(fileobj=io.BytesIO(tar.stdout)).extractall(dst, filter="data")
+    return dst
 
 
 def fake(n_tokens: int, first: float = 0.0, per_tok: float = 0.0) -> tuple:
@@ -138,6 +156,11 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--llama-cpp", action="store_true", help="use a real llama_cpp.server for part 2")
     ap.add_argument("--miss-only", action="store_true", help="part 1 only (the overhead), no cache-hit part")
+    ap.add_argument(
+        "--baseline-rev",
+        default=None,
+        help="also run the gateway of this git revision (same upstream, same requests, interleaved): before/after",
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="costlab_bench_"))
     procs = []
@@ -146,6 +169,17 @@ def main() -> None:
         procs.append(up)
         gw, gw_url = gateway(tmp, "miss", up_url, {"budget": {"global": {"daily_usd": 1.0e6}}})  # reservation path on
         procs.append(gw)
+        base = None
+        if args.baseline_rev:
+            src = source_tree(args.baseline_rev, tmp / "baseline") / "src"
+            base, base_url = gateway(
+                tmp,
+                "base",
+                up_url,
+                {"budget": {"global": {"daily_usd": 1.0e6}}},
+                env={**os.environ, "PYTHONPATH": str(src)},
+            )
+            procs.append(base)
         print(f"# part 1: miss-path overhead, {args.n} sequential requests each, fake upstream (16 tokens, no delay)")
         res = {}
         with httpx.Client(timeout=30) as c:
@@ -160,7 +194,7 @@ def main() -> None:
                     gw_url + "/v1/chat/completions",
                     {"model": "auto", "temperature": 0, "messages": [{"role": "user", "content": f"w{i}"}]},
                 )
-            direct, via, via_stream = [], [], []
+            direct, via, via_stream, via_base = [], [], [], []
             import psutil
 
             cpu0 = {k: sum(psutil.Process(p.pid).cpu_times()[:2]) for k, p in (("gw", gw), ("up", up))}
@@ -181,6 +215,14 @@ def main() -> None:
                         {"model": "auto", "messages": msgs, "temperature": 0, "max_tokens": 16},
                     )[0]
                 )
+                if base is not None:
+                    via_base.append(
+                        post_time(
+                            c,
+                            base_url + "/v1/chat/completions",
+                            {"model": "auto", "messages": msgs, "temperature": 0, "max_tokens": 16},
+                        )[0]
+                    )
                 msgs2 = [{"role": "user", "content": f"What is the capital of state number {i}?"}]
                 via_stream.append(
                     stream_time(
@@ -191,12 +233,14 @@ def main() -> None:
                 )
             res = {"direct": pct(direct), "gateway": pct(via), "gateway_stream": pct(via_stream)}
             paired = {"gateway": paired_median(via, direct), "gateway_stream": paired_median(via_stream, direct)}
+            if via_base:
+                res["baseline"], paired["baseline"] = pct(via_base), paired_median(via_base, direct)
             cpu = {
                 k: (sum(psutil.Process(p.pid).cpu_times()[:2]) - cpu0[k]) * 1000 for k, p in (("gw", gw), ("up", up))
             }
         # CPU time is what the gateway itself costs, independent of how busy the machine is (latency on a shared
         # 2-core box includes waiting for a core): gateway CPU per request vs the upstream's per request it serves
-        gw_cpu, up_cpu = cpu["gw"] / (2 * args.n), cpu["up"] / (3 * args.n)
+        gw_cpu, up_cpu = cpu["gw"] / (2 * args.n), cpu["up"] / ((4 if via_base else 3) * args.n)
         load = os.getloadavg()[0]
         print(
             f"gateway CPU per request {gw_cpu:.2f} ms (upstream's {up_cpu:.2f} ms); load average {load0:.1f} -> {load:.1f} "
@@ -204,7 +248,10 @@ def main() -> None:
         )
         d50, d99 = res["direct"]
         print(f"direct upstream (SSE)      p50 {d50:7.2f} ms  p99 {d99:7.2f} ms")
-        for k, label in (("gateway", "gateway, JSON response"), ("gateway_stream", "gateway, SSE response")):
+        rows = [("gateway", "gateway, JSON response"), ("gateway_stream", "gateway, SSE response")]
+        if via_base:
+            rows.append(("baseline", f"{args.baseline_rev[:12]}, JSON"))
+        for k, label in rows:
             g50, g99 = res[k]
             m, lo, hi = paired[k]
             print(
@@ -212,7 +259,7 @@ def main() -> None:
                 f"({g50 / d50:.2f}x)  p99 +{g99 - d99:.2f} ms ({g99 / d99:.2f}x); paired median +{m:.2f} ms "
                 f"[{lo:.2f}, {hi:.2f}] (95% bootstrap, n={args.n})"
             )
-        for p in (gw, up):
+        for p in procs:
             p.terminate()
             p.wait(10)
         procs = []
