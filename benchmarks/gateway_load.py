@@ -7,7 +7,8 @@ overshoot vs the in-flight reservation bound (clients × the largest per-request
 part (512x512 PNG data URL, 255 tokens by OpenAI's formula) and a quarter send tool schemas.
 
 The budget comes from a calibration run (steady-state req/s after a warm-up, mean cost per request) with a
-floor; the load phase goes on 10 s past the first 429 so in-flight requests settle.
+floor; the load phase lasts --seconds, longer if the budget has not run out yet (at most 120 s), and 10 s past the
+first 429 so in-flight requests settle.
 
     .venv/bin/python benchmarks/gateway_load.py [--clients 64] [--seconds 35] [--run-out-at 15] [--json PATH]
 """
@@ -77,7 +78,12 @@ async def client_loop(i: int, url: str, clock: dict, stats: dict, stream: bool) 
     kind = kind_of(i)
     async with httpx.AsyncClient(timeout=60, headers={"authorization": f"Bearer {ADMIN_KEY}"}) as c:
         n = 0
-        while time.time() < clock["stop_at"]:
+        while True:
+            now = time.time()
+            if now >= clock["hard_stop"]:
+                break
+            if now >= clock["stop_at"] and not (clock["until_429"] and stats["first_429_at"] is None):
+                break  # past the planned end, and the budget has run out (or we are not waiting for it)
             n += 1
             body = body_for(i, n)
             t = time.perf_counter()
@@ -122,15 +128,24 @@ async def client_loop(i: int, url: str, clock: dict, stats: dict, stream: bool) 
                     # keep going a while after the budget runs out: in-flight requests settle, late ones are refused
                     clock["stop_at"] = min(clock["hard_stop"], max(clock["stop_at"], time.time() + clock["tail"]))
                 await asyncio.sleep(0.05)  # a polite client backs off; keeps the loop bounded
-            if stats["ok_target"] and len(stats["ok_at"]) >= stats["ok_target"]:
-                clock["stop_at"] = 0.0  # calibration: enough responses
+            if stats["ok_target"] and len(stats["ok_at"]) >= stats["ok_target"] and time.time() >= clock["min_until"]:
+                clock["hard_stop"] = 0.0  # calibration: enough responses over a long enough window
 
 
 async def run_clients(
-    url: str, clients: int, seconds: float, *, max_seconds: float, tail: float = 0.0, ok_target: int = 0
+    url: str,
+    clients: int,
+    seconds: float,
+    *,
+    max_seconds: float,
+    tail: float = 0.0,
+    ok_target: int = 0,
+    min_seconds: float = 0.0,
+    until_429: bool = False,
 ) -> dict:
-    """`clients` concurrent loops for `seconds` (or until `ok_target` 200s); once the first 429 arrives the run goes
-    on for `tail` more seconds; never past `max_seconds`."""
+    """`clients` concurrent loops for `seconds`, or until `ok_target` 200s after at least `min_seconds`
+    (calibration), or (`until_429`) until the budget runs out; once the first 429 arrives the run goes on for `tail`
+    more seconds; never past `max_seconds`."""
     stats = {
         "status": collections.Counter(),
         "lat": [],
@@ -145,7 +160,13 @@ async def run_clients(
         "ok_target": ok_target,
     }
     start = time.time()
-    clock = {"stop_at": start + seconds, "hard_stop": start + max_seconds, "tail": tail}
+    clock = {
+        "stop_at": start + seconds,
+        "hard_stop": start + max_seconds,
+        "tail": tail,
+        "min_until": start + min_seconds,
+        "until_429": until_429,
+    }
     await asyncio.gather(
         *[client_loop(i, url + "/v1/chat/completions", clock, stats, stream=i % 2 == 0) for i in range(clients)]
     )
@@ -155,10 +176,10 @@ async def run_clients(
 
 
 def calibrate(url: str, clients: int, n_ok: int, max_s: float) -> tuple[float, float, float, int]:
-    """Served req/s at `clients` concurrency in the steady state: run until `n_ok` responses (or `max_s`), drop the
-    first `clients` responses (warm-up: connections, classifier, first-touch), rate over the rest.
+    """Served req/s at `clients` concurrency in the steady state: run until `n_ok` responses and >= 10 s (at most
+    `max_s`), drop the first `clients` responses (warm-up: connections, classifier, first-touch), rate over the rest.
     Returns (req/s, mean cost per request, largest reservation, responses measured)."""
-    cal = asyncio.run(run_clients(url, clients, max_s, max_seconds=max_s, ok_target=n_ok))
+    cal = asyncio.run(run_clients(url, clients, max_s, max_seconds=max_s, ok_target=n_ok, min_seconds=10.0))
     ok_at = sorted(cal["ok_at"])
     if len(ok_at) < clients + 10:
         raise SystemExit(
@@ -224,7 +245,14 @@ def main() -> None:
         )
         procs.append(gw)
         st = asyncio.run(
-            run_clients(gw_url, args.clients, args.seconds, max_seconds=max(120.0, 3 * args.seconds), tail=10.0)
+            run_clients(
+                gw_url,
+                args.clients,
+                args.seconds,
+                max_seconds=max(120.0, 3 * args.seconds),
+                tail=10.0,
+                until_429=True,
+            )
         )
         spend = httpx.get(gw_url + "/v1/spend", timeout=30, headers={"authorization": f"Bearer {ADMIN_KEY}"}).json()
         billed, rows = spend["total"]["cost_usd"], spend["total"]["requests"]
