@@ -8,7 +8,7 @@ redacted. A ``data:`` line that is not JSON is a malformed stream (counted in ``
 
 One aiohttp session (C HTTP parser, one keep-alive pool) for every upstream: request head and body leave in one
 write, and the SSE body is split into lines here from whatever each socket read returned (several events per
-read when the upstream is fast). httpx cost ~2 ms of the gateway's CPU per streamed request (docs/serving.md).
+read when the upstream is fast). httpx cost ~2.6 ms of the gateway's CPU per streamed request (docs/serving.md).
 """
 
 from __future__ import annotations
