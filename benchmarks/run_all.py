@@ -118,16 +118,30 @@ def rows_from(name: str, js: dict | None, stdout: str) -> list[dict]:
     if (name.startswith("peer_") or name == "gateway_load") and js:
         return js["rows"]
     if name == "analyze_logs" and js:
+        lo, hi = js.get("speedup_range", (js["speedup"], js["speedup"]))
+        reps = js.get("repeats", 1)
         rows = [
             R(
-                f"analyze {js['rows']:,}-row JSONL: rows/s",
+                f"analyze {js['rows']:,}-row JSONL: rows/s (median of {reps} interleaved rounds; speed-up per round "
+                f"{lo:.2f}-{hi:.2f}x)",
                 js["rows"] / js["analyze_s"],
                 js["rows"] / js["baseline_s"],
-                "json.loads loop",
-                ">= 5x",
-                js["speedup"] >= 5,
+                "json.loads loop, same aggregates",
+                ">= 5x (every round)",
+                lo >= 5,
             )
         ]
+        if "parse_only_s" in js:
+            rows.append(
+                R(
+                    f"analyze {js['rows']:,}-row JSONL: rows/s vs a parse-only loop (the floor)",
+                    js["rows"] / js["analyze_s"],
+                    js["rows"] / js["parse_only_s"],
+                    "json.loads loop, parse only",
+                    "(reported)",
+                    None,
+                )
+            )
         if "big_rss_mb" in js:
             rows.append(
                 R(
@@ -222,8 +236,10 @@ def rows_from(name: str, js: dict | None, stdout: str) -> list[dict]:
             )
         if out:
             return out
+    # rc 0 but no rows: a harness defect (missing --json file, changed output), shown as a failed goal, never hidden
     lines = [ln for ln in stdout.splitlines() if ln.strip()][-3:]
-    return [R(f"(see output) {' | '.join(lines)[:200]}", None, None, "-", "-", None)]
+    why = "no --json written" if name.startswith("peer_") or name in JSON_BENCHMARKS else "output not parsed"
+    return [R(f"NO ROWS ({why}; see output): {' | '.join(lines)[:200]}", None, None, "-", "rows", False)]
 
 
 def main() -> int:
@@ -370,7 +386,8 @@ def main() -> int:
         "# Benchmark results",
         "",
         f"Written by `make bench` (benchmarks/run_all.py{' --quick' if a.quick else ''}{' --smoke' if a.smoke else ''}) from ONE run; every ratio compares "
-        "costlab with a peer or baseline measured in that same run on this machine.",
+        "costlab with a peer or baseline measured in that same run on this machine."
+        + (" SMOKE RUN: every size shrunk to check the harness; these numbers are not results." if a.smoke else ""),
         "",
         f"- date: {started:%Y-%m-%d %H:%M} UTC, commit {commit}",
         f"- machine: {cpu}, {os.cpu_count()} cores, {mem} RAM, {platform.system()} {platform.release()}",
@@ -378,6 +395,9 @@ def main() -> int:
         "the box is shared (up to 8 engineers "
         "running builds and tests at the time): absolute numbers are noisy, ratios less so.",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()),
+        f"- goals: {sum(r['met'] is True for r in rows)} met, {sum(r['met'] is False for r in rows)} NOT met "
+        f"(failed benchmarks count as NOT met); {sum(r['met'] is None for r in rows)} rows reported without a goal; "
+        "wall time per benchmark: " + ", ".join(f"{n} {w:.0f} s" for n, _, _, w, _, _ in logs),
         "",
         *table,
         "",
