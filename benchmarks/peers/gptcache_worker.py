@@ -5,7 +5,7 @@ similarity_threshold (Config: 0.8) — with a local embedding function that retu
 the costlab side computed (same vectors for both systems; no network, no ONNX download).
 
     python gptcache_worker.py IN.npz OUT.json
-IN.npz: db [N, d], queries [Q, d], pair_a [P, d], pair_b [P, d]. OUT: lookup times, top-1 ids, pair hits.
+IN.npz: db [N, d], queries [Q, d], pair_a [P, d], pair_b [P, d] (P = 0: skip the pairs). OUT: lookup times, top-1 ids, pair hits.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def main() -> None:
         res["lookup_s"], res["top1_ids"] = times, top1
     # ---- paraphrase pairs at GPTCache's default threshold: per pair, a fresh cache holding only a_i; look up b_i
     pa, pb = z["pair_a"].astype(np.float32), z["pair_b"].astype(np.float32)
-    hits = []
+    hits: list | None = [] if len(pa) else None  # pairs are sent with one of the sizes only
     for i in range(len(pa)):
         with tempfile.TemporaryDirectory() as d:
             c = fresh_cache({"a": pa[i], "b": pb[i]}, pa.shape[1], d)
