@@ -217,23 +217,26 @@ def rows_from(name: str, js: dict | None, stdout: str) -> list[dict]:
             m = re.search(re.escape(label) + r"\s+p50\s+([\d.]+) ms.*?overhead p50 \+([\d.\-]+) ms(.*)", stdout)
             if not m:
                 continue
-            pm = re.search(r"paired median \+([\d.\-]+) ms \[([\d.\-]+), ([\d.\-]+)\].*?n=(\d+)", m.group(3))
-            extra = (
-                f"; paired median +{pm.group(1)} ms [{pm.group(2)}, {pm.group(3)}] 95% CI, n={pm.group(4)}"
-                if pm
-                else ""
-            )
             ov = float(m.group(2))
-            out.append(
-                R(
-                    f"gateway miss-path overhead p50, {kind} (ms, own benchmark{extra})",
-                    ov,
-                    None,
-                    "direct upstream call",
-                    "<= 2 ms",
-                    ov <= 2.0,
+            pm = re.search(r"paired median \+([\d.\-]+) ms \[([\d.\-]+), ([\d.\-]+)\].*?n=(\d+)", m.group(3))
+            if pm:  # judged on the paired per-request differences: the 95% interval's upper bound must be <= 2 ms
+                med, lo, hi = (float(pm.group(i)) for i in (1, 2, 3))
+                metric = (
+                    f"gateway miss-path overhead, {kind}: paired median (ms) [{lo:.2f}, {hi:.2f}] 95% CI, "
+                    f"n={pm.group(4)}; p50 difference +{ov:.2f} ms (own benchmark)"
                 )
-            )
+                out.append(R(metric, med, None, "direct upstream call", "<= 2 ms (95% upper bound)", hi <= 2.0))
+            else:
+                out.append(
+                    R(
+                        f"gateway miss-path overhead p50 difference, {kind} (ms, own benchmark)",
+                        ov,
+                        None,
+                        "direct upstream call",
+                        "<= 2 ms",
+                        ov <= 2.0,
+                    )
+                )
         if out:
             return out
     # rc 0 but no rows: a harness defect (missing --json file, changed output), shown as a failed goal, never hidden
