@@ -396,8 +396,8 @@ def main() -> int:
         f"- date: {started:%Y-%m-%d %H:%M} UTC, commit {commit}",
         f"- machine: {cpu}, {os.cpu_count()} cores, {mem} RAM, {platform.system()} {platform.release()}",
         f"- {a.jobs} benchmark(s) at a time; load average (1/5/15 min) at start: {load0}; at end: {loadavg()} — "
-        "the box is shared (up to 8 engineers "
-        "running builds and tests at the time): absolute numbers are noisy, ratios less so.",
+        "the load average says how busy the box was (1-2 is this run alone on 2 cores): absolute numbers move "
+        "with it, ratios measured in the same run less so.",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()),
         f"- goals: {sum(r['met'] is True for r in rows)} met, {sum(r['met'] is False for r in rows)} NOT met "
         f"(failed benchmarks count as NOT met); {sum(r['met'] is None for r in rows)} rows reported without a goal; "
