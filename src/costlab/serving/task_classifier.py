@@ -297,6 +297,15 @@ def train_and_evaluate(
     clf = fit(data["train"] + extra, embedder, minilm_weight, C, seed, model=model, edge_chars=edge_chars)
     fit_s = time.time() - t0
     wild = read_jsonl(wild_path, required=("text", "label", "lang")) if wild_path else None
+    # the fit settings: in metrics.json and as the provenance's config
+    settings = {
+        "C": C,
+        "model": model,
+        "edge_chars": edge_chars,
+        "minilm_weight": clf.minilm_weight,
+        "per_template": per_template,
+        "test_frac": test_frac,
+    }
     metrics = {
         "kind": f"tfidf-char+word+edges{edge_chars}" + ("+minilm" if clf.minilm_weight > 0 else "") + f"/{model}",
         "embedder": getattr(embedder, "name", None) if clf.minilm_weight > 0 else None,
@@ -310,12 +319,7 @@ def train_and_evaluate(
         "n_train_only_templates": len({r["template"] for r in data["train"]} - set(split_ids)),
         **evaluate(clf, data["test"], wild),
         "fit_seconds": round(fit_s, 1),
-        "C": C,
-        "model": model,
-        "edge_chars": edge_chars,
-        "minilm_weight": clf.minilm_weight,
-        "per_template": per_template,
-        "test_frac": test_frac,
+        **settings,
     }
     out = Path(out_dir)
     clf.save(out)
@@ -323,14 +327,7 @@ def train_and_evaluate(
     write_provenance(
         out,
         make_provenance(
-            {
-                "C": C,
-                "model": model,
-                "edge_chars": edge_chars,
-                "minilm_weight": clf.minilm_weight,
-                "per_template": per_template,
-                "test_frac": test_frac,
-            },
+            settings,
             seed=seed,
             inputs={
                 "templates": TEMPLATES_PATH,
