@@ -116,17 +116,19 @@ def tiny_llama_dir(tmp_path_factory, tokenizer_dir) -> Path:
     return make_tiny_llama(tmp_path_factory.mktemp("tiny_llama"), tokenizer_dir)
 
 
-@pytest.fixture
-def compose():
-    """compose(overrides) → the real root config with overrides (what the scripts see)."""
+def compose_config(overrides=(), config_name="config"):
+    """The real root config composed with ``overrides`` (what the scripts see)."""
     from hydra import compose as _compose
     from hydra import initialize_config_dir
 
-    def _c(overrides=(), config_name="config"):
-        with initialize_config_dir(config_dir=str(costlab.config.CONFIG_DIR), version_base="1.3"):
-            return _compose(config_name, overrides=list(overrides))
+    with initialize_config_dir(config_dir=str(costlab.config.CONFIG_DIR), version_base="1.3"):
+        return _compose(config_name, overrides=list(overrides))
 
-    return _c
+
+@pytest.fixture
+def compose():
+    """compose(overrides) → the real root config with overrides (``compose_config`` as a fixture)."""
+    return compose_config
 
 
 @pytest.fixture
@@ -156,32 +158,40 @@ def prompts_dir(tmp_path) -> Path:
     return d
 
 
+def tiny_pipeline_overrides(root: Path, teacher_dir: Path, prompts: Path, **changes) -> list[str]:
+    """Overrides that run the real pipeline on a tiny random teacher in seconds: runs and cache under ``root``,
+    prompts from ``prompts``/{train,heldout}.jsonl. ``changes`` (dotted key → value) replace or add keys."""
+    keys = {
+        "paths.runs_dir": root / "runs",
+        "paths.cache_dir": root / "cache",
+        "teacher": "hf",
+        "teacher.name": "tiny-llama",
+        "teacher.path": teacher_dir,
+        "teacher.dtype": "float32",
+        "teacher.max_context": 256,
+        "data.train_file": prompts / "train.jsonl",
+        "data.heldout_file": prompts / "heldout.jsonl",
+        "teacher_data.max_new_tokens": 8,
+        "teacher_data.backend.batch_size": 2,
+        "teacher_data.top_k_logprobs": 5,
+        "student.drop_layers": 1,
+        "student.shortlist": 0,
+        "student.mlp_width": 64,
+        "student.calib_tokens": 64,
+        "student.calib_seq_len": 16,
+        "distill.max_seq_len": 48,
+        "distill.trainer.max_steps": 4,
+        "distill.trainer.per_device_train_batch_size": 2,
+        "distill.trainer.save_steps": 2,
+        "distill.trainer.logging_steps": 1,
+        "distill.trainer.warmup_steps": 0,
+        "threads": 1,
+    }
+    keys.update(changes)
+    return [f"{k}={v}" for k, v in keys.items()]
+
+
 @pytest.fixture
 def tiny_run_overrides(tmp_path, tiny_llama_dir, prompts_dir):
     """Overrides that run the real pipeline on a tiny random teacher in seconds."""
-    return [
-        f"paths.runs_dir={tmp_path / 'runs'}",
-        f"paths.cache_dir={tmp_path / 'cache'}",
-        "teacher=hf",
-        "teacher.name=tiny-llama",
-        f"teacher.path={tiny_llama_dir}",
-        "teacher.dtype=float32",
-        "teacher.max_context=256",
-        f"data.train_file={prompts_dir / 'train.jsonl'}",
-        f"data.heldout_file={prompts_dir / 'heldout.jsonl'}",
-        "teacher_data.max_new_tokens=8",
-        "teacher_data.backend.batch_size=2",
-        "teacher_data.top_k_logprobs=5",
-        "student.drop_layers=1",
-        "student.shortlist=0",
-        "student.mlp_width=64",
-        "student.calib_tokens=64",
-        "student.calib_seq_len=16",
-        "distill.max_seq_len=48",
-        "distill.trainer.max_steps=4",
-        "distill.trainer.per_device_train_batch_size=2",
-        "distill.trainer.save_steps=2",
-        "distill.trainer.logging_steps=1",
-        "distill.trainer.warmup_steps=0",
-        "threads=1",
-    ]
+    return tiny_pipeline_overrides(tmp_path, tiny_llama_dir, prompts_dir)

@@ -19,6 +19,7 @@ from costlab.config import CONFIG_DIR, PROJECT_ROOT
 from costlab.io import atomic_write_json, read_json
 from costlab.paths import offline_env
 from costlab.pipeline import open_run, run_stage
+from tests.conftest import compose_config, tiny_pipeline_overrides
 
 STEPS = 6
 TOL = 2e-3  # per-step |loss(2 procs) - loss(1 proc)|; the curve itself moves by > 0.1 over the 6 steps
@@ -71,41 +72,20 @@ def base(tmp_path_factory, tiny_llama_dir):
             )
     (d / "heldout.jsonl").write_text(json.dumps({"id": "h0", "task_class": "qa", "prompt": "Name a red fruit."}) + "\n")
     (d / "general.txt").write_text("Rivers carry water from the hills down to the sea. " * 20)
-    return d, [
-        f"paths.runs_dir={d / 'runs'}",
-        f"paths.cache_dir={d / 'cache'}",
-        "exp_name=mp",
-        "logger=none",
-        "teacher=hf",
-        "teacher.name=tiny-llama",
-        f"teacher.path={tiny_llama_dir}",
-        "teacher.dtype=float32",
-        "teacher.max_context=256",
-        f"data.train_file={d / 'train.jsonl'}",
-        f"data.heldout_file={d / 'heldout.jsonl'}",
-        "teacher_data.max_new_tokens=8",
-        "teacher_data.backend.batch_size=4",
-        "teacher_data.top_k_logprobs=5",
-        "student.drop_layers=1",
-        "student.shortlist=0",
-        "student.mlp_width=64",
-        "student.calib_tokens=64",
-        "student.calib_seq_len=16",
-        "distill.max_seq_len=48",
-        f"distill.trainer.max_steps={STEPS}",
-        "distill.trainer.save_steps=2",
-        "distill.trainer.logging_steps=1",
-        "distill.trainer.warmup_steps=0",
-        "distill.trainer.learning_rate=1e-3",
-        "distill.keep_checkpoints=true",
-        f"distill.healing.general_text={d / 'general.txt'}",
-        "distill.healing.general_max_tokens=32",
-        "distill.healing.general_seq_len=32",
-        "~distill.healing.mc_tasks.reasoning",
-        "~distill.healing.mc_tasks.translation",
-        "distill.healing.n_boot=50",
-        "threads=1",
-    ]
+    extra = {
+        "exp_name": "mp",
+        "logger": "none",
+        "teacher_data.backend.batch_size": 4,
+        "distill.trainer.max_steps": STEPS,
+        "distill.trainer.learning_rate": "1e-3",
+        "distill.keep_checkpoints": "true",
+        "distill.healing.general_text": d / "general.txt",
+        "distill.healing.general_max_tokens": 32,
+        "distill.healing.general_seq_len": 32,
+        "distill.healing.n_boot": 50,
+    }
+    drop = ["~distill.healing.mc_tasks.reasoning", "~distill.healing.mc_tasks.translation"]
+    return d, tiny_pipeline_overrides(d, tiny_llama_dir, d, **extra) + drop
 
 
 @pytest.fixture(scope="module")
@@ -121,14 +101,7 @@ def single(base, compose_module):
 
 @pytest.fixture(scope="module")
 def compose_module():
-    from hydra import compose as _compose
-    from hydra import initialize_config_dir
-
-    def _c(overrides):
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            return _compose("config", overrides=list(overrides))
-
-    return _c
+    return compose_config
 
 
 def _two_proc_dir(base, single, run_id: str):

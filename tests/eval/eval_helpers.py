@@ -8,7 +8,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from costlab.config import CONFIG_DIR, PROJECT_ROOT
+from costlab.config import PROJECT_ROOT
 
 CHATML = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -186,7 +186,7 @@ def make_run(run_dir: Path) -> Path:
 def eval_cfg(run_dir: Path, **over) -> OmegaConf:
     """Root config + eval group, shrunk for tests (the two test tasks: 3 MC items, 2 generation items; 2 latency
     reps, few tokens)."""
-    from hydra import compose, initialize_config_dir
+    from tests.conftest import compose_config
 
     overrides = [
         f"paths.runs_dir={run_dir.parent}",
@@ -210,8 +210,7 @@ def eval_cfg(run_dir: Path, **over) -> OmegaConf:
     ]
     overrides = [o for o in overrides if o.split("=", 1)[0] not in over]  # caller's value wins
     overrides += [f"{k}={v}" for k, v in over.items()]
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=overrides)
+    cfg = compose_config(overrides)
     cfg.paths.run_dir = str(run_dir)
     if "eval.quality.tasks" not in over:  # assignment replaces the mapping (an override would merge into it)
         cfg.eval.quality.tasks = dict(TEST_CLASSES)
