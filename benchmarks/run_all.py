@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from costlab.paths import offline_env
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / ".cache" / "bench"
 PY = sys.executable
@@ -271,13 +273,7 @@ def main() -> int:
     if a.smoke and a.out.resolve() == (ROOT / "benchmarks" / "RESULTS.md").resolve():
         ap.error("--smoke numbers are not results: give --out elsewhere")
     OUT.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "HF_DATASETS_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-        "PYTHONPATH": str(ROOT / "src"),
-    }
+    env = {**offline_env(), "PYTHONPATH": str(ROOT / "src")}
     started = datetime.datetime.now(datetime.timezone.utc)
     load0 = loadavg()
     specs = [(n, c) for n, c in bench_specs(a.quick, a.smoke) if not a.only or n in a.only]

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from costlab.paths import set_offline_env  # noqa: E402
+
+set_offline_env()
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Iterable
 
 ROOT = Path(__file__).resolve().parents[2]
-PEERS_VENV = Path(os.environ.get("COSTLAB_PEERS_VENV", ROOT / ".cache" / "venv-peers"))
+PEERS_VENV = ROOT / ".cache" / "venv-peers"  # where `make bench-peers` installs the peers (Makefile: PEERS_VENV)
 
 
 class PeerMissing(RuntimeError):
