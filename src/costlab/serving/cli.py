@@ -97,10 +97,17 @@ def train(
     extra_train: Optional[Path] = typer.Option(
         PROJECT_ROOT / "data/prompts/train.jsonl", help="prompt rows added to training (not a test template)"
     ),
+    blind: bool = typer.Option(
+        True, "--blind/--no-blind", help="also score the blind set (data/classifier/blind/test.jsonl) if it exists"
+    ),
+    score_only: bool = typer.Option(
+        False, "--score-only", help="no training: score the artifact already in --out (the frozen model)"
+    ),
     threads: int = 1,
 ) -> None:
-    """Train the routing task classifier on hand-written EN/ZH/mixed templates, test it on other templates."""
-    from costlab.serving.task_classifier import format_metrics, train_and_evaluate
+    """Train the routing task classifier on hand-written EN/ZH/mixed templates and free-form prompts, test it on
+    other templates, the wild set and the blind set."""
+    from costlab.serving.task_classifier import BLIND_PATH, format_metrics, score_artifact, train_and_evaluate
 
     set_offline_env()
     emb = None
@@ -108,7 +115,11 @@ def train(
         from costlab.serving.embed import MiniLMEmbedder
 
         emb = MiniLMEmbedder(threads=threads)
-    m = train_and_evaluate(out, emb, C=C, wild_path=wild, extra_train_path=extra_train)
+    blind_path = BLIND_PATH if blind else None
+    if score_only:
+        m = score_artifact(out, emb, wild_path=wild, blind_path=blind_path)
+    else:
+        m = train_and_evaluate(out, emb, C=C, wild_path=wild, extra_train_path=extra_train, blind_path=blind_path)
     typer.echo(format_metrics(m))
     typer.echo(
         f"saved {out}/text_classifier.joblib (+ metrics.json, provenance.json); "

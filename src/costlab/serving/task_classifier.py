@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from costlab.serving.classifier_data import BLIND_PATH, WILD_PATH
 from costlab.serving.classify import KeywordClassifier, LearnedClassifier
 
 ARTIFACT = "text_classifier.joblib"
@@ -139,13 +140,20 @@ def fit(
     model: str = "svm",
     edge_chars: int = 24,
     vectors: np.ndarray | None = None,
+    freeform_weight: float = 1.0,
 ) -> TextTaskClassifier:
-    """``vectors``: the MiniLM vectors of ``rows`` if already computed (cross-validation reuses them)."""
+    """``vectors``: the MiniLM vectors of ``rows`` if already computed (cross-validation reuses them).
+    ``freeform_weight``: sample weight of the free-form rows (template "freeform/..."), the others weigh 1."""
+    from costlab.serving.classifier_data import FREEFORM_PREFIX
+
     texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
     w = minilm_weight if embedder is not None else 0.0
     vec = _vectorizer(edge_chars=edge_chars).fit(texts)
     out = TextTaskClassifier(vec, None, embedder, w)
-    out.clf = _linear_model(model, C, seed).fit(out.features(texts, vectors), labels)
+    sw = None
+    if freeform_weight != 1.0:
+        sw = np.array([freeform_weight if r["template"].startswith(FREEFORM_PREFIX) else 1.0 for r in rows])
+    out.clf = _linear_model(model, C, seed).fit(out.features(texts, vectors), labels, sample_weight=sw)
     return out
 
 
@@ -157,14 +165,19 @@ def cross_validate(
     seeds: tuple[int, ...] = (0, 1, 2),
 ) -> list[dict]:
     """Template-grouped k-fold cross-validation on TRAINING rows only, to choose ``fit`` settings before the test
-    templates are scored once. Rows of the split's training templates and of data/prompts ("prompts/...") are
-    dealt into folds by template; rows of training-only templates (id ".../tNN") are in every fold's training
-    part. Accuracy is counted on held-out template rows (not data/prompts), averaged over ``seeds`` (fold
-    assignments). Returns one {"settings", "accuracy": {all, en, zh, mixed}} per entry of ``settings``."""
+    templates are scored once. Rows of the split's training templates, of the free-form groups ("freeform/...")
+    and of data/prompts ("prompts/...") are dealt into folds by template / group; rows of training-only templates
+    (id ".../tNN") are in every fold's training part. Accuracy is counted on held-out rows (not data/prompts),
+    averaged over ``seeds`` (fold assignments): overall, per language, and per source ("templates": held-out
+    template rows, "freeform": held-out free-form rows). A setting may carry ``"freeform_train": False``: the
+    free-form rows are then held out and scored but never trained on (what the free-form rows add).
+    Returns one {"settings", "accuracy": {all, en, zh, mixed, templates, freeform}} per entry of ``settings``."""
     import random
 
+    from costlab.serving.classifier_data import FREEFORM_PREFIX
+
     def train_only(r: dict) -> bool:
-        return r["template"].rsplit("/", 1)[-1].startswith("t")
+        return is_train_only_template(r["template"])
 
     base = [r for r in rows if not train_only(r)]
     always = [r for r in rows if train_only(r)]
@@ -178,9 +191,13 @@ def cross_validate(
 
     langs = np.array([r["lang"] for r in base])
     scored = np.array([not r["template"].startswith("prompts/") for r in base])
+    free = np.array([r["template"].startswith(FREEFORM_PREFIX) for r in base])
+    parts = {"templates": scored & ~free, "freeform": free}
     out = []
     for s in settings:
-        acc: dict[str, list[float]] = {k: [] for k in ("all", "en", "zh", "mixed")}
+        fit_kw = {k: v for k, v in s.items() if k != "freeform_train"}
+        train_free = s.get("freeform_train", True)
+        acc: dict[str, list[float]] = {k: [] for k in ("all", "en", "zh", "mixed", *parts)}
         for seed in seeds:
             groups = sorted({r["template"] for r in base})
             random.Random(seed).shuffle(groups)
@@ -188,17 +205,29 @@ def cross_validate(
             correct = np.zeros(len(base), bool)
             for f in range(folds):
                 tr = [r for r in base if fold[r["template"]] != f] + always
+                if not train_free:
+                    tr = [r for r in tr if not r["template"].startswith(FREEFORM_PREFIX)]
                 idx = [i for i, r in enumerate(base) if fold[r["template"]] == f]
                 held = [base[i] for i in idx]
-                m = fit(tr, embedder, vectors=vecs(tr), **s)
+                m = fit(tr, embedder, vectors=vecs(tr), **fit_kw)
                 correct[idx] = np.array(m.predict([r["text"] for r in held], vecs(held))) == [r["label"] for r in held]
             acc["all"].append(float(correct[scored].mean()))
             for lang in ("en", "zh", "mixed"):
                 keep = scored & (langs == lang)
                 if keep.any():
                     acc[lang].append(float(correct[keep].mean()))
+            for name, keep in parts.items():
+                if keep.any():
+                    acc[name].append(float(correct[keep].mean()))
         out.append({"settings": s, "accuracy": {k: float(np.mean(v)) for k, v in acc.items() if v}})
     return out
+
+
+def is_train_only_template(template: str) -> bool:
+    """A training-only template id ("<class>/<lang>/tNN"): never held out in cross-validation."""
+    import re
+
+    return bool(re.fullmatch(r"[a-z]+/(en|zh|mixed)/t\d+", template))
 
 
 def _acc_block(correct: np.ndarray, groups: list[str] | None) -> dict:
@@ -237,15 +266,24 @@ def score(rows: list[dict], pred: list[str], by_template: bool) -> dict:
     return out
 
 
+# The blind set (BLIND_PATH, from classifier_data): free-form prompts written by someone who saw only
+# data/classifier/CLASSES.md (never the templates, the free-form training rows or this code). Scored once, on the
+# frozen model; nothing is tuned on it.
+
+
 def evaluate(
     model: TextTaskClassifier,
     test_rows: list[dict],
     wild_rows: list[dict] | None = None,
     vectors: dict[str, np.ndarray] | None = None,
+    blind_rows: list[dict] | None = None,
 ) -> dict:
+    """Accuracy of ``model`` and of the keyword rules on each set: "unseen_templates" (intervals: exact binomial
+    over items and bootstrap over templates), "wild" and "blind" (exact binomial over items), per language."""
     kw = KeywordClassifier(default="qa")  # the baseline; "qa" = its most common right answer for a question
     res: dict[str, Any] = {}
-    for name, rows, by_t in (("unseen_templates", test_rows, True), ("wild", wild_rows or [], False)):
+    sets = (("unseen_templates", test_rows, True), ("wild", wild_rows or [], False), ("blind", blind_rows or [], False))
+    for name, rows, by_t in sets:
         if not rows:
             continue
         texts = [r["text"] for r in rows]
@@ -281,22 +319,54 @@ def train_and_evaluate(
     extra_train_path: str | Path | None = None,
     model: str = "svm",
     edge_chars: int = 24,
+    freeform: bool = True,
+    freeform_weight: float = 1.0,
+    blind_path: str | Path | None = None,
 ) -> dict:
-    """Generate the data, split by template, fit on train templates (+ ``extra_train_path``: prompt rows in the
-    data/prompts format, e.g. the distillation train split, whose wording is not from any template here),
-    evaluate on the test templates (+ wild set), save ``out_dir/{text_classifier.joblib, metrics.json,
+    """Generate the data, split by template, fit on train templates + the free-form training rows (``freeform``)
+    (+ ``extra_train_path``: prompt rows in the data/prompts format, e.g. the distillation train split, whose
+    wording is not from any template here), evaluate on the test templates (+ wild set, + the blind set at
+    ``blind_path`` if that file exists; None: not scored), save ``out_dir/{text_classifier.joblib, metrics.json,
     provenance.json}``. Returns the metrics."""
-    from costlab.io import atomic_write_json, read_jsonl
+    from costlab.io import atomic_write_json
     from costlab.provenance import make_provenance, write_provenance
-    from costlab.serving.classifier_data import TEMPLATES_PATH, TRAIN_TEMPLATES_PATH, iter_templates, make_rows
+    from costlab.serving.classifier_data import (
+        FREEFORM_PATH,
+        FREEFORM_PREFIX,
+        TEMPLATES_PATH,
+        TRAIN_TEMPLATES_PATH,
+        eval_texts,
+        iter_templates,
+        make_rows,
+        normalize_text,
+    )
 
     t0 = time.time()
-    data = make_rows(per_template=per_template, test_frac=test_frac, seed=seed)
+    # decontamination: training rows equal (normalized) to a test row or to a wild / blind row are dropped, whether
+    # or not the blind set is scored in this run (only the count is kept)
+    decon = tuple(sorted({Path(p) for p in (WILD_PATH, BLIND_PATH, wild_path, blind_path) if p}))
+    data = make_rows(per_template=per_template, test_frac=test_frac, seed=seed, freeform=freeform, decontaminate=decon)
     split_ids = [tid for tid, *_ in iter_templates()]
     extra = prompt_rows(extra_train_path) if extra_train_path else []
-    clf = fit(data["train"] + extra, embedder, minilm_weight, C, seed, model=model, edge_chars=edge_chars)
+    evals = eval_texts(decon) | {normalize_text(r["text"]) for r in data["test"]}
+    n_extra = len(extra)
+    extra = [r for r in extra if normalize_text(r["text"]) not in evals]
+    decontaminated = {
+        "dropped_train_rows": data["dropped"] + n_extra - len(extra),
+        "against": {"test_templates": "generated rows", **{str(p): _sha256(p) for p in decon if p.exists()}},
+        "rule": "normalized text equal (NFKC, lowercase, punctuation and whitespace collapsed)",
+    }
+    clf = fit(
+        data["train"] + extra,
+        embedder,
+        minilm_weight,
+        C,
+        seed,
+        model=model,
+        edge_chars=edge_chars,
+        freeform_weight=freeform_weight,
+    )
     fit_s = time.time() - t0
-    wild = read_jsonl(wild_path, required=("text", "label", "lang")) if wild_path else None
     # the fit settings: in metrics.json and as the provenance's config
     settings = {
         "C": C,
@@ -305,7 +375,10 @@ def train_and_evaluate(
         "minilm_weight": clf.minilm_weight,
         "per_template": per_template,
         "test_frac": test_frac,
+        "freeform": freeform,
+        "freeform_weight": freeform_weight,
     }
+    n_free = sum(r["template"].startswith(FREEFORM_PREFIX) for r in data["train"])
     metrics = {
         "kind": f"tfidf-char+word+edges{edge_chars}" + ("+minilm" if clf.minilm_weight > 0 else "") + f"/{model}",
         "embedder": getattr(embedder, "name", None) if clf.minilm_weight > 0 else None,
@@ -316,13 +389,19 @@ def train_and_evaluate(
         "train_templates": sorted({r["template"] for r in data["train"]}),
         "test_templates": sorted({r["template"] for r in data["test"]}),
         "split": "by template (no template id in both); slot values split by index parity",
-        "n_train_only_templates": len({r["template"] for r in data["train"]} - set(split_ids)),
-        **evaluate(clf, data["test"], wild),
+        "n_train_only_templates": len(
+            {r["template"] for r in data["train"] if not r["template"].startswith(FREEFORM_PREFIX)} - set(split_ids)
+        ),
+        "n_train_freeform": n_free,
+        "decontaminated": decontaminated,
+        "seed": seed,
         "fit_seconds": round(fit_s, 1),
         **settings,
     }
+    metrics.update(_eval_sets(clf, data["test"], wild_path, blind_path))
     out = Path(out_dir)
-    clf.save(out)
+    art = clf.save(out)
+    metrics["artifact_sha256"] = _sha256(art)
     atomic_write_json(out / "metrics.json", metrics)
     write_provenance(
         out,
@@ -332,6 +411,7 @@ def train_and_evaluate(
             inputs={
                 "templates": TEMPLATES_PATH,
                 "train_templates": TRAIN_TEMPLATES_PATH,
+                "train_freeform": FREEFORM_PATH if freeform else None,
                 "wild": wild_path,
                 "extra_train": extra_train_path,
             },
@@ -340,14 +420,77 @@ def train_and_evaluate(
     return metrics
 
 
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _eval_sets(clf: TextTaskClassifier, test_rows: list[dict], wild_path, blind_path) -> dict:
+    """``evaluate`` on the test rows, the wild set and (if its file exists) the blind set; a blind set that is not
+    scored leaves {"blind": {"skipped": why}} so the metrics say so."""
+    from costlab.io import read_jsonl
+
+    wild = read_jsonl(wild_path, required=("text", "label", "lang")) if wild_path else None
+    blind = None
+    note = None
+    if blind_path is None:
+        note = "not scored (disabled: --no-blind)"
+    elif not Path(blind_path).exists():
+        note = f"not scored: {blind_path} does not exist"
+    else:
+        blind = read_jsonl(blind_path, required=("text", "label", "lang"))
+    res = evaluate(clf, test_rows, wild, blind_rows=blind)
+    if blind is not None:
+        res["blind"]["path"] = str(blind_path)
+        res["blind"]["sha256"] = _sha256(Path(blind_path))
+    else:
+        res["blind"] = {"skipped": note}
+    return res
+
+
+def score_artifact(
+    artifact_dir: str | Path, embedder: Any = None, wild_path: str | Path | None = None, blind_path=None
+) -> dict:
+    """Score an already trained artifact (no refit: the frozen model) on the sets of ``_eval_sets``; the test
+    rows are regenerated with the artifact's own settings (from its metrics.json). Updates metrics.json with the
+    new blocks and the time they were scored. Returns the metrics."""
+    from costlab.errors import CostlabError
+    from costlab.io import atomic_write_json, read_json
+    from costlab.serving.classifier_data import make_rows
+
+    d = Path(artifact_dir)
+    if not (d / "metrics.json").exists():
+        raise CostlabError(f"{d}/metrics.json not found", "train first: costlab serve train-classifier --out DIR")
+    metrics = read_json(d / "metrics.json")
+    sha = _sha256(d / ARTIFACT) if (d / ARTIFACT).exists() else None
+    if sha is None or metrics.get("artifact_sha256") not in (None, sha):
+        raise CostlabError(f"{d / ARTIFACT}: not the artifact its metrics.json describes", "retrain it")
+    clf = TextTaskClassifier.load(d, embedder)
+    test = make_rows(
+        per_template=metrics["per_template"],
+        test_frac=metrics["test_frac"],
+        seed=metrics.get("seed", 0),
+        freeform=False,
+    )["test"]
+    metrics.update(_eval_sets(clf, test, wild_path, blind_path))
+    metrics["scored_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    metrics["artifact_sha256"] = sha
+    atomic_write_json(d / "metrics.json", metrics)
+    return metrics
+
+
 def format_metrics(m: dict) -> str:
     lines = [
         f"task classifier ({m['kind']}): trained on {m['n_train']} prompts ({m.get('n_train_extra', 0)} of them "
-        f"from data/prompts) from {len(m['train_templates'])} templates; tested on {m['n_test']} prompts from "
-        f"{len(m['test_templates'])} other templates"
+        f"from data/prompts, {m.get('n_train_freeform', 0)} free-form) from {len(m['train_templates'])} templates "
+        f"and groups; tested on {m['n_test']} prompts from {len(m['test_templates'])} other templates"
     ]
-    for name in ("unseen_templates", "wild"):
+    for name in ("unseen_templates", "wild", "blind"):
         if name not in m:
+            continue
+        if "skipped" in m[name]:
+            lines.append(f"{name}: {m[name]['skipped']}")
             continue
         lines.append(f"{name}:  {'lang':<6} {'n':>4}  {'learned':>7} [95% CI]          {'keyword':>7} [95% CI]")
         for lang in ("all", "en", "zh", "mixed"):
@@ -360,5 +503,5 @@ def format_metrics(m: dict) -> str:
                 f"{'':<{len(name) + 3}}{lang:<6} {a['n']:>4}  {a['accuracy']:>7.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
                 f"   {b['accuracy']:>7.3f} [{cb[0]:.3f}, {cb[1]:.3f}]"
             )
-    lines.append("intervals: unseen_templates = bootstrap over templates; wild = exact binomial over items")
+    lines.append("intervals: unseen_templates = bootstrap over templates; wild, blind = exact binomial over items")
     return "\n".join(lines)
