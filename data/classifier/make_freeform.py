@@ -1326,6 +1326,222 @@ Netflix 在中国能用吗
 """),
 ]
 
+# ---------------------------------------------------------------------------------------------- fourth batch
+# Written for range: very short prompts, prompts with typos, system-style preambles, implicit asks with no cue
+# word, the task stated after long pasted material, colloquial Chinese, and the CLASSES.md boundaries side by
+# side (programming vs data format vs natural language conversion; concept vs given code; computed vs looked-up).
+SOLO += [
+    ("translation", "en", """
+fr: good night, sleep well
+"Gracias por todo, te quiero mucho" - my mother-in-law wrote this in a card, what does it say?
+transalte to frnech pls: where is the bathroom
+Bonjour, je voudrais réserver une table pour deux ce soir. <- english?
+How do Germans say "enjoy your meal" at the start of dinner?
+Menu items for our cafe need Japanese versions: iced latte, blueberry muffin, soup of the day.
+System: you are a translation assistant.\nUser: Put "the package was left at the front door" into Spanish.
+what's "lo siento" mean
+Is "Je vous en prie" a correct reply to "merci", and what does it literally mean in English?
+My Italian colleague wrote "in bocca al lupo" before my interview. English meaning?
+Help me tell my Mexican neighbours in Spanish that we'll be away for two weeks and ask them to collect our mail.
+We need the app's error message "Your session has expired, please log in again" in Korean, Thai and Indonesian.
+"Danke schön" vs "Danke sehr" — how would you put each into English?
+Could you give me the Portuguese for these three signs: Exit, Staff only, Wet floor?
+english to german: I would like to cancel my subscription.
+"""),
+    ("translation", "zh", """
+“谢谢款待”日语怎么说
+英文的“I'm just browsing”中文意思是什么
+帮忙把“本产品不适合三岁以下儿童使用”翻成英文，要印在包装上
+“你辛苦了”翻成韩语是哪句
+把“欢迎下次光临”翻成英文，商店门口用的
+这句德语啥意思：Ich hätte gern ein Bier
+“不见不散”用英语怎么表达比较地道
+帮我用英文写这句话：快递明天上午送到，请保持电话畅通
+菜单翻译：宫保鸡丁、红烧肉、麻婆豆腐，翻成英文
+“早点休息”用日语怎么说
+"""),
+    ("translation", "mixed", """
+"I'll circle back" 是啥意思，中文怎么说
+帮我翻一下这句 Spanish：¿Dónde está la estación de tren?
+“有空一起吃饭” in English 怎么说不会太生硬
+把 "Buy one get one free" 翻成中文，超市海报用
+这个 label 的中文怎么写："Handle with care"
+"""),
+    ("summarization", "en", """
+System: summarise user content in under 30 words.\nUser: The county fair runs Aug 3-10 with livestock shows, a pie contest, a demolition derby on Saturday night, and free entry for kids under 12 on weekdays.
+summerize this plz: Pipeline failed twice overnight because the storage bucket was full; I cleared old artifacts and it passed on the third run; we should add a retention rule.
+ok so this is the article: Scientists found that octopuses change colour even while asleep, possibly because they are dreaming. The study filmed four octopuses and saw colour shifts during quiet sleep and active sleep. .... thoughts in a nutshell?
+The complaint reads: the hotel room was not cleaned for three days, the air conditioning leaked onto the carpet, and reception offered a 10% refund which the guest refused. Boil it down for the manager.
+give me the short of it: Team offsite moved from June to September because half the team has conference travel in June; venue deposit is refundable; new date poll closes Friday.
+Patient note: 54-year-old with three days of cough, mild fever, no shortness of breath, chest clear, advised rest and fluids, return if worse. Shorter please, for the handover.
+"""),
+    ("summarization", "zh", """
+下面这段话太长了：由于近期原材料价格上涨，本公司决定自下月一日起对部分产品价格进行调整，涨幅在百分之五到百分之十之间，已签订合同的订单按原价执行。——说重点
+整理下重点：家长会周五下午三点开，地点在三楼多功能厅，需要带上孩子的作业本，会后每位家长单独和班主任聊五分钟。
+这段病历帮我缩短一下，交班用：患者男，六十岁，胸闷两天，心电图正常，建议住院观察，明早复查血常规。
+概括下这个投诉：外卖送到时汤洒了一半，骑手态度很差，打电话给商家也没人接。
+一句话讲清楚这条公告：因台风影响，明天全市中小学停课一天，复课时间另行通知。
+"""),
+    ("summarization", "mixed", """
+这篇 blog 的主要观点是啥：The author argues that small teams ship faster because they spend less time in meetings and own their code end to end.
+帮我把这个 changelog 缩一下：v3.1 修复了登录 bug，优化了首页加载速度，新增 dark mode，移除了旧版 API。
+总结一下这段 user feedback，3 bullet points 就行：价格有点贵，但是 battery life 很好，camera 晚上拍照一般。
+"""),
+    ("qa", "en", """
+capital of peru?
+wat is the diffrence between baking soda and baking powder
+Should I use a credit card or a debit card when I travel abroad?
+how do i keep basil alive indoors
+What's the VAT rate in Germany?
+Who came up with the theory of evolution by natural selection?
+Why do we get goosebumps?
+What happened at Chernobyl?
+is it true that goldfish have a 3 second memory
+How does a dishwasher get dishes clean without scrubbing?
+Which blood type is the universal donor?
+What is a Roth IRA and who is it for?
+System: answer briefly.\nUser: what causes hiccups
+capybara lifespan
+Why is Venus hotter than Mercury?
+"""),
+    ("qa", "zh", """
+秘鲁的首都是哪里
+小苏打和泡打粉有什么区别
+出国旅游刷信用卡好还是借记卡好
+室内怎么养罗勒
+德国的增值税是多少
+进化论是谁提出来的
+人为什么会起鸡皮疙瘩
+切尔诺贝利当年发生了什么
+金鱼真的只有七秒记忆吗
+洗碗机是怎么把碗洗干净的
+啥血型是万能献血者
+打嗝是怎么回事
+金星为啥比水星还热
+水豚能活多少年
+"""),
+    ("qa", "mixed", """
+baking soda 和 baking powder 有啥区别
+出国用 credit card 还是 debit card 好
+What's 立冬 and what do people eat on that day?
+Roth IRA 是什么，适合谁
+为什么 Venus 比 Mercury 热
+"""),
+    ("reasoning", "en", """
+17*23
+3 shirts at 12.99 and 2 pants at 28.50, total with 7% tax?
+today is nov 28, how many days till new year's day
+if x+y=10 and x-y=4, what are x and y
+Jen has 3 times as many stickers as Max. Together they have 48. How many does Jen have?
+Is this reasoning sound? "Every time I wash my car it rains. So washing my car causes rain."
+System: show your working.\nUser: a rectangle is 3 times as long as wide, area 75 m2, what are the sides
+how many seconds in a day
+A bus comes every 12 minutes, a tram every 18. Both just left. When do they next leave together?
+If I read 25 pages a day, when will I finish a 380-page book that I start on Monday?
+"""),
+    ("reasoning", "zh", """
+17乘23等于多少
+三件衬衫每件79元，两条裤子每条128元，打九折后一共多少钱
+今天十一月二十八号，离元旦还有几天
+x加y等于10，x减y等于4，x和y各是多少
+小红的贴纸是小明的三倍，两人一共四十八张，小红有多少张
+公交车每十二分钟一班，电车每十八分钟一班，两车同时发车，下次同时发车是多少分钟后
+每天看二十五页，三百八十页的书周一开始看，星期几看完
+一天有多少秒
+"""),
+    ("reasoning", "mixed", """
+17 x 23 = ?
+x + y = 10，x - y = 4，求 x 和 y
+每天跑 5 km，一个月 30 天一共跑多少 miles？
+"""),
+    ("formatting", "en", """
+json->yaml pls: {"name": "demo", "replicas": 3, "ports": [80, 443]}
+all caps: quarterly planning kickoff
+1.234.567,89 -> write it the US way
+can u make this look like a proper list lol: eggs,milk,,bread , butter
+System: output only the result.\nUser: sort descending: 5 19 2 44 7
+Put a tab between the columns so I can paste into a spreadsheet: Name Score / Ria 91 / Ben 78
+Make every line start with a dash: pick up keys\ncall mom\nbook dentist
+Please un-capitalize this and fix the spacing: tHIS  IS   a   TeSt sentence
+Convert the list to a Python-style list of strings: apples pears plums
+"""),
+    ("formatting", "zh", """
+帮我把这个 JSON 转成 YAML：{"name": "demo", "port": 8080}
+全部改成大写字母：hello world
+这几行前面都加个短横线：买菜 交话费 接孩子
+把下面的成绩按分数从高到低排好：小王 78，小李 92，小张 85
+把这几个日期改成“月/日/年”：2024年3月1日，2024年12月25日
+"""),
+    ("formatting", "mixed", """
+json 转 yaml：{"debug": true, "workers": 4}
+这几个词变成 UPPER CASE：apple banana cherry
+把这些按 A-Z 排：Zara, Nike, Adidas, Puma
+"""),
+    ("code", "en", """
+Traceback (most recent call last):\n  File "main.py", line 3, in <module>\n    print(total / count)\nZeroDivisionError: division by zero
+npm ERR! code ERESOLVE unable to resolve dependency tree
+System: you are a senior engineer.\nUser: review my function: def is_even(n): return n % 2 == 1
+explain this regex: ^(?=.*\\d)(?=.*[a-z]).{8,}$
+convert this bash to powershell: ls *.log | wc -l
+Explain what this recursive function returns for n=4: def f(n): return 1 if n < 2 else n * f(n-1)
+how to make a venv in python 3.12
+git says "detached HEAD", what did i do and how do i get back
+Port this SQL from MySQL to Postgres: SELECT IFNULL(name, 'n/a') FROM users LIMIT 10, 5;
+"""),
+    ("code", "zh", """
+这段报错是啥意思：ZeroDivisionError: division by zero
+npm 装包报 ERESOLVE 依赖冲突怎么办
+帮我看看这个函数对不对：def is_even(n): return n % 2 == 1
+解释一下这个正则：^\\d{3}-\\d{4}$
+这个递归函数 f(4) 返回多少，为什么：def f(n): return 1 if n < 2 else n * f(n-1)
+git 提示 detached HEAD 是咋回事
+"""),
+    ("code", "mixed", """
+这个 Traceback 咋修：KeyError: 'user_id'
+帮我把这段 shell script 改成 Python：for f in *.csv; do wc -l $f; done
+SQL 里 GROUP BY 之后怎么 filter，having 怎么写
+"""),
+]
+
+ASKS += [
+    ("translation", "zh", ("en_sent",), """
+这句英文帮我翻成中文：{x}
+{x}\\n上面这句什么意思？翻一下
+"""),
+    ("translation", "en", ("en_sent",), """
+{x}\\n\\n-> german
+Could you give me this in French and Spanish, both informal? {x}
+"""),
+    ("summarization", "en", ("en_passage",), """
+{x}\\n\\nnutshell?
+Context: I'm preparing a status update for my director. Here's the source text: {x} What should I tell her, in one sentence?
+"""),
+    ("summarization", "zh", ("zh_passage",), """
+{x}\\n\\n说重点
+背景：我要在晨会上口头汇报。原文如下：{x} 帮我缩成三十个字以内
+"""),
+    ("formatting", "en", ("en_data",), """
+{x}\\n\\n-> json
+Context: I'm importing this into a spreadsheet. {x} Make it CSV, header first.
+"""),
+    ("formatting", "zh", ("zh_data",), """
+{x}\\n\\n转成表格
+背景：要导入系统，格式要求是 CSV。数据如下：{x}
+"""),
+    ("reasoning", "en", ("num_en",), """
+{x}\\n\\nso what's the average?
+Context: I'm checking my budget. {x} What's the total and is anything above the mean by more than 50%?
+"""),
+    ("code", "en", ("code",), """
+{x}
+Context: this runs in our CI and fails randomly. {x} What's going on?
+"""),
+    ("code", "zh", ("code",), """
+{x}\\n\\n？？
+背景：线上服务偶尔报错，代码如下：{x} 帮我分析一下原因
+"""),
+]
+
 # fmt: on
 WRAPPED = {"qa": 1.0, "reasoning": 1.0, "code": 0.5, "translation": 0.3}  # share of solo prompts with a wrapped copy
 
