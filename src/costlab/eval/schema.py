@@ -28,8 +28,8 @@
           "retention_lo": float | null,       # paired per-item bootstrap percentile interval at `confidence`;
           "retention_hi": float | null,       #   null = unbounded / undefined (see measurable_reason)
           "confidence": 0.95, "ci_method": "paired per-item bootstrap, percentile", "n_boot": 2000,
-          "p_value": float | null,            # two-sided paired test vs the reference (1.0 for the reference itself)
-          "test": "exact McNemar" | "paired permutation" | null,
+          "p_value": float | null,            # two-sided paired test vs the reference (null for the reference itself:
+          "test": "exact McNemar" | "paired permutation" | null,  # its retention is 1 [1, 1], test REFERENCE_TEST)
           "measurable": bool,                 # reference significantly above chance (one-sided, alpha = 1 - confidence)
           "measurable_reason": str,           # why (or why not): "not measurable with this reference: ...",
                                               #   "0 items", "missing per-item samples ..."

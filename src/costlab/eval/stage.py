@@ -35,6 +35,7 @@ from costlab.eval.variants import backend_kind, list_variants, missing_backend, 
 from costlab.io import atomic_write_json, atomic_write_text, read_json
 from costlab.paths import offline_env
 from costlab.schemas.eval import EvalConfig, StatsConfig
+from costlab.stats import REFERENCE_TEST
 
 EVAL_KEYS = ("reference", "quality", "fidelity", "latency", "backends", "threads", "stats")
 
@@ -326,6 +327,10 @@ def add_statistics(eval_dir: Path, reference: str, scfg: StatsConfig, seed: int)
         rec = read_json(f)
         for cls, q in (rec.get("quality") or {}).items():
             q.update(_class_stats(q, ref_q.get(cls), scfg, seed))
+            if f.stem == reference:  # itself: no test; retention 1 [1, 1] by definition where it is defined
+                q.update(p_value=None, test=REFERENCE_TEST)
+                if q["retention"] is not None:
+                    q.update(retention=1.0, retention_lo=1.0, retention_hi=1.0, ci_method=REFERENCE_TEST)
             if f.stem == reference and not q["measurable"]:
                 warnings.append(f"{cls}: {q['measurable_reason']}")
         atomic_write_json(f, rec)

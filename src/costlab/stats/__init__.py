@@ -73,8 +73,14 @@ from costlab.stats._core import (
 from costlab.stats.intervals import MeanCI, RetentionCI, mean_ci, paired_retention, proportion_ci, spread
 from costlab.stats.significance import Measurability, PairedTest, above_chance, mcnemar_exact, paired_test
 
+# The reference variant against itself: retention 1 by definition, no interval, no test. A smoothed paired
+# interval of a variant against itself is not [1, 1] (the demo showed [0.974, 1.027]); that spread is an artifact
+# of the smoothing, not a measurement. Written into the reference's eval file and used by the tables.
+REFERENCE_TEST = "reference (retention 1 by definition)"
+
 __all__ = [
     "DEFAULT_CONFIDENCE",
+    "REFERENCE_TEST",
     "DEFAULT_N_BOOT",
     "DEFAULT_SEED",
     "MeanCI",

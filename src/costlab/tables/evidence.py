@@ -19,6 +19,7 @@ from typing import Any, Mapping
 from costlab import stats
 from costlab.errors import CostlabError
 from costlab.io import read_jsonl
+from costlab.stats import REFERENCE_TEST
 
 GENERAL = "general"  # the pooled row; the router sends unknown and unrouted classes to it (default_route)
 
@@ -251,13 +252,10 @@ def class_evidence(
     return out
 
 
-REFERENCE_TEST = "reference (retention 1 by definition)"
-
-
 def as_reference(e: Evidence) -> Evidence:
-    """The reference against itself: retention 1 with no spread. A smoothed paired interval of a variant against
-    itself is not [1, 1] (the demo showed [0.974, 1.03]); that spread is an artifact of the smoothing, not a
-    measurement. n, score, measurability and notes are kept."""
+    """The reference against itself: retention 1 with no spread (``stats.REFERENCE_TEST``; the eval stage writes
+    the same into the reference's file, this covers evidence computed here). n, score, measurability and notes
+    are kept."""
     return replace(e, retention=1.0, retention_lo=1.0, retention_hi=1.0, p_value=None, test=REFERENCE_TEST)
 
 

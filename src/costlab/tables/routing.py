@@ -24,7 +24,8 @@ import time
 from typing import Any, Mapping
 
 from costlab.cost.pricing import request_cost_usd
-from costlab.tables.evidence import GENERAL, REFERENCE_TEST
+from costlab.stats import REFERENCE_TEST
+from costlab.tables.evidence import GENERAL
 
 VERSION = 2
 PRIORITIES = ("cost", "quality", "speed")
