@@ -1,11 +1,16 @@
 """Gateway overhead and cache-hit latency, measured in one run on loopback. The client, the gateway and the
 upstream each run in their own process (no shared GIL), as in a deployment.
 
-1. Miss path: N requests with unique prompts sent directly to the upstream (reading its SSE stream, which is
-   what the gateway does) and through the gateway (auth, parse, compression, exact-cache lookup + store,
-   routing, budget reservation + settlement, SSE relay, ledger enqueue). Upstream = the scripted fake with no
-   delay, so the difference is the gateway's own cost. p50/p99, the added milliseconds, and the median of the
-   per-request differences (request i direct, then through the gateway) with a 95% bootstrap interval.
+1. Miss path: N rounds with unique prompts; each round sends the same request directly to the upstream as JSON,
+   through the gateway as JSON, directly as SSE, through the gateway as SSE (``miss_round``: the one request loop,
+   also used by peers/bench_litellm_proxy.py). The gateway path: auth, parse, compression, exact-cache lookup +
+   store, routing, budget reservation + settlement, the upstream's SSE stream read, ledger enqueue. Upstream = the
+   scripted fake with no delay, so the difference is the gateway's own cost. Like with like: the JSON response is
+   compared with the direct JSON call, the SSE response with the direct SSE call (the client does the same work
+   on both sides). p50/p99, the added milliseconds, and the median of the per-request differences (each proxied
+   request minus the direct call sent just before it) with a 95% bootstrap interval. After each proxied request
+   the harness waits until the proxy process is idle (``quiesce``), so work a proxy does after answering (its
+   writer threads, a peer's logging callbacks) lands in no other request's time.
    ``--baseline-rev REV`` adds the gateway of another git revision, interleaved: before/after in one run.
 2. Cache hits vs the upstream call: an upstream shaped like the embedded SmolLM2 under llama.cpp on this CPU
    (docs/facts.md: TTFT ~90 ms, ~100 tok/s → 10 ms/token; 32 tokens), or the real llama.cpp server with
@@ -23,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -134,21 +140,98 @@ def paired_median(
     return float(np.median(d)), float(lo), float(hi)
 
 
-def stream_time(c: httpx.Client, url: str, body: dict) -> float:
+def stream_time(c: httpx.Client, url: str, body: dict, headers: dict | None = None) -> float:
     t = time.perf_counter()
-    with c.stream("POST", url, json={**body, "stream": True}) as r:
+    with c.stream("POST", url, json={**body, "stream": True}, headers=headers) as r:
         r.raise_for_status()
         for _ in r.iter_lines():
             pass
     return time.perf_counter() - t
 
 
-def post_time(c: httpx.Client, url: str, body: dict) -> tuple[float, httpx.Response]:
+def post_time(c: httpx.Client, url: str, body: dict, headers: dict | None = None) -> tuple[float, httpx.Response]:
     t = time.perf_counter()
-    r = c.post(url, json=body)
+    r = c.post(url, json=body, headers=headers)
     r.raise_for_status()
     r.json()
     return time.perf_counter() - t, r
+
+
+# the gateway configuration both overhead harnesses measure: serve/default.yaml (exact cache, compression, ledger on)
+# with one API key (the client sends it, as LiteLLM's master key is sent there) and a global daily budget, so every
+# request takes the key lookup and the reservation + settlement
+MISS_KEY = "sk-costlab-bench-" + os.urandom(8).hex()
+
+
+def miss_settings(tmp: Path) -> tuple[dict, dict]:
+    """(gateway settings, client headers) of the miss-path configuration."""
+    import hashlib
+
+    keys = tmp / "bench_keys.yaml"
+    keys.write_text(
+        json.dumps({"keys": [{"sha256": hashlib.sha256(MISS_KEY.encode()).hexdigest(), "tenant": "bench"}]})
+    )
+    return {"budget": {"global": {"daily_usd": 1.0e6}}, "auth": {"keys_file": str(keys)}}, {
+        "authorization": f"Bearer {MISS_KEY}"
+    }
+
+
+MISS_MODEL = "teacher-fp32"  # routing fixture price $1.0 / 1M in, $3.0 / 1M out; a model LiteLLM can be given too
+
+
+def miss_body(tag: str | int) -> dict:
+    """The miss-path request of both overhead harnesses (this one and peers/bench_litellm_proxy.py)."""
+    return {
+        "model": MISS_MODEL,
+        "temperature": 0,
+        "max_tokens": 16,
+        "messages": [{"role": "user", "content": f"What is the capital of country number {tag}?"}],
+    }
+
+
+def quiesce(procs: list, window_s: float = 0.01, max_s: float = 0.3) -> None:
+    """Wait until none of ``procs`` (Popen) used CPU over ``window_s`` (at most ``max_s``): what a proxy does after
+    it answered (writer threads, logging callbacks) then cannot land in the next request's time."""
+    import psutil
+
+    ps = [psutil.Process(p.pid) for p in procs]
+    end = time.perf_counter() + max_s
+    last = [sum(p.cpu_times()[:2]) for p in ps]
+    while time.perf_counter() < end:
+        time.sleep(window_s)
+        now = [sum(p.cpu_times()[:2]) for p in ps]
+        if now == last:
+            return
+        last = now
+
+
+def miss_blocks(
+    c: httpx.Client,
+    direct_url: str,
+    proxies: dict[str, tuple[str, Any, dict | None, bool]],
+    n: int,
+    tag: str = "",
+    blocks: int = 4,
+) -> dict[str, tuple[list[float], list[float]]]:
+    """The miss-path loop of both overhead harnesses. ``proxies``: name -> (chat URL, its Popen, headers, SSE?).
+    Each proxy gets ``n`` pairs (the direct call, then the same request through the proxy; a fresh prompt each, so
+    no cache answers), in ``blocks`` blocks per proxy taken in turn (block 1 of every proxy, then block 2, ...), so
+    a slow drift in the box's load hits every proxy alike; before each block every proxy is left to go idle
+    (``quiesce``), so work one proxy does after answering (writer threads, logging callbacks) never lands in
+    another proxy's pairs. Returns name -> (direct seconds, proxied seconds), in pair order."""
+    out: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in proxies}
+    procs = [v[1] for v in proxies.values()]
+    for b in range(blocks):
+        for name, (url, _, headers, sse) in proxies.items():
+            quiesce(procs)
+            for i in range(b * n // blocks, (b + 1) * n // blocks):
+                if sse:
+                    out[name][0].append(stream_time(c, direct_url, miss_body(f"{tag}{name}-{i}-direct")))
+                    out[name][1].append(stream_time(c, url, miss_body(f"{tag}{name}-{i}"), headers))
+                else:
+                    out[name][0].append(post_time(c, direct_url, miss_body(f"{tag}{name}-{i}-direct"))[0])
+                    out[name][1].append(post_time(c, url, miss_body(f"{tag}{name}-{i}"), headers)[0])
+    return out
 
 
 def main() -> None:
@@ -167,7 +250,8 @@ def main() -> None:
     try:
         up, up_url = fake(16)
         procs.append(up)
-        gw, gw_url = gateway(tmp, "miss", up_url, {"budget": {"global": {"daily_usd": 1.0e6}}})  # reservation path on
+        settings, hdr = miss_settings(tmp)
+        gw, gw_url = gateway(tmp, "miss", up_url, settings)
         procs.append(gw)
         base = None
         if args.baseline_rev:
@@ -176,88 +260,53 @@ def main() -> None:
                 tmp,
                 "base",
                 up_url,
-                {"budget": {"global": {"daily_usd": 1.0e6}}},
+                settings,
                 env={**os.environ, "PYTHONPATH": str(src)},
             )
             procs.append(base)
-        print(f"# part 1: miss-path overhead, {args.n} sequential requests each, fake upstream (16 tokens, no delay)")
-        res = {}
-        with httpx.Client(timeout=30) as c:
-            for i in range(30):  # warm up both paths
-                stream_time(
-                    c,
-                    up_url + "/chat/completions",
-                    {"model": "student-Q4_K_M", "messages": [{"role": "user", "content": f"w{i}"}]},
-                )
-                post_time(
-                    c,
-                    gw_url + "/v1/chat/completions",
-                    {"model": "auto", "temperature": 0, "messages": [{"role": "user", "content": f"w{i}"}]},
-                )
-            direct, via, via_stream, via_base = [], [], [], []
-            import psutil
+        print(
+            f"# part 1: miss-path overhead, {args.n} pairs (direct call, then the same request through the gateway) "
+            f"per response kind, in 4 blocks taken in turn; fake upstream (16 tokens, no delay), model {MISS_MODEL}"
+        )
+        import psutil
 
+        direct_url = up_url + "/chat/completions"
+        chat = "/v1/chat/completions"
+        proxies = {"gateway": (gw_url + chat, gw, hdr, False), "gateway_stream": (gw_url + chat, gw, hdr, True)}
+        if base is not None:
+            proxies["baseline"] = (base_url + chat, base, hdr, False)
+        with httpx.Client(timeout=30) as c:
+            miss_blocks(c, direct_url, proxies, 30, "warm", blocks=1)  # warm up every path
             cpu0 = {k: sum(psutil.Process(p.pid).cpu_times()[:2]) for k, p in (("gw", gw), ("up", up))}
-            load0 = os.getloadavg()[0]
-            for i in range(args.n):
-                msgs = [{"role": "user", "content": f"What is the capital of country number {i}?"}]
-                direct.append(
-                    stream_time(
-                        c,
-                        up_url + "/chat/completions",
-                        {"model": "student-Q4_K_M", "messages": msgs, "temperature": 0, "max_tokens": 16},
-                    )
-                )
-                via.append(
-                    post_time(
-                        c,
-                        gw_url + "/v1/chat/completions",
-                        {"model": "auto", "messages": msgs, "temperature": 0, "max_tokens": 16},
-                    )[0]
-                )
-                if base is not None:
-                    via_base.append(
-                        post_time(
-                            c,
-                            base_url + "/v1/chat/completions",
-                            {"model": "auto", "messages": msgs, "temperature": 0, "max_tokens": 16},
-                        )[0]
-                    )
-                msgs2 = [{"role": "user", "content": f"What is the capital of state number {i}?"}]
-                via_stream.append(
-                    stream_time(
-                        c,
-                        gw_url + "/v1/chat/completions",
-                        {"model": "auto", "messages": msgs2, "temperature": 0, "max_tokens": 16},
-                    )
-                )
-            res = {"direct": pct(direct), "gateway": pct(via), "gateway_stream": pct(via_stream)}
-            paired = {"gateway": paired_median(via, direct), "gateway_stream": paired_median(via_stream, direct)}
-            if via_base:
-                res["baseline"], paired["baseline"] = pct(via_base), paired_median(via_base, direct)
+            load0 = os.getloadavg()
+            lat = miss_blocks(c, direct_url, proxies, args.n)
             cpu = {
                 k: (sum(psutil.Process(p.pid).cpu_times()[:2]) - cpu0[k]) * 1000 for k, p in (("gw", gw), ("up", up))
             }
         # CPU time is what the gateway itself costs, independent of how busy the machine is (latency on a shared
         # 2-core box includes waiting for a core): gateway CPU per request vs the upstream's per request it serves
-        gw_cpu, up_cpu = cpu["gw"] / (2 * args.n), cpu["up"] / ((4 if via_base else 3) * args.n)
-        load = os.getloadavg()[0]
+        gw_cpu, up_cpu = cpu["gw"] / (2 * args.n), cpu["up"] / (2 * len(lat) * args.n)
+        load = os.getloadavg()
         print(
-            f"gateway CPU per request {gw_cpu:.2f} ms (upstream's {up_cpu:.2f} ms); load average {load0:.1f} -> {load:.1f} "
+            f"gateway CPU per request {gw_cpu:.2f} ms (upstream's {up_cpu:.2f} ms); load average (1/5/15 min) "
+            f"{load0[0]:.1f}/{load0[1]:.1f}/{load0[2]:.1f} -> {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} "
             f"on {os.cpu_count()} cores during the run"
         )
-        d50, d99 = res["direct"]
-        print(f"direct upstream (SSE)      p50 {d50:7.2f} ms  p99 {d99:7.2f} ms")
+        dj50, dj99 = pct(lat["gateway"][0])
+        ds50, ds99 = pct(lat["gateway_stream"][0])
+        print(f"direct upstream (JSON)     p50 {dj50:7.2f} ms  p99 {dj99:7.2f} ms")
+        print(f"direct upstream (SSE)      p50 {ds50:7.2f} ms  p99 {ds99:7.2f} ms")
         rows = [("gateway", "gateway, JSON response"), ("gateway_stream", "gateway, SSE response")]
-        if via_base:
+        if base is not None:
             rows.append(("baseline", f"{args.baseline_rev[:12]}, JSON"))
         for k, label in rows:
-            g50, g99 = res[k]
-            m, lo, hi = paired[k]
+            d50, d99 = pct(lat[k][0])
+            g50, g99 = pct(lat[k][1])
+            m, lo, hi = paired_median(lat[k][1], lat[k][0])
             print(
                 f"{label:<26} p50 {g50:7.2f} ms  p99 {g99:7.2f} ms   overhead p50 +{g50 - d50:.2f} ms "
                 f"({g50 / d50:.2f}x)  p99 +{g99 - d99:.2f} ms ({g99 / d99:.2f}x); paired median +{m:.2f} ms "
-                f"[{lo:.2f}, {hi:.2f}] (95% bootstrap, n={args.n})"
+                f"[{lo:.2f}, {hi:.2f}] (95% bootstrap, n={args.n}; vs the direct {'SSE' if 'stream' in k else 'JSON'} call)"
             )
         for p in procs:
             p.terminate()
