@@ -6,6 +6,8 @@ and min-max printed):
   same price table, by model / tenant / hour, cache hits, top-10 requests, repeated prompts, bad-row counts) — what
   a user would write instead; checked against costlab's report (cost per model must agree) before timing counts;
 - the floor: a ``json.loads`` loop that only parses (what any JSONL analyzer must at least do), ratio printed too.
+costlab runs twice per round: with DuckDB's default threads (one per CPU the process may use) and pinned to one
+CPU (one thread, like the loop); both ratios are printed, with the load average around each round.
 Goal: >= 5x the aggregating loop's rows/s. Memory flatness: the same analysis on 10x the rows (10M by default,
 written next to the 1M file, deleted after); peak RSS should stay flat (DuckDB spills past its memory_limit).
 
@@ -76,11 +78,27 @@ def generate(path: Path, rows: int, seed: int = 0) -> list[int]:
     return bad
 
 
-def run_child(cmd: list[str]) -> tuple[float, float, int, str, float]:
-    """(wall s, peak RSS MB, returncode, stdout, CPU s = user + sys) of this child, via os.wait4's rusage."""
+def check_top_lines(path: Path, top: list[dict]) -> None:
+    """Each top request's ``file:line`` names a line holding that request (model, tenant, tokens)."""
+    want = {int(t["line"].rsplit(":", 1)[1]): t for t in top}
+    with path.open() as f:
+        for i, line in enumerate(f, 1):
+            if i in want:
+                r, t = json.loads(line), want[i]
+                got = (r["model"], r["tenant"], r["prompt_tokens"], r["completion_tokens"])
+                assert got == (t["model"], t["tenant"], t["input_tokens"], t["output_tokens"]), (i, got, t)
+            if i >= max(want, default=0):
+                break
+
+
+def run_child(cmd: list[str], cpus: set[int] | None = None) -> tuple[float, float, int, str, float]:
+    """(wall s, peak RSS MB, returncode, stdout, CPU s = user + sys) of this child, via os.wait4's rusage.
+    ``cpus``: pin the child to these CPUs (costlab's DuckDB then runs that many threads: it sizes its pool to the
+    process's CPU affinity)."""
+    pin = None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT)
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT, preexec_fn=pin)
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -199,27 +217,36 @@ def main() -> int:
             f"generated {a.rows:,} rows → {big} ({big.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.0f}s"
         )
     prices = _prices()
-    base, floor, wall, rss, cpu = [], [], [], [], {"parse": [], "loop": [], "analyze": []}
-    rep, agg = None, None
+    base, floor, wall, rss, cpu = [], [], [], [], {"parse": [], "loop": [], "analyze": [], "analyze_1cpu": []}
+    wall1, loads = [], []
+    one_cpu = {min(os.sched_getaffinity(0))}
+    rep, rep1, agg = None, None, None
     try:
         for r in range(a.repeats):
+            load0 = os.getloadavg()[0]
             w0, _, rc0, _, c0 = run_child([PY, "-c", PARSE_ONLY, str(big)])
             w1, _, rc1, out1, c1 = run_child([PY, "-c", AGGREGATE_LOOP, str(big), prices])
             w2, m2, rc2, out2, c2 = run_child(ANALYZE + [str(big)])
+            w3, _, rc3, out3, c3 = run_child(ANALYZE + [str(big)], cpus=one_cpu)  # like for like: one thread
+            loads.append((load0, os.getloadavg()[0]))
             cpu["parse"].append(c0)
             cpu["loop"].append(c1)
             cpu["analyze"].append(c2)
-            if rc0 or rc1 or rc2:
-                print("a run failed", rc0, rc1, rc2)
+            cpu["analyze_1cpu"].append(c3)
+            if rc0 or rc1 or rc2 or rc3:
+                print("a run failed", rc0, rc1, rc2, rc3)
                 return 1
             floor.append(w0)
             base.append(w1)
             wall.append(w2)
+            wall1.append(w3)
             rss.append(m2)
-            rep, agg = json.loads(out2), json.loads(out1)
+            rep, rep1, agg = json.loads(out2), json.loads(out3), json.loads(out1)
             print(
-                f"round {r + 1}: parse-only loop {w0:.1f}s (CPU {c0:.1f}s), aggregate loop {w1:.1f}s (CPU {c1:.1f}s), "
-                f"costlab analyze {w2:.1f}s (CPU {c2:.1f}s, {m2:.0f} MB)",
+                f"round {r + 1} (load average {load0:.1f} -> {loads[-1][1]:.1f}): parse-only loop {w0:.1f}s "
+                f"(CPU {c0:.1f}s), aggregate loop {w1:.1f}s (CPU {c1:.1f}s), costlab analyze "
+                f"{rep['engine']['duckdb_threads']} threads {w2:.1f}s (CPU {c2:.1f}s, {m2:.0f} MB), "
+                f"1 thread {w3:.1f}s (CPU {c3:.1f}s)",
                 flush=True,
             )
         # the two compute the same thing: cost per model agrees, the bad rows are the generator's, by line
@@ -229,6 +256,8 @@ def main() -> int:
         assert ex["count"] == len(bad_lines) == agg["bad"]["bad tokens"], (ex["count"], len(bad_lines))
         want = [f"{big.name}:{n} (-1)" for n in bad_lines[: len(ex["examples"])]]
         assert ex["examples"] == want, (ex["examples"][:3], want[:3])
+        check_top_lines(big, rep["top_requests"])  # past DuckDB's first buffer too: record order = file order
+        assert rep1["top_requests"] == rep["top_requests"] and rep1["bad_rows"] == rep["bad_rows"]
         res = {
             "rows": a.rows,
             "repeats": a.repeats,
@@ -243,6 +272,12 @@ def main() -> int:
             "speedup": _med(base) / _med(wall),
             "speedup_range": [min(b / w for b, w in zip(base, wall)), max(b / w for b, w in zip(base, wall))],
             "speedup_vs_parse_only": _med(floor) / _med(wall),
+            "loop_threads": 1,
+            "analyze_1cpu_s": _med(wall1),
+            "analyze_1cpu_s_range": [min(wall1), max(wall1)],
+            "speedup_1cpu": _med(base) / _med(wall1),
+            "speedup_1cpu_range": [min(b / w for b, w in zip(base, wall1)), max(b / w for b, w in zip(base, wall1))],
+            "load_average_per_round": loads,
             "cpu_s_median": {k: _med(v) for k, v in cpu.items()},
             "duckdb_threads": rep["engine"]["duckdb_threads"],
             "rows_ok": rep["rows_ok"],
@@ -261,16 +296,23 @@ def main() -> int:
             f"[{min(wall):.2f}-{max(wall):.2f}] ({n / _med(wall):,.0f} rows/s), peak RSS {max(rss):.0f} MB"
         )
         print(
-            f"speed-up vs the aggregating json.loads loop: {res['speedup']:.2f}x "
-            f"(per round {res['speedup_range'][0]:.2f}-{res['speedup_range'][1]:.2f}; goal >= 5x: "
-            f"{'met' if res['speedup'] >= 5 else 'NOT met'})"
+            f"  costlab analyze (DuckDB, 1 thread, pinned to 1 CPU): {_med(wall1):.2f}s "
+            f"[{min(wall1):.2f}-{max(wall1):.2f}] ({n / _med(wall1):,.0f} rows/s)"
+        )
+        print(
+            f"speed-up vs the aggregating json.loads loop (1 thread): {res['speedup']:.2f}x with "
+            f"{res['duckdb_threads']} DuckDB threads (per round {res['speedup_range'][0]:.2f}-"
+            f"{res['speedup_range'][1]:.2f}; goal >= 5x: {'met' if res['speedup'] >= 5 else 'NOT met'}); "
+            f"{res['speedup_1cpu']:.2f}x with 1 thread each (per round {res['speedup_1cpu_range'][0]:.2f}-"
+            f"{res['speedup_1cpu_range'][1]:.2f})"
         )
         print(f"speed-up vs the parse-only loop: {res['speedup_vs_parse_only']:.2f}x")
         cm = res["cpu_s_median"]
         print(
             f"CPU seconds (user+sys, medians; less sensitive to a loaded box than wall time): aggregate loop "
             f"{cm['loop']:.1f}, parse-only loop {cm['parse']:.1f}, costlab analyze {cm['analyze']:.1f} "
-            f"({cm['loop'] / cm['analyze']:.2f}x less CPU than the aggregate loop)"
+            f"({cm['loop'] / cm['analyze']:.2f}x less CPU than the aggregate loop), pinned to 1 CPU "
+            f"{cm['analyze_1cpu']:.1f}"
         )
         print(
             f"(report: {rep['rows_ok']:,} ok, {rep['rows_bad']:,} bad rows: {list(rep['bad_rows'])}; cost per "

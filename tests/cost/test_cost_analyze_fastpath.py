@@ -107,3 +107,27 @@ def test_utf8_bom_is_not_a_bad_row_in_either_reader(tmp_path):
     for native in (True, False):
         rep = analyze_logs([p], load_pricing(), native=native)
         assert rep["rows"] == 2 and rep["rows_ok"] == 2, (native, rep["bad_rows"])
+
+
+@pytest.mark.parametrize("block", [7, 64, 1 << 20], ids=["tiny-blocks", "small-blocks", "one-block"])
+def test_read_lines_matches_the_block_reader(tmp_path, monkeypatch, block):
+    """The fast path's example re-read (plain Python, no numpy/pyarrow) returns the same line bytes as the block
+    reader for every wanted line — across block boundaries, past blank lines, the BOM and a last line without a
+    newline — and gives up (None) on an over-long line so the streaming reader takes over."""
+    from costlab.cost import logsources
+
+    monkeypatch.setattr(logsources, "BLOCK_BYTES", block)
+    body = [b"\xef\xbb\xbf" + b'{"n": 1}', b"", b'{"n": "caf\xe9"}', b"  ", b'{"n": 5}\r', b'{"n": 6}']
+    p = tmp_path / "x.jsonl"
+    p.write_bytes(b"\n".join(body))  # no final newline
+    got = logsources.read_lines(p, [6, 1, 3, 5, 99])
+    assert got == {1: b'{"n": 1}', 3: b'{"n": "caf\xe9"}', 5: b'{"n": 5}\r', 6: b'{"n": 6}'}
+    ref = {}
+    for item in iter_jsonl_lines(p, [1, 5, 6]):
+        if hasattr(item, "num_rows"):
+            ref.update(zip(item.column("_line").to_pylist(), item.column("line").to_pylist()))
+    assert {k: got[k].decode() + "\n" for k in ref} == ref
+    long = tmp_path / "long.jsonl"
+    long.write_bytes(b'{"n": 1}\n' + b"x" * 100 + b'\n{"n": 3}\n')
+    assert logsources.read_lines(long, [3], max_line_bytes=50) is None
+    assert logsources.read_lines(long, [1], max_line_bytes=50) == {1: b'{"n": 1}'}

@@ -23,7 +23,15 @@ from typing import Any, Sequence
 
 from costlab.cost import logsql
 from costlab.cost.analyze_report import NB, PROMPT_TRACK_CAP, build_report
-from costlab.cost.logsources import MAX_LINE_BYTES, BadLine, iter_jsonl_lines, line_numbers, open_log
+from costlab.cost.logsources import (
+    MAX_LINE_BYTES,
+    BadLine,
+    count_lines,
+    iter_jsonl_lines,
+    line_numbers,
+    open_log,
+    read_lines,
+)
 from costlab.cost.pricing import Pricing, _read_routing
 from costlab.errors import CostlabError
 
@@ -296,16 +304,26 @@ class CostAnalyzer:
         line): the block reader then takes the file. DuckDB's reader has no line numbers, but it keeps file order
         (the table's rowid is the record index) and reads one record per non-blank line, so a newline count maps
         records to lines; only the example rows of each bad-row reason are then re-read (``_explain_lines``)."""
+        import threading
+
         import duckdb
 
         name = path.name
         con = self.con
+        # the newline count that maps records to lines runs in a thread beside DuckDB's read (DuckDB releases the
+        # GIL while it runs)
+        counted: dict[str, int] = {}
+        counter = threading.Thread(target=lambda: counted.setdefault("n", count_lines(path)), daemon=True)
+        counter.start()
         con.execute(f"CREATE OR REPLACE TEMP VIEW c AS {logsql.native_select(str(path))}")
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE t AS {self._validate}")
         except duckdb.Error:
+            counter.join()
             return False
-        lines = line_numbers(path, con.execute("SELECT count(*) FROM t").fetchall()[0][0], max_line_bytes)
+        counter.join()
+        rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
+        lines = line_numbers(path, rows, max_line_bytes, counted.get("n"))
         new = [
             m
             for (m,) in con.execute("SELECT DISTINCT model FROM t WHERE model IS NOT NULL").fetchall()
@@ -313,6 +331,8 @@ class CostAnalyzer:
         ]
         if new:
             self._price_models(new)
+        # (joining prices inside the CTAS above, to cost each row once, was tried: the join lost file order, so
+        # rowid no longer named the record — the top requests moved to other lines)
         con.execute(f"CREATE OR REPLACE TEMP VIEW v AS {logsql.cost_sql('t', line='t.rowid')}")
         self._found.clear()
         self._pending = {}
@@ -341,15 +361,32 @@ class CostAnalyzer:
         from the block path's own SQL, so both paths word an example the same way."""
         detail: dict[int, str | None] = {}
         sql = logsql.cost_sql(f"({logsql.validate_sql(f'({logsql.json_select()})')})")
-        for item in iter_jsonl_lines(path, [ln for v in pending.values() for ln in v], max_line_bytes):
-            if isinstance(item, BadLine):
-                detail[item.line] = item.detail
-                continue
-            self.con.register("b", item)
-            try:
-                detail.update(self.con.execute(f"SELECT _line, detail FROM ({sql})").fetchall())
-            finally:
-                self.con.unregister("b")
+        wanted = [ln for v in pending.values() for ln in v]
+        raw = read_lines(path, wanted, max_line_bytes)
+        if raw is None:  # an over-long line on the way: the streaming block reader (numpy, pyarrow)
+            for item in iter_jsonl_lines(path, wanted, max_line_bytes):
+                if isinstance(item, BadLine):
+                    detail[item.line] = item.detail
+                    continue
+                self.con.register("b", item)
+                try:
+                    detail.update(self.con.execute(f"SELECT _line, detail FROM ({sql})").fetchall())
+                finally:
+                    self.con.unregister("b")
+        else:  # a few lines: decoded here exactly as logsources._utf8_lines does, then the same SQL
+            rows = []
+            for ln, b in raw.items():
+                try:
+                    rows.append((ln, b.decode("utf-8") + "\n"))
+                except UnicodeDecodeError as e:
+                    detail[ln] = f"non-UTF-8: byte 0x{b[e.start]:02x} at column {e.start + 1}"
+            if rows:
+                self.con.execute("CREATE OR REPLACE TEMP TABLE b (_line BIGINT, line VARCHAR)")
+                try:
+                    self.con.executemany("INSERT INTO b VALUES (?, ?)", rows)
+                    detail.update(self.con.execute(f"SELECT _line, detail FROM ({sql})").fetchall())
+                finally:
+                    self.con.execute("DROP TABLE b")
         for reason, lns in pending.items():
             for ln in lns:
                 det = detail.get(ln)

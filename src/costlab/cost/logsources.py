@@ -26,13 +26,14 @@ import sqlite3
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
-
-import numpy as np
-import pyarrow as pa
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from costlab.cost.logsql import UNREADABLE
 from costlab.errors import CostlabError
+
+if TYPE_CHECKING:  # numpy and pyarrow are imported where used: the fast path needs neither (~0.3 s of start-up)
+    import numpy as np
+    import pyarrow as pa
 
 BLOCK_BYTES = 8 << 20  # bytes read per block: one Arrow batch of ~25k typical log lines
 MAX_LINE_BYTES = 16 << 20  # a longer line is skipped and reported (no request log line is this long)
@@ -70,6 +71,8 @@ def iter_line_blocks(
     """Yield ``(first_line_no, block, starts)`` — ``block`` holds whole lines, ``starts`` their byte offsets plus a
     final end offset — or ``BadLine`` for a line that is too long or a stream that breaks. Memory: O(block +
     max_line_bytes) whatever the file holds."""
+    import numpy as np
+
     raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
     line_no = 1
     carry = b""
@@ -139,6 +142,9 @@ def _utf8_lines(
 ) -> tuple[pa.RecordBatch, list[BadLine]]:
     """One block → batch (line_no, line) of its valid UTF-8 lines; undecodable or over-long lines → BadLine.
     Line ``i`` of the block is line ``first + i`` of the file, or ``line_nos[i]`` when given."""
+    import numpy as np
+    import pyarrow as pa
+
     n = len(starts) - 1
     if line_nos is None:
         line_nos = first + np.arange(n, dtype=np.int64)
@@ -191,6 +197,8 @@ def iter_jsonl_lines(
     path: Path, wanted: Iterable[int], max_line_bytes: int = MAX_LINE_BYTES
 ) -> Iterator[pa.RecordBatch | BadLine]:
     """Like ``iter_jsonl``, but only the lines numbered in ``wanted`` (read in order; stops after the last one)."""
+    import numpy as np
+
     want = np.array(sorted(set(wanted)), np.int64)
     if not len(want):
         return
@@ -215,19 +223,69 @@ def iter_jsonl_lines(
             return
 
 
-def line_numbers(path: Path, rows: int, max_line_bytes: int = MAX_LINE_BYTES) -> np.ndarray | None:
-    """Map the record index of DuckDB's JSONL reader (in file order; one record per non-blank line, blank lines
-    skipped) to line numbers: returns the sorted "shift points" K (line of record r = r + 1 + #{k in K: k <= r}),
-    or None if ``rows`` does not match the file's non-blank line count (then no mapping is claimed).
-    Cost: one ``bytes.count`` pass over the file; a blank-line scan only if the counts differ."""
+def read_lines(path: Path, wanted: Iterable[int], max_line_bytes: int = MAX_LINE_BYTES) -> dict[int, bytes] | None:
+    """The bytes of the lines numbered in ``wanted`` (no newline; a leading UTF-8 byte-order mark dropped, as
+    ``iter_line_blocks`` does), read in blocks that are only counted until one holds a wanted line: no numpy or
+    pyarrow (their import is ~0.3 s of a 1M-row fast-path run). None if a line on the way is longer than
+    ``max_line_bytes``: the caller then takes ``iter_jsonl_lines``, which streams past such lines."""
+    want = sorted(set(wanted))
+    out: dict[int, bytes] = {}
+    k, line_no, carry = 0, 1, b""
+    with path.open("rb") as f:
+        while k < len(want):
+            chunk = f.read(BLOCK_BYTES)
+            if not chunk:  # a last line without a newline
+                if carry and want[k] == line_no:
+                    out[line_no] = carry
+                break
+            buf = carry + chunk if carry else chunk
+            last = buf.rfind(b"\n")
+            n = buf.count(b"\n", 0, last + 1)
+            if want[k] < line_no + n:  # this block ends a wanted line: split it
+                for i, line in enumerate(buf[: last + 1].split(b"\n")[:-1]):
+                    if line_no + i == want[k]:
+                        out[want[k]] = line
+                        k += 1
+                        if k == len(want):
+                            break
+                    elif line_no + i > want[k]:
+                        break
+                    if len(line) > max_line_bytes:
+                        return None
+            line_no += n
+            carry = buf[last + 1 :]
+            if k < len(want) and len(carry) > max_line_bytes:
+                return None
+    if 1 in out and out[1].startswith(BOM):
+        out[1] = out[1][len(BOM) :]
+    return None if any(len(v) + 1 > max_line_bytes + 1 for v in out.values()) else out
+
+
+def count_lines(path: Path) -> int:
+    """Lines in a file (a last line without a newline counts): one ``bytes.count`` pass, no per-line work. The
+    fast path runs it in a thread while DuckDB reads the file (DuckDB releases the GIL)."""
     lines, last = 0, b"\n"
     with path.open("rb") as f:
         while chunk := f.read(BLOCK_BYTES):
             lines += chunk.count(b"\n")
             last = chunk[-1:]
-    lines += last != b"\n"  # a last line without a newline
+    return lines + (last != b"\n")
+
+
+def line_numbers(
+    path: Path, rows: int, max_line_bytes: int = MAX_LINE_BYTES, lines: int | None = None
+) -> Sequence[int] | None:
+    """Map the record index of DuckDB's JSONL reader (in file order; one record per non-blank line, blank lines
+    skipped) to line numbers: returns the sorted "shift points" K (line of record r = r + 1 + #{k in K: k <= r}),
+    or None if ``rows`` does not match the file's non-blank line count (then no mapping is claimed).
+    Cost: one ``bytes.count`` pass over the file (``lines``: its result, if already counted); a blank-line scan
+    only if the counts differ."""
+    if lines is None:
+        lines = count_lines(path)
     if lines == rows:
-        return np.zeros(0, np.int64)
+        return []
+    import numpy as np
+
     blanks = []
     for item in iter_line_blocks(path, max_line_bytes):
         if isinstance(item, BadLine):
@@ -239,11 +297,13 @@ def line_numbers(path: Path, rows: int, max_line_bytes: int = MAX_LINE_BYTES) ->
                 blanks.append(first + int(i))
     if lines - len(blanks) != rows:
         return None
-    return np.array(blanks, np.int64) - np.arange(1, len(blanks) + 1)
+    return [b - i for i, b in enumerate(blanks, 1)]
 
 
 # --------------------------------------------------------------------------------------------------- tabular
 def _batch(cols: list[str], line_nos: list[int], rows: list[list[str]]) -> pa.RecordBatch:
+    import pyarrow as pa
+
     arrays = [pa.array(line_nos, pa.int64())]
     for j in range(len(cols)):
         arrays.append(pa.array([r[j] if j < len(r) else None for r in rows], pa.string()))
