@@ -290,10 +290,19 @@ class CostAnalyzer:
         having = "HAVING sum(n) > 1 " if one_pass else ""
         if one_pass and self._files > 1:
             self.prompt_prunes += 1  # a prompt seen once in each of two files is not counted
+        if self._native:  # group on numbers only, then fetch each kept prompt's text by rowid (0.30 vs 0.40 CPU s
+            # at 1M rows: any_value(prompt) copied a string into each of ~540k groups, most of them singletons)
+            sql = (
+                "SELECT g.ph, g.n, g.cost, t.prompt FROM (SELECT ph, sum(n) AS n, sum(cost) AS cost, min(_line) AS r "
+                f"FROM v WHERE reason IS NULL AND prompt IS NOT NULL GROUP BY ph {having}) g JOIN t ON t.rowid = g.r"
+            )
+        else:
+            sql = (
+                "SELECT ph, sum(n), sum(cost), any_value(prompt) "
+                f"FROM v WHERE reason IS NULL AND prompt IS NOT NULL GROUP BY ph {having}"
+            )
         con.execute(
-            "INSERT INTO prompts SELECT ph, sum(n), sum(cost), any_value(prompt) "
-            f"FROM v WHERE reason IS NULL AND prompt IS NOT NULL GROUP BY ph {having}"
-            "ON CONFLICT (h) DO UPDATE SET n = n + excluded.n, cost = cost + excluded.cost"
+            f"INSERT INTO prompts {sql} ON CONFLICT (h) DO UPDATE SET n = n + excluded.n, cost = cost + excluded.cost"
         )
         if con.execute("SELECT count(*) FROM prompts").fetchall()[0][0] > PROMPT_TRACK_CAP:
             con.execute("DELETE FROM prompts WHERE n = 1")
