@@ -168,3 +168,46 @@ def test_verifier_eval_run_reports_every_set():
     assert v["threshold"] is not None and v["test"]["false_hit_rate"]["n"] > 0
     assert set(v["test_by_lang"]) == {"en", "zh"}
     assert "false-hit" in main(HashEmbedder(64))
+
+
+# Session 3 regression cases (issue 12): each was let through (or, for the paraphrases, turned away) by the
+# verifier before this round's rule changes; the first three come from verifier_blind.jsonl, which is development
+# data since it was scored. (kind, cached query, new query).
+NEW_CATCHES = [
+    ("unit", "三杯水是多少毫升？", "三杯水是多少升？"),  # 升 found inside 毫升: units are tokenized longest first
+    ("unit", "一勺盐大概多少毫克？", "一勺盐大概多少克？"),
+    ("unit", "How many ml are in one cup?", "How many liters are in one cup?"),
+    ("order", "怎么把文件从手机传到电脑？", "怎么把文件从电脑传到手机？"),  # no gazetteer entity on either side
+    ("order", "怎样把照片从相机导入平板？", "怎样把照片从平板导入相机？"),
+    ("order", "老虎比狮子重吗？", "狮子比老虎重吗？"),
+    ("order", "Did Brazil lose to Germany at the 2014 World Cup?", "Did Brazil beat Germany at the 2014 World Cup?"),
+    ("order", "Is Python faster than Java?", "Is Python slower than Java?"),
+    ("order", "西班牙输给了意大利吗？", "西班牙赢了意大利吗？"),
+    ("entity", "扬州有哪些值得去的景点？", "去苏州玩有哪些值得去的景点？"),  # 扬州 / 苏州: not in the gazetteer
+    ("entity", "《红楼梦》的作者是谁？", "《西游记》是谁写的？"),
+    ("negation", "Which fruits are high in sugar?", "Which fruits are low in sugar?"),
+    ("negation", "Which languages are hardest for English speakers?", "Which languages are simplest for English speakers?"),
+    ("negation", "哪个牌子的手机最便宜？", "哪个牌子的手机最贵？"),
+    ("negation", "怎么提高血压？", "怎么降低血压？"),
+]
+NEW_PARAPHRASES = [
+    ("五千克是多少磅？", "五公斤是多少磅？"),  # 千克 = 公斤 (克 inside 千克 is not a second unit)
+    ("Did the Lakers beat the Celtics last night?", "Did the Celtics lose to the Lakers last night?"),
+    ("Is Python faster than Java?", "Is Java slower than Python?"),
+    ("西班牙赢了意大利吗？", "意大利输给了西班牙吗？"),
+    ("小李比小王大几岁？", "小王比小李小几岁？"),
+    ("把文件从手机传到电脑", "从手机把文件传到电脑上"),
+]
+
+
+@pytest.mark.parametrize("kind,cached,query", NEW_CATCHES)
+def test_session3_catches(kind, cached, query):
+    v = V.verify(query, cached)
+    assert not v.ok and v.kind == kind, v
+    assert not V.verify(cached, query).ok
+
+
+@pytest.mark.parametrize("cached,query", NEW_PARAPHRASES)
+def test_session3_paraphrases_accepted(cached, query):
+    assert V.verify(query, cached).ok, V.verify(query, cached)
+    assert V.verify(cached, query).ok, V.verify(cached, query)

@@ -28,14 +28,18 @@ words, antonyms) are in costlab.serving.verifier_rules.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from costlab.serving.guard import _NEG, _NUMWORDS, _STOP
 from costlab.serving.guard import content as _content
 from costlab.serving.verifier_rules import (
+    ANTONYM_GROUPS,
     ANTONYMS,
     CJK,
+    CONVERSES_EN,
+    CONVERSES_ZH,
     FORMATS,
     GAZ,
     LANGS,
@@ -48,8 +52,46 @@ from costlab.serving.verifier_rules import (
     ZH_FUNC,
     ZH_NUM,
     ZH_NUM_EXCEPT,
+    ZH_COMPARATIVE,
+    ZH_NAME_STOP,
+    ZH_ORG_SUFFIX,
+    ZH_PLACE_SUFFIX,
     ZH_UNIT,
 )
+
+@functools.lru_cache(maxsize=None)
+def _rx(pattern: str) -> re.Pattern:
+    """Compiled once: the word tables give more patterns than re's own cache (512) holds."""
+    return re.compile(pattern)
+
+
+def _re_search(p, t):
+    return _rx(p).search(t)
+
+
+def _re_finditer(p, t):
+    return _rx(p).finditer(t)
+
+
+def _re_match(p, t):
+    return _rx(p).match(t)
+
+
+def _re_fullmatch(p, t):
+    return _rx(p).fullmatch(t)
+
+
+def _re_findall(p, t):
+    return _rx(p).findall(t)
+
+
+def _re_split(p, t):
+    return _rx(p).split(t)
+
+
+def _re_sub(p, r, t):
+    return _rx(p).sub(r, t)
+
 
 _NEG_EN = _NEG - {"stop", "skip", "un", "non"}  # "the train's stops", "non-stop" are not negations
 
@@ -67,8 +109,8 @@ class Verdict:
 
 def _norm(text: str) -> str:
     t = text.lower().replace("n't", " not").replace("’", "'")
-    t = re.sub(r"(\d),(\d{3})", r"\1\2", t)  # 5,000 → 5000
-    t = re.sub(r"\bdegrees?\s+(?=celsius|fahrenheit)", "", t)  # "37 degrees Celsius" = "37 °C"
+    t = _re_sub(r"(\d),(\d{3})", r"\1\2", t)  # 5,000 → 5000
+    t = _re_sub(r"\bdegrees?\s+(?=celsius|fahrenheit)", "", t)  # "37 degrees Celsius" = "37 °C"
     return t
 
 
@@ -91,13 +133,14 @@ def _zh_number(s: str) -> float | None:
 
 def numbers(text: str) -> list[float]:
     t = _norm(text)
-    out = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", t)]
-    for w in re.findall(r"[a-z]+", t):
+    out = [float(x) for x in _re_findall(r"\d+(?:\.\d+)?", t)]
+    for w in _re_findall(r"[a-z]+", t):
         if w in _NUMWORDS and w not in ("second", "first", "third"):  # "a second thought", "first" as order
             out.append(float(_NUMWORDS[w]))
     z = t
     for e in ZH_NUM_EXCEPT:
         z = z.replace(e, " ")
+    z = _re_sub("千(?=[克米瓦])", " ", z)  # 千克 / 千米 / 千瓦 are units (kg, km, kW), not "thousand"
     for m in ZH_NUM.finditer(z):
         s = m.group(0)
         if s in ("万", "千", "百", "十", "亿"):  # a bare unit character ("千万" handled above) is not a number
@@ -111,22 +154,20 @@ def numbers(text: str) -> list[float]:
 def _hits(text: str, table: dict[str, tuple[str, ...]]) -> set[str]:
     """Canonical ids whose surface forms occur: whole words for Latin forms, substrings for CJK/symbols."""
     t = _norm(text)
-    out = set()
-    for k, forms in table.items():
-        for f in forms:
-            if re.search(f"[{CJK}]", f) or not re.search(r"[a-z]", f):
-                if f in t:
-                    out.add(k)
-                    break
-            elif re.search(r"(?<![a-z])" + re.escape(f) + r"(?![a-z])", t):
-                out.add(k)
-                break
-    return out
+    return {k for k, forms in table.items() if any(f in t and _form_rx(f).search(t) for f in forms)}
+
+
+@functools.lru_cache(maxsize=None)
+def _form_rx(f: str) -> re.Pattern:
+    """A table form as a pattern: a substring for CJK and symbols, a whole word for Latin forms."""
+    if re.search(f"[{CJK}]", f) or not re.search(r"[a-z]", f):
+        return re.compile(re.escape(f))
+    return re.compile(r"(?<![a-z])" + re.escape(f) + r"(?![a-z])")
 
 
 # Unit words that are also ordinary words ("how many hours", 天气, 年轻, 一块蛋糕): they count only right after a
 # number. Every other form counts wherever it occurs.
-_NEEDS_NUMBER = {"min", "hour", "day", "week", "month", "year"}
+_NEEDS_NUMBER = {"min", "hour", "day", "week", "month", "year", "sec", "cup"}
 _NUMERAL = (
     r"(?:\d|\b(?:"
     + "|".join(w for w in _NUMWORDS if not w.startswith("_"))
@@ -134,8 +175,8 @@ _NUMERAL = (
 )
 
 
-def _unit_positions(text: str) -> list[tuple[int, str]]:
-    t = _norm(text)
+@functools.lru_cache(maxsize=1)
+def _unit_patterns() -> list[tuple[str, re.Pattern, int, str]]:
     out = []
     for k, forms in UNITS.items():
         for f in forms:
@@ -143,10 +184,26 @@ def _unit_positions(text: str) -> list[tuple[int, str]]:
             latin = bool(re.search("[a-z]", f)) and not cjk
             body = re.escape(f) if not latin else r"(?<![a-z])" + re.escape(f) + r"(?![a-z])"
             ambiguous = k in _NEEDS_NUMBER or (cjk and len(f) == 1) or f in ("块钱", "个月", "星期", "小时", "分钟")
-            rx = (_NUMERAL + r"\s*-?\s*" + body) if ambiguous else body
-            for m in re.finditer(rx, t):
-                out.append((m.end() - len(f), k))
-    return sorted(set(out))
+            out.append((f, re.compile((_NUMERAL + r"\s*-?\s*" + body) if ambiguous else body), len(f), k))
+    return out
+
+
+def _unit_positions(text: str) -> list[tuple[int, str]]:
+    t = _norm(text)
+    out = []
+    for f, rx, n, k in _unit_patterns():
+        if f not in t:  # cheap test first: most forms are absent
+            continue
+        for m in rx.finditer(t):
+            out.append((m.end() - n, m.end(), k))
+    # Longest match wins: 升 inside 毫升, 克 inside 千克 / 毫克, 米 inside 厘米 are not units of their own.
+    spans = set(out)
+    kept = {
+        (s, k)
+        for s, e, k in spans
+        if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in spans)
+    }
+    return sorted(kept)
 
 
 def units(text: str) -> set[str]:
@@ -159,14 +216,14 @@ def numbered_units(text: str) -> set[str]:
     return {
         k
         for p, k in _unit_positions(text)
-        if re.search(_NUMERAL + r"\s*-?\s*$", t[:p]) or re.match(r"[$€£¥]\s*\d", t[p:])
+        if _re_search(_NUMERAL + r"\s*-?\s*$", t[:p]) or _re_match(r"[$€£¥]\s*\d", t[p:])
     }  # $50
 
 
 def polarity(text: str) -> int:
     t = _norm(text)
-    n = sum(1 for w in re.findall(r"[a-z]+", t) if w in _NEG_EN)
-    z = "".join(re.findall(f"[{CJK}]+", t))
+    n = sum(1 for w in _re_findall(r"[a-z]+", t) if w in _NEG_EN)
+    z = "".join(_re_findall(f"[{CJK}]+", t))
     for e in NEG_ZH_EXCEPT:
         z = z.replace(e, "")
     n += sum(z.count(c) for c in NEG_ZH)
@@ -180,7 +237,7 @@ def languages(text: str) -> set[str]:
 def formats(text: str) -> set[str]:
     t = _norm(text)
     out = _hits(t.replace("列表", "  "), FORMATS)  # 列表 contains 表 but is not 表格
-    if re.search("(成|为|用|以)列表", t):  # 整理成列表 (a list as output format, not 把列表排序)
+    if _re_search("(成|为|用|以)列表", t):  # 整理成列表 (a list as output format, not 把列表排序)
         out.add("list")
     return out
 
@@ -189,16 +246,19 @@ def antonym(query: str, cached: str) -> str | None:
     ta, tb = _norm(query), _norm(cached)
 
     def has(t: str, w: str) -> bool:
-        if re.search(f"[{CJK}]", w):
-            return w in t
-        return re.search(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", t) is not None
+        return w in t and _form_rx(w).search(t) is not None
 
     for x, y in ANTONYMS:
         if (has(ta, x) and has(tb, y) and not has(ta, y) and not has(tb, x)) or (
             has(ta, y) and has(tb, x) and not has(ta, x) and not has(tb, y)
         ):
             return f"{x} / {y}"
-    wa, wb = set(re.findall(r"[a-z]+", ta)), set(re.findall(r"[a-z]+", tb))
+    for pa, pb in ANTONYM_GROUPS:  # a pole is any of its words, used without any word of the other pole
+        sa = (any(has(ta, w) for w in pa), any(has(ta, w) for w in pb))
+        sb = (any(has(tb, w) for w in pa), any(has(tb, w) for w in pb))
+        if sum(sa) == 1 and sum(sb) == 1 and sa != sb:
+            return f"{'/'.join(pa[:2])} / {'/'.join(pb[:2])}"
+    wa, wb = set(_re_findall(r"[a-z]+", ta)), set(_re_findall(r"[a-z]+", tb))
     for w in wa ^ wb:  # "legal" vs "illegal", "healthy" vs "unhealthy"
         for pre in ("un", "in", "il", "im", "ir", "dis", "non"):
             if w.startswith(pre) and len(w) - len(pre) >= 4 and w[len(pre) :] in (wa | wb) - {w}:
@@ -207,7 +267,7 @@ def antonym(query: str, cached: str) -> str | None:
 
 
 def _wordset(text: str) -> set[str]:
-    return {w.rstrip("s") for w in re.findall(r"[a-z][a-z\-]*", text.lower().replace("'s", ""))}
+    return {w.rstrip("s") for w in _re_findall(r"[a-z][a-z\-]*", text.lower().replace("'s", ""))}
 
 
 def entities(text: str) -> set[str]:
@@ -219,9 +279,9 @@ def entities(text: str) -> set[str]:
         | {f for fs in FORMATS.values() for f in fs}
         | {f for fs in UNITS.values() for f in fs}
     )
-    for sent in re.split(r"[.!?。！？:：\n]\s*", text.replace("'s", "").replace("’s", "")):
-        words = re.findall(r"[A-Za-z][A-Za-z'\-]*", sent)
-        lead = re.match(r"\s*[\"'“(]?([A-Za-z][A-Za-z'\-]*)", sent)
+    for sent in _re_split(r"[.!?。！？:：\n]\s*", text.replace("'s", "").replace("’s", "")):
+        words = _re_findall(r"[A-Za-z][A-Za-z'\-]*", sent)
+        lead = _re_match(r"\s*[\"'“(]?([A-Za-z][A-Za-z'\-]*)", sent)
         first = lead.group(1) if lead else None
         for i, w in enumerate(words):
             lw = w.lower()
@@ -257,12 +317,14 @@ def _order_tokens(text: str) -> list[str]:
     found: list[tuple[int, str]] = []
     for k, forms in GAZ.items():
         for f in forms:
-            for m in re.finditer(re.escape(f), t):
-                found.append((m.start(), "g:" + k))
-    for m in re.finditer(r"\d+(?:\.\d+)?", t):
+            i = t.find(f)
+            while i >= 0:
+                found.append((i, "g:" + k))
+                i = t.find(f, i + 1)
+    for m in _re_finditer(r"\d+(?:\.\d+)?", t):
         found.append((m.start(), "n:" + m.group(0)))
     names = {e[2:] for e in entities(text) if e[0] == "c"}
-    for m in re.finditer(r"(?<![A-Za-z'])[A-Z][a-z\-]+", text):
+    for m in _re_finditer(r"(?<![A-Za-z'])[A-Z][a-z\-]+", text):
         if m.group(0).lower().rstrip("s") in names:
             found.append((m.start(), "c:" + m.group(0).lower().rstrip("s")))
     found.sort()
@@ -271,7 +333,7 @@ def _order_tokens(text: str) -> list[str]:
 
 def _has_order_word(text: str) -> bool:
     t = _norm(text)
-    return bool(ORDER_EN & set(re.findall(r"[a-z]+", t))) or any(w in t for w in ORDER_ZH)
+    return bool(ORDER_EN & set(_re_findall(r"[a-z]+", t))) or any(w in t for w in ORDER_ZH)
 
 
 def _zh_swapped(a: str, b: str) -> bool:
@@ -283,7 +345,7 @@ def _zh_swapped(a: str, b: str) -> bool:
             continue
         la, ra = a[max(0, ia - 2) : ia], a[ia + len(w) : ia + len(w) + 2]
         lb, rb = b[:ib], b[ib + len(w) :]
-        if len(la) == 2 and len(ra) == 2 and la != ra and re.fullmatch(f"[{CJK}]+", la + ra):
+        if len(la) == 2 and len(ra) == 2 and la != ra and _re_fullmatch(f"[{CJK}]+", la + ra):
             if la in rb[:4] and ra in lb[-4:] and la not in lb[-4:]:
                 return True
     return False
@@ -293,9 +355,23 @@ _TOK = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[" + CJK + "]")
 
 
 def _is_content(tok: str) -> bool:
-    if re.fullmatch(f"[{CJK}]", tok):
+    if _re_fullmatch(f"[{CJK}]", tok):
         return tok not in ZH_FUNC
     return tok not in _STOP and len(tok) > 1
+
+
+@functools.lru_cache(maxsize=1)
+def _zh_unit_forms() -> list[tuple[str, str]]:
+    return sorted(((f, k) for k, fs in UNITS.items() for f in fs if len(f) >= 2 and re.search(f"[{CJK}]", f)),
+                  key=lambda x: -len(x[0]))
+
+
+def _canon_units(t: str) -> str:
+    """Chinese unit words of 2+ characters → their unit id, so that 公斤 and 千克 read as the same word."""
+    for f, k in _zh_unit_forms():
+        if f in t:
+            t = t.replace(f, f" {k} ")
+    return t
 
 
 def substitution(query: str, cached: str) -> str | None:
@@ -304,7 +380,7 @@ def substitution(query: str, cached: str) -> str | None:
     that; a one-word swap is how hard negatives look. Returns "old → new" or None."""
     import difflib
 
-    ta, tb = _TOK.findall(_norm(query)), _TOK.findall(_norm(cached))
+    ta, tb = _TOK.findall(_canon_units(_norm(query))), _TOK.findall(_canon_units(_norm(cached)))
     ops = [op for op in difflib.SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes() if op[0] != "equal"]
     if not ops or len(ops) > 2 or any(max(i2 - i1, j2 - j1) > 3 for _, i1, i2, j1, j2 in ops):
         return None
@@ -321,16 +397,135 @@ def _first_order(text: str, table: dict[str, tuple[str, ...]]) -> list[str]:
         idx = [
             m.start()
             for f in forms
-            for m in re.finditer(
-                re.escape(f)
-                if re.search(f"[{CJK}]", f) or not re.search("[a-z]", f)
-                else r"(?<![a-z])" + re.escape(f) + r"(?![a-z])",
-                t,
-            )
+            for m in _form_rx(f).finditer(t)
         ]
         if idx:
             pos.append((min(idx), k))
     return [k for _, k in sorted(pos)]
+
+
+def _has_form(t: str, f: str) -> bool:
+    return f in t and _form_rx(f).search(t) is not None
+
+
+def _span_in(t: str, start: int, other: str, step: int) -> str:
+    """The longest run of CJK characters that starts (step 1) or ends (step -1) at ``start`` in ``t`` and also
+    occurs in ``other``, at least 2 characters and not made of function characters only; "" if none."""
+    best = ""
+    for k in range(2, 9):
+        s = t[start : start + k] if step > 0 else t[max(0, start - k) : start]
+        if len(s) < k or not _re_fullmatch(f"[{CJK}]+", s) or s not in other:
+            break
+        if any(c not in ZH_FUNC for c in s):
+            best = s
+    return best
+
+
+def _zh_neighbours(t: str, other: str, w: str) -> tuple[str, str] | None:
+    """(left, right): the spans shared with ``other`` right before and right after the first ``w`` in ``t``."""
+    i = t.find(w)
+    if i < 0:
+        return None
+    j = i + len(w)
+    if t[j : j + 1] == "了":
+        j += 1
+    return _span_in(t, i, other, -1), _span_in(t, j, other, 1)
+
+
+def _zh_roles_swapped(a: str, b: str, w: str) -> bool:
+    """The same Chinese order word with the shared spans on its sides exchanged: 从手机传到电脑 vs 从电脑传到手机,
+    老虎比狮子重 vs 狮子比老虎重 (no segmentation or name list needed: any span both texts share counts)."""
+    na, nb = _zh_neighbours(a, b, w), _zh_neighbours(b, a, w)
+    if not na or not nb:
+        return False
+    for x, y in ((na[1], nb[1]), (na[0], nb[0])):
+        if x and y and x != y and x not in y and y not in x and x in b and y in a:
+            return True
+    return False
+
+
+def _relation(query: str, cached: str, wa: str | None = None, wb: str | None = None) -> str | None:
+    """"same" or "swapped": the order of the roles (entities, numbers, shared content spans) in the two texts;
+    ``wa``/``wb`` are the Chinese anchor words (the converse verb or 比) whose neighbours are the roles."""
+    ta, tb = _order_tokens(query), _order_tokens(cached)
+    shared = set(ta) & set(tb)
+    sa, sb = [x for x in ta if x in shared], [x for x in tb if x in shared]
+    if len(shared) == 2:
+        return "same" if sa == sb else "swapped"
+    if wa and wb:
+        a, b = _norm(query), _norm(cached)
+        na, nb = _zh_neighbours(a, b, wa), _zh_neighbours(b, a, wb)
+        if na and nb:
+            if (na[0] and na[0] == nb[0]) or (na[1] and na[1] == nb[1]):
+                return "same"
+            if (na[0] and na[0] == nb[1]) or (na[1] and na[1] == nb[0]):
+                return "swapped"
+        return None
+    if not _re_search(f"[{CJK}]", query + cached):
+        ca, cb = _content(query), _content(cached)
+        shared_w = set(ca) & set(cb)
+        sa = [x for x in dict.fromkeys(ca) if x in shared_w]
+        sb = [x for x in dict.fromkeys(cb) if x in shared_w]
+        if len(shared_w) >= 2:
+            return "same" if sa == sb else ("swapped" if sa == sb[::-1] else None)
+    return None
+
+
+def _zh_comparative(t: str, other: str) -> tuple[str, int] | None:
+    """(dimension, pole) of the adjective after "比 <shared span>": 小李比小王大 → ("size", 0)."""
+    i = t.find("比")
+    if i < 0:
+        return None
+    right = _span_in(t, i + 1, other, 1)
+    rest = t[i + 1 + len(right) : i + 1 + len(right) + 4]
+    for dim, poles in ZH_COMPARATIVE.items():
+        for p, forms in enumerate(poles):
+            for f in forms:
+                if rest.startswith(f) or rest[1:].startswith(f) and rest[0] in "更还要":
+                    return dim, p
+    return None
+
+
+def converse(query: str, cached: str) -> tuple[str, str | None] | None:
+    """A converse pair, one form in each text ("beat" / "lose to", "older" / "younger", 赢了 / 输给, 比…大 / 比…小):
+    returns (the pair, how the roles are arranged: "same", "swapped" or None when they cannot be told)."""
+    ta, tb = _norm(query), _norm(cached)
+    for x, y in CONVERSES_EN + CONVERSES_ZH:
+        xa = next((f for f in x if _has_form(ta, f)), None)
+        ya = next((f for f in y if _has_form(ta, f)), None)
+        xb = next((f for f in x if _has_form(tb, f)), None)
+        yb = next((f for f in y if _has_form(tb, f)), None)
+        for ua, va, ub, vb in ((xa, ya, yb, xb), (ya, xa, xb, yb)):
+            if ua and not va and ub and not vb:
+                cjk = bool(_re_search(f"[{CJK}]", ua))
+                return f"{ua} / {ub}", _relation(query, cached, ua if cjk else None, ub if cjk else None)
+    ca, cb = _zh_comparative(ta, tb), _zh_comparative(tb, ta)
+    if ca and cb and ca[0] == cb[0] and ca[1] != cb[1]:
+        return f"比 {ca[0]}", _relation(query, cached, "比", "比")
+    return None
+
+
+def _zh_names(t: str) -> set[str]:
+    """Chinese names outside the gazetteer: 《titles》, a character + a place suffix (扬州, 黄山), a 2-character stem
+    + an institution word (清华大学)."""
+    out = set(_re_findall(r"《([^》]+)》", t))
+    for i, ch in enumerate(t):
+        if ch in ZH_PLACE_SUFFIX and i > 0 and _re_fullmatch(f"[{CJK}]", t[i - 1]) and t[i - 1] not in ZH_NAME_STOP:
+            out.add(t[i - 1 : i + 1])
+    for suf in ZH_ORG_SUFFIX:
+        for m in _re_finditer(f"([{CJK}]{{2}}){suf}", t):
+            if not set(m.group(1)) & ZH_NAME_STOP:
+                out.add(m.group(0))
+    return out
+
+
+def _zh_name_mismatch(query: str, cached: str) -> tuple[set[str], set[str]] | None:
+    """Names of each text that the other does not contain, when both texts have one (a swapped name; a name
+    dropped by a paraphrase is not enough)."""
+    a, b = _norm(query), _norm(cached)
+    ua = {n for n in _zh_names(a) if n not in b}
+    ub = {n for n in _zh_names(b) if n not in a}
+    return (ua, ub) if ua and ub else None
 
 
 def verify(query: str, cached: str) -> Verdict:
@@ -346,15 +541,18 @@ def verify(query: str, cached: str) -> Verdict:
         return Verdict(False, "unit", f"quantity in {sorted(na)} vs {sorted(nb)}")
     if polarity(query) != polarity(cached):
         return Verdict(False, "negation", "one of the two is negated")
-    ant = antonym(query, cached)
+    conv = converse(query, cached)
+    if conv and conv[1] != "swapped":  # "A beat B" vs "A lost to B": the opposite question (or roles unknown)
+        return Verdict(False, "order", f"converse {conv[0]} with the roles {conv[1] or 'undetermined'}")
+    ant = None if conv else antonym(query, cached)  # a converse with swapped roles: the words differ by design
     if ant:
         return Verdict(False, "negation", f"antonyms {ant}")
     la, lb = languages(query), languages(cached)
     if la != lb:
         return Verdict(False, "language", f"{sorted(la)} vs {sorted(lb)}")
-    if len(la) >= 2 and _first_order(query, LANGS) != _first_order(cached, LANGS):  # Spanish→English vs English→Spanish
+    if len(la) >= 2 and not conv and _first_order(query, LANGS) != _first_order(cached, LANGS):  # Spanish→English vs English→Spanish
         return Verdict(False, "language", "same languages, other direction")
-    if len(ua) >= 2 and not na and _first_order(query, UNITS) != _first_order(cached, UNITS):  # dollars→euros
+    if len(ua) >= 2 and not na and not conv and _first_order(query, UNITS) != _first_order(cached, UNITS):  # dollars→euros
         return Verdict(False, "unit", "same units, other direction")
     fa, fb = formats(query), formats(cached)
     if fa != fb:
@@ -362,6 +560,11 @@ def verify(query: str, cached: str) -> Verdict:
     diff = _entity_mismatch(query, cached)
     if diff:
         return Verdict(False, "entity", f"{sorted(diff)}")
+    zn = _zh_name_mismatch(query, cached)
+    if zn:
+        return Verdict(False, "entity", f"{sorted(zn[0])} vs {sorted(zn[1])}")
+    if conv:  # "A beat B" = "B lost to A": roles swapped on purpose, and the verbs differ by design
+        return Verdict(True)
     if _has_order_word(query) or _has_order_word(cached):
         ta, tb = _order_tokens(query), _order_tokens(cached)
         shared = set(ta) & set(tb)
@@ -369,7 +572,7 @@ def verify(query: str, cached: str) -> Verdict:
         sb = [x for x in tb if x in shared]
         if len(shared) >= 2 and sa != sb:
             return Verdict(False, "order", f"{sa} vs {sb}")
-        if not re.search(f"[{CJK}]", query + cached):  # English content words around the order word (old guard)
+        if not _re_search(f"[{CJK}]", query + cached):  # English content words around the order word (old guard)
             ca, cb = _content(query), _content(cached)
             shared_w = set(ca) & set(cb)
             sa = [x for x in dict.fromkeys(ca) if x in shared_w]
@@ -378,6 +581,10 @@ def verify(query: str, cached: str) -> Verdict:
                 return Verdict(False, "order", f"{sa} vs {sb}")
         if _zh_swapped(query, cached) or _zh_swapped(cached, query):
             return Verdict(False, "order", "roles around a Chinese order word swapped")
+        qa, cb = _norm(query), _norm(cached)
+        for w in ORDER_ZH:
+            if w in qa and w in cb and _zh_roles_swapped(qa, cb, w):
+                return Verdict(False, "order", f"the spans around {w} swapped")
     sub = substitution(query, cached)
     if sub:
         return Verdict(False, "substitution", sub)

@@ -88,7 +88,23 @@ UNITS = {
     "g": ("g", "gram", "grams", "克"),
     "c": ("celsius", "°c", "℃", "摄氏", "摄氏度"),
     "f": ("fahrenheit", "°f", "℉", "华氏", "华氏度"),
-    "l": ("liter", "liters", "litre", "litres", "升"),
+    "l": ("liter", "liters", "litre", "litres", "升", "公升"),
+    "ml": ("ml", "milliliter", "milliliters", "millilitre", "millilitres", "毫升"),
+    "mg": ("mg", "milligram", "milligrams", "毫克"),
+    "mm": ("mm", "millimeter", "millimeters", "millimetre", "millimetres", "毫米"),
+    "sqm": ("square meter", "square meters", "square metre", "square metres", "sqm", "平方米", "平米"),
+    "sqft": ("square foot", "square feet", "sq ft", "平方英尺"),
+    "ha": ("hectare", "hectares", "公顷"),
+    "acre": ("acre", "acres", "英亩"),
+    "t": ("tonne", "tonnes", "ton", "tons", "吨"),
+    "oz": ("ounce", "ounces", "oz", "盎司"),
+    "cup": ("cup", "cups", "杯"),
+    "kwh": ("kwh", "千瓦时"),
+    "sec": ("second", "seconds", "secs", "秒", "秒钟"),
+    "tb": ("tb", "terabyte", "terabytes"),
+    "kb": ("kb", "kilobyte", "kilobytes"),
+    "mph": ("mph",),
+    "kmh": ("km/h", "kph", "公里每小时"),
     "gal": ("gallon", "gallons", "加仑"),
     "usd": ("$", "usd", "dollar", "dollars", "美元", "美金"),
     "eur": ("€", "eur", "euro", "euros", "欧元"),
@@ -353,3 +369,99 @@ ANTONYMS = [
 
 
 ZH_FUNC = set("的了吗呢吧啊呀是在有和与及请问一下这那个些么什怎样把将被给对从到也都就还很更最")
+
+# Antonym groups (either pole, any member): a question asked about one pole and the other is another question.
+# Each entry is (pole A, pole B); a text "has" a pole when it uses one of its words and none of the other pole's.
+ANTONYM_GROUPS = [
+    (("easy", "easier", "easiest", "simple", "simpler", "simplest"), ("hard", "harder", "hardest", "difficult", "tough", "toughest")),
+    (("cheap", "cheaper", "cheapest", "inexpensive", "affordable"), ("expensive", "pricey", "pricier", "priciest", "costly")),
+    (("fast", "fastest", "quick", "quickest", "quickly"), ("slow", "slowest", "slowly")),
+    (("big", "biggest", "large", "largest", "huge"), ("small", "smallest", "tiny")),
+    (("tall", "tallest"), ("short", "shortest")),
+    (("old", "oldest"), ("young", "youngest", "new", "newest")),
+    (("hot", "hottest", "warm", "warmest"), ("cold", "coldest", "cool", "coolest")),
+    (("high", "highest", "rich in", "a lot of", "lots of"), ("low", "lowest", "little", "poor in")),
+    (("increase", "increases", "raise", "raises", "boost", "boosts"), ("decrease", "decreases", "lower", "lowers", "reduce", "reduces", "cut")),
+    (("best", "top"), ("worst",)),
+    (("good for",), ("bad for", "harmful", "harmful to")),
+    (("healthy",), ("unhealthy", "harmful")),
+    (("safe", "safely"), ("unsafe", "dangerous", "harmful", "risky")),
+    (("legal", "legally", "allowed", "permitted"), ("illegal", "illegally", "forbidden", "banned", "prohibited")),
+    (("start", "starts", "begin", "begins", "beginning"), ("end", "ends", "finish", "finishes", "ending")),
+    (("add", "adds", "insert"), ("remove", "removes", "delete", "deletes")),
+    (("accept", "accepted"), ("reject", "rejected", "decline", "declined")),
+    (("like", "love", "likes", "loves"), ("dislike", "hate", "dislikes", "hates")),
+    (("gain", "gains"), ("lose", "loses")),
+    (("push",), ("pull",)),
+    (("input",), ("output",)),
+    (("login", "log in", "sign in"), ("logout", "log out", "sign out")),
+    (("compress", "zip"), ("decompress", "unzip", "extract")),
+    (("heavy", "heaviest"), ("light", "lightest")),
+    (("longest",), ("shortest",)),
+    (("容易", "简单", "好学"), ("困难", "很难", "最难", "难学")),
+    (("便宜", "实惠", "划算"), ("昂贵", "很贵", "最贵", "更贵", "太贵")),
+    (("更快", "最快", "快速"), ("更慢", "最慢", "慢速")),
+    (("更大", "最大"), ("更小", "最小")),
+    (("提高", "升高", "增加", "上升", "上涨", "增长", "增强"), ("降低", "减少", "下降", "下跌", "减弱")),
+    (("最高", "更高"), ("最低", "更低")),
+    (("最长", "更长"), ("最短", "更短")),
+    (("添加", "增加", "加上"), ("删除", "去掉", "移除")),
+    (("接受",), ("拒绝",)),
+    (("喜欢",), ("讨厌",)),
+    (("开始",), ("结束",)),
+    (("最好", "最佳"), ("最差", "最坏", "最糟")),
+    (("增肥", "增重", "长胖"), ("减肥", "减重", "瘦身")),
+    (("好处",), ("坏处", "害处")),
+    (("登录",), ("退出登录", "注销")),
+    (("压缩",), ("解压",)),
+]
+
+# Converse relations: the same fact said from the other side ("A beat B" = "B lost to A", "A is older than B" =
+# "B is younger than A"). With one form in each text the roles must be swapped for the same question; the same
+# roles with the other form is the opposite question.
+CONVERSES_EN = [
+    (("beat", "beats", "beaten", "defeat", "defeats", "defeated", "win against", "won against", "wins against"),
+     ("lose to", "lost to", "loses to", "lost against", "lose against")),
+    (("older",), ("younger",)),
+    (("taller",), ("shorter",)),
+    (("bigger", "larger"), ("smaller",)),
+    (("faster", "quicker"), ("slower",)),
+    (("cheaper",), ("more expensive", "pricier")),
+    (("heavier",), ("lighter",)),
+    (("richer",), ("poorer",)),
+    (("higher",), ("lower",)),
+    (("warmer", "hotter"), ("colder", "cooler")),
+    (("more than",), ("less than", "fewer than")),
+    (("north of",), ("south of",)),
+    (("east of",), ("west of",)),
+    (("ahead of",), ("behind",)),
+    (("buy from", "bought from", "buys from"), ("sell to", "sold to", "sells to")),
+    (("borrow from", "borrowed from", "borrows from"), ("lend to", "lent to", "lends to")),
+    (("manager of", "manages", "boss of"), ("report to", "reports to", "work for", "works for")),
+    (("parent of", "father of", "mother of"), ("child of", "son of", "daughter of")),
+]
+CONVERSES_ZH = [
+    (("打败了", "战胜了", "击败了", "赢了", "打赢了", "打败", "战胜", "击败", "打赢", "胜过"), ("输给了", "败给了", "输给", "败给", "负于")),
+]
+# Comparative adjectives after 比 ("A 比 B 大" = "B 比 A 小"): dimension → (pole A, pole B).
+ZH_COMPARATIVE = {
+    "size": (("大",), ("小",)),
+    "height": (("高",), ("矮", "低")),
+    "speed": (("快",), ("慢",)),
+    "price": (("贵",), ("便宜",)),
+    "amount": (("多",), ("少",)),
+    "length": (("长",), ("短",)),
+    "weight": (("重",), ("轻",)),
+    "distance": (("远",), ("近",)),
+    "time": (("早",), ("晚",)),
+    "age": (("老",), ("年轻",)),
+    "temperature": (("热", "暖"), ("冷", "凉")),
+    "strength": (("强",), ("弱",)),
+}
+
+# Chinese names the gazetteer does not list: a character + a place suffix (扬州, 黄山, 洱海 ...), a 2-character
+# stem + an institution word (清华大学), and book or film titles in 《》. A preceding character from this list
+# makes the suffix a common word (城市, 爬山, 这个省).
+ZH_PLACE_SUFFIX = "州省县镇村岛湖山江河市"
+ZH_ORG_SUFFIX = ("大学", "学院", "公司", "银行", "医院", "机场", "车站", "大桥", "公园", "博物馆")
+ZH_NAME_STOP = set("这那哪每各全本外城超都门地景大小上下去来在的了个是有和与到从多某该此其一二三四五六七八九十几爬登高火冰下深江河湖山海沙开关出入进回过")
