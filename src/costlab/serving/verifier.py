@@ -50,6 +50,7 @@ from costlab.serving.verifier_rules import (
     UNITS,
     ZH_DIGIT,
     ZH_FUNC,
+    ZH_MEASURE,
     ZH_NUM,
     ZH_NUM_EXCEPT,
     ZH_COMPARATIVE,
@@ -141,6 +142,7 @@ def numbers(text: str) -> list[float]:
     for e in ZH_NUM_EXCEPT:
         z = z.replace(e, " ")
     z = _re_sub("千(?=[克米瓦])", " ", z)  # 千克 / 千米 / 千瓦 are units (kg, km, kW), not "thousand"
+    z = _re_sub(f"(?<![零〇一二两三四五六七八九十百千万亿])一(?=[{ZH_MEASURE}])", " ", z)  # 写一首诗: "a", not 1
     for m in ZH_NUM.finditer(z):
         s = m.group(0)
         if s in ("万", "千", "百", "十", "亿"):  # a bare unit character ("千万" handled above) is not a number
@@ -380,14 +382,37 @@ def substitution(query: str, cached: str) -> str | None:
     that; a one-word swap is how hard negatives look. Returns "old → new" or None."""
     import difflib
 
-    ta, tb = _TOK.findall(_canon_units(_norm(query))), _TOK.findall(_canon_units(_norm(cached)))
+    ta, tb = _TOK.findall(_canon(query)), _TOK.findall(_canon(cached))
     ops = [op for op in difflib.SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes() if op[0] != "equal"]
-    if not ops or len(ops) > 2 or any(max(i2 - i1, j2 - j1) > 3 for _, i1, i2, j1, j2 in ops):
+
+    def size(toks: list[str]) -> float:  # a Chinese character counts as 3/4 of a word: up to 4 (历史记录)
+        return sum(1 if not _re_fullmatch(f"[{CJK}]", x) else 0.75 for x in toks)
+
+    if not ops or len(ops) > 2 or any(max(size(ta[i1:i2]), size(tb[j1:j2])) > 3 for _, i1, i2, j1, j2 in ops):
         return None
     for tag, i1, i2, j1, j2 in ops:
         if tag == "replace" and any(map(_is_content, ta[i1:i2])) and any(map(_is_content, tb[j1:j2])):
             return f"{' '.join(ta[i1:i2])} → {' '.join(tb[j1:j2])}"
+    # a content word dropped in one place and another added elsewhere (猫抓沙发 → 猫在沙发上尿尿)
+    gone = [x for _, i1, i2, _, _ in ops for x in ta[i1:i2] if _is_content(x) and x not in tb]
+    new = [x for _, _, _, j1, j2 in ops for x in tb[j1:j2] if _is_content(x) and x not in ta]
+    if len(ops) == 2 and gone and new:  # (a word that only moved is in both texts: not counted)
+        return f"{' '.join(gone)} → {' '.join(new)}"
     return None
+
+
+def _canon(text: str) -> str:
+    """Text for the substitution diff: units to their id (公斤 = 千克), every number to "0" (一百 = 100: numbers
+    were compared already), "what's" to "what"."""
+    t = _canon_units(_norm(text)).replace("'s", "")
+    t = _re_sub(r"\d+(?:\.\d+)?", " 0 ", t)
+    z = t
+    for e in ZH_NUM_EXCEPT:
+        z = z.replace(e, "\x00" * len(e))
+    spans = [m.span() for m in ZH_NUM.finditer(z)]
+    for s0, s1 in reversed(spans):
+        t = t[:s0] + " 0 " + t[s1:]
+    return t
 
 
 def _first_order(text: str, table: dict[str, tuple[str, ...]]) -> list[str]:
@@ -450,7 +475,7 @@ def _relation(query: str, cached: str, wa: str | None = None, wb: str | None = N
     ta, tb = _order_tokens(query), _order_tokens(cached)
     shared = set(ta) & set(tb)
     sa, sb = [x for x in ta if x in shared], [x for x in tb if x in shared]
-    if len(shared) == 2:
+    if len(shared) >= 2:
         return "same" if sa == sb else "swapped"
     if wa and wb:
         a, b = _norm(query), _norm(cached)

@@ -74,6 +74,18 @@ NEG_ZH_EXCEPT = (
     "行不行",
     "是否",
     "不如",
+    "区别",  # 别 in these words is not 别 "don't"
+    "分别",
+    "特别",
+    "别人",
+    "告别",
+    "性别",
+    "类别",
+    "级别",
+    "识别",
+    "差别",
+    "个别",
+    "别的",
 )
 
 UNITS = {
@@ -109,7 +121,7 @@ UNITS = {
     "usd": ("$", "usd", "dollar", "dollars", "美元", "美金"),
     "eur": ("€", "eur", "euro", "euros", "欧元"),
     "gbp": ("£", "gbp", "英镑"),
-    "cny": ("rmb", "cny", "yuan", "人民币", "元", "块钱", "块"),
+    "cny": ("rmb", "cny", "yuan", "人民币", "元", "块钱"),  # not 块 alone: 几块骨头 is a measure word
     "jpy": ("¥", "jpy", "yen", "日元"),
     "min": ("minute", "minutes", "mins", "分钟"),
     "hour": ("hour", "hours", "hrs", "小时"),
@@ -368,7 +380,9 @@ ANTONYMS = [
 ]
 
 
-ZH_FUNC = set("的了吗呢吧啊呀是在有和与及请问一下这那个些么什怎样把将被给对从到也都就还很更最")
+ZH_FUNC = set("的了吗呢吧啊呀是在有和与及请问一下这那个些么什怎样把将被给对从到也都就还很更最如何哪里儿能可以会")
+# Measure words after 一 that make it the article "a" (写一首诗 = 写首诗), not the number one.
+ZH_MEASURE = "首篇本张份封句条件段部台只杯位次"
 
 # Antonym groups (either pole, any member): a question asked about one pole and the other is another question.
 # Each entry is (pole A, pole B); a text "has" a pole when it uses one of its words and none of the other pole's.
@@ -385,7 +399,8 @@ ANTONYM_GROUPS = [
     (("best", "top"), ("worst",)),
     (("good for",), ("bad for", "harmful", "harmful to")),
     (("healthy",), ("unhealthy", "harmful")),
-    (("safe", "safely"), ("unsafe", "dangerous", "harmful", "risky")),
+    (("safe", "safely", "non-toxic"), ("unsafe", "dangerous", "harmful", "risky", "toxic", "poisonous")),
+    (("安全", "无毒", "无害"), ("危险", "有毒", "有害")),
     (("legal", "legally", "allowed", "permitted"), ("illegal", "illegally", "forbidden", "banned", "prohibited")),
     (("start", "starts", "begin", "begins", "beginning"), ("end", "ends", "finish", "finishes", "ending")),
     (("add", "adds", "insert"), ("remove", "removes", "delete", "deletes")),
