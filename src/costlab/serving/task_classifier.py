@@ -163,6 +163,7 @@ def cross_validate(
     embedder: Any = None,
     folds: int = 5,
     seeds: tuple[int, ...] = (0, 1, 2),
+    progress: bool = False,
 ) -> list[dict]:
     """Template-grouped k-fold cross-validation on TRAINING rows only, to choose ``fit`` settings before the test
     templates are scored once. Rows of the split's training templates, of the free-form groups ("freeform/...")
@@ -220,6 +221,9 @@ def cross_validate(
                 if keep.any():
                     acc[name].append(float(correct[keep].mean()))
         out.append({"settings": s, "accuracy": {k: float(np.mean(v)) for k, v in acc.items() if v}})
+        if progress:  # long work shows progress: one line per setting (about a minute each on one thread)
+            a = out[-1]["accuracy"]
+            print(f"[{len(out)}/{len(settings)}] {s}: " + " ".join(f"{k} {v:.3f}" for k, v in a.items()), flush=True)
     return out
 
 
@@ -311,7 +315,7 @@ def train_and_evaluate(
     out_dir: str | Path,
     embedder: Any = None,
     minilm_weight: float = 1.0,
-    C: float = 1.0,
+    C: float = 3.0,  # chosen by grouped CV on training rows (data/classifier/select_settings.json)
     per_template: int = 12,
     test_frac: float = 0.3,
     seed: int = 0,
