@@ -48,6 +48,8 @@ HARD_NEGATIVES = [
     ("language", "把“早上好”翻译成法语。", "把“早上好”翻译成日语。"),
     ("format", "Export the sales report to JSON.", "Export the sales report to YAML."),
     ("format", "把这份名单整理成JSON格式。", "把这份名单整理成表格格式。"),
+    ("question", "When is the gym open?", "What does a gym membership cost?"),  # asks for a time vs a price
+    ("question", "这本书是什么时候出版的？", "这本书的作者是谁？"),  # a time vs a person
     ("substitution", "How long should I steep green tea?", "How long should I steep black tea?"),
     ("substitution", "绿茶要泡多久？", "红茶要泡多久？"),
 ]
@@ -218,6 +220,10 @@ DEV2_CATCHES = [
     ("substitution", "怎么清理浏览器缓存？", "怎么清理浏览器历史记录？"),  # a 4-character replacement
     ("substitution", "怎样防止猫抓沙发？", "怎样防止猫在沙发上尿尿？"),  # one content word gone, another added
     ("negation", "哪些植物对猫是安全的？", "哪些植物对猫有毒？"),
+    ("negation", "Is coffee bad for your health?", "Is drinking coffee healthy?"),
+    ("negation", "When does the sun rise tomorrow?", "What time is sunset tomorrow?"),
+    ("question", "How long does a passport renewal take?", "What is the fee to renew a passport?"),
+    ("question", "多久能办好护照？", "办护照要多少钱？"),
     ("order", "Did Germany beat Argentina in the 2014 final?", "Did Germany lose to Argentina in the 2014 final?"),
 ]
 DEV2_PARAPHRASES = [
@@ -227,6 +233,8 @@ DEV2_PARAPHRASES = [
     ("成年人身上有多少块骨头？", "成人一共有几块骨头？"),  # 块 as a measure word, not yuan
     ("Did Germany beat Argentina in the 2014 final?", "Did Argentina lose to Germany in the 2014 final?"),
     ("Is Mount Everest taller than K2?", "Is K2 shorter than Mount Everest?"),
+    ("How long should I boil an egg?", "How many minutes does it take to boil an egg?"),  # both ask a duration
+    ("伦敦中午十二点时东京是几点？", "伦敦12点的时候，东京几点了？"),
 ]
 
 

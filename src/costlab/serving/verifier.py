@@ -47,6 +47,7 @@ from costlab.serving.verifier_rules import (
     NEG_ZH_EXCEPT,
     ORDER_EN,
     ORDER_ZH,
+    QUESTION_KINDS,
     UNITS,
     ZH_DIGIT,
     ZH_FUNC,
@@ -96,7 +97,7 @@ def _re_sub(p, r, t):
 
 _NEG_EN = _NEG - {"stop", "skip", "un", "non"}  # "the train's stops", "non-stop" are not negations
 
-KINDS = ("number", "unit", "negation", "language", "format", "entity", "order", "substitution")
+KINDS = ("number", "unit", "negation", "language", "format", "entity", "order", "question", "substitution")
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[$€£¥%℃℉°]|[" + CJK + "]+")
 
@@ -553,6 +554,12 @@ def _zh_name_mismatch(query: str, cached: str) -> tuple[set[str], set[str]] | No
     return (ua, ub) if ua and ub else None
 
 
+def question_kinds(text: str) -> set[str]:
+    """What the text asks for: time, duration, price, person, place, reason (QUESTION_KINDS); empty if none."""
+    t = _norm(text)
+    return {k for k, pats in QUESTION_KINDS.items() if any(_re_search(p, t) for p in pats)}
+
+
 def verify(query: str, cached: str) -> Verdict:
     """Verdict(ok=False, kind=...) when serving ``cached``'s answer to ``query`` would answer another question."""
     a, b = numbers(query), numbers(cached)
@@ -610,6 +617,9 @@ def verify(query: str, cached: str) -> Verdict:
         for w in ORDER_ZH:
             if w in qa and w in cb and _zh_roles_swapped(qa, cb, w):
                 return Verdict(False, "order", f"the spans around {w} swapped")
+    qa, qb = question_kinds(query), question_kinds(cached)
+    if qa and qb and not qa & qb:  # "When is the gym open?" vs "How much is a gym membership?"
+        return Verdict(False, "question", f"asks for {sorted(qa)} vs {sorted(qb)}")
     sub = substitution(query, cached)
     if sub:
         return Verdict(False, "substitution", sub)

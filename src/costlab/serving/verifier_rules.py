@@ -397,8 +397,8 @@ ANTONYM_GROUPS = [
     (("high", "highest", "rich in", "a lot of", "lots of"), ("low", "lowest", "little", "poor in")),
     (("increase", "increases", "raise", "raises", "boost", "boosts"), ("decrease", "decreases", "lower", "lowers", "reduce", "reduces", "cut")),
     (("best", "top"), ("worst",)),
-    (("good for",), ("bad for", "harmful", "harmful to")),
-    (("healthy",), ("unhealthy", "harmful")),
+    (("good for", "healthy"), ("bad for", "unhealthy", "harmful")),
+    (("sunrise", "sun rise", "sun rises"), ("sunset", "sun set", "sun sets")),
     (("safe", "safely", "non-toxic"), ("unsafe", "dangerous", "harmful", "risky", "toxic", "poisonous")),
     (("安全", "无毒", "无害"), ("危险", "有毒", "有害")),
     (("legal", "legally", "allowed", "permitted"), ("illegal", "illegally", "forbidden", "banned", "prohibited")),
@@ -480,3 +480,18 @@ ZH_COMPARATIVE = {
 ZH_PLACE_SUFFIX = "州省县镇村岛湖山江河市"
 ZH_ORG_SUFFIX = ("大学", "学院", "公司", "银行", "医院", "机场", "车站", "大桥", "公园", "博物馆")
 ZH_NAME_STOP = set("这那哪每各全本外城超都门地景大小上下去来在的了个是有和与到从多某该此其一二三四五六七八九十几爬登高火冰下深江河湖山海沙开关出入进回过")
+
+# What a question asks for. Two questions that each ask for something and share no kind ask different things
+# ("When is the gym open?" vs "How much is a gym membership?"). Regexes over the lowercased text; "how" alone
+# (a method) is not a kind: "How do I X" and "Tips for X" ask the same.
+QUESTION_KINDS = {
+    "time": (r"\bwhen\b", r"\bwhat time\b", r"\b(?:what|which) (?:year|date|day|month)\b", "什么时候", "几点", "哪年",
+             "哪一年", "何时", "哪天", "几月", "几号"),
+    "duration": (r"\bhow long\b", r"\bhow many (?:hours|minutes|days|weeks|months|years|seconds)\b",
+                 r"\bhow much time\b", "多久", "多长时间", "多少时间", "几天", "几个小时", "几分钟", "几年"),
+    "price": (r"\bcost\b", r"\bcosts\b", r"\bprice\b", r"\bfee\b", r"\bfees\b", r"\bhow expensive\b", r"\bcharge\b",
+              "多少钱", "价格", "费用", "价钱", "收费", "花多少"),
+    "person": (r"\bwho\b", r"\bwhom\b", r"\bwhose\b", "谁"),
+    "place": (r"\bwhere\b", "哪里", "哪儿", "在哪"),
+    "reason": (r"\bwhy\b", "为什么", "为何", "为啥"),
+}
