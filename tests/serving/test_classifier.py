@@ -267,6 +267,13 @@ def test_artifact_round_trip_through_learned_classifier_load(tmp_path):
     assert s["blind"]["learned"]["all"]["n"] == 6 and s["artifact_sha256"] == m["artifact_sha256"]
     assert s["unseen_templates"]["learned"]["all"] == m["unseen_templates"]["learned"]["all"]  # same model, rows
     assert json.loads((tmp_path / "clf/metrics.json").read_text())["blind"]["learned"]["all"]["n"] == 6
+    from typer.testing import CliRunner
+
+    from costlab.serving.cli import app
+
+    args = ["train-classifier", "--no-minilm", "--score-only", "--no-blind", "--out", str(tmp_path / "clf")]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0 and "no refit" in r.output and "blind: not scored (disabled: --no-blind)" in r.output
     (tmp_path / "clf/text_classifier.joblib").write_bytes(b"not the artifact")
     with pytest.raises(CostlabError, match="not the artifact"):
         score_artifact(tmp_path / "clf", None, WILD, None)

@@ -124,6 +124,9 @@ def train(
         kw = {} if C is None else {"C": C}
         m = train_and_evaluate(out, emb, wild_path=wild, extra_train_path=extra_train, blind_path=blind_path, **kw)
     typer.echo(format_metrics(m))
+    if score_only:
+        typer.echo(f"scored the artifact in {out} (sha256 {m['artifact_sha256'][:12]}, no refit); metrics.json updated")
+        return
     typer.echo(
         f"saved {out}/text_classifier.joblib (+ metrics.json, provenance.json); "
         f"serve with router.classifier=learned router.artifact={out}"
@@ -132,15 +135,20 @@ def train(
 
 @app.command("verifier-eval")
 def verifier_eval(
-    target: float = typer.Option(0.01, help="max false-hit rate on the dev split"), threads: int = 1
+    target: float = typer.Option(0.01, help="max false-hit rate on the dev split"),
+    threads: int = 1,
+    blind2: bool = typer.Option(
+        True, "--blind2/--no-blind2", help="also score data/paraphrase/blind2/pairs.jsonl (skipped if absent)"
+    ),
+    blind2_path: Optional[Path] = typer.Option(None, help="another blind file (fields a, b, label, kind, lang)"),
 ) -> None:
     """Semantic cache with / without the candidate verifier: paraphrase hit rate and false-hit rate with 95%
-    intervals (threshold chosen on dev families, reported on test families and on the blind set)."""
+    intervals (thresholds chosen on development pairs only; the blind set v2 scored at the frozen thresholds)."""
     from costlab.serving.embed import MiniLMEmbedder
     from costlab.serving.verifier_eval import main as _eval
 
     set_offline_env()
-    typer.echo(_eval(MiniLMEmbedder(threads=threads), target))
+    typer.echo(_eval(MiniLMEmbedder(threads=threads), target, blind2=blind2, blind2_path=blind2_path))
 
 
 @app.command("threshold-sweep")
