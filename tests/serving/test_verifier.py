@@ -160,16 +160,65 @@ def test_evaluate_picks_threshold_on_dev_and_reports_test_with_intervals():
     assert s["all"]["false_hit_rate"]["k"] == 0 and s["all"]["paraphrase_hit_rate"]["k"] == 2
 
 
-def test_verifier_eval_run_reports_every_set():
-    """The docs' measurement end to end, with a bag-of-words stand-in for MiniLM (seconds, no model)."""
+def test_verifier_eval_run_reports_every_set(tmp_path):
+    """The docs' measurement end to end, with a bag-of-words stand-in for MiniLM (seconds, no model). The blind-set
+    path is exercised on a synthetic file in tmp_path only (never on data/paraphrase/blind2)."""
     from costlab.serving.verifier_eval import main, run
 
-    res = run(HashEmbedder(64))
-    assert set(res) >= {"verifier_pairs", "blind", "pairs_en_old", "pooled_dev", "pooled_dev_blind", "blind_at_0.95"}
+    fx = tmp_path / "pairs.jsonl"
+    fx.write_text(
+        "\n".join(
+            json.dumps(r, ensure_ascii=False)
+            for r in [
+                {"id": "x1", "a": "Can dogs eat grapes?", "b": "Are grapes safe for dogs?", "label": 1,
+                 "kind": "paraphrase", "lang": "en"},
+                {"id": "x2", "a": "给我推荐三本书", "b": "给我推荐五本书", "label": 0, "kind": "number", "lang": "zh"},
+                {"id": "x3", "a": "Is it open on Sunday?", "b": "Is it closed on Sunday?", "label": 0,
+                 "kind": "negation", "lang": "en"},
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    res = run(HashEmbedder(64), blind2_path=fx)
+    assert set(res) >= {"verifier_pairs", "blind", "pairs_en_old", "pooled_dev", "frozen", "blind2", "blind_at_0.95"}
     v = res["verifier_pairs"]["checks"]["verifier (EN+ZH)"]
     assert v["threshold"] is not None and v["test"]["false_hit_rate"]["n"] > 0
     assert set(v["test_by_lang"]) == {"en", "zh"}
-    assert "false-hit" in main(HashEmbedder(64))
+    assert set(res["dev_sets_at_frozen"]) >= {"verifier_pairs", "blind", "pairs_en_old", "dev2"}
+    b2 = res["blind2"]["checks"]["verifier (EN+ZH)"]
+    assert b2["threshold"] == res["frozen"]["verifier (EN+ZH)"]  # scored at the dev-frozen threshold, not refit
+    assert set(b2["by_lang"]) == {"en", "zh"} and set(b2["false_hits_by_kind"]) == {"number", "negation"}
+    assert b2["all"]["false_hit_rate"]["k"] == 0 and b2["all"]["false_hit_rate"]["ci"][1] < 1
+    text = main(HashEmbedder(64), blind2_path=fx)
+    assert "false-hit" in text and "blind2 (" in text
+    assert "not computed" in main(HashEmbedder(64), blind2=False)
+    assert "absent" in run(HashEmbedder(64), blind2_path=tmp_path / "missing.jsonl")["blind2"]["skipped"]
+
+
+def _norm_pair(a: str, b: str) -> frozenset:
+    import re
+
+    def n(t: str) -> str:
+        return re.sub(r"[\W_]+", "", t.lower())
+
+    return frozenset((n(a), n(b)))
+
+
+def test_blind2_shares_no_pair_with_development_data():
+    """No pair of the lead's blind set v2 (a, b normalized, either order) is in any file the verifier or its
+    threshold was developed on. Only the size of the intersection is asserted: no blind row is shown."""
+    from costlab.serving.verifier_eval import BLIND2, DEV_FILES
+
+    b2 = ROOT / "data" / BLIND2
+    if not b2.exists():
+        pytest.skip("data/paraphrase/blind2/pairs.jsonl is absent")
+    dev = {_norm_pair(r["a"], r["b"]) for f in DEV_FILES if (ROOT / "data/paraphrase" / f).exists()
+           for r in _rows(ROOT / "data/paraphrase" / f)}
+    lines = b2.read_text(encoding="utf-8").splitlines()
+    blind = {_norm_pair(r["a"], r["b"]) for r in (json.loads(x) for x in lines if x.strip())}
+    n_overlap = len(blind & dev)
+    assert n_overlap == 0, f"{n_overlap} blind2 pairs also in development data"
 
 
 # Session 3 regression cases (issue 12): each was let through (or, for the paraphrases, turned away) by the

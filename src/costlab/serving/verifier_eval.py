@@ -11,6 +11,7 @@ binomial 95% intervals, overall and per language and per negative kind.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -142,24 +143,53 @@ def format_score(res: dict, title: str) -> str:
     return "\n".join(lines)
 
 
-def run(embedder: Any, target: float = 0.01) -> dict[str, Any]:
-    """The measurement behind docs/semantic-cache.md: the threshold per check is chosen on the dev families of
-    data/paraphrase/verifier_pairs.jsonl, reported on its test families, on verifier_blind.jsonl (written after
-    the rules froze) and on the older English pairs.jsonl (with its own dev/test split)."""
+BLIND2 = "paraphrase/blind2/pairs.jsonl"  # under DATA_DIR: the lead's independent blind set (never tuned on)
+DEV_FILES = ("verifier_pairs.jsonl", "verifier_blind.jsonl", "pairs.jsonl", "dev2.jsonl")  # all development data
+
+
+def _pooled_dev(sets: dict[str, list[dict]], sims: dict[str, np.ndarray]) -> tuple[list[dict], np.ndarray]:
+    """Every development pair, one pool: verifier_pairs' and pairs.jsonl's dev splits as "dev", their test splits as
+    "test" (reported, not used for the choice), verifier_blind.jsonl (scored once in session 2, development data
+    since) and dev2.jsonl whole as "dev". The threshold frozen for the gateway is the pool's dev pick."""
+    rows, parts = [], []
+    for name, v in sets.items():
+        whole = name in ("blind", "dev2")
+        rows += [dict(r, lang=r.get("lang", "en"), split="dev" if whole else r.get("split", "dev")) for r in v]
+        parts.append(sims[name])
+    return rows, np.concatenate(parts)
+
+
+def run(
+    embedder: Any,
+    target: float = 0.01,
+    blind2: bool = True,
+    blind2_path: str | Path | None = None,
+) -> dict[str, Any]:
+    """The measurement behind docs/semantic-cache.md. Thresholds are chosen on development data only:
+    per set (verifier_pairs dev → test, pairs.jsonl dev → test, as in session 2) and on all development pairs
+    pooled (``frozen``: the threshold written into configs/serve/default.yaml). ``blind2``: the lead's blind set
+    (data/paraphrase/blind2/pairs.jsonl, fields a, b, label, kind, lang) scored at the frozen thresholds, overall,
+    per language and per kind; skipped when the file is absent or ``blind2`` is False. Nothing is fitted on it."""
+    from functools import lru_cache
+
     from costlab.io import read_jsonl
     from costlab.paths import DATA_DIR
     from costlab.serving.guard import compatible as old_guard
     from costlab.serving.sweep import similarities
     from costlab.serving.verifier import compatible
 
-    checks = {"embedding only": None, "old guard (EN lexical)": old_guard, "verifier (EN+ZH)": compatible}
+    # each check is called on the same pair by several evaluations below: computed once
+    checks = {
+        "embedding only": None,
+        "old guard (EN lexical)": lru_cache(maxsize=None)(old_guard),
+        "verifier (EN+ZH)": lru_cache(maxsize=None)(compatible),
+    }
+    d = Path(DATA_DIR) / "paraphrase"
+    names = {"verifier_blind.jsonl": "blind", "pairs.jsonl": "pairs_en_old", "dev2.jsonl": "dev2"}
     sets = {
-        name: read_jsonl(DATA_DIR / "paraphrase" / f, required=("a", "b", "label"))
-        for name, f in (
-            ("verifier_pairs", "verifier_pairs.jsonl"),
-            ("blind", "verifier_blind.jsonl"),
-            ("pairs_en_old", "pairs.jsonl"),
-        )
+        names.get(f, f.removesuffix(".jsonl")): read_jsonl(d / f, required=("a", "b", "label"))
+        for f in DEV_FILES
+        if (d / f).exists() or f != "dev2.jsonl"
     }
     sims = {k: similarities(v, embedder) for k, v in sets.items()}
     main_res = evaluate(sets["verifier_pairs"], sims["verifier_pairs"], checks, target)
@@ -172,35 +202,63 @@ def run(embedder: Any, target: float = 0.01) -> dict[str, Any]:
     for name, check in checks.items():
         t = main_res["checks"][name]["threshold"]
         out["blind"][name] = score_at(sets["blind"], sims["blind"], check, t) if t is not None else None
-    # both dev splits pooled pick one threshold; reported on both test splits and on the blind set
-    pooled_rows = sets["verifier_pairs"] + [dict(r, lang=r.get("lang", "en")) for r in sets["pairs_en_old"]]
-    pooled = evaluate(
-        pooled_rows,
-        np.concatenate([sims["verifier_pairs"], sims["pairs_en_old"]]),
-        {"verifier (EN+ZH)": compatible},
-        target,
-    )
-    t = pooled["checks"]["verifier (EN+ZH)"]["threshold"]
+    pooled_rows, pooled_sims = _pooled_dev(sets, sims)
+    pooled = evaluate(pooled_rows, pooled_sims, checks, target)
     out["pooled_dev"] = pooled
-    out["pooled_dev_blind"] = score_at(sets["blind"], sims["blind"], compatible, t) if t is not None else None
+    out["frozen"] = {name: r["threshold"] for name, r in pooled["checks"].items()}
+    t = out["frozen"]["verifier (EN+ZH)"]
+    out["dev_sets_at_frozen"] = (
+        {k: score_at(v, sims[k], checks["verifier (EN+ZH)"], t) for k, v in sets.items()} if t is not None else {}
+    )
     out["blind_at_0.95"] = {name: score_at(sets["blind"], sims["blind"], check, 0.95) for name, check in checks.items()}
+    path = Path(blind2_path) if blind2_path else Path(DATA_DIR) / BLIND2
+    if not blind2:
+        out["blind2"] = {"skipped": "not computed (--no-blind2)"}
+    elif not path.exists():
+        out["blind2"] = {"skipped": f"{path} is absent"}
+    else:
+        rows = read_jsonl(path, required=("a", "b", "label", "kind", "lang"))
+        bs = similarities(rows, embedder)
+        out["blind2"] = {
+            "path": str(path),
+            "n_pairs": len(rows),
+            "checks": {
+                name: score_at(rows, bs, check, out["frozen"][name]) if out["frozen"][name] is not None else None
+                for name, check in checks.items()
+            },
+        }
     return out
 
 
-def main(embedder: Any, target: float = 0.01) -> str:
-    res = run(embedder, target)
-    lines = [format_eval(res["verifier_pairs"], "verifier_pairs.jsonl (EN+ZH, split by family)"), ""]
+def main(embedder: Any, target: float = 0.01, blind2: bool = True, blind2_path: str | Path | None = None) -> str:
+    res = run(embedder, target, blind2=blind2, blind2_path=blind2_path)
+    lines = [format_eval(res["verifier_pairs"], "verifier_pairs.jsonl (EN+ZH, split by family; development data)"), ""]
     for name, r in res["blind"].items():
         lines.append(
-            format_score(r, f"verifier_blind.jsonl, {name}") if r else f"verifier_blind.jsonl, {name}: no threshold"
+            format_score(r, f"verifier_blind.jsonl (development data since session 3), {name}")
+            if r
+            else f"verifier_blind.jsonl, {name}: no threshold"
         )
     lines += ["", format_eval(res["pairs_en_old"], "pairs.jsonl (older English set, its own dev/test split)")]
-    lines += ["", format_eval(res["pooled_dev"], "both dev splits pooled pick the threshold; both test splits")]
-    if res["pooled_dev_blind"]:
-        lines.append(
-            format_score(res["pooled_dev_blind"], "verifier_blind.jsonl, verifier at the pooled-dev threshold")
-        )
+    lines += [
+        "",
+        format_eval(
+            res["pooled_dev"],
+            "ALL development pairs pooled pick the FROZEN threshold (dev = verifier_pairs dev + pairs dev + "
+            "verifier_blind + dev2; test = the two test splits)",
+        ),
+    ]
+    for k, r in res["dev_sets_at_frozen"].items():
+        lines.append(format_score(r, f"  {k} (all rows), verifier at the frozen threshold"))
     lines.append("")
-    for name, r in res["blind_at_0.95"].items():  # the shipped default threshold
+    for name, r in res["blind_at_0.95"].items():  # the shipped default threshold of session 1
         lines.append(format_score(r, f"verifier_blind.jsonl, {name}"))
+    lines.append("")
+    b2 = res["blind2"]
+    if "skipped" in b2:
+        lines.append(f"blind2: {b2['skipped']}")
+    else:
+        lines.append(f"blind2 ({b2['path']}, {b2['n_pairs']} pairs) at the frozen thresholds, scored once:")
+        for name, r in b2["checks"].items():
+            lines.append(format_score(r, f"blind2, {name}") if r else f"blind2, {name}: no frozen threshold")
     return "\n".join(lines)
