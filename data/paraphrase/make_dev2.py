@@ -6,6 +6,9 @@ DEVELOPMENT data: it helps pick the threshold (pooled with the other dev splits)
 and its numbers are not a held-out measurement. It never saw data/paraphrase/blind2/ (the lead's blind set).
 Kinds follow the blind-set vocabulary: paraphrase (label 1); negation, number, unit, entity, role,
 language_format, content (label 0; content = another content word or another question about the same topic).
+One pair first written here (a mixed Chinese/English paraphrase) was removed after the overlap test
+(tests/serving/test_verifier.py::test_blind2_shares_no_pair_with_development_data) found the same pair, normalized,
+in the lead's blind set; the author saw only the id of this file's row, not the blind file.
 Run: python data/paraphrase/make_dev2.py  (deterministic; no randomness)
 """
 
@@ -76,7 +79,6 @@ ROWS = [
     ("zh", P, "一百美元等于多少人民币？", "100美元能换多少人民币？"),
     ("zh", P, "怎么在Excel里合并单元格？", "Excel如何合并单元格？"),
     ("zh", P, "孩子发烧到三十八度怎么办？", "小孩烧到38度该怎么处理？"),
-    ("mixed", P, "怎么用 Python 读取 CSV 文件？", "Python 读 CSV 文件的方法"),
     # ---- English hard negatives
     ("en", "negation", "Can I freeze cooked rice?", "Why shouldn't I freeze cooked rice?"),
     ("en", "negation", "Which plants are safe for cats?", "Which plants are toxic to cats?"),

@@ -140,7 +140,8 @@ def test_pair_set_split_by_family_and_reproducible(tmp_path):
     import runpy
     import shutil
 
-    for gen, out in (("make_verifier_pairs.py", PAIRS), ("make_verifier_blind.py", BLIND)):
+    dev2 = ROOT / "data/paraphrase/dev2.jsonl"
+    for gen, out in (("make_verifier_pairs.py", PAIRS), ("make_verifier_blind.py", BLIND), ("make_dev2.py", dev2)):
         shutil.copy(ROOT / "data/paraphrase" / gen, tmp_path / gen)
         runpy.run_path(str(tmp_path / gen), run_name="__main__")
         assert (tmp_path / out.name).read_bytes() == out.read_bytes(), f"{out.name} differs from its generator"
