@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from costlab.paths import offline_env, set_offline_env  # noqa: E402
+
+set_offline_env()
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
@@ -261,7 +262,7 @@ def main() -> None:
                 "base",
                 up_url,
                 settings,
-                env={**os.environ, "PYTHONPATH": str(src)},
+                env={**offline_env(), "PYTHONPATH": str(src)},
             )
             procs.append(base)
         print(

@@ -50,6 +50,7 @@ from gateway_overhead import (  # noqa: E402  (the gateway benchmark's harness: 
     post_time,
 )
 
+from costlab.paths import offline_env  # noqa: E402
 from costlab.serving.testing import free_port  # noqa: E402
 
 MODEL = MISS_MODEL  # routing fixture price: $1.0 / 1M in, $3.0 / 1M out
@@ -83,8 +84,7 @@ def start_litellm(tmp: Path, up_url: str, budget: float | None) -> tuple[subproc
     p = tmp / f"litellm_{port}.yaml"
     p.write_text(yaml.safe_dump(cfg))
     env = {
-        **os.environ,
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        **offline_env(),  # includes LITELLM_LOCAL_MODEL_COST_MAP=True: no price-map fetch
         "LITELLM_LOG": "ERROR",
         "DISABLE_SCHEMA_UPDATE": "true",
     }
