@@ -102,17 +102,42 @@ ROWS = [
     ("en", "role", "Is Mount Everest taller than K2?", "Is K2 taller than Mount Everest?"),
     ("en", "role", "How do I copy photos from my iPhone to my Mac?", "How do I copy photos from my Mac to my iPhone?"),
     ("en", "role", "Is Lisa older than her brother Tom?", "Is Lisa younger than her brother Tom?"),
-    ("en", "language_format", "Translate 'thank you very much' into Spanish", "Translate 'thank you very much' into Portuguese"),
+    (
+        "en",
+        "language_format",
+        "Translate 'thank you very much' into Spanish",
+        "Translate 'thank you very much' into Portuguese",
+    ),
     ("en", "language_format", "How do I center a div in CSS?", "How do I center a div in Tailwind?"),
-    ("en", "language_format", "List the planets in order from the sun", "List the planets in order from the sun as a table"),
+    (
+        "en",
+        "language_format",
+        "List the planets in order from the sun",
+        "List the planets in order from the sun as a table",
+    ),
     ("en", "language_format", "Write a short poem about the sea", "Write a short essay about the sea"),
     ("en", "language_format", "How to undo the last git commit", "How to undo the last svn commit"),
     ("en", "content", "How do I clear my browser cache?", "How do I clear my browser history?"),
     ("en", "content", "Give me a recipe for banana bread", "Give me a recipe for zucchini bread"),
-    ("en", "content", "What are good sources of iron for vegetarians?", "What are good sources of protein for vegetarians?"),
-    ("en", "content", "How can I stop my cat from scratching the sofa?", "How can I stop my cat from peeing on the sofa?"),
+    (
+        "en",
+        "content",
+        "What are good sources of iron for vegetarians?",
+        "What are good sources of protein for vegetarians?",
+    ),
+    (
+        "en",
+        "content",
+        "How can I stop my cat from scratching the sofa?",
+        "How can I stop my cat from peeing on the sofa?",
+    ),
     ("en", "content", "Why do leaves change color in autumn?", "Why do leaves fall off trees in autumn?"),
-    ("en", "content", "What is the boiling point of water at sea level?", "What is the freezing point of water at sea level?"),
+    (
+        "en",
+        "content",
+        "What is the boiling point of water at sea level?",
+        "What is the freezing point of water at sea level?",
+    ),
     ("en", "content", "Can I freeze cooked rice?", "How long does cooked rice keep in the fridge?"),
     ("en", "content", "How many calories does running a mile burn?", "How many calories does swimming a mile burn?"),
     ("en", "content", "Tips to reduce stress at work", "Tips to ask for a raise at work"),
@@ -165,7 +190,15 @@ if __name__ == "__main__":
     out = Path(__file__).with_name("dev2.jsonl")
     with out.open("w", encoding="utf-8") as f:
         for i, (lang, kind, a, b) in enumerate(ROWS):
-            row = {"id": f"d2-{i:03d}", "a": a, "b": b, "label": int(kind == P), "kind": kind, "lang": lang,
-                   "family": f"dev2/{i:03d}", "split": "dev"}
+            row = {
+                "id": f"d2-{i:03d}",
+                "a": a,
+                "b": b,
+                "label": int(kind == P),
+                "kind": kind,
+                "lang": lang,
+                "family": f"dev2/{i:03d}",
+                "split": "dev",
+            }
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(f"wrote {len(ROWS)} pairs to {out}")

@@ -171,11 +171,23 @@ def test_verifier_eval_run_reports_every_set(tmp_path):
         "\n".join(
             json.dumps(r, ensure_ascii=False)
             for r in [
-                {"id": "x1", "a": "Can dogs eat grapes?", "b": "Are grapes safe for dogs?", "label": 1,
-                 "kind": "paraphrase", "lang": "en"},
+                {
+                    "id": "x1",
+                    "a": "Can dogs eat grapes?",
+                    "b": "Are grapes safe for dogs?",
+                    "label": 1,
+                    "kind": "paraphrase",
+                    "lang": "en",
+                },
                 {"id": "x2", "a": "给我推荐三本书", "b": "给我推荐五本书", "label": 0, "kind": "number", "lang": "zh"},
-                {"id": "x3", "a": "Is it open on Sunday?", "b": "Is it closed on Sunday?", "label": 0,
-                 "kind": "negation", "lang": "en"},
+                {
+                    "id": "x3",
+                    "a": "Is it open on Sunday?",
+                    "b": "Is it closed on Sunday?",
+                    "label": 0,
+                    "kind": "negation",
+                    "lang": "en",
+                },
             ]
         )
         + "\n",
@@ -214,8 +226,12 @@ def test_blind2_shares_no_pair_with_development_data():
     b2 = ROOT / "data" / BLIND2
     if not b2.exists():
         pytest.skip("data/paraphrase/blind2/pairs.jsonl is absent")
-    dev = {_norm_pair(r["a"], r["b"]) for f in DEV_FILES if (ROOT / "data/paraphrase" / f).exists()
-           for r in _rows(ROOT / "data/paraphrase" / f)}
+    dev = {
+        _norm_pair(r["a"], r["b"])
+        for f in DEV_FILES
+        if (ROOT / "data/paraphrase" / f).exists()
+        for r in _rows(ROOT / "data/paraphrase" / f)
+    }
     lines = b2.read_text(encoding="utf-8").splitlines()
     blind = {_norm_pair(r["a"], r["b"]) for r in (json.loads(x) for x in lines if x.strip())}
     n_overlap = len(blind & dev)
@@ -238,7 +254,11 @@ NEW_CATCHES = [
     ("entity", "扬州有哪些值得去的景点？", "去苏州玩有哪些值得去的景点？"),  # 扬州 / 苏州: not in the gazetteer
     ("entity", "《红楼梦》的作者是谁？", "《西游记》是谁写的？"),
     ("negation", "Which fruits are high in sugar?", "Which fruits are low in sugar?"),
-    ("negation", "Which languages are hardest for English speakers?", "Which languages are simplest for English speakers?"),
+    (
+        "negation",
+        "Which languages are hardest for English speakers?",
+        "Which languages are simplest for English speakers?",
+    ),
     ("negation", "哪个牌子的手机最便宜？", "哪个牌子的手机最贵？"),
     ("negation", "怎么提高血压？", "怎么降低血压？"),
 ]

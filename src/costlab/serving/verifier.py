@@ -49,19 +49,20 @@ from costlab.serving.verifier_rules import (
     ORDER_ZH,
     QUESTION_KINDS,
     UNITS,
+    ZH_COMPARATIVE,
     ZH_DIGIT,
     ZH_FUNC,
     ZH_MEASURE,
+    ZH_NAME_STOP,
     ZH_NUM,
     ZH_NUM_EXCEPT,
-    ZH_COMPARATIVE,
-    ZH_NAME_STOP,
     ZH_ORG_SUFFIX,
     ZH_PLACE_SUFFIX,
     ZH_UNIT,
 )
 
-@functools.lru_cache(maxsize=None)
+
+@functools.cache
 def _rx(pattern: str) -> re.Pattern:
     """Compiled once: the word tables give more patterns than re's own cache (512) holds."""
     return re.compile(pattern)
@@ -160,7 +161,7 @@ def _hits(text: str, table: dict[str, tuple[str, ...]]) -> set[str]:
     return {k for k, forms in table.items() if any(f in t and _form_rx(f).search(t) for f in forms)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _form_rx(f: str) -> re.Pattern:
     """A table form as a pattern: a substring for CJK and symbols, a whole word for Latin forms."""
     if re.search(f"[{CJK}]", f) or not re.search(r"[a-z]", f):
@@ -201,11 +202,7 @@ def _unit_positions(text: str) -> list[tuple[int, str]]:
             out.append((m.end() - n, m.end(), k))
     # Longest match wins: 升 inside 毫升, 克 inside 千克 / 毫克, 米 inside 厘米 are not units of their own.
     spans = set(out)
-    kept = {
-        (s, k)
-        for s, e, k in spans
-        if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in spans)
-    }
+    kept = {(s, k) for s, e, k in spans if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in spans)}
     return sorted(kept)
 
 
@@ -365,8 +362,10 @@ def _is_content(tok: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _zh_unit_forms() -> list[tuple[str, str]]:
-    return sorted(((f, k) for k, fs in UNITS.items() for f in fs if len(f) >= 2 and re.search(f"[{CJK}]", f)),
-                  key=lambda x: -len(x[0]))
+    return sorted(
+        ((f, k) for k, fs in UNITS.items() for f in fs if len(f) >= 2 and re.search(f"[{CJK}]", f)),
+        key=lambda x: -len(x[0]),
+    )
 
 
 def _canon_units(t: str) -> str:
@@ -420,11 +419,7 @@ def _first_order(text: str, table: dict[str, tuple[str, ...]]) -> list[str]:
     t = _norm(text)
     pos = []
     for k, forms in table.items():
-        idx = [
-            m.start()
-            for f in forms
-            for m in _form_rx(f).finditer(t)
-        ]
+        idx = [m.start() for f in forms for m in _form_rx(f).finditer(t)]
         if idx:
             pos.append((min(idx), k))
     return [k for _, k in sorted(pos)]
@@ -471,7 +466,7 @@ def _zh_roles_swapped(a: str, b: str, w: str) -> bool:
 
 
 def _relation(query: str, cached: str, wa: str | None = None, wb: str | None = None) -> str | None:
-    """"same" or "swapped": the order of the roles (entities, numbers, shared content spans) in the two texts;
+    """ "same" or "swapped": the order of the roles (entities, numbers, shared content spans) in the two texts;
     ``wa``/``wb`` are the Chinese anchor words (the converse verb or 比) whose neighbours are the roles."""
     ta, tb = _order_tokens(query), _order_tokens(cached)
     shared = set(ta) & set(tb)
@@ -582,9 +577,13 @@ def verify(query: str, cached: str) -> Verdict:
     la, lb = languages(query), languages(cached)
     if la != lb:
         return Verdict(False, "language", f"{sorted(la)} vs {sorted(lb)}")
-    if len(la) >= 2 and not conv and _first_order(query, LANGS) != _first_order(cached, LANGS):  # Spanish→English vs English→Spanish
+    if (
+        len(la) >= 2 and not conv and _first_order(query, LANGS) != _first_order(cached, LANGS)
+    ):  # Spanish→English vs English→Spanish
         return Verdict(False, "language", "same languages, other direction")
-    if len(ua) >= 2 and not na and not conv and _first_order(query, UNITS) != _first_order(cached, UNITS):  # dollars→euros
+    if (
+        len(ua) >= 2 and not na and not conv and _first_order(query, UNITS) != _first_order(cached, UNITS)
+    ):  # dollars→euros
         return Verdict(False, "unit", "same units, other direction")
     fa, fb = formats(query), formats(cached)
     if fa != fb:

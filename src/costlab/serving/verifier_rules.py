@@ -387,15 +387,24 @@ ZH_MEASURE = "首篇本张份封句条件段部台只杯位次"
 # Antonym groups (either pole, any member): a question asked about one pole and the other is another question.
 # Each entry is (pole A, pole B); a text "has" a pole when it uses one of its words and none of the other pole's.
 ANTONYM_GROUPS = [
-    (("easy", "easier", "easiest", "simple", "simpler", "simplest"), ("hard", "harder", "hardest", "difficult", "tough", "toughest")),
-    (("cheap", "cheaper", "cheapest", "inexpensive", "affordable"), ("expensive", "pricey", "pricier", "priciest", "costly")),
+    (
+        ("easy", "easier", "easiest", "simple", "simpler", "simplest"),
+        ("hard", "harder", "hardest", "difficult", "tough", "toughest"),
+    ),
+    (
+        ("cheap", "cheaper", "cheapest", "inexpensive", "affordable"),
+        ("expensive", "pricey", "pricier", "priciest", "costly"),
+    ),
     (("fast", "fastest", "quick", "quickest", "quickly"), ("slow", "slowest", "slowly")),
     (("big", "biggest", "large", "largest", "huge"), ("small", "smallest", "tiny")),
     (("tall", "tallest"), ("short", "shortest")),
     (("old", "oldest"), ("young", "youngest", "new", "newest")),
     (("hot", "hottest", "warm", "warmest"), ("cold", "coldest", "cool", "coolest")),
     (("high", "highest", "rich in", "a lot of", "lots of"), ("low", "lowest", "little", "poor in")),
-    (("increase", "increases", "raise", "raises", "boost", "boosts"), ("decrease", "decreases", "lower", "lowers", "reduce", "reduces", "cut")),
+    (
+        ("increase", "increases", "raise", "raises", "boost", "boosts"),
+        ("decrease", "decreases", "lower", "lowers", "reduce", "reduces", "cut"),
+    ),
     (("best", "top"), ("worst",)),
     (("good for", "healthy"), ("bad for", "unhealthy", "harmful")),
     (("sunrise", "sun rise", "sun rises"), ("sunset", "sun set", "sun sets")),
@@ -435,8 +444,10 @@ ANTONYM_GROUPS = [
 # "B is younger than A"). With one form in each text the roles must be swapped for the same question; the same
 # roles with the other form is the opposite question.
 CONVERSES_EN = [
-    (("beat", "beats", "beaten", "defeat", "defeats", "defeated", "win against", "won against", "wins against"),
-     ("lose to", "lost to", "loses to", "lost against", "lose against")),
+    (
+        ("beat", "beats", "beaten", "defeat", "defeats", "defeated", "win against", "won against", "wins against"),
+        ("lose to", "lost to", "loses to", "lost against", "lose against"),
+    ),
     (("older",), ("younger",)),
     (("taller",), ("shorter",)),
     (("bigger", "larger"), ("smaller",)),
@@ -456,7 +467,10 @@ CONVERSES_EN = [
     (("parent of", "father of", "mother of"), ("child of", "son of", "daughter of")),
 ]
 CONVERSES_ZH = [
-    (("打败了", "战胜了", "击败了", "赢了", "打赢了", "打败", "战胜", "击败", "打赢", "胜过"), ("输给了", "败给了", "输给", "败给", "负于")),
+    (
+        ("打败了", "战胜了", "击败了", "赢了", "打赢了", "打败", "战胜", "击败", "打赢", "胜过"),
+        ("输给了", "败给了", "输给", "败给", "负于"),
+    ),
 ]
 # Comparative adjectives after 比 ("A 比 B 大" = "B 比 A 小"): dimension → (pole A, pole B).
 ZH_COMPARATIVE = {
@@ -479,18 +493,54 @@ ZH_COMPARATIVE = {
 # makes the suffix a common word (城市, 爬山, 这个省).
 ZH_PLACE_SUFFIX = "州省县镇村岛湖山江河市"
 ZH_ORG_SUFFIX = ("大学", "学院", "公司", "银行", "医院", "机场", "车站", "大桥", "公园", "博物馆")
-ZH_NAME_STOP = set("这那哪每各全本外城超都门地景大小上下去来在的了个是有和与到从多某该此其一二三四五六七八九十几爬登高火冰下深江河湖山海沙开关出入进回过")
+ZH_NAME_STOP = set(
+    "这那哪每各全本外城超都门地景大小上下去来在的了个是有和与到从多某该此其一二三四五六七八九十几爬登高火冰下深江河湖山海沙开关出入进回过"
+)
 
 # What a question asks for. Two questions that each ask for something and share no kind ask different things
 # ("When is the gym open?" vs "How much is a gym membership?"). Regexes over the lowercased text; "how" alone
 # (a method) is not a kind: "How do I X" and "Tips for X" ask the same.
 QUESTION_KINDS = {
-    "time": (r"\bwhen\b", r"\bwhat time\b", r"\b(?:what|which) (?:year|date|day|month)\b", "什么时候", "几点", "哪年",
-             "哪一年", "何时", "哪天", "几月", "几号"),
-    "duration": (r"\bhow long\b", r"\bhow many (?:hours|minutes|days|weeks|months|years|seconds)\b",
-                 r"\bhow much time\b", "多久", "多长时间", "多少时间", "几天", "几个小时", "几分钟", "几年"),
-    "price": (r"\bcost\b", r"\bcosts\b", r"\bprice\b", r"\bfee\b", r"\bfees\b", r"\bhow expensive\b", r"\bcharge\b",
-              "多少钱", "价格", "费用", "价钱", "收费", "花多少"),
+    "time": (
+        r"\bwhen\b",
+        r"\bwhat time\b",
+        r"\b(?:what|which) (?:year|date|day|month)\b",
+        "什么时候",
+        "几点",
+        "哪年",
+        "哪一年",
+        "何时",
+        "哪天",
+        "几月",
+        "几号",
+    ),
+    "duration": (
+        r"\bhow long\b",
+        r"\bhow many (?:hours|minutes|days|weeks|months|years|seconds)\b",
+        r"\bhow much time\b",
+        "多久",
+        "多长时间",
+        "多少时间",
+        "几天",
+        "几个小时",
+        "几分钟",
+        "几年",
+    ),
+    "price": (
+        r"\bcost\b",
+        r"\bcosts\b",
+        r"\bprice\b",
+        r"\bfee\b",
+        r"\bfees\b",
+        r"\bhow expensive\b",
+        r"\bcharge\b",
+        "多少钱",
+        "价格",
+        "费用",
+        "价钱",
+        "收费",
+        "花多少",
+    ),
     "person": (r"\bwho\b", r"\bwhom\b", r"\bwhose\b", "谁"),
     "place": (r"\bwhere\b", "哪里", "哪儿", "在哪"),
     "reason": (r"\bwhy\b", "为什么", "为何", "为啥"),
