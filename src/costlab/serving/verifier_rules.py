@@ -406,6 +406,11 @@ ANTONYM_GROUPS = [
         ("decrease", "decreases", "lower", "lowers", "reduce", "reduces", "cut"),
     ),
     (("best", "top"), ("worst",)),
+    (
+        ("included", "include", "includes", "complimentary", "free of charge"),
+        ("charge extra", "cost extra", "pay extra", "extra charge", "extra fee", "additional fee", "excluded"),
+    ),
+    (("包含", "包括", "免费提供"), ("额外收费", "另外收费", "另收费", "不包含")),
     (("good for", "healthy"), ("bad for", "unhealthy", "harmful")),
     (("sunrise", "sun rise", "sun rises"), ("sunset", "sun set", "sun sets")),
     (("safe", "safely", "non-toxic"), ("unsafe", "dangerous", "harmful", "risky", "toxic", "poisonous")),
