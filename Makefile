@@ -5,10 +5,17 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip --disable-pip-version-check -q
-# llama-cpp-python compiles llama.cpp from its sdist (~14 min on 2 cores). The wheel is cached outside
-# the repo so a fresh clone on the same machine (CI) installs it in seconds.
+# llama-cpp-python compiles llama.cpp from its sdist. The wheel is cached outside the repo so a fresh clone on
+# the same machine (CI) installs it in seconds.
 LLAMA_CPP_VERSION := 0.3.36
 WHEELS ?= $(HOME)/.cache/costlab/wheels
+# Lean build: only what llama_cpp loads. LLAVA_BUILD=OFF drops libmtmd (multimodal chat handlers; costlab has
+# none); cmake/llama_cpp_lean.cmake drops libllama-common + cpp-httplib (never loaded). 74 compile units
+# instead of 178; see docs/cost-tooling.md "Fresh-machine set-up time" for the measured CPU seconds. Your own
+# CMAKE_ARGS (e.g. -DGGML_CUDA=on) are appended. The wheel cache is keyed by these args, so a wheel built with
+# other args is never reused for them.
+LLAMA_CPP_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/cmake/llama_cpp_lean.cmake $(CMAKE_ARGS)
+LLAMA_WHEELS := $(WHEELS)/llama-cpp-$(shell echo '$(LLAMA_CPP_CMAKE_ARGS)' | sed 's|$(CURDIR)||' | md5sum | cut -c1-8)
 SDIST_DIR ?= $(HOME)/.cache/costlab/sdist
 SDIST := $(SDIST_DIR)/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz
 # llama.cpp's own HF->GGUF converter, taken from the same sdist so converter and runtime agree.
@@ -41,11 +48,14 @@ $(SDIST): | $(VENV)/.installed
 	$(VENV)/bin/pip download -q --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_CPP_VERSION) -d $(SDIST_DIR)
 
 $(VENV)/.llama_cpp: $(VENV)/.installed | $(SDIST)
-	mkdir -p $(WHEELS)
-	ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || \
-	  (echo "building llama-cpp-python $(LLAMA_CPP_VERSION) (~14 min once; set CMAKE_ARGS=-DGGML_CUDA=on for CUDA)"; \
-	   CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(VENV)/bin/pip wheel -q --no-deps $(SDIST) -w $(WHEELS))
-	$(PIP) install -c constraints.txt "$$(ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl | head -1)[server]"
+	mkdir -p $(LLAMA_WHEELS)
+	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || \
+	  (echo "building llama-cpp-python $(LLAMA_CPP_VERSION) once (~11 min on 2 cores; set CMAKE_ARGS=-DGGML_CUDA=on for CUDA)"; \
+	   CMAKE_ARGS="$(LLAMA_CPP_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+	   $(VENV)/bin/pip wheel -q --no-deps $(SDIST) -w $(LLAMA_WHEELS))
+	# --force-reinstall: a venv holding the same version from another build (other CMAKE_ARGS) gets this one
+	$(PIP) install --force-reinstall --no-deps "$$(ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl | head -1)"
+	$(PIP) install -c constraints.txt "$$(ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl | head -1)[server]"
 	touch $@
 
 $(CONVERTER_DIR)/convert_hf_to_gguf.py: | $(SDIST)
