@@ -16,6 +16,7 @@ Provenance (stated honestly):
 
 Run: .venv/bin/python data/classifier/blind/make_test.py
 """
+
 from __future__ import annotations
 
 import json
@@ -59,7 +60,7 @@ ROWS["translation"]["en"] = [
     "that the mountains never tell.'",
     "english -> turkish\n\nYour package is at the front desk.\nPlease pick it up before 6 pm.",
     "You are a professional translator. Source language: English. Target language: Polish. Text: "
-    "\"Quarterly revenue grew by 8%, driven mainly by exports to Scandinavia.\"",
+    '"Quarterly revenue grew by 8%, driven mainly by exports to Scandinavia."',
     "my grandma only reads Greek, how do I write 'happy 80th birthday, we love you' on her cake",
     "What's the Japanese word for 'spreadsheet'? Katakana is fine.",
     "Dutch colleague wrote 'ik kom eraan, even geduld' in the team chat. In English?",
@@ -132,7 +133,7 @@ ROWS["summarization"]["en"] = [
     "Ana: in-app. Let's also drop the dark mode toggle from this release, it's not ready.\nChen: agreed.",
     "Give me this review in one sentence:\n\n\"I wanted to love this blender. It's gorgeous, it's quiet for a "
     "blender, and the smoothie setting works great. But after three weeks the lid started leaking and "
-    "customer service took 10 days to reply. For the price I expected better build quality.\"",
+    'customer service took 10 days to reply. For the price I expected better build quality."',
     "Can you condense this article into two sentences for our newsletter?\n\n"
     "City officials announced on Tuesday that the riverside bike path will close for six months starting in "
     "March to allow for flood barrier construction. A temporary route through Elm Street and the old rail "
@@ -147,7 +148,7 @@ ROWS["summarization"]["en"] = [
     "Q3 dashboard and noticed a few of the charts are still pulling from the old data source, and I know you "
     "were busy with the migration, totally understand, but the board meeting is next week and Sarah wants to "
     "present those numbers, so if there's any way you could switch them over before Thursday that'd be "
-    "amazing. No worries if not, just let me know either way.\"",
+    'amazing. No worries if not, just let me know either way."',
     "Short summary for execs, three lines max:\n\nIncident 2291. At 14:02 UTC a config change raised the "
     "connection pool limit on the payments database from 200 to 2000. Within minutes the database ran out of "
     "memory and restarted, causing checkout failures for 23 minutes. The change was rolled back at 14:25. "
@@ -283,7 +284,7 @@ ROWS["summarization"]["mixed"] = [
     "Can you give me the key points of this 公告?\n\n关于调整办公时间的通知：自下周一起，"
     "公司实行弹性工作制，员工可在早八点至十点之间到岗，每日工作满八小时即可。每周三为全员到岗日，"
     "当天上午十点召开部门例会。",
-    "一句话总结这条 review：\n\"Great location, five minutes from the station, and the staff were lovely. "
+    '一句话总结这条 review：\n"Great location, five minutes from the station, and the staff were lovely. '
     "Room was tiny though and the walls were thin, we could hear everything next door. Fine for one night, "
     "wouldn't stay a week.\"",
     "这个 Slack thread 讨论的结论是啥，简单说：\n@mike: should we cache the pricing API?\n@yuki: yes, it's "
@@ -309,7 +310,7 @@ ROWS["summarization"]["mixed"] = [
     "is so slow\n- design is much cleaner now",
     "这段 interview 回答有点长，帮我缩成一句 quote：\n\"I think what people don't realize is that running a "
     "small bakery is mostly logistics. The baking is the fun part, maybe twenty percent of the day. The rest "
-    "is ordering flour, fixing the oven, scheduling staff and answering emails.\"",
+    'is ordering flour, fixing the oven, scheduling staff and answering emails."',
     "帮我把这个 README 的开头缩成一句话介绍，放简历项目经历里：\nThis project is a command-line tool that "
     "watches a folder of invoices, extracts the totals and due dates with OCR, and writes them into a "
     "spreadsheet. It was built for a small accounting office and now processes about 400 invoices a month.",
@@ -406,7 +407,7 @@ ROWS["formatting"]["en"] = [
     "turn this into JSON: name Bob Tan, age 41, city Porto, email bob@tan.pt",
     "alphabetize:\nzucchini\napple\nmango\nbroccoli\ncarrot",
     "Make this a markdown table:\nMonday - gym - 7am\nTuesday - swim - 6:30am\nThursday - yoga - 8pm",
-    "convert to yaml\n{\"server\": {\"port\": 8080, \"host\": \"0.0.0.0\"}, \"debug\": false}",
+    'convert to yaml\n{"server": {"port": 8080, "host": "0.0.0.0"}, "debug": false}',
     "Please put these book titles in title case:\nthe lord of the rings\na tale of two cities\nof mice and men",
     "Change all of these dates to YYYY-MM-DD: March 3, 2024; 12/25/2023; 1st of July 2022; 2021.09.30",
     "snake_case these please: firstName, lastLoginDate, isActiveUser, HTTPResponseCode",
@@ -418,7 +419,7 @@ ROWS["formatting"]["en"] = [
     "can you make this a numbered list\nbuy milk, call dentist, renew passport, email Sarah about the trip",
     "ALL CAPS for the warning sign: do not enter, high voltage, authorized personnel only",
     "Format these phone numbers as +1 (XXX) XXX-XXXX:\n4155550132\n212-555-0199\n(646)5550143",
-    "XML version of this please: {\"book\": {\"title\": \"Dune\", \"author\": \"Frank Herbert\", \"year\": 1965}}",
+    'XML version of this please: {"book": {"title": "Dune", "author": "Frank Herbert", "year": 1965}}',
     "sort these lines by price, cheapest first, keep the format:\nHeadphones $59\nKeyboard $35\nMonitor $189\n"
     "Mouse $19",
     "I typed my call notes in one blob. Turn them into bullet points, one per sentence, without cutting "
@@ -455,7 +456,7 @@ ROWS["formatting"]["zh"] = [
 ]
 
 ROWS["formatting"]["mixed"] = [
-    "这个 config 帮我转成 TOML：{\"title\": \"blog\", \"owner\": {\"name\": \"阿明\"}, \"port\": 4000}",
+    '这个 config 帮我转成 TOML：{"title": "blog", "owner": {"name": "阿明"}, "port": 4000}',
     "把下面的数据整理成 Markdown 表格：\n北京 晴 3度\n上海 多云 9度\n广州 小雨 18度",
     "CSV 转 JSON array 谢谢\nid,name,score\n1,小王,88\n2,小李,95\n3,小赵,79",
     "变量名全部改成 camelCase：user_name, created_at, order_total_amount, is_deleted",
@@ -557,7 +558,7 @@ ROWS["reasoning"]["mixed"] = [
 # ----------------------------------------------------------------------------------------------------- code
 ROWS["code"]["en"] = [
     "python function that returns the n-th fibonacci number, iterative not recursive",
-    "getting this, what's wrong?\n\nTraceback (most recent call last):\n  File \"app.py\", line 12, in <module>\n"
+    'getting this, what\'s wrong?\n\nTraceback (most recent call last):\n  File "app.py", line 12, in <module>\n'
     "    total = sum(prices)\nTypeError: unsupported operand type(s) for +: 'int' and 'str'",
     "SQL for customers who haven't ordered anything in the last 90 days. Tables: customers(id, name), "
     "orders(id, customer_id, created_at). Postgres.",
@@ -577,7 +578,7 @@ ROWS["code"]["en"] = [
     "my react component re-renders forever, why?\n\nuseEffect(() => {\n  setCount(count + 1);\n});",
     "git: undo my last commit but keep the changes in my working tree",
     "write pytest tests for slugify(title), which lowercases and replaces spaces with dashes",
-    "Why won't this compile?\n\nlet mut v = vec![1, 2, 3];\nlet first = &v[0];\nv.push(4);\nprintln!(\"{}\", first);",
+    'Why won\'t this compile?\n\nlet mut v = vec![1, 2, 3];\nlet first = &v[0];\nv.push(4);\nprintln!("{}", first);',
     "bash loop that pings 10.0.0.1 through 10.0.0.20 once each and prints the ones that answer",
     "kubectl command to get the logs of the previous crashed container in pod api-7d9f",
     "Go: a counter that is safe to use from many goroutines, with Inc() and Value() methods",

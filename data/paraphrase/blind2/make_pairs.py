@@ -36,13 +36,19 @@ OUT = Path(__file__).with_name("pairs.jsonl")
 # English
 # ----------------------------------------------------------------------------------------------
 EN_PARAPHRASE = [
-    ("How long should I boil an egg for a soft yolk?", "soft-boiled egg with a runny yolk, how many minutes in the water?"),
+    (
+        "How long should I boil an egg for a soft yolk?",
+        "soft-boiled egg with a runny yolk, how many minutes in the water?",
+    ),
     ("What's the capital of Australia?", "whats the captial city of australia"),
     ("Convert 5 km to miles", "How many miles is five kilometres?"),
     ("How do I reverse a list in Python?", "python: what's the way to get a list in reverse order"),
     ("Is it safe to take ibuprofen with paracetamol?", "can i safely take paracetamol and ibuprofen together?"),
     ("What is 15% of 80?", "Calculate fifteen percent of 80 for me please"),
-    ("How do I undo the last git commit but keep my changes?", "git: revert my most recent commit while keeping the changes in my working tree"),
+    (
+        "How do I undo the last git commit but keep my changes?",
+        "git: revert my most recent commit while keeping the changes in my working tree",
+    ),
     ("What time zone is Tokyo in?", "tokyo timezone?"),
     ("Translate 'good morning' into Spanish", "How do you say good morning in Spanish?"),
     ("Give me a recipe for banana bread", "Hi! Could you please share a banana bread recipe? Thanks so much"),
@@ -55,12 +61,21 @@ EN_PARAPHRASE = [
     ("How many ounces are in a pound?", "1 lb = how many oz"),
     ("Write a SQL query to count rows in the users table", "sql to get the number of rows in users table"),
     ("What's the best time of year to visit Iceland?", "When should I go to Iceland, which season is best?"),
-    ("How do I kill the process that is using port 8080?", "port 8080 is already in use, how do i kill whatever is running on it"),
-    ("Do I need a visa to visit Japan with a US passport?", "As an American passport holder, is a visa required for a trip to Japan?"),
+    (
+        "How do I kill the process that is using port 8080?",
+        "port 8080 is already in use, how do i kill whatever is running on it",
+    ),
+    (
+        "Do I need a visa to visit Japan with a US passport?",
+        "As an American passport holder, is a visa required for a trip to Japan?",
+    ),
     ("What's the difference between TCP and UDP?", "UDP vs TCP: how do they differ?"),
     ("How much water should an adult drink per day?", "recommended daily water intake for a grown-up?"),
     ("Convert 2 cups to milliliters", "two cups in ml?"),
-    ("Recommend a good beginner road bike under $1000", "I'm new to cycling. Which road bike would you suggest for less than 1,000 dollars?"),
+    (
+        "Recommend a good beginner road bike under $1000",
+        "I'm new to cycling. Which road bike would you suggest for less than 1,000 dollars?",
+    ),
     ("How do I center a div in CSS?", "css centering a div horizontally and vertically, how?"),
     ("What's the square root of 144?", "sqrt(144) = ?"),
     ("Who wrote Pride and Prejudice?", "Pride and Prejudice was written by whom?"),
@@ -72,7 +87,10 @@ EN_PARAPHRASE = [
     ("What is the formula for the area of a circle?", "how do you calculate a circle's area"),
     ("Set a cron job to run every 15 minutes", "crontab expression for every fifteen minutes"),
     ("How do I make cold brew coffee at home?", "home-made cold brew: how do I make it?"),
-    ("What's the interest on $10,000 at 5% for one year?", "If I put 10k dollars in at 5 percent a year, how much interest do I get after 1 year?"),
+    (
+        "What's the interest on $10,000 at 5% for one year?",
+        "If I put 10k dollars in at 5 percent a year, how much interest do I get after 1 year?",
+    ),
     ("Explain photosynthesis to a 10-year-old", "how would you explain photosynthesis to a ten year old kid"),
     ("What's the tallest mountain in Africa?", "Africa's highest mountain is which one?"),
     ("How do I get a red wine stain out of a carpet?", "spilled red wine on my carpet, how do i remove it"),
@@ -94,11 +112,17 @@ EN_PARAPHRASE = [
     ("What is the GDP of Germany?", "Germany's gross domestic product?"),
     ("How do I get rid of hiccups?", "any way to make hiccups stop?"),
     ("List the planets in order from the sun", "what's the order of the planets starting from the sun"),
-    ("Is it cheaper to take the train or the bus from Boston to New York?", "Boston to New York: bus or train, which one costs less?"),
+    (
+        "Is it cheaper to take the train or the bus from Boston to New York?",
+        "Boston to New York: bus or train, which one costs less?",
+    ),
     ("How do I increase the memory limit of a Kubernetes pod?", "k8s: raise a pod's memory limit"),
     ("What's the difference between baking soda and baking powder?", "baking powder vs baking soda, what's different"),
     ("How many teaspoons are in a tablespoon?", "1 tbsp equals how many tsp"),
-    ("Write a cover letter for a junior data analyst position", "I need a cover letter, I'm applying for a junior data analyst role"),
+    (
+        "Write a cover letter for a junior data analyst position",
+        "I need a cover letter, I'm applying for a junior data analyst role",
+    ),
     ("What causes a rainbow?", "why do rainbows form"),
     ("How do I reset my Gmail password if I forgot it?", "forgot my gmail password, how to reset it"),
     ("What's the half-life of caffeine?", "how long does it take for half of the caffeine to leave your body"),
@@ -110,10 +134,16 @@ EN_PARAPHRASE = [
     ("What's the origin of the word 'salary'?", "etymology of salary"),
     ("Explain Big O notation simply", "simple explanation of big-O notation please"),
     ("How much should I tip at a restaurant in the US?", "usual restaurant tip percentage in america?"),
-    ("Calculate the monthly payment on a $300,000 mortgage at 6% over 30 years", "30-year mortgage, 300k, six percent interest: what's the monthly payment?"),
+    (
+        "Calculate the monthly payment on a $300,000 mortgage at 6% over 30 years",
+        "30-year mortgage, 300k, six percent interest: what's the monthly payment?",
+    ),
     ("How do I make my sourdough more sour?", "tips for getting a tangier sourdough loaf"),
     ("What's the chemical symbol for gold?", "gold's symbol on the periodic table"),
-    ("How many players does a soccer team have on the field?", "number of players per side in a football (soccer) match"),
+    (
+        "How many players does a soccer team have on the field?",
+        "number of players per side in a football (soccer) match",
+    ),
     ("Help me write a polite email declining a meeting", "need a courteous email to say no to a meeting invite"),
     ("What is the weather usually like in Lisbon in March?", "typical March weather in Lisbon?"),
     ("How do I compress a folder into a tar.gz file?", "make a .tar.gz out of a directory"),
@@ -132,7 +162,10 @@ EN_PARAPHRASE = [
     ("How do I write a for loop in Go?", "golang for loop syntax"),
     ("What's the legal drinking age in Germany?", "In Germany, at what age can you legally drink alcohol?"),
     ("Give me a training plan to run 10 km in under 50 minutes", "need a plan to break 50 min in a 10k"),
-    ("How do I delete all node_modules folders recursively?", "recursively remove every node_modules directory under here"),
+    (
+        "How do I delete all node_modules folders recursively?",
+        "recursively remove every node_modules directory under here",
+    ),
     ("What's the maximum weight for a checked bag on Delta, in kg?", "Delta checked baggage weight limit in kilograms"),
     ("thx, can u tell me how to convert a string to int in java", "How do I convert a String to an integer in Java?"),
     ("What's the fastest way to learn touch typing?", "quickest method to learn to touch type?"),
@@ -142,10 +175,16 @@ EN_NEGATION = [
     ("Which foods should I eat when I have gout?", "Which foods should I not eat when I have gout?"),
     ("How do I make pancakes with eggs?", "How do I make pancakes without eggs?"),
     ("List the EU countries that use the euro", "List the EU countries that don't use the euro"),
-    ("Why does my Python script run when I double-click it?", "Why doesn't my Python script run when I double-click it?"),
+    (
+        "Why does my Python script run when I double-click it?",
+        "Why doesn't my Python script run when I double-click it?",
+    ),
     ("Find flights from Chicago to Denver with a layover", "Find flights from Chicago to Denver without a layover"),
     ("How do I list the files that are tracked by git?", "How do I list the files that are not tracked by git?"),
-    ("Write a SQL query for customers who have placed an order", "Write a SQL query for customers who have never placed an order"),
+    (
+        "Write a SQL query for customers who have placed an order",
+        "Write a SQL query for customers who have never placed an order",
+    ),
     ("Vegetarian lasagna recipe with cheese", "Vegetarian lasagna recipe without cheese"),
     ("Why is my laptop fan always on?", "Why is my laptop fan never on?"),
     ("Which painkillers can be taken during pregnancy?", "Which painkillers can't be taken during pregnancy?"),
@@ -155,8 +194,14 @@ EN_NEGATION = [
     ("Which fruits can I eat on a low-FODMAP diet?", "Which fruits can't I eat on a low-FODMAP diet?"),
     ("Items I can bring in carry-on luggage", "Items I cannot bring in carry-on luggage"),
     ("How do I make grep case-insensitive?", "How do I make grep case-sensitive?"),
-    ("Which countries require a visa for Indian citizens?", "Which countries do not require a visa for Indian citizens?"),
-    ("How do I run a Docker container with root privileges?", "How do I run a Docker container without root privileges?"),
+    (
+        "Which countries require a visa for Indian citizens?",
+        "Which countries do not require a visa for Indian citizens?",
+    ),
+    (
+        "How do I run a Docker container with root privileges?",
+        "How do I run a Docker container without root privileges?",
+    ),
     ("Is it a cold if I have a sore throat and a fever?", "Is it a cold if I have a sore throat but no fever?"),
     ("Stocks in the S&P 500 that pay dividends", "Stocks in the S&P 500 that pay no dividends"),
 ]
@@ -164,7 +209,10 @@ EN_NEGATION = [
 EN_NUMBER = [
     ("Convert 5 km to miles", "Convert 15 km to miles"),
     ("What is 15% of 80?", "What is 15% of 90?"),
-    ("Monthly payment on a $300,000 mortgage at 6% over 30 years", "Monthly payment on a $300,000 mortgage at 6% over 15 years"),
+    (
+        "Monthly payment on a $300,000 mortgage at 6% over 30 years",
+        "Monthly payment on a $300,000 mortgage at 6% over 15 years",
+    ),
     ("What happened in Berlin in 1989?", "What happened in Berlin in 1961?"),
     ("Cheap flights from London to Rome on 12 March", "Cheap flights from London to Rome on 21 March"),
     ("How many calories are in 2 boiled eggs?", "How many calories are in 3 boiled eggs?"),
@@ -172,12 +220,18 @@ EN_NUMBER = [
     ("How long do I bake chicken thighs at 200°C?", "How long do I bake chicken thighs at 160°C?"),
     ("When does Ubuntu 20.04 reach end of standard support?", "When does Ubuntu 22.04 reach end of standard support?"),
     ("Does Python 3.7 support the walrus operator?", "Does Python 3.9 support the walrus operator?"),
-    ("Interest on $10,000 at 5% for 3 years compounded annually", "Interest on $10,000 at 4% for 3 years compounded annually"),
+    (
+        "Interest on $10,000 at 5% for 3 years compounded annually",
+        "Interest on $10,000 at 4% for 3 years compounded annually",
+    ),
     ("What's the paracetamol dose for a 20 kg child?", "What's the paracetamol dose for a 30 kg child?"),
     ("Set a cron job to run every 15 minutes", "Set a cron job to run every 5 minutes"),
     ("Split a bill of $84 between 4 people", "Split a bill of $84 between 3 people"),
     ("What does HTTP status 403 mean?", "What does HTTP status 413 mean?"),
-    ("How many days are left until Christmas if today is December 1?", "How many days are left until Christmas if today is December 10?"),
+    (
+        "How many days are left until Christmas if today is December 1?",
+        "How many days are left until Christmas if today is December 10?",
+    ),
     ("Scale this recipe from 4 servings to 6", "Scale this recipe from 4 servings to 10"),
     ("Top 5 most popular programming languages in 2023", "Top 10 most popular programming languages in 2023"),
     ("How much is a 20% tip on $45?", "How much is an 18% tip on $45?"),
@@ -193,16 +247,28 @@ EN_UNIT = [
     ("Is 120 km/h over the speed limit on a UK motorway?", "Is 120 mph over the speed limit on a UK motorway?"),
     ("How many 4 MB photos fit on a 64 GB SD card?", "How many 4 MB photos fit on a 64 MB SD card?"),
     ("Is bath water at 40°C safe for a baby?", "Is bath water at 40°F safe for a baby?"),
-    ("Rent is 3000 yuan a month, is that cheap for Chengdu?", "Rent is 3000 dollars a month, is that cheap for Chengdu?"),
+    (
+        "Rent is 3000 yuan a month, is that cheap for Chengdu?",
+        "Rent is 3000 dollars a month, is that cheap for Chengdu?",
+    ),
     ("I ran 5 miles in 40 minutes, what pace is that?", "I ran 5 km in 40 minutes, what pace is that?"),
     ("Is taking 500 mg of vitamin C a day too much?", "Is taking 500 mcg of vitamin C a day too much?"),
     ("How long to download a 10 GB file at 100 Mbps?", "How long to download a 10 GB file at 100 MB/s?"),
     ("Convert 32 psi to kPa", "Convert 32 bar to kPa"),
-    ("How many calories do I need to burn to lose 1 kg of fat?", "How many calories do I need to burn to lose 1 lb of fat?"),
-    ("Is a 27-inch monitor too big for a desk that is 60 cm deep?", "Is a 27-inch monitor too big for a desk that is 60 inches deep?"),
+    (
+        "How many calories do I need to burn to lose 1 kg of fat?",
+        "How many calories do I need to burn to lose 1 lb of fat?",
+    ),
+    (
+        "Is a 27-inch monitor too big for a desk that is 60 cm deep?",
+        "Is a 27-inch monitor too big for a desk that is 60 inches deep?",
+    ),
     ("Is 2 tablespoons of salt too much for a pot of soup?", "Is 2 teaspoons of salt too much for a pot of soup?"),
     ("Is 8 hours a week of training enough for a marathon?", "Is 8 hours a day of training enough for a marathon?"),
-    ("Is a fuel consumption of 8 litres per 100 km good for an SUV?", "Is a fuel consumption of 8 litres per 100 miles good for an SUV?"),
+    (
+        "Is a fuel consumption of 8 litres per 100 km good for an SUV?",
+        "Is a fuel consumption of 8 litres per 100 miles good for an SUV?",
+    ),
     ("Is a salary of 50k per year good in Berlin?", "Is a salary of 50k per month good in Berlin?"),
     ("How much is 500 euros in Polish zloty?", "How much is 500 pounds in Polish zloty?"),
 ]
@@ -233,9 +299,15 @@ EN_ENTITY = [
 EN_ROLE = [
     ("What time is it in London when it's 9 am in New York?", "What time is it in New York when it's 9 am in London?"),
     ("What's the formula to convert Celsius to Fahrenheit?", "What's the formula to convert Fahrenheit to Celsius?"),
-    ("Did Argentina beat France in the 2022 World Cup final?", "Did France beat Argentina in the 2022 World Cup final?"),
+    (
+        "Did Argentina beat France in the 2022 World Cup final?",
+        "Did France beat Argentina in the 2022 World Cup final?",
+    ),
     ("How do I convert a list to a tuple in Python?", "How do I convert a tuple to a list in Python?"),
-    ("Translate 'Where is the station?' from English to Japanese", "Translate 'Where is the station?' from Japanese to English"),
+    (
+        "Translate 'Where is the station?' from English to Japanese",
+        "Translate 'Where is the station?' from Japanese to English",
+    ),
     ("How much is 100 USD in EUR?", "How much is 100 EUR in USD?"),
     ("How long is the flight from Los Angeles to Tokyo?", "How long is the flight from Tokyo to Los Angeles?"),
     ("Copy a file from my server to my laptop with scp", "Copy a file from my laptop to my server with scp"),
@@ -243,21 +315,33 @@ EN_ROLE = [
     ("How do I merge the feature branch into main?", "How do I merge main into the feature branch?"),
     ("Convert 3 miles to km", "Convert 3 km to miles"),
     ("How many years older is Biden than Obama?", "How many years older is Obama than Biden?"),
-    ("Write an email from a manager to an employee about arriving late", "Write an email from an employee to a manager about arriving late"),
+    (
+        "Write an email from a manager to an employee about arriving late",
+        "Write an email from an employee to a manager about arriving late",
+    ),
     ("Python: how do I convert bytes to str?", "Python: how do I convert str to bytes?"),
     ("Compute 2 to the power of 10", "Compute 10 to the power of 2"),
     ("Divide 12 by 4", "Divide 4 by 12"),
-    ("Can someone with blood type O donate to someone with type A?", "Can someone with blood type A donate to someone with type O?"),
+    (
+        "Can someone with blood type O donate to someone with type A?",
+        "Can someone with blood type A donate to someone with type O?",
+    ),
     ("How do I redirect stderr to stdout in bash?", "How do I redirect stdout to stderr in bash?"),
     ("When did Liverpool beat Barcelona 4-0?", "When did Barcelona beat Liverpool 4-0?"),
-    ("SSH tunnel: forward local port 8080 to remote port 5432", "SSH tunnel: forward remote port 8080 to local port 5432"),
+    (
+        "SSH tunnel: forward local port 8080 to remote port 5432",
+        "SSH tunnel: forward remote port 8080 to local port 5432",
+    ),
 ]
 
 EN_LANGUAGE_FORMAT = [
     ("Translate 'where is the bathroom' into French", "Translate 'where is the bathroom' into German"),
     ("Output the list of users as JSON", "Output the list of users as YAML"),
     ("Compare the three phone plans in a table", "Compare the three phone plans in a bulleted list"),
-    ("Write a function that checks if a string is a palindrome in Python", "Write a function that checks if a string is a palindrome in Rust"),
+    (
+        "Write a function that checks if a string is a palindrome in Python",
+        "Write a function that checks if a string is a palindrome in Rust",
+    ),
     ("Summarize this article in English", "Summarize this article in Spanish"),
     ("Give me today's date in ISO 8601 format", "Give me today's date in RFC 2822 format"),
     ("How do I export a pandas DataFrame to CSV?", "How do I export a pandas DataFrame to Parquet?"),
@@ -277,7 +361,10 @@ EN_LANGUAGE_FORMAT = [
 ]
 
 EN_CONTENT = [
-    ("Fastest way to get from Oslo airport to the city centre", "Cheapest way to get from Oslo airport to the city centre"),
+    (
+        "Fastest way to get from Oslo airport to the city centre",
+        "Cheapest way to get from Oslo airport to the city centre",
+    ),
     ("What should I eat before a long run?", "What should I eat after a long run?"),
     ("How long do I boil potatoes?", "How long do I bake potatoes?"),
     ("Which US state has the highest income tax?", "Which US state has the lowest income tax?"),
@@ -568,12 +655,24 @@ ZH_CONTENT = [
 
 TABLES = {
     "en": {
-        "paraphrase": EN_PARAPHRASE, "negation": EN_NEGATION, "number": EN_NUMBER, "unit": EN_UNIT,
-        "entity": EN_ENTITY, "role": EN_ROLE, "language_format": EN_LANGUAGE_FORMAT, "content": EN_CONTENT,
+        "paraphrase": EN_PARAPHRASE,
+        "negation": EN_NEGATION,
+        "number": EN_NUMBER,
+        "unit": EN_UNIT,
+        "entity": EN_ENTITY,
+        "role": EN_ROLE,
+        "language_format": EN_LANGUAGE_FORMAT,
+        "content": EN_CONTENT,
     },
     "zh": {
-        "paraphrase": ZH_PARAPHRASE, "negation": ZH_NEGATION, "number": ZH_NUMBER, "unit": ZH_UNIT,
-        "entity": ZH_ENTITY, "role": ZH_ROLE, "language_format": ZH_LANGUAGE_FORMAT, "content": ZH_CONTENT,
+        "paraphrase": ZH_PARAPHRASE,
+        "negation": ZH_NEGATION,
+        "number": ZH_NUMBER,
+        "unit": ZH_UNIT,
+        "entity": ZH_ENTITY,
+        "role": ZH_ROLE,
+        "language_format": ZH_LANGUAGE_FORMAT,
+        "content": ZH_CONTENT,
     },
 }
 EXPECTED = {"paraphrase": 100, **{k: 20 for k in KINDS if k != "paraphrase"}}
