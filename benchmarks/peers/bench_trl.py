@@ -140,6 +140,11 @@ def main() -> int:
     tr = json.loads(out.stdout.strip().splitlines()[-1])
     res["trl_tok_s"] = a.batch * a.seq / statistics.median(tr["step_s"])
     res["trl_version"], res["trl_threads"] = tr["trl"], tr["threads"]
+    res["trl_mixed_precision"] = tr.get("mixed_precision")
+    if res["trl_mixed_precision"] != "no":  # like with like: costlab's step is fp32
+        raise SystemExit(
+            f"TRL trained with mixed precision {res['trl_mixed_precision']!r}, costlab in fp32: not comparable"
+        )
     res["shape"] = f"batch {a.batch} x seq {a.seq}, vocab {V}, {a.threads} thread(s), median of {a.steps} steps"
     print(res["shape"], "—", "tiny random Llama" if a.tiny else "SmolLM2-135M teacher -> -2 layers student")
     rows = [
@@ -151,7 +156,7 @@ def main() -> int:
             abs(res["loss_T1_costlab"] - res["loss_T1_trl"]) <= 1e-4 * max(1, res["loss_T1_trl"]),
         ),
         (
-            "KD online tokens/s (same models/batch/threads)",
+            "KD online tokens/s (same models/batch/threads, fp32 both)",
             res["costlab_online_tok_s"],
             res["trl_tok_s"],
             ">= TRL",

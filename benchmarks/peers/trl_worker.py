@@ -65,6 +65,8 @@ def main() -> None:
         save_strategy="no",
         report_to=[],
         use_cpu=True,
+        bf16=False,  # TRL's configs default bf16=True (mixed precision, CPU autocast too); costlab's step is fp32
+        fp16=False,
         dataloader_num_workers=0,
         gradient_checkpointing=False,
         optim="adamw_torch",
@@ -86,7 +88,12 @@ def main() -> None:
     trainer.train()
     import trl
 
-    print(json.dumps({"step_s": times[1:], "trl": trl.__version__, "threads": torch.get_num_threads()}))
+    mp = str(trainer.accelerator.mixed_precision)  # "no": fp32 like costlab's side (checked by bench_trl.py)
+    print(
+        json.dumps(
+            {"step_s": times[1:], "trl": trl.__version__, "threads": torch.get_num_threads(), "mixed_precision": mp}
+        )
+    )
 
 
 if __name__ == "__main__":
