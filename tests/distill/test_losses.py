@@ -151,3 +151,27 @@ def test_bad_inputs_are_clear_errors():
         KDLoss().kd_dense(torch.randn(1, 5), torch.randn(1, 6))
     with pytest.raises(CostlabError, match="teacher signal"):
         KDLoss(alpha=0.5)(torch.randn(1, 3, 4), torch.zeros(1, 3, dtype=torch.long))
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0])
+def test_ce_from_the_kd_log_softmax_at_t1_equals_cross_entropy(alpha):
+    """At T = 1 the dense KD term's student log-softmax also gives the CE (one full-vocab pass fewer): the CE
+    value, the loss and the gradient equal the separately computed F.cross_entropy path."""
+    torch.manual_seed(5)
+    B, L, V = 2, 7, 50
+    t = torch.randn(B, L, V)
+    labels = torch.randint(0, V, (B, L))
+    labels[:, :2] = -100
+    s1 = torch.randn(B, L, V, requires_grad=True)
+    s2 = s1.detach().clone().requires_grad_(True)
+    out = KDLoss(kind="forward_kl", temperature=1.0, alpha=alpha)(s1, labels, teacher_logits=t)
+    ref_ce = F.cross_entropy(s2[:, :-1].reshape(-1, V), labels[:, 1:].reshape(-1), ignore_index=-100)
+    logq, logp = F.log_softmax(s2[:, :-1], -1), F.log_softmax(t[:, :-1], -1)
+    mask = labels[:, 1:] != -100
+    ref_kd = ((logp.exp() * (logp - logq)).sum(-1) * mask).sum() / mask.sum()
+    ref = alpha * ref_kd + (1 - alpha) * ref_ce
+    assert out["ce"].item() == pytest.approx(ref_ce.item(), rel=1e-5)
+    assert out["loss"].item() == pytest.approx(ref.item(), rel=1e-5)
+    out["loss"].backward()
+    ref.backward()
+    assert torch.allclose(s1.grad, s2.grad, atol=1e-6)

@@ -124,10 +124,19 @@ class KDLoss:
                 f"teacher vocab {teacher_logits.shape[-1]} != student vocab {student_logits.shape[-1]}",
                 "logit KD needs the same tokenizer; use distill.teacher_signal=none (sequence-level KD) instead",
             )
+        return self._kd_dense(student_logits, teacher_logits)[0]
+
+    def _kd_dense(
+        self, student_logits: torch.Tensor, teacher_logits: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(per-position KD term × T², the student's log-probs at T): at T = 1 those are the CE's log-probs too."""
         T = self.temperature
-        logq = F.log_softmax(student_logits.float() / T, dim=-1)
-        logp = F.log_softmax(teacher_logits.float() / T, dim=-1)
-        return divergence(self.kind, logp, logq, self.beta, self.skew) * T * T
+        s, t = student_logits.float(), teacher_logits.float()
+        if T != 1.0:  # at T = 1 the division is a full-vocab copy for nothing
+            s, t = s / T, t / T
+        logq = F.log_softmax(s, dim=-1)
+        logp = F.log_softmax(t, dim=-1)
+        return divergence(self.kind, logp, logq, self.beta, self.skew) * T * T, logq
 
     def kd_topk(
         self, student_logits: torch.Tensor, topk_ids: torch.Tensor, topk_logprobs: torch.Tensor
@@ -161,23 +170,32 @@ class KDLoss:
         targets = labels[:, 1:]
         mask = targets != IGNORE
         n = mask.sum().clamp(min=1)
-        ce = (
-            F.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=IGNORE, reduction="sum"
+        logq1 = None  # the student's log-probs at T = 1, when the dense KD term computes them anyway
+        if self.alpha > 0 and teacher_logits is not None:
+            kd, logq = self._kd_dense(logits, teacher_logits[:, :-1])
+            logq1 = logq if self.temperature == 1.0 else None
+        if logq1 is not None:  # CE from the same log-softmax (one full-vocab pass fewer per step)
+            nll = -logq1.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+            ce = torch.where(mask, nll, torch.zeros_like(nll)).sum() / n
+        else:
+            ce = (
+                F.cross_entropy(
+                    logits.reshape(-1, logits.shape[-1]).float(),
+                    targets.reshape(-1),
+                    ignore_index=IGNORE,
+                    reduction="sum",
+                )
+                / n
             )
-            / n
-        )
         out = {"ce": ce}
         if self.alpha > 0:
-            if teacher_logits is not None:
-                kd = self.kd_dense(logits, teacher_logits[:, :-1])
-            elif topk_ids is not None and topk_logprobs is not None:
+            if teacher_logits is None:  # (with dense teacher logits, kd was computed above)
+                if topk_ids is None or topk_logprobs is None:
+                    raise CostlabError(
+                        "KD loss with alpha > 0 got no teacher signal",
+                        "set distill.teacher_signal to online or topk, or distill.loss.alpha=0",
+                    )
                 kd = self.kd_topk(logits, topk_ids[:, :-1], topk_logprobs[:, :-1])
-            else:
-                raise CostlabError(
-                    "KD loss with alpha > 0 got no teacher signal",
-                    "set distill.teacher_signal to online or topk, or distill.loss.alpha=0",
-                )
             kd = (kd * mask).sum() / n
             out["kd"] = kd
             out["loss"] = self.alpha * kd + (1.0 - self.alpha) * ce
