@@ -50,7 +50,7 @@ $(SDIST): | $(VENV)/.installed
 $(VENV)/.llama_cpp: $(VENV)/.installed | $(SDIST)
 	mkdir -p $(LLAMA_WHEELS)
 	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || \
-	  (echo "building llama-cpp-python $(LLAMA_CPP_VERSION) once (~11 min on 2 cores; set CMAKE_ARGS=-DGGML_CUDA=on for CUDA)"; \
+	  (echo "building llama-cpp-python $(LLAMA_CPP_VERSION) once (~320 CPU s: 2-3 min on 2 idle cores; set CMAKE_ARGS=-DGGML_CUDA=on for CUDA)"; \
 	   CMAKE_ARGS="$(LLAMA_CPP_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
 	   $(VENV)/bin/pip wheel -q --no-deps $(SDIST) -w $(LLAMA_WHEELS))
 	# --force-reinstall: a venv holding the same version from another build (other CMAKE_ARGS) gets this one
