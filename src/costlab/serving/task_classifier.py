@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from costlab.provenance import file_sha256
 from costlab.serving.classifier_data import BLIND_PATH, WILD_PATH
 from costlab.serving.classify import KeywordClassifier, LearnedClassifier
 
@@ -357,7 +358,7 @@ def train_and_evaluate(
     extra = [r for r in extra if normalize_text(r["text"]) not in evals]
     decontaminated = {
         "dropped_train_rows": data["dropped"] + n_extra - len(extra),
-        "against": {"test_templates": "generated rows", **{str(p): _sha256(p) for p in decon if p.exists()}},
+        "against": {"test_templates": "generated rows", **{str(p): file_sha256(p) for p in decon if p.exists()}},
         "rule": "normalized text equal (NFKC, lowercase, punctuation and whitespace collapsed)",
     }
     clf = fit(
@@ -405,7 +406,7 @@ def train_and_evaluate(
     metrics.update(_eval_sets(clf, data["test"], wild_path, blind_path))
     out = Path(out_dir)
     art = clf.save(out)
-    metrics["artifact_sha256"] = _sha256(art)
+    metrics["artifact_sha256"] = file_sha256(art)
     atomic_write_json(out / "metrics.json", metrics)
     write_provenance(
         out,
@@ -422,12 +423,6 @@ def train_and_evaluate(
         ),
     )
     return metrics
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _eval_sets(clf: TextTaskClassifier, test_rows: list[dict], wild_path, blind_path) -> dict:
@@ -447,7 +442,7 @@ def _eval_sets(clf: TextTaskClassifier, test_rows: list[dict], wild_path, blind_
     res = evaluate(clf, test_rows, wild, blind_rows=blind)
     if blind is not None:
         res["blind"]["path"] = str(blind_path)
-        res["blind"]["sha256"] = _sha256(Path(blind_path))
+        res["blind"]["sha256"] = file_sha256(Path(blind_path))
     else:
         res["blind"] = {"skipped": note}
     return res
@@ -467,7 +462,7 @@ def score_artifact(
     if not (d / "metrics.json").exists():
         raise CostlabError(f"{d}/metrics.json not found", "train first: costlab serve train-classifier --out DIR")
     metrics = read_json(d / "metrics.json")
-    sha = _sha256(d / ARTIFACT) if (d / ARTIFACT).exists() else None
+    sha = file_sha256(d / ARTIFACT) if (d / ARTIFACT).exists() else None
     if sha is None or metrics.get("artifact_sha256") not in (None, sha):
         raise CostlabError(f"{d / ARTIFACT}: not the artifact its metrics.json describes", "retrain it")
     clf = TextTaskClassifier.load(d, embedder)
