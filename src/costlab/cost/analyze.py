@@ -29,6 +29,7 @@ from costlab.cost.logsources import (
     count_lines,
     iter_jsonl_lines,
     line_numbers,
+    non_utf8,
     open_log,
     read_lines,
 )
@@ -388,7 +389,7 @@ class CostAnalyzer:
                 try:
                     rows.append((ln, b.decode("utf-8") + "\n"))
                 except UnicodeDecodeError as e:
-                    detail[ln] = f"non-UTF-8: byte 0x{b[e.start]:02x} at column {e.start + 1}"
+                    detail[ln] = non_utf8(b[e.start], e.start + 1)
             if rows:
                 self.con.execute("CREATE OR REPLACE TEMP TABLE b (_line BIGINT, line VARCHAR)")
                 try:

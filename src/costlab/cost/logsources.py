@@ -41,6 +41,11 @@ CSV_BATCH_ROWS = 50_000
 BOM = b"\xef\xbb\xbf"
 
 
+def non_utf8(byte: int, column: int) -> str:
+    """The bad-row detail of an undecodable line (every reader words it the same way)."""
+    return f"non-UTF-8: byte 0x{byte:02x} at column {column}"
+
+
 @dataclass(frozen=True)
 class BadLine:
     line: int
@@ -162,7 +167,7 @@ def _utf8_lines(
                     BadLine(
                         int(line_nos[i]),
                         UNREADABLE,
-                        f"non-UTF-8: byte 0x{body[pos]:02x} at column {pos - starts[i] + 1}",
+                        non_utf8(body[pos], pos - starts[i] + 1),
                     )
                 )
             nxt = int(starts[i + 1])
@@ -258,7 +263,7 @@ def read_lines(path: Path, wanted: Iterable[int], max_line_bytes: int = MAX_LINE
                 return None
     if 1 in out and out[1].startswith(BOM):
         out[1] = out[1][len(BOM) :]
-    return None if any(len(v) + 1 > max_line_bytes + 1 for v in out.values()) else out
+    return None if any(len(v) > max_line_bytes for v in out.values()) else out
 
 
 def count_lines(path: Path) -> int:
@@ -326,9 +331,7 @@ def iter_csv(path: Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[pa.Re
                 try:
                     yield b.decode("utf-8")
                 except UnicodeDecodeError as e:
-                    bad.append(
-                        BadLine(first + i, UNREADABLE, f"non-UTF-8: byte 0x{b[e.start]:02x} at column {e.start + 1}")
-                    )
+                    bad.append(BadLine(first + i, UNREADABLE, non_utf8(b[e.start], e.start + 1)))
 
     reader = csv.reader(lines())
     header: list[str] | None = None
