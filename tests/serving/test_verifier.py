@@ -272,19 +272,6 @@ NEW_PARAPHRASES = [
 ]
 
 
-@pytest.mark.parametrize("kind,cached,query", NEW_CATCHES)
-def test_session3_catches(kind, cached, query):
-    v = V.verify(query, cached)
-    assert not v.ok and v.kind == kind, v
-    assert not V.verify(cached, query).ok
-
-
-@pytest.mark.parametrize("cached,query", NEW_PARAPHRASES)
-def test_session3_paraphrases_accepted(cached, query):
-    assert V.verify(query, cached).ok, V.verify(query, cached)
-    assert V.verify(cached, query).ok, V.verify(cached, query)
-
-
 # Found on dev2.jsonl (data/paraphrase/make_dev2.py, development data) after the first round of changes above.
 DEV2_CATCHES = [
     ("substitution", "怎么清理浏览器缓存？", "怎么清理浏览器历史记录？"),  # a 4-character replacement
@@ -311,15 +298,15 @@ DEV2_PARAPHRASES = [
 ]
 
 
-@pytest.mark.parametrize("kind,cached,query", DEV2_CATCHES)
-def test_dev2_catches(kind, cached, query):
+@pytest.mark.parametrize("kind,cached,query", NEW_CATCHES + DEV2_CATCHES)
+def test_session3_catches(kind, cached, query):
     v = V.verify(query, cached)
     assert not v.ok and v.kind == kind, v
     assert not V.verify(cached, query).ok
 
 
-@pytest.mark.parametrize("cached,query", DEV2_PARAPHRASES)
-def test_dev2_paraphrases_accepted(cached, query):
+@pytest.mark.parametrize("cached,query", NEW_PARAPHRASES + DEV2_PARAPHRASES)
+def test_session3_paraphrases_accepted(cached, query):
     assert V.verify(query, cached).ok, V.verify(query, cached)
     assert V.verify(cached, query).ok, V.verify(cached, query)
 
