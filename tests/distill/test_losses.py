@@ -175,3 +175,58 @@ def test_ce_from_the_kd_log_softmax_at_t1_equals_cross_entropy(alpha):
     out["loss"].backward()
     ref.backward()
     assert torch.allclose(s1.grad, s2.grad, atol=1e-6)
+
+
+@pytest.mark.parametrize("T,alpha", [(1.0, 0.5), (2.0, 0.5), (2.0, 1.0)])
+def test_fused_forward_kl_equals_the_generic_divergence(T, alpha):
+    """forward_kl's fused path (KL = Σ p log p − Σ p s + logsumexp s, gradient softmax(s) − p) gives the value and
+    the gradient of log-softmax on both sides + divergence(), including teacher rows with −inf logits (a masked
+    vocabulary: p = 0 there, 0·log 0 = 0)."""
+    torch.manual_seed(7)
+    B, L, V = 2, 6, 40
+    t = torch.randn(B, L, V) * 3
+    t[0, :, :5] = float("-inf")
+    labels = torch.randint(0, V, (B, L))
+    labels[1, :3] = -100
+    s1 = (torch.randn(B, L, V) * 3).requires_grad_(True)
+    s2 = s1.detach().clone().requires_grad_(True)
+    out = KDLoss(kind="forward_kl", temperature=T, alpha=alpha)(s1, labels, teacher_logits=t)
+    logq, logp = F.log_softmax(s2[:, :-1] / T, -1), F.log_softmax(t[:, :-1] / T, -1)
+    mask = labels[:, 1:] != -100
+    ref_kd = (divergence("forward_kl", logp, logq) * T * T * mask).sum() / mask.sum()
+    ref_ce = F.cross_entropy(s2[:, :-1].reshape(-1, V), labels[:, 1:].reshape(-1), ignore_index=-100)
+    ref = alpha * ref_kd + (1 - alpha) * ref_ce
+    assert math.isfinite(out["kd"].item()) and out["kd"].item() > 0.1
+    assert out["kd"].item() == pytest.approx(ref_kd.item(), rel=1e-5)
+    assert out["loss"].item() == pytest.approx(ref.item(), rel=1e-5)
+    out["loss"].backward()
+    ref.backward()
+    assert torch.isfinite(s1.grad).all()
+    assert torch.allclose(s1.grad, s2.grad, atol=1e-6)
+
+
+def test_fused_forward_kl_gradient_passes_gradcheck():
+    from costlab.distill.losses import _ForwardKLDense
+
+    torch.manual_seed(3)
+    s = torch.randn(3, 4, 7, dtype=torch.float64, requires_grad=True)
+    t = torch.randn(3, 4, 7, dtype=torch.float64)
+    w = torch.randn(3, 4, dtype=torch.float64)  # weights on both outputs, so both gradient inputs are exercised
+
+    def f(x):
+        kl, lse = _ForwardKLDense.apply(x, t)
+        return (kl * w).sum() + (lse * w.flip(0)).sum()
+
+    assert torch.autograd.gradcheck(f, (s,))
+
+
+def test_ce_is_reported_without_a_graph_at_alpha_1():
+    """At alpha = 1 the CE only feeds the logs: it carries no graph (its backward would multiply by 0)."""
+    torch.manual_seed(1)
+    s = torch.randn(1, 5, 11, requires_grad=True)
+    labels = torch.randint(0, 11, (1, 5))
+    for kw in ({"teacher_logits": torch.randn(1, 5, 11)}, {}):
+        a = 1.0 if kw else 0.0  # alpha = 0 without a teacher: the CE is the loss and must keep its graph
+        out = KDLoss(kind="forward_kl", alpha=a)(s, labels, **kw)
+        assert out["ce"].requires_grad is (a < 1.0)
+        assert out["loss"].requires_grad

@@ -98,6 +98,35 @@ def student_topk_with_tail(student_logp: torch.Tensor, ids: torch.Tensor) -> tor
     return topk_with_tail(gathered)
 
 
+class _ForwardKLDense(torch.autograd.Function):
+    """Per-position KL(p‖q) from dense logits, q = softmax(s) (student), p = softmax(t) (teacher, no gradient),
+    fused: KL = Σ p·log p − Σ p·s + logsumexp(s), and ∂KL/∂s = softmax(s) − p computed in the backward pass
+    from (s, p, logsumexp(s)). The generic path (log_softmax on both sides, then Σ p·(log p − log q) through
+    autograd) builds ~6 vocabulary-sized tensors forward and ~4 backward; this builds 3 and 1. Same value and
+    gradient up to float rounding (tests/distill/test_losses.py). Also returns logsumexp(s): at T = 1 the
+    cross-entropy is logsumexp(s) − s[target], so the CE needs no log-softmax of its own (its gradient flows
+    back through the second output)."""
+
+    @staticmethod
+    def forward(ctx, s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        lse = torch.logsumexp(s, -1, keepdim=True)
+        p = F.log_softmax(t, -1).exp_()
+        kl = torch.special.xlogy(p, p).sum(-1) - (p * s).sum(-1) + lse.squeeze(-1)  # xlogy: 0·log 0 = 0
+        ctx.save_for_backward(s, p, lse)
+        return kl, lse.squeeze(-1)
+
+    @staticmethod
+    def backward(ctx, g_kl: torch.Tensor | None, g_lse: torch.Tensor | None):
+        s, p, lse = ctx.saved_tensors
+        q = (s - lse).exp_()  # softmax(s)
+        g = torch.zeros_like(lse) if g_kl is None else g_kl.unsqueeze(-1)
+        if g_lse is None:
+            q.sub_(p).mul_(g)  # (q − p)·g
+        else:
+            q.mul_(g + g_lse.unsqueeze(-1)).sub_(p * g)  # q·(g + g_lse) − p·g
+        return q, None
+
+
 @dataclass
 class KDLoss:
     """α·T²·KD + (1−α)·CE. Instantiated from `distill.loss` (`_target_: costlab.distill.losses.KDLoss`)."""
@@ -129,14 +158,20 @@ class KDLoss:
     def _kd_dense(
         self, student_logits: torch.Tensor, teacher_logits: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(per-position KD term × T², the student's log-probs at T): at T = 1 those are the CE's log-probs too."""
+        """(per-position KD term × T², the student's logsumexp at T): at T = 1 the CE is logsumexp − logit[target].
+
+        forward_kl (the default kind) takes the fused path (_ForwardKLDense); the other kinds go through
+        log-softmax on both sides and ``divergence``, and return None for the logsumexp."""
         T = self.temperature
         s, t = student_logits.float(), teacher_logits.float()
         if T != 1.0:  # at T = 1 the division is a full-vocab copy for nothing
             s, t = s / T, t / T
+        if self.kind == "forward_kl":
+            kl, lse = _ForwardKLDense.apply(s, t.detach())
+            return kl * T * T, lse
         logq = F.log_softmax(s, dim=-1)
         logp = F.log_softmax(t, dim=-1)
-        return divergence(self.kind, logp, logq, self.beta, self.skew) * T * T, logq
+        return divergence(self.kind, logp, logq, self.beta, self.skew) * T * T, None
 
     def kd_topk(
         self, student_logits: torch.Tensor, topk_ids: torch.Tensor, topk_logprobs: torch.Tensor
@@ -170,23 +205,25 @@ class KDLoss:
         targets = labels[:, 1:]
         mask = targets != IGNORE
         n = mask.sum().clamp(min=1)
-        logq1 = None  # the student's log-probs at T = 1, when the dense KD term computes them anyway
+        lse1 = None  # the student's logsumexp at T = 1, when the dense KD term computes it anyway
         if self.alpha > 0 and teacher_logits is not None:
-            kd, logq = self._kd_dense(logits, teacher_logits[:, :-1])
-            logq1 = logq if self.temperature == 1.0 else None
-        if logq1 is not None:  # CE from the same log-softmax (one full-vocab pass fewer per step)
-            nll = -logq1.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-            ce = torch.where(mask, nll, torch.zeros_like(nll)).sum() / n
-        else:
-            ce = (
-                F.cross_entropy(
-                    logits.reshape(-1, logits.shape[-1]).float(),
-                    targets.reshape(-1),
-                    ignore_index=IGNORE,
-                    reduction="sum",
+            kd, lse = self._kd_dense(logits, teacher_logits[:, :-1])
+            lse1 = lse if self.temperature == 1.0 else None
+        # at alpha = 1 the CE is only reported: no graph for it (its backward would be a full-vocab pass times 0)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and self.alpha < 1.0):
+            if lse1 is not None:  # CE = logsumexp − logit[target], from the KD term's logsumexp
+                tgt = logits.float().gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+                ce = torch.where(mask, lse1 - tgt, torch.zeros_like(tgt)).sum() / n
+            else:
+                ce = (
+                    F.cross_entropy(
+                        logits.reshape(-1, logits.shape[-1]).float(),
+                        targets.reshape(-1),
+                        ignore_index=IGNORE,
+                        reduction="sum",
+                    )
+                    / n
                 )
-                / n
-            )
         out = {"ce": ce}
         if self.alpha > 0:
             if teacher_logits is None:  # (with dense teacher logits, kd was computed above)
