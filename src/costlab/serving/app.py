@@ -26,17 +26,52 @@ if TYPE_CHECKING:
 log = logging.getLogger("costlab.serving")
 
 
+CHAT = "/v1/chat/completions"
+
+
+class GatewayApp(FastAPI):
+    """FastAPI, except that ``POST /v1/chat/completions`` goes straight to ``Gateway.chat``: the route every paid
+    request takes skips FastAPI's middleware stack, routing and dependency solving (~0.1 ms of the event loop per
+    request, docs/serving.md). Its errors get the same OpenAI-shaped bodies as the handlers below; every other
+    path, method and the lifespan are FastAPI's."""
+
+    gw: Gateway
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != CHAT or scope["method"] != "POST":
+            return await super().__call__(scope, receive, send)
+        try:
+            response = await self.gw.chat(Request(scope, receive, send))
+        except GatewayError as exc:
+            response = gateway_error(exc)
+        except Exception as exc:  # noqa: BLE001 - the same 500 as the handler for any other route
+            response = internal_error(exc)
+        await response(scope, receive, send)
+
+
+def gateway_error(exc: GatewayError) -> Response:
+    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+
+def internal_error(exc: Exception) -> Response:
+    log.error("internal error: %s", type(exc).__name__, exc_info=exc)
+    return JSONResponse(
+        GatewayError(500, "internal gateway error", "server_error", "internal_error").body(), status_code=500
+    )
+
+
 def build_app(gw: Gateway) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
         await gw.aclose()
 
-    app = FastAPI(title="costlab gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = GatewayApp(title="costlab gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.gw = gw
 
     @app.exception_handler(GatewayError)
     async def _gw_err(request: Request, exc: GatewayError):
-        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+        return gateway_error(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_err(request: Request, exc: StarletteHTTPException):
@@ -52,10 +87,7 @@ def build_app(gw: Gateway) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def _any_err(request: Request, exc: Exception):
-        log.exception("internal error: %s", type(exc).__name__)
-        return JSONResponse(
-            GatewayError(500, "internal gateway error", "server_error", "internal_error").body(), status_code=500
-        )
+        return internal_error(exc)
 
     def admin(request: Request) -> None:
         if gw.s.auth.metrics_public:
@@ -71,7 +103,7 @@ def build_app(gw: Gateway) -> FastAPI:
         if not key.admin:
             raise GatewayError(403, "This endpoint needs an admin key.", "invalid_request_error", "forbidden")
 
-    @app.post("/v1/chat/completions")
+    @app.post(CHAT)  # reached only through FastAPI's own stack (GatewayApp answers POSTs itself)
     async def chat(request: Request):
         return await gw.chat(request)
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from costlab.serving.ledger import day_month
+from costlab.serving.ledger import day_month, new_id
 
 log = logging.getLogger("costlab.serving")
 
@@ -38,7 +37,7 @@ class Reservation:
     usd: float
     settled: bool = False
     degraded: bool = False  # the budget backend was unreachable: not enforced, still billed in the ledger
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=lambda: new_id(128))
 
 
 def limits_for(

@@ -14,7 +14,6 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from costlab.serving.cache import RedisExactCache, SafeCache, SQLiteExactCache, 
 from costlab.serving.cache import redis_client as make_redis_client
 from costlab.serving.classify import KeywordClassifier, LearnedClassifier
 from costlab.serving.errors import GatewayError, budget_exhausted, unauthorized
-from costlab.serving.ledger import Ledger
+from costlab.serving.ledger import Ledger, new_id
 from costlab.serving.metrics import Metrics
 from costlab.serving.request import KNOWN, parse_request, read_body
 from costlab.serving.router import AUTO, Decision, Router
@@ -154,7 +153,7 @@ class Gateway:
         t0 = time.perf_counter()
         lim = self.s.limits
         deadline = time.monotonic() + lim.request_timeout_s
-        rid = "chatcmpl-" + uuid.uuid4().hex[:24]
+        rid = "chatcmpl-" + new_id()
         key = self.authenticate(request)
         body, req = parse_request(await read_body(request, lim.max_body_bytes), lim.max_depth, lim.max_messages)
         model = req.model
@@ -370,11 +369,11 @@ class Gateway:
         latency = time.perf_counter() - ctx.t0
         self._record(ctx, model, "none", status, latency)
         mt = self.metrics
-        mt.cost.labels(model).inc(ctx.cost)
-        mt.tokens.labels(model, "prompt").inc(pt)
-        mt.tokens.labels(model, "completion").inc(ct)
+        mt.child(mt.cost, model).inc(ctx.cost)
+        mt.child(mt.tokens, model, "prompt").inc(pt)
+        mt.child(mt.tokens, model, "completion").inc(ct)
         if ctx.ttft is not None:
-            mt.ttft.labels(model).observe(ctx.ttft)
+            mt.child(mt.ttft, model).observe(ctx.ttft)
         if status == "ok" and ctx.generated and ctx.cacheable and not ctx.capped:
             value = {
                 "message": ctx.message(),
@@ -413,8 +412,9 @@ class Gateway:
                 "billing": ctx.billing,
             }
         )
-        self.metrics.requests.labels(model, cached, status).inc()
-        self.metrics.latency.labels(cached).observe(latency)
+        mt = self.metrics
+        mt.child(mt.requests, model, cached, status).inc()
+        mt.child(mt.latency, cached).observe(latency)
         who = f" key={ctx.key.key_id}" if self.s.logging.log_keys else ""
         log.info(
             "%s tenant=%s%s model=%s cached=%s status=%s tokens=%s/%s cost=$%.8f latency=%.1fms",

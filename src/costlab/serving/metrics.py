@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class Metrics:
     def __init__(self) -> None:
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+        self._children: dict[tuple, Any] = {}
         self.registry = r = CollectorRegistry()
         self.requests = Counter(
             "costlab_requests_total", "Chat completion requests", ["model", "cached", "status"], registry=r
@@ -58,3 +61,12 @@ class Metrics:
         self.unbilled = Counter(
             "costlab_ledger_refused_total", "Paid requests refused because the ledger cannot write", registry=r
         )
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, kept: the per-request counters skip prometheus_client's lookup (a lock and
+        label validation, ~1.5 us each, six per request)."""
+        k = (metric, *labels)
+        c = self._children.get(k)
+        if c is None:
+            c = self._children[k] = metric.labels(*labels)
+        return c

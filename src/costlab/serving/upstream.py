@@ -223,9 +223,12 @@ class UpstreamClient:
         data = line[5:].strip()
         if data == b"[DONE]":
             return _DONE
-        try:
-            obj: Any = json.loads(data)
-        except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError
+        try:  # json.loads(data) without its per-call wrapping (~40% of its time on a one-token event)
+            text = data.decode()
+            obj, end = _scan(text, 0)
+            if end != len(text):
+                raise ValueError("extra data")
+        except (ValueError, RecursionError, StopIteration):  # JSONDecodeError, UnicodeDecodeError, no value
             self.bad_lines += 1
             raise StreamBroken(f"upstream {model} sent an undecodable stream line") from None
         if not isinstance(obj, dict):
@@ -237,5 +240,6 @@ class UpstreamClient:
         return obj
 
 
+_scan = json.JSONDecoder().scan_once  # what json.loads runs, minus detect_encoding/decode/whitespace wrapping
 MAX_LINE = 16 << 20  # one SSE line longer than this is a broken stream, not a reason to buffer without bound
 _DONE = object()
