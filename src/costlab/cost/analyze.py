@@ -26,6 +26,7 @@ from costlab.cost.analyze_report import NB, PROMPT_TRACK_CAP, build_report
 from costlab.cost.logsources import (
     MAX_LINE_BYTES,
     BadLine,
+    LineIndex,
     count_lines,
     iter_jsonl_lines,
     line_numbers,
@@ -52,8 +53,6 @@ DIMS = {
 
 def _line_of(record: int, shifts: Any) -> int:
     """Line number of DuckDB record ``record`` (0-based) given logsources.line_numbers' shift points."""
-    import bisect
-
     return int(record) + 1 + bisect.bisect_right(shifts, int(record))
 
 
@@ -108,7 +107,10 @@ class CostAnalyzer:
             "CREATE TABLE prices (model VARCHAR, kind VARCHAR, input DOUBLE, output DOUBLE, "
             "cached_input DOUBLE, batch_discount DOUBLE, near VARCHAR)"
         )
-        self.con.execute("CREATE TABLE prompts (h UBIGINT PRIMARY KEY, n BIGINT, cost DOUBLE, text VARCHAR)")
+        # text: the prompt (block reader); f, r: its file and line, read back for the few reported (fast path)
+        self.con.execute(
+            "CREATE TABLE prompts (h UBIGINT PRIMARY KEY, n BIGINT, cost DOUBLE, text VARCHAR, f INTEGER, r BIGINT)"
+        )
         self._priced: set[str] = set()
         self.rows_seen = 0
         self.buckets: dict[str, dict[Any, list[float]]] = {d: {} for d in DIMS}
@@ -118,9 +120,9 @@ class CostAnalyzer:
         self.prompt_prunes = 0
         self._seq = 0
         self._files = 0
-        self._found: Counter[str] = Counter()
         self._pending: dict[str, list[int]] = {}  # fast path: reason → example line numbers to explain
-        self._native = False
+        self._pending_top: list[tuple[dict, int]] = []  # fast path: top requests whose prompt is read back by line
+        self._sources: dict[int, tuple[Path, Any, Any, int]] = {}  # fast path: file → (path, shifts, index, max)
         self._validate = logsql.validate_sql("c")
         self._cost = logsql.cost_sql("t")
 
@@ -164,10 +166,9 @@ class CostAnalyzer:
         self.con.executemany("INSERT INTO prices VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     # ---- rows: relation 'c' (canonical VARCHAR columns) → validated 't' → priced 'v' → merged aggregates
-    def _ingest(self, name: str, table: bool = False, examples_only: bool = False) -> None:
+    def _ingest(self, name: str, table: bool = False) -> None:
         """Validate, price and aggregate the rows of view 'c'. ``table``: materialise in DuckDB (one parallel
-        pass over a file; spills to disk past memory_limit) instead of an Arrow batch in Python memory.
-        ``examples_only``: only collect bad-row line numbers (the rows were counted by a native pass)."""
+        pass over a file; spills to disk past memory_limit) instead of an Arrow batch in Python memory."""
         con = self.con
         if table:
             con.execute(f"CREATE OR REPLACE TEMP TABLE t AS {self._validate}")
@@ -182,7 +183,7 @@ class CostAnalyzer:
             self._price_models(new)
         con.execute(f"CREATE OR REPLACE TEMP VIEW v AS {self._cost}")
         try:
-            self._aggregate(name, examples_only, one_pass=table)
+            self._aggregate(name, one_pass=table)
         finally:
             con.execute("DROP VIEW v")
             if table:
@@ -190,30 +191,25 @@ class CostAnalyzer:
             else:
                 con.unregister("t")
 
-    def _aggregate(self, name: str, examples_only: bool, one_pass: bool = False, lines: Any = None) -> None:
+    def _aggregate(self, name: str, one_pass: bool = False, lines: Any = None) -> None:
         """Merge the rows of view 'v'. ``lines``: v comes from DuckDB's file reader, its ``_line`` is the record
-        index, and ``lines`` maps it to a line number (see logsources.line_numbers; None: no mapping) — the
-        examples' line numbers go to ``self._pending`` for ``_explain_lines``."""
+        index, and ``lines`` maps it to a line number (see logsources.line_numbers) — the examples' and the top
+        requests' line numbers go to ``self._pending``/``self._pending_top`` for ``_reread``."""
         con = self.con
-        native = lines is not None or self._native
+        native = lines is not None
         n_bad = 0
         for reason, cnt, ex in con.execute(  # the first examples by line: bounded however many rows are bad
             f"SELECT reason, count(*), min_by({{'l': _line, 'd': detail}}, _line, {MAX_BAD_EXAMPLES}) "
             "FROM v WHERE reason IS NOT NULL GROUP BY reason"
         ).fetchall():
             ex = [(e["l"], e["d"]) for e in ex or []]
-            if not examples_only:
-                self.bad[reason] += cnt
-            self._found[reason] += cnt
+            self.bad[reason] += cnt
             n_bad += cnt
             if native:
-                if lines is not None:
-                    self._pending[reason] = [_line_of(r, lines) for r, _ in ex]
+                self._pending[reason] = [_line_of(r, lines) for r, _ in ex]
                 continue
             for ln, det in ex:
                 self._example(reason, ln, f"{name}:{ln}" + (f" ({det})" if det is not None else ""))
-        if examples_only:
-            return
         if self.bad_rows_out is not None:
             for line, reason, detail in con.execute(
                 "SELECT _line, reason, detail FROM v WHERE reason IS NOT NULL ORDER BY _line"
@@ -262,13 +258,16 @@ class CostAnalyzer:
         finally:
             con.execute("DROP TABLE g")
         if self.top_k:
-            for cost, line, ts, model, tenant, tin, tout, prompt in con.execute(
-                f"SELECT cost, _line, ts_raw, model, tenant, tin, tout, coalesce(prompt, '') FROM v "
+            # the fast path's table has no prompt text or raw ts (a third less to write): its top requests have
+            # line numbers, and their prompts are read back from those lines (``_reread``)
+            cols = "NULL, NULL" if native else "ts_raw, coalesce(prompt, '')"
+            for cost, line, model, tenant, tin, tout, ts, prompt in con.execute(
+                f"SELECT cost, _line, model, tenant, tin, tout, {cols} FROM v "
                 f"WHERE reason IS NULL ORDER BY cost DESC, _line LIMIT {self.top_k}"
             ).fetchall():
                 self._seq += 1
                 if native:
-                    line = _line_of(line, lines) if lines is not None else None
+                    line = _line_of(line, lines)
                 where = f"{name}:{line}" if line is not None else f"{name} (ts {ts})"
                 item = (
                     cost,
@@ -283,6 +282,8 @@ class CostAnalyzer:
                         "prompt": prompt,
                     },
                 )
+                if native:
+                    self._pending_top.append((item[2], line))
                 if len(self.top) < self.top_k:
                     heapq.heappush(self.top, item)
                 elif cost > self.top[0][0]:
@@ -291,19 +292,21 @@ class CostAnalyzer:
         having = "HAVING sum(n) > 1 " if one_pass else ""
         if one_pass and self._files > 1:
             self.prompt_prunes += 1  # a prompt seen once in each of two files is not counted
-        if self._native:  # group on numbers only, then fetch each kept prompt's text by rowid (0.30 vs 0.40 CPU s
-            # at 1M rows: any_value(prompt) copied a string into each of ~540k groups, most of them singletons)
+        if native:  # numbers only: the record of each prompt's first row; the text of the few reported is
+            # read back from the file (``prompt_texts``; any_value(prompt) copied a string into each of ~540k groups
+            # at 1M rows, most of them singletons)
             sql = (
-                "SELECT g.ph, g.n, g.cost, t.prompt FROM (SELECT ph, sum(n) AS n, sum(cost) AS cost, min(_line) AS r "
-                f"FROM v WHERE reason IS NULL AND prompt IS NOT NULL GROUP BY ph {having}) g JOIN t ON t.rowid = g.r"
+                f"SELECT ph, sum(n), sum(cost), NULL, {self._files}, min(_line) "
+                f"FROM v WHERE reason IS NULL AND ph IS NOT NULL GROUP BY ph {having}"
             )
         else:
             sql = (
-                "SELECT ph, sum(n), sum(cost), any_value(prompt) "
-                f"FROM v WHERE reason IS NULL AND prompt IS NOT NULL GROUP BY ph {having}"
+                "SELECT ph, sum(n), sum(cost), any_value(prompt), NULL, NULL "
+                f"FROM v WHERE reason IS NULL AND ph IS NOT NULL GROUP BY ph {having}"
             )
         con.execute(
-            f"INSERT INTO prompts {sql} ON CONFLICT (h) DO UPDATE SET n = n + excluded.n, cost = cost + excluded.cost"
+            f"INSERT INTO prompts {sql} ON CONFLICT (h) DO UPDATE SET n = n + excluded.n, cost = cost + excluded.cost, "
+            "text = coalesce(text, excluded.text)"
         )
         if con.execute("SELECT count(*) FROM prompts").fetchall()[0][0] > PROMPT_TRACK_CAP:
             con.execute("DELETE FROM prompts WHERE n = 1")
@@ -313,27 +316,39 @@ class CostAnalyzer:
         """One parallel DuckDB pass over a JSONL file; False (nothing merged) if DuckDB cannot read it (a giant
         line): the block reader then takes the file. DuckDB's reader has no line numbers, but it keeps file order
         (the table's rowid is the record index) and reads one record per non-blank line, so a newline count maps
-        records to lines; only the example rows of each bad-row reason are then re-read (``_explain_lines``)."""
+        records to lines; only the lines the report shows (the examples of each bad-row reason, the top requests'
+        prompts) are then read back (``_reread``). If the count does not map records to lines (DuckDB read some
+        line as two records or none), nothing is merged from this pass and the block reader, which numbers every
+        line itself, takes the file."""
         import threading
 
         import duckdb
 
         name = path.name
         con = self.con
-        # the newline count that maps records to lines runs in a thread beside DuckDB's read (DuckDB releases the
-        # GIL while it runs)
+        # the newline count that maps records to lines (and indexes where lines start) runs in a thread beside
+        # DuckDB's read (DuckDB releases the GIL while it runs)
         counted: dict[str, int] = {}
-        counter = threading.Thread(target=lambda: counted.setdefault("n", count_lines(path)), daemon=True)
+        index = LineIndex()
+        counter = threading.Thread(target=lambda: counted.setdefault("n", count_lines(path, index)), daemon=True)
         counter.start()
         con.execute(f"CREATE OR REPLACE TEMP VIEW c AS {logsql.native_select(str(path))}")
-        try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE t AS {self._validate}")
+        try:  # the table keeps what the aggregates need, not the prompt text or the raw ts (strings: slow to write)
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE t AS SELECT * EXCLUDE (prompt, ts_raw) "
+                f"REPLACE (CASE WHEN hit THEN cache_kind END AS cache_kind) FROM ({self._validate})"
+            )
         except duckdb.Error:
             counter.join()
             return False
         counter.join()
         rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
         lines = line_numbers(path, rows, max_line_bytes, counted.get("n"))
+        if lines is None:
+            con.execute("DROP TABLE t")
+            self._feed_blocks(path, "jsonl", max_line_bytes=max_line_bytes)
+            return True
+        self._sources[self._files] = (path, lines, index, max_line_bytes)
         new = [
             m
             for (m,) in con.execute("SELECT DISTINCT model FROM t WHERE model IS NOT NULL").fetchall()
@@ -344,63 +359,76 @@ class CostAnalyzer:
         # (joining prices inside the CTAS above, to cost each row once, was tried: the join lost file order, so
         # rowid no longer named the record — the top requests moved to other lines)
         con.execute(f"CREATE OR REPLACE TEMP VIEW v AS {logsql.cost_sql('t', line='t.rowid')}")
-        self._found.clear()
         self._pending = {}
-        self._native = True
+        self._pending_top = []
         try:
-            self._aggregate(name, examples_only=False, one_pass=True, lines=lines)
+            self._aggregate(name, one_pass=True, lines=lines)
         finally:
-            self._native = False
             con.execute("DROP VIEW v")
             con.execute("DROP TABLE t")
-        if self._pending:
-            self._explain_lines(path, self._pending, max_line_bytes)
-        elif lines is None and self._found:  # no mapping: read the file in order until the examples are found
-            need = {r: min(MAX_BAD_EXAMPLES, n) for r, n in self._found.items()}
-            self._found.clear()
-            self._feed_blocks(
-                path,
-                "jsonl",
-                examples_only=True,
-                done=lambda: all(len(self._examples.get(r, [])) >= k for r, k in need.items()),
-            )
+        wanted = [ln for v in self._pending.values() for ln in v] + [ln for _, ln in self._pending_top]
+        if wanted:
+            got = self._reread(path, wanted, max_line_bytes, index)
+            for reason, lns in self._pending.items():
+                for ln in lns:
+                    det = got.get(ln, (None, None))[0]
+                    self._example(reason, ln, f"{name}:{ln}" + (f" ({det})" if det is not None else ""))
+            for item, ln in self._pending_top:
+                item["prompt"] = got.get(ln, (None, None))[1] or ""
         return True
 
-    def _explain_lines(self, path: Path, pending: dict[str, list[int]], max_line_bytes: int) -> None:
-        """Examples for the fast path: re-read just these lines with the block reader and take each one's detail
-        from the block path's own SQL, so both paths word an example the same way."""
-        detail: dict[int, str | None] = {}
+    def _reread(
+        self, path: Path, wanted: list[int], max_line_bytes: int, index: Any = None
+    ) -> dict[int, tuple[str | None, str | None]]:
+        """(bad-row detail, prompt) of these lines, read back from the file and put through the block path's own
+        SQL, so both paths word an example (and cut a prompt) the same way."""
+        out: dict[int, tuple[str | None, str | None]] = {}
         sql = logsql.cost_sql(f"({logsql.validate_sql(f'({logsql.json_select()})')})")
-        wanted = [ln for v in pending.values() for ln in v]
-        raw = read_lines(path, wanted, max_line_bytes)
+        raw = read_lines(path, wanted, max_line_bytes, index)
         if raw is None:  # an over-long line on the way: the streaming block reader (numpy, pyarrow)
             for item in iter_jsonl_lines(path, wanted, max_line_bytes):
                 if isinstance(item, BadLine):
-                    detail[item.line] = item.detail
+                    out[item.line] = (item.detail, None)
                     continue
                 self.con.register("b", item)
                 try:
-                    detail.update(self.con.execute(f"SELECT _line, detail FROM ({sql})").fetchall())
+                    out.update(
+                        (ln, (d, p))
+                        for ln, d, p in self.con.execute(f"SELECT _line, detail, prompt FROM ({sql})").fetchall()
+                    )
                 finally:
                     self.con.unregister("b")
-        else:  # a few lines: decoded here exactly as logsources._utf8_lines does, then the same SQL
-            rows = []
-            for ln, b in raw.items():
-                try:
-                    rows.append((ln, b.decode("utf-8") + "\n"))
-                except UnicodeDecodeError as e:
-                    detail[ln] = non_utf8(b[e.start], e.start + 1)
-            if rows:
-                self.con.execute("CREATE OR REPLACE TEMP TABLE b (_line BIGINT, line VARCHAR)")
-                try:
-                    self.con.executemany("INSERT INTO b VALUES (?, ?)", rows)
-                    detail.update(self.con.execute(f"SELECT _line, detail FROM ({sql})").fetchall())
-                finally:
-                    self.con.execute("DROP TABLE b")
-        for reason, lns in pending.items():
-            for ln in lns:
-                det = detail.get(ln)
-                self._example(reason, ln, f"{path.name}:{ln}" + (f" ({det})" if det is not None else ""))
+            return out
+        rows = []  # a few lines: decoded here exactly as logsources._utf8_lines does, then the same SQL
+        for ln, b in raw.items():
+            try:
+                rows.append((ln, b.decode("utf-8") + "\n"))
+            except UnicodeDecodeError as e:
+                out[ln] = (non_utf8(b[e.start], e.start + 1), None)
+        if rows:
+            self.con.execute("CREATE OR REPLACE TEMP TABLE b (_line BIGINT, line VARCHAR)")
+            try:
+                self.con.executemany("INSERT INTO b VALUES (?, ?)", rows)
+                out.update(
+                    (ln, (d, p))
+                    for ln, d, p in self.con.execute(f"SELECT _line, detail, prompt FROM ({sql})").fetchall()
+                )
+            finally:
+                self.con.execute("DROP TABLE b")
+        return out
+
+    def prompt_texts(self, where: list[tuple[int, int]]) -> dict[tuple[int, int], str | None]:
+        """The prompts at these (file, record) places of fast-path files (the reported repeated prompts)."""
+        out: dict[tuple[int, int], str | None] = {}
+        by_file: dict[int, list[int]] = {}
+        for f, r in where:
+            by_file.setdefault(f, []).append(r)
+        for f, recs in by_file.items():
+            path, shifts, index, max_line_bytes = self._sources[f]
+            got = self._reread(path, [_line_of(r, shifts) for r in recs], max_line_bytes, index)
+            for r in recs:
+                out[(f, r)] = got.get(_line_of(r, shifts), (None, None))[1]
+        return out
 
     def _feed_blocks(
         self,
@@ -410,8 +438,6 @@ class CostAnalyzer:
         table: str = "ledger",
         max_line_bytes: int = MAX_LINE_BYTES,
         progress: Any = None,
-        examples_only: bool = False,
-        done: Any = None,
     ) -> None:
         con = self.con
         name = path.name
@@ -420,10 +446,7 @@ class CostAnalyzer:
         select_for: dict[tuple[str, ...], str] = {}
         for item in it:
             if isinstance(item, BadLine):
-                if examples_only:
-                    self._example(item.reason, item.line, f"{name}:{item.line} ({item.detail})")
-                else:
-                    self.bad_row(f"{name}:{item.line}", item.reason, item.detail, item.line)
+                self.bad_row(f"{name}:{item.line}", item.reason, item.detail, item.line)
                 continue
             con.register("b", item)
             if fmt == "jsonl":
@@ -432,12 +455,10 @@ class CostAnalyzer:
                 cols = tuple(item.schema.names[1:])
                 sql = select_for.get(cols) or select_for.setdefault(cols, logsql.table_select(cols))
             con.execute(f"CREATE OR REPLACE TEMP VIEW c AS {sql}")
-            self._ingest(name, examples_only=examples_only)
+            self._ingest(name)
             con.unregister("b")
             if progress is not None:
                 progress.update(item.num_rows)
-            if done is not None and done():
-                break
 
     def add_file(
         self,

@@ -20,6 +20,7 @@ seconds).
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gzip
 import sqlite3
@@ -228,12 +229,17 @@ def iter_jsonl_lines(
             return
 
 
-def read_lines(path: Path, wanted: Iterable[int], max_line_bytes: int = MAX_LINE_BYTES) -> dict[int, bytes] | None:
+def read_lines(
+    path: Path, wanted: Iterable[int], max_line_bytes: int = MAX_LINE_BYTES, index: LineIndex | None = None
+) -> dict[int, bytes] | None:
     """The bytes of the lines numbered in ``wanted`` (no newline; a leading UTF-8 byte-order mark dropped, as
     ``iter_line_blocks`` does), read in blocks that are only counted until one holds a wanted line: no numpy or
     pyarrow (their import is ~0.3 s of a 1M-row fast-path run). None if a line on the way is longer than
-    ``max_line_bytes``: the caller then takes ``iter_jsonl_lines``, which streams past such lines."""
+    ``max_line_bytes``: the caller then takes ``iter_jsonl_lines``, which streams past such lines. ``index`` (from
+    ``count_lines``): seek to each wanted line instead (None only if a wanted line is over-long)."""
     want = sorted(set(wanted))
+    if index is not None:
+        return _read_lines_indexed(path, want, index, max_line_bytes)
     out: dict[int, bytes] = {}
     k, line_no, carry = 0, 1, b""
     with path.open("rb") as f:
@@ -266,15 +272,73 @@ def read_lines(path: Path, wanted: Iterable[int], max_line_bytes: int = MAX_LINE
     return None if any(len(v) > max_line_bytes for v in out.values()) else out
 
 
-def count_lines(path: Path) -> int:
-    """Lines in a file (a last line without a newline counts): one ``bytes.count`` pass, no per-line work. The
-    fast path runs it in a thread while DuckDB reads the file (DuckDB releases the GIL)."""
-    lines, last = 0, b"\n"
+INDEX_BYTES = 256 << 10  # a LineIndex entry per this many bytes: a wanted line is found by scanning at most this much
+
+
+class LineIndex:
+    """Where lines start, coarsely: for every INDEX_BYTES of a file, the newlines before that byte offset. Built by
+    ``count_lines`` in the pass it makes anyway; ``read_lines`` then seeks to a wanted line instead of scanning the
+    file up to it (the fast path re-reads the top requests' lines, which can sit anywhere)."""
+
+    def __init__(self) -> None:
+        self.newlines: list[int] = []  # newlines before offsets[i]
+        self.offsets: list[int] = []
+
+    def add(self, newlines: int, offset: int) -> None:
+        self.newlines.append(newlines)
+        self.offsets.append(offset)
+
+
+def count_lines(path: Path, index: LineIndex | None = None) -> int:
+    """Lines in a file (a last line without a newline counts): ``bytes.count`` passes, no per-line work. The fast
+    path runs it in a thread while DuckDB reads the file (DuckDB releases the GIL). ``index``: filled as it goes."""
+    lines, last, offset = 0, b"\n", 0
     with path.open("rb") as f:
         while chunk := f.read(BLOCK_BYTES):
-            lines += chunk.count(b"\n")
+            if index is None:
+                lines += chunk.count(b"\n")
+            else:
+                for s in range(0, len(chunk), INDEX_BYTES):
+                    index.add(lines, offset + s)
+                    lines += chunk.count(b"\n", s, s + INDEX_BYTES)
+            offset += len(chunk)
             last = chunk[-1:]
     return lines + (last != b"\n")
+
+
+def _read_lines_indexed(path: Path, want: list[int], index: LineIndex, max_line_bytes: int) -> dict[int, bytes] | None:
+    """``read_lines`` with a LineIndex: per wanted line, one seek and at most INDEX_BYTES scanned to its start."""
+    out: dict[int, bytes] = {}
+    with path.open("rb") as f:
+        for line_no in want:
+            k = line_no - 1  # newlines before the line's first byte
+            start = 0
+            if k > 0:
+                j = bisect.bisect_left(index.newlines, k) - 1  # the k-th newline lies in entry j's span
+                if j < 0:
+                    continue
+                f.seek(index.offsets[j])
+                buf = f.read(INDEX_BYTES)
+                pos = -1
+                for _ in range(k - index.newlines[j]):
+                    pos = buf.find(b"\n", pos + 1)
+                    if pos < 0:
+                        break
+                if pos < 0:  # past the end of the file
+                    continue
+                start = index.offsets[j] + pos + 1
+            f.seek(start)
+            line = f.readline(max_line_bytes + 2)
+            if not line:
+                continue
+            if line.endswith(b"\n"):
+                line = line[:-1]
+            if len(line) > max_line_bytes:
+                return None
+            out[line_no] = line
+    if 1 in out and out[1].startswith(BOM):
+        out[1] = out[1][len(BOM) :]
+    return out
 
 
 def line_numbers(
