@@ -77,6 +77,7 @@ def run(
         port=s.server.port,
         log_level=s.server.log_level,
         access_log=False,
+        proxy_headers=False,  # the gateway never reads the client address or scheme: one ASGI layer less
         http=http_protocol(),
     )
 

@@ -114,8 +114,9 @@ class UpstreamClient:
                 self.last_failure = time.monotonic()
             raise
         finally:
-            with anyio.CancelScope(shield=True):  # close the attempt (and its response) now, not at GC
-                await inner.aclose()
+            if inner.ag_frame is not None:  # not run to its end: close the attempt (and its response) now, not at GC
+                with anyio.CancelScope(shield=True):
+                    await inner.aclose()
 
     async def _attempts(
         self, model: str, url: str, body: dict, headers: dict, deadline: float, total_s: float
