@@ -100,26 +100,28 @@ def student_topk_with_tail(student_logp: torch.Tensor, ids: torch.Tensor) -> tor
 
 class _ForwardKLDense(torch.autograd.Function):
     """Per-position KL(p‖q) from dense logits, q = softmax(s) (student), p = softmax(t) (teacher, no gradient),
-    fused: KL = Σ p·log p − Σ p·s + logsumexp(s), and ∂KL/∂s = softmax(s) − p computed in the backward pass
-    from (s, p, logsumexp(s)). The generic path (log_softmax on both sides, then Σ p·(log p − log q) through
-    autograd) builds ~6 vocabulary-sized tensors forward and ~4 backward; this builds 3 and 1. Same value and
-    gradient up to float rounding (tests/distill/test_losses.py). Also returns logsumexp(s): at T = 1 the
-    cross-entropy is logsumexp(s) − s[target], so the CE needs no log-softmax of its own (its gradient flows
-    back through the second output)."""
+    fused: KL = Σ p·(log p − log q) computed in place on the teacher's log-probs, and ∂KL/∂s = q − p written in the
+    backward pass from the saved (log q, p). The generic path (``divergence`` through autograd) builds ~6
+    vocabulary-sized tensors forward and ~4 backward; this builds 3 and 1. Same value and
+    gradient up to float rounding (tests/distill/test_losses.py). Also returns logsumexp(s) = s₀ − log q₀: at
+    T = 1 the cross-entropy is logsumexp(s) − s[target], so the CE needs no log-softmax of its own (its
+    gradient, q, flows back through the second output)."""
 
     @staticmethod
     def forward(ctx, s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        lse = torch.logsumexp(s, -1, keepdim=True)
-        p = F.log_softmax(t, -1).exp_()
-        kl = torch.special.xlogy(p, p).sum(-1) - (p * s).sum(-1) + lse.squeeze(-1)  # xlogy: 0·log 0 = 0
-        ctx.save_for_backward(s, p, lse)
-        return kl, lse.squeeze(-1)
+        logq = F.log_softmax(s, -1)
+        logp = F.log_softmax(t, -1)
+        p = logp.exp()
+        d = logp.clamp_(min=torch.finfo(logp.dtype).min).sub_(logq)  # log p − log q; −inf (masked row) → finite,
+        kl = d.mul_(p).sum(-1)  # so that 0·log 0 counts 0 (sum: pairwise, as accurate as the generic path)
+        ctx.save_for_backward(logq, p)
+        return kl, s[..., 0] - logq[..., 0]
 
     @staticmethod
     def backward(ctx, g_kl: torch.Tensor | None, g_lse: torch.Tensor | None):
-        s, p, lse = ctx.saved_tensors
-        q = (s - lse).exp_()  # softmax(s)
-        g = torch.zeros_like(lse) if g_kl is None else g_kl.unsqueeze(-1)
+        logq, p = ctx.saved_tensors
+        q = logq.exp()  # softmax(s)
+        g = torch.zeros_like(logq[..., :1]) if g_kl is None else g_kl.unsqueeze(-1)
         if g_lse is None:
             q.sub_(p).mul_(g)  # (q − p)·g
         else:
