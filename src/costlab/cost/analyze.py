@@ -333,9 +333,10 @@ class CostAnalyzer:
         counter = threading.Thread(target=lambda: counted.setdefault("n", count_lines(path, index)), daemon=True)
         counter.start()
         con.execute(f"CREATE OR REPLACE TEMP VIEW c AS {logsql.native_select(str(path))}")
-        try:  # the table keeps what the aggregates need, not the prompt text or the raw ts (strings: slow to write)
+        try:  # the table keeps what the aggregates need: not the prompt text, the raw ts, the (NULL) line number
+            # or the detail (the examples' lines are re-read): each column written costs, even an all-NULL one
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE t AS SELECT * EXCLUDE (prompt, ts_raw) "
+                "CREATE OR REPLACE TEMP TABLE t AS SELECT * EXCLUDE (prompt, ts_raw, _line, _detail) "
                 f"REPLACE (CASE WHEN hit THEN cache_kind END AS cache_kind) FROM ({self._validate})"
             )
         except duckdb.Error:
