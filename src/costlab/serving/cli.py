@@ -52,6 +52,7 @@ def run(
     """Run the gateway (uvicorn). Extra arguments are Hydra overrides of the composed config, exactly as for
     `costlab run`: `+exp=demo`, `serve.backend=redis`, `serve.budget.global.daily_usd=5`,
     `+serve.endpoints._default=http://127.0.0.1:8080/v1` (keys: configs/serve/default.yaml)."""
+    import gc
     import logging
 
     import uvicorn
@@ -71,6 +72,10 @@ def run(
     s = load_settings(overrides)  # a CostlabError (bad key/type, naming the YAML) exits 2: the root CLI's guard
     logging.basicConfig(level=s.server.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     gw = Gateway(s)
+    # what was built at start-up lives as long as the process: out of the collector's sight, a collection no
+    # longer walks it (measured: the miss path -0.10 to -0.13 ms, docs/serving.md)
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         gw.app,
         host=s.server.host,
