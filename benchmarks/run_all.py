@@ -55,7 +55,7 @@ def bench_specs(quick: bool, smoke: bool = False) -> list[tuple[str, list[str]]]
                 + ["--calibrate-n", "100"],
             ),
             ("peer_litellm_proxy", ["benchmarks/peers/bench_litellm_proxy.py", "--n", "20", "--load-n", "64"]),
-            ("peer_trl", ["benchmarks/peers/bench_trl.py", "--threads", "1", "--steps", "1", "--seq", "32", "--tiny"]),
+            ("peer_trl", ["benchmarks/peers/bench_trl.py", "--threads", "1", "--steps", "2", "--seq", "32", "--tiny"]),
             ("peer_gptcache", ["benchmarks/peers/bench_gptcache.py", "--sizes", "2000", "--queries", "50"]),
         ]
     q = quick
@@ -73,7 +73,8 @@ def bench_specs(quick: bool, smoke: bool = False) -> list[tuple[str, list[str]]]
         ("gateway_overhead", ["benchmarks/gateway_overhead.py", "--n", "100" if q else "300"]),
         ("gateway_load", ["benchmarks/gateway_load.py"]),
         ("peer_litellm_proxy", ["benchmarks/peers/bench_litellm_proxy.py", "--n", "100", "--load-n", "320"]),
-        ("peer_trl", ["benchmarks/peers/bench_trl.py", "--threads", "1", "--steps", "2"] + (["--tiny"] if q else [])),
+        # 6 timed rounds of 3 trainers in lock step + warm-up + the loss check: ~4 min on 2 quiet cores
+        ("peer_trl", ["benchmarks/peers/bench_trl.py", "--threads", "2", "--steps", "6"] + (["--tiny"] if q else [])),
         ("peer_gptcache", ["benchmarks/peers/bench_gptcache.py", "--sizes", "10000", "100000", "--queries", "200"]),
     ]
 

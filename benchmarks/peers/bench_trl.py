@@ -4,22 +4,28 @@ The loss both minimise here is the forward KL(teacher || student) per token at t
 GKDTrainer trains with beta=0, lmbda=0 (no on-policy generation; its training loss applies no temperature).
 First the two losses are computed on the same batch and must agree (costlab KDLoss kind=forward_kl, alpha=1 vs
 TRL's generalized_jsd_loss beta=0); at T=2 costlab's is T² x TRL's (Hinton's gradient-scale convention), checked
-too. Then tokens/s: costlab's step (teacher forward, student forward+backward, AdamW) vs GKDTrainer.train() steps
-(median step, first excluded), and costlab's offline top-k mode (stored teacher top-k + tail bucket), which TRL
-lacks. TRL runs in the peers venv (`make bench-peers`), in its own process, on the same saved models and batch.
+too. Then tokens/s of three trainers, each in its own process on the same saved models and batch: costlab's
+KDTrainer (what `costlab distill` runs: a transformers Trainer with KDLoss) online (teacher forward every step)
+and offline top-k (stored teacher top-k + tail bucket, which TRL lacks), and TRL's GKDTrainer in the peers venv
+(`make bench-peers`), with the same TrainingArguments field by field. They run in lock step (lockstep.py): one
+step of one trainer at a time, in turn, the first in each round rotating, round 0 a warm-up. The decision uses
+the per-round ratio TRL step time / costlab step time (paired: a change in the box's load hits one round's
+steps alike), its geometric mean and a 95% bootstrap interval over rounds: ">= TRL" is met when the lower bound
+is >= 1.
 
-    .venv/bin/python benchmarks/peers/bench_trl.py [--tiny] [--batch 4] [--seq 128] [--steps 3] [--threads 1]
+    .venv/bin/python benchmarks/peers/bench_trl.py [--tiny] [--batch 4] [--seq 128] [--steps 6] [--threads 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -30,8 +36,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
 from common import PeerMissing, peer_python, report  # noqa: E402
 from kd_throughput import models  # noqa: E402  (the same teacher/student the KD benchmark uses)
+from lockstep import Workers  # noqa: E402
 
 WORKER = str(Path(__file__).with_name("trl_worker.py"))
+KD_WORKER = str(Path(__file__).with_name("kd_worker.py"))
 
 
 def main() -> int:
@@ -39,7 +47,7 @@ def main() -> int:
     ap.add_argument("--tiny", action="store_true", help="random tiny Llama (seconds) instead of SmolLM2-135M")
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=6, help="timed rounds (plus one warm-up round)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--k", type=int, default=20)
     ap.add_argument("--json", type=Path, default=None)
@@ -51,6 +59,7 @@ def main() -> int:
         return 2
     torch.set_num_threads(a.threads)
     from costlab.distill.losses import KDLoss
+    from costlab.stats import mean_ci
 
     teacher, student = models(a.tiny)
     tmp = Path(tempfile.mkdtemp(prefix="costlab_peer_trl_"))
@@ -74,19 +83,21 @@ def main() -> int:
     torch.save(batch, tmp / "batch.pt")
     res: dict = {}
     # ---- 1. same loss value on the same batch
-    for T in (1.0, 2.0):
-        with torch.no_grad():
-            s = student(input_ids=ids).logits
-            t = teacher(input_ids=ids).logits
+    temps = (1.0, 2.0)
+    out = subprocess.run(
+        [py, WORKER, "loss", str(tmp / "teacher"), str(tmp / "student"), str(tmp / "batch.pt"), *map(str, temps)],
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode:
+        raise SystemExit(f"TRL loss worker failed:\n{out.stderr[-3000:]}")
+    trl_loss = json.loads(out.stdout.strip().splitlines()[-1])["loss"]
+    with torch.no_grad():
+        s = student(input_ids=ids).logits
+        t = teacher(input_ids=ids).logits
+    for T in temps:
         ours = float(KDLoss(kind="forward_kl", temperature=T, alpha=1.0)(s, batch["labels"], teacher_logits=t)["kd"])
-        out = subprocess.run(
-            [py, WORKER, "loss", str(tmp / "teacher"), str(tmp / "student"), str(tmp / "batch.pt"), str(T)],
-            capture_output=True,
-            text=True,
-        )
-        if out.returncode:
-            raise SystemExit(f"TRL loss worker failed:\n{out.stderr[-3000:]}")
-        theirs = json.loads(out.stdout.strip().splitlines()[-1])["loss"]
+        theirs = trl_loss[str(T)]
         res[f"loss_T{T:g}_costlab"], res[f"loss_T{T:g}_trl"] = ours, theirs
         want = theirs * T * T
         ok = abs(ours - want) <= 1e-4 * max(1.0, abs(want))
@@ -96,57 +107,66 @@ def main() -> int:
         )
         if not ok:
             raise SystemExit("losses disagree: not timing (the comparison would not be like for like)")
-    # ---- 2. tokens/s, costlab step (same loop shape as benchmarks/kd_throughput.py), T=1, pure KD
-    loss = KDLoss(kind="forward_kl", temperature=1.0, alpha=1.0)
-    opt = torch.optim.AdamW(student.parameters(), lr=1e-5)
-    with torch.no_grad():
+    del s
+    # ---- 2. tokens/s: three trainers in their own processes, one step at a time, in turn (lockstep.py)
+    with torch.no_grad():  # the stored signal of the offline mode: the teacher's own top-k at T=1
         top_lp, top_id = F.log_softmax(teacher(input_ids=ids).logits, -1).topk(a.k, -1)
-
-    def online():
-        with torch.no_grad():
-            tl = teacher(input_ids=ids).logits
-        return loss(student(input_ids=ids).logits, batch["labels"], teacher_logits=tl)["loss"]
-
-    def topk():
-        return loss(student(input_ids=ids).logits, batch["labels"], topk_ids=top_id, topk_logprobs=top_lp)["loss"]
-
-    for name, fn in (("online", online), ("topk", topk)):
-        times = []
-        for step in range(a.steps + 1):
-            t0 = time.perf_counter()
-            opt.zero_grad()
-            fn().backward()
-            opt.step()
-            if step:
-                times.append(time.perf_counter() - t0)
-        res[f"costlab_{name}_tok_s"] = a.batch * a.seq / statistics.median(times)
-    del opt
-    out = subprocess.run(
-        [
-            py,
-            WORKER,
-            "train",
-            str(tmp / "teacher"),
-            str(tmp / "student"),
-            str(tmp / "batch.pt"),
-            str(a.steps),
-            str(a.threads),
-        ],
-        capture_output=True,
-        text=True,
+    torch.save({"topk_ids": top_id, "topk_logprobs": top_lp}, tmp / "topk.pt")
+    del teacher, student  # the workers load their own copies
+    argv = [str(tmp / "teacher"), str(tmp / "student"), str(tmp / "batch.pt"), str(a.steps), str(a.threads)]
+    env_py = sys.executable
+    w = Workers(
+        {
+            "online": [env_py, KD_WORKER, "online", *argv],
+            "trl": [py, WORKER, "train", *argv],
+            "topk": [env_py, KD_WORKER, "topk", *argv],
+        }
     )
-    if out.returncode:
-        raise SystemExit(f"TRL train worker failed:\n{out.stderr[-3000:]}")
-    tr = json.loads(out.stdout.strip().splitlines()[-1])
-    res["trl_tok_s"] = a.batch * a.seq / statistics.median(tr["step_s"])
+    names = list(w.procs)
+    times: dict[str, list[float]] = {k: [] for k in names}
+    try:
+        w.ready()
+        for r in range(a.steps + 1):  # round 0 warms every trainer up and is not counted
+            order = names[r % 3 :] + names[: r % 3]  # who goes first rotates, so no trainer always follows another
+            for k in order:
+                dt = w.step(k, last=r == a.steps)
+                if r:
+                    times[k].append(dt)
+            if r:
+                print(
+                    f"round {r}/{a.steps}: " + "  ".join(f"{k} {times[k][-1]:.2f}s" for k in names),
+                    f"(load {os.getloadavg()[0]:.1f})",
+                    flush=True,
+                )
+    finally:
+        w.kill()
+    tok = a.batch * a.seq
+    for k in names:
+        res[f"{k}_step_s"] = times[k]
+        res[f"{k}_tok_s"] = tok / statistics.median(times[k])
+    res["costlab_online_tok_s"], res["costlab_topk_tok_s"] = res.pop("online_tok_s"), res.pop("topk_tok_s")
+    # the decision: per-round ratio TRL step time / costlab step time (= costlab tokens/s over TRL's), paired by
+    # round; the geometric mean with a 95% bootstrap interval over rounds (costlab.stats.mean_ci on log ratios)
+    log_r = [math.log(t / c) for t, c in zip(times["trl"], times["online"])]
+    ci = mean_ci(log_r)
+    res["online_vs_trl"] = {"ratio": math.exp(ci.mean), "lo": math.exp(ci.lo), "hi": math.exp(ci.hi), "n": ci.n}
+    res["online_vs_trl"]["method"] = (
+        f"geometric mean of per-round ratios, bootstrap over rounds ({ci.n_boot}), percentile"
+    )
+    tr = w.done["trl"]
     res["trl_version"], res["trl_threads"] = tr["trl"], tr["threads"]
     res["trl_mixed_precision"] = tr.get("mixed_precision")
-    if res["trl_mixed_precision"] != "no":  # like with like: costlab's step is fp32
-        raise SystemExit(
-            f"TRL trained with mixed precision {res['trl_mixed_precision']!r}, costlab in fp32: not comparable"
-        )
-    res["shape"] = f"batch {a.batch} x seq {a.seq}, vocab {V}, {a.threads} thread(s), median of {a.steps} steps"
+    for k in names:  # like with like: every trainer fp32 on the same number of threads
+        d = w.done[k]
+        if d.get("mixed_precision") != "no" or d.get("threads") != a.threads:
+            raise SystemExit(f"worker '{k}' ran with {d}: not comparable (want fp32, {a.threads} thread(s))")
+    res["shape"] = f"batch {a.batch} x seq {a.seq}, vocab {V}, {a.threads} thread(s), {a.steps} rounds in lock step"
     print(res["shape"], "—", "tiny random Llama" if a.tiny else "SmolLM2-135M teacher -> -2 layers student")
+    vs = res["online_vs_trl"]
+    print(
+        f"costlab online / TRL tokens/s, per-round ratio: {vs['ratio']:.3f} [{vs['lo']:.3f}, {vs['hi']:.3f}] "
+        f"(n={vs['n']} rounds; {vs['method']})"
+    )
     rows = [
         (
             "KD forward-KL loss at T=1, same batch",
@@ -156,11 +176,12 @@ def main() -> int:
             abs(res["loss_T1_costlab"] - res["loss_T1_trl"]) <= 1e-4 * max(1, res["loss_T1_trl"]),
         ),
         (
-            "KD online tokens/s (same models/batch/threads, fp32 both)",
+            f"KD online tokens/s, costlab KDTrainer vs GKDTrainer (fp32, same models/batch/threads; median step "
+            f"of {a.steps}); per-round ratio {vs['ratio']:.3f} [{vs['lo']:.3f}, {vs['hi']:.3f}] 95% CI, n={vs['n']}",
             res["costlab_online_tok_s"],
             res["trl_tok_s"],
-            ">= TRL",
-            res["costlab_online_tok_s"] >= res["trl_tok_s"],
+            ">= TRL (95% lower bound of the paired ratio >= 1)",
+            vs["lo"] >= 1.0,
         ),
         (
             "KD offline top-k tokens/s (TRL: no such mode)",

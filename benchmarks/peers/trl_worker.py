@@ -1,7 +1,8 @@
 """Runs inside the peers venv (TRL installed, costlab not): TRL's side of benchmarks/peers/bench_trl.py.
 
-python trl_worker.py loss  TEACHER_DIR STUDENT_DIR BATCH.pt T        -> prints TRL's forward-KL loss on the batch
-python trl_worker.py train TEACHER_DIR STUDENT_DIR BATCH.pt STEPS THREADS -> GKDTrainer steps, prints JSON timings
+python trl_worker.py loss  TEACHER_DIR STUDENT_DIR BATCH.pt T [T ...]  -> TRL's forward-KL loss on the batch at each T
+python trl_worker.py train TEACHER_DIR STUDENT_DIR BATCH.pt STEPS THREADS -> GKDTrainer steps, timed in lock step
+    with costlab's trainer (lockstep.py: the parent runs one step of one trainer at a time)
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-import time
 
 import torch
 
@@ -29,28 +29,24 @@ def main() -> None:
     batch = torch.load(bpath)
     teacher, student = load(tdir, sdir)
     if mode == "loss":
-        T = float(sys.argv[5])
         with torch.no_grad():
             s = student(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
             t = teacher(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
-        loss = GKDTrainer.generalized_jsd_loss(s, t, labels=batch["labels"][:, 1:], beta=0.0, temperature=T)
-        print(json.dumps({"loss": float(loss)}))
+        loss = {
+            T: float(
+                GKDTrainer.generalized_jsd_loss(s, t, labels=batch["labels"][:, 1:], beta=0.0, temperature=float(T))
+            )
+            for T in sys.argv[5:]
+        }
+        print(json.dumps({"loss": loss}))
         return
     steps, threads = int(sys.argv[5]), int(sys.argv[6])
     torch.set_num_threads(threads)
     from datasets import Dataset
-    from transformers import AutoTokenizer, TrainerCallback
+    from lockstep import Lockstep, done
+    from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(sdir)
-    times: list[float] = []
-
-    class Timer(TrainerCallback):
-        def on_step_begin(self, args, state, control, **kw):
-            self.t0 = time.perf_counter()
-
-        def on_step_end(self, args, state, control, **kw):
-            times.append(time.perf_counter() - self.t0)
-
     B = batch["input_ids"].shape[0]
     ds = Dataset.from_list([{"messages": [{"role": "user", "content": "x"}]}] * (B * (steps + 1)))
     args = GKDConfig(
@@ -83,17 +79,13 @@ def main() -> None:
         train_dataset=ds,
         processing_class=tok,
         data_collator=lambda rows: {k: v.clone() for k, v in batch.items()},
-        callbacks=[Timer()],
+        callbacks=[Lockstep()],
     )
     trainer.train()
     import trl
 
     mp = str(trainer.accelerator.mixed_precision)  # "no": fp32 like costlab's side (checked by bench_trl.py)
-    print(
-        json.dumps(
-            {"step_s": times[1:], "trl": trl.__version__, "threads": torch.get_num_threads(), "mixed_precision": mp}
-        )
-    )
+    done({"trl": trl.__version__, "threads": torch.get_num_threads(), "mixed_precision": mp})
 
 
 if __name__ == "__main__":
