@@ -55,8 +55,9 @@ _DAY: tuple[float, tuple[str, str]] = (float("nan"), ("", ""))
 
 
 def new_id(bits: int = 96) -> str:
-    """A random hex id (``bits`` / 4 digits, ``bits`` a multiple of 8) from ``random`` (seeded from the OS, re-seeded in a forked child):
-    an id, not a secret. uuid4 is a syscall and ~5 us per call; the gateway made three per request."""
+    """A random hex id (``bits`` / 4 digits, ``bits`` a multiple of 8) from ``random`` (seeded from the OS,
+    re-seeded in a forked child): an id, not a secret. uuid4 is a syscall and ~5 us per call; the gateway made
+    three per request."""
     return random.getrandbits(bits).to_bytes(bits // 8, "big").hex()
 
 
