@@ -131,3 +131,56 @@ def test_read_lines_matches_the_block_reader(tmp_path, monkeypatch, block):
     long.write_bytes(b'{"n": 1}\n' + b"x" * 100 + b'\n{"n": 3}\n')
     assert logsources.read_lines(long, [3], max_line_bytes=50) is None
     assert logsources.read_lines(long, [1], max_line_bytes=50) == {1: b'{"n": 1}'}
+
+
+@pytest.mark.parametrize("block,index", [(7, 3), (64, 16), (1 << 20, 1 << 10)], ids=["tiny", "small", "one-block"])
+def test_read_lines_with_an_index_matches_the_scan(tmp_path, monkeypatch, block, index):
+    """The fast path reads the top requests' lines back by seeking with the LineIndex that its newline count built:
+    the same bytes as the scanning read, for every line (BOM, blank lines, CR, a last line without a newline)."""
+    from costlab.cost import logsources
+
+    monkeypatch.setattr(logsources, "BLOCK_BYTES", block)
+    monkeypatch.setattr(logsources, "INDEX_BYTES", index)
+    body = [b"\xef\xbb\xbf" + b'{"n": 1}', b"", b'{"n": "caf\xe9"}', b"  ", b'{"n": 5}\r'] + [
+        json.dumps({"n": i, "pad": "x" * (i % 13)}).encode() for i in range(6, 60)
+    ]
+    p = tmp_path / "x.jsonl"
+    p.write_bytes(b"\n".join(body))  # no final newline
+    idx = logsources.LineIndex()
+    assert logsources.count_lines(p, idx) == len(body) == logsources.count_lines(p)
+    want = list(range(1, len(body) + 3))
+    assert logsources.read_lines(p, want, index=idx) == logsources.read_lines(p, want)
+    long = tmp_path / "long.jsonl"
+    long.write_bytes(b'{"n": 1}\n' + b"x" * 100 + b'\n{"n": 3}\n')
+    idx = logsources.LineIndex()
+    logsources.count_lines(long, idx)
+    assert logsources.read_lines(long, [2], max_line_bytes=50, index=idx) is None  # over-long: the caller streams
+    assert logsources.read_lines(long, [3], max_line_bytes=50, index=idx) == {3: b'{"n": 3}'}
+
+
+def test_fast_path_without_a_line_mapping_takes_the_block_reader(tmp_path, monkeypatch):
+    """When the newline count does not map DuckDB's records to lines, nothing from the fast pass is merged: the
+    block reader (which numbers every line itself) takes the file, so line numbers stay exact."""
+    from costlab.cost import analyze
+
+    p = tmp_path / "log.jsonl"
+    _log(p, blank_lines=True)
+    slow = analyze_logs([p], load_pricing(), whatif_models=["gpt-4o-mini"], native=False)
+    monkeypatch.setattr(analyze, "line_numbers", lambda *a, **k: None)
+    fast = analyze_logs([p], load_pricing(), whatif_models=["gpt-4o-mini"], native=True)
+    assert fast["bad_rows"] == slow["bad_rows"] and fast["top_requests"] == slow["top_requests"]
+    assert fast["rows"] == slow["rows"] and fast["repeated_prompts"] == slow["repeated_prompts"]
+
+
+def test_fast_path_reads_prompts_back_from_the_right_file(tmp_path):
+    """The fast path keeps no prompt text: the reported repeated prompts and top requests are read back from their
+    (file, line). Across two files (blank lines shifting one), the report equals the block reader's."""
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    _log(a, blank_lines=False)
+    rows = [dict(GOOD, prompt=f"q{i % 4}", completion_tokens=900 + i) for i in range(20)]
+    b.write_text("\n\n".join(json.dumps(r) for r in rows) + "\n")
+    fast = analyze_logs([a, b], load_pricing(), native=True)
+    slow = analyze_logs([a, b], load_pricing(), native=False)
+    assert {r["prompt"] for r in fast["repeated_prompts"]} >= {"q0", "q1"}
+    assert fast["repeated_prompts"] == slow["repeated_prompts"]
+    assert fast["top_requests"] == slow["top_requests"] and fast["top_requests"][0]["line"].startswith("b.jsonl:")
