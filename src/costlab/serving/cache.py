@@ -96,9 +96,11 @@ class SQLiteExactCache:
 
     def get(self, key: str) -> dict | None:
         now = time.time()
-        row = self.db.execute("SELECT v, expires FROM cache WHERE k=?", (key,)).fetchone()
+        # the uncommitted put first: the writer drops it from _recent only after its COMMIT, so checked in this
+        # order one of the two always holds it (the other order missed when the commit fell between them)
+        row = self._recent.get(key)
         if row is None:
-            row = self._recent.get(key)
+            row = self.db.execute("SELECT v, expires FROM cache WHERE k=?", (key,)).fetchone()
             if row is None:
                 return None
         if row[1] < now:
