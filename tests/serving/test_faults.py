@@ -160,6 +160,7 @@ def test_corrupted_cache_db_at_start_and_while_running(make_gateway, fake_state,
     assert r.headers["x-costlab-cached"] == "exact"
     assert list(state.glob("exact_cache.sqlite.corrupt-*"))
     # the cache backend breaks while running: pass-through with a warning, requests still served
+    assert gw.exact.inner.flush()  # committed: the next get reads the broken DB, not the put held in memory
     gw.exact.inner.db.close()
     r = c.chat.completions.with_raw_response.create(model="auto", messages=Q, temperature=0)
     assert r.headers["x-costlab-cached"] == "none" and r.parse().usage.completion_tokens == 12
