@@ -97,3 +97,57 @@ def test_chat_route_other_methods_still_answered_by_fastapi(make_gateway, fake_s
     _, url = make_gateway()
     r = httpx.get(url + "/v1/chat/completions")
     assert r.status_code == 405 and r.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_promised_ledger_row_is_waited_for_and_counted(tmp_path):
+    from costlab.serving.ledger import Ledger
+
+    led = Ledger(tmp_path / "l.sqlite")
+    try:
+        led.promise()  # a JSON response billed and on its way out (Gateway.settle(defer=True))
+        assert led.unrecorded == 1 and led.flush(timeout=0.1) is False
+        led.record({"id": "r1", "cost_usd": 1.0, "status": "ok"}, promised=True)
+        assert led.flush() and led.unrecorded == 0
+        assert led.query("SELECT id FROM ledger") == [("r1",)]
+    finally:
+        led.close()
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_after_response_runs_its_work_once_however_sending_ends(fail):
+    import asyncio
+
+    from costlab.serving.streaming import AfterResponse
+
+    ran = []
+
+    async def send(message):
+        if fail:
+            raise OSError("connection reset")
+
+    async def main():
+        r = AfterResponse({"ok": True})
+        r.after = lambda: ran.append(1)
+        try:
+            await r({"type": "http"}, None, send)
+        except OSError:
+            assert fail
+        if not fail:
+            await r({"type": "http"}, None, send)  # sent twice: the work still runs once
+
+    asyncio.run(main())
+    assert ran == [1]
+
+
+def test_json_response_ledger_row_and_cache_store_after_send(make_gateway, fake_state):
+    """The deferred part of settle still writes one row per response and stores the answer for the next caller."""
+    gw, url = make_gateway()
+    body = {"model": "auto", "messages": [{"role": "user", "content": "the deferred row"}], "temperature": 0}
+    with httpx.Client(timeout=10) as c:
+        first = c.post(url + "/v1/chat/completions", json=body)
+        second = c.post(url + "/v1/chat/completions", json=body)
+    assert first.headers["x-costlab-cached"] == "none" and second.headers["x-costlab-cached"] == "exact"
+    assert gw.ledger.flush() and gw.ledger.unrecorded == 0
+    rows = gw.ledger.query("SELECT id, status, cached FROM ledger ORDER BY ts")
+    assert [(r[1], r[2]) for r in rows] == [("ok", "none"), ("ok", "exact")]
+    assert rows[0][0] == first.headers["x-request-id"]

@@ -16,7 +16,7 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -336,10 +336,16 @@ class Gateway:
         ctx.reservation = res
 
     # -------------------------------------------------------------------------------------------- settle
-    def settle(self, ctx: R.Ctx, status: str, err: GatewayError | None = None) -> None:
-        """Settle the reservation, write the ledger row, update metrics, store in cache. Exactly once."""
+    def settle(
+        self, ctx: R.Ctx, status: str, err: GatewayError | None = None, defer: bool = False
+    ) -> Callable[[], None] | None:
+        """Settle the reservation, write the ledger row, update metrics, store in cache. Exactly once.
+
+        ``defer``: the billed cost and the budget are settled now; the ledger row, metrics and cache store are
+        returned as a function to run once the response has left (streaming.AfterResponse). The ledger counts
+        the row as promised until then: ``flush()`` waits for it and ``unrecorded`` includes it."""
         if ctx.done:
-            return
+            return None
         ctx.done = True
         model = ctx.model
         info = self.tables.models.get(model)
@@ -367,7 +373,16 @@ class Gateway:
                 self.metrics.degraded.labels("budgets").inc()
                 log.warning("budget settle failed: %s", e)
         latency = time.perf_counter() - ctx.t0
-        self._record(ctx, model, "none", status, latency)
+        if defer:
+            self.ledger.promise()
+            return lambda: self._after_settle(ctx, model, status, latency, pt, ct, True)
+        self._after_settle(ctx, model, status, latency, pt, ct, False)
+        return None
+
+    def _after_settle(
+        self, ctx: R.Ctx, model: str, status: str, latency: float, pt: int, ct: int, promised: bool
+    ) -> None:
+        self._record(ctx, model, "none", status, latency, promised)
         mt = self.metrics
         mt.child(mt.cost, model).inc(ctx.cost)
         mt.child(mt.tokens, model, "prompt").inc(pt)
@@ -388,7 +403,7 @@ class Gateway:
             if self.semantic is not None and ctx.sem_scope and ctx.sem_vec is not None:
                 self.semantic.store(ctx.sem_scope, ctx.sem_vec, value)
 
-    def _record(self, ctx: R.Ctx, model: str, cached: str, status: str, latency: float) -> None:
+    def _record(self, ctx: R.Ctx, model: str, cached: str, status: str, latency: float, promised: bool = False) -> None:
         d = ctx.decision
         self.ledger.record(
             {
@@ -410,7 +425,8 @@ class Gateway:
                 "finish_reason": ctx.finish_reason,
                 "stream": float(ctx.stream),
                 "billing": ctx.billing,
-            }
+            },
+            promised,
         )
         mt = self.metrics
         mt.child(mt.requests, model, cached, status).inc()

@@ -79,6 +79,7 @@ class Ledger:
         self.retry_s = retry_s
         self._db_lock = threading.Lock()
         self._pending: list[dict] = []  # rows in neither the DB nor the fallback file (writer thread only)
+        self._promised = 0  # rows of responses billed and on their way out, not yet recorded (event loop only)
         self.written = 0
         self.fallback_rows = 0  # rows appended to the fallback file by this process
         self.imported = 0  # fallback rows moved into the DB
@@ -90,7 +91,11 @@ class Ledger:
         self._t.start()
 
     # ------------------------------------------------------------------------------------------ writing
-    def record(self, row: dict) -> None:
+    def promise(self) -> None:
+        """A response that has been billed will ``record(row, promised=True)`` once it has left (event loop)."""
+        self._promised += 1
+
+    def record(self, row: dict, promised: bool = False) -> None:
         row = dict(row)
         if "id" not in row:
             row["id"] = new_id(128)
@@ -101,6 +106,8 @@ class Ledger:
             row.setdefault("day", d)
             row.setdefault("month", m)
         self._q.put(row)
+        if promised:
+            self._promised -= 1
 
     @property
     def failing(self) -> bool:
@@ -109,7 +116,7 @@ class Ledger:
     @property
     def unrecorded(self) -> int:
         """Rows accepted but not yet durable (queued or held after a failed write)."""
-        return self._q.qsize() + len(self._pending)
+        return self._q.qsize() + len(self._pending) + self._promised
 
     def _run(self) -> None:
         while True:
@@ -216,9 +223,9 @@ class Ledger:
     def flush(self, timeout: float = 10.0) -> bool:
         """Block until every recorded row is durable (or timeout). True when nothing is left."""
         end = time.time() + timeout
-        while (self._q.unfinished_tasks or self._pending) and time.time() < end:
+        while (self._q.unfinished_tasks or self._pending or self._promised) and time.time() < end:
             time.sleep(0.005)
-        return not (self._q.unfinished_tasks or self._pending)
+        return not (self._q.unfinished_tasks or self._pending or self._promised)
 
     def close(self, timeout: float = 5.0) -> None:
         self._stop_deadline = time.time() + timeout
