@@ -41,8 +41,8 @@ TOP_K = 10
 # DuckDB's memory cap; past it, it spills to a temp dir (flat memory, paid for in disk I/O on big logs). Measured on
 # the fast path's ordered table (1M JSONL rows: 134 MB): with 256 MB DuckDB's ordered insert ran on one thread
 # (wall 2.12 s = CPU 2.06 s vs 1.18 s wall at 512 MB); 288 MB keeps it parallel, and 10M rows peak at 390 MB RSS
-# (1.47x the 1M run; 617 MB = 2.1x with 512 MB). A table over ~half the cap (~1.1M rows of that shape) is written
-# more serially.
+# (1.47x the 1M run; 617 MB = 2.1x with 512 MB). Inferred from 256 vs 288 MB (not measured further): a table over
+# ~half the cap (~1.1M rows of that shape) is written more serially.
 MEMORY_LIMIT = "288MB"
 MAX_BAD_EXAMPLES = 20  # line numbers shown per reason (all of them go to --bad-rows-out)
 DIMS = {
