@@ -145,3 +145,25 @@ def test_hydra_composition_reads_the_same_prices(compose):
     assert p.api_price("claude-sonnet-4").output == 15.0
     assert load_pricing(cfg.pricing).api == p.api
     assert p.api_price("gpt-4o").input == 2.50
+
+
+def test_litellm_version_read_beside_the_package_equals_the_metadata_index():
+    """litellm_version reads the dist-info directory next to the package (no scan of site-packages); it must name
+    the version importlib.metadata reports."""
+    from importlib import metadata
+
+    from costlab.cost.price_litellm import litellm_version
+
+    try:
+        want = metadata.version("litellm")
+    except metadata.PackageNotFoundError:
+        pytest.skip("litellm is not installed here")
+    assert litellm_version() == want
+
+
+def test_load_pricing_from_a_dictconfig():
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.create({"pricing": yaml.safe_load(open(DEFAULT_PRICING))})
+    p = load_pricing(cfg)
+    assert p.origin.startswith("cfg.pricing") and p.api_price("gpt-4o-mini").output > 0

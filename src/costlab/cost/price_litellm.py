@@ -32,11 +32,20 @@ def load_litellm_price_map() -> dict[str, Any]:
 
 
 def litellm_version() -> str:
-    import importlib.metadata
+    """The installed litellm's version, from the dist-info directory beside the package (every CLI call prices, and
+    importlib.metadata.version scans all of site-packages: ~0.1 s); falls back to importlib.metadata."""
+    spec = importlib.util.find_spec("litellm")
+    if spec is None or not spec.submodule_search_locations:
+        return "(not installed)"
+    site = Path(list(spec.submodule_search_locations)[0]).parent
+    found = sorted(site.glob("litellm-*.dist-info"))
+    if len(found) == 1:
+        return found[0].name[len("litellm-") : -len(".dist-info")]
+    from importlib import metadata  # none or several beside it (e.g. an editable install): ask the metadata index
 
     try:
-        return importlib.metadata.version("litellm")
-    except importlib.metadata.PackageNotFoundError:
+        return metadata.version("litellm")
+    except metadata.PackageNotFoundError:
         return "(not installed)"
 
 

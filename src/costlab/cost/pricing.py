@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Mapping
@@ -273,14 +274,10 @@ def load_pricing(path_or_cfg: Any = None) -> Pricing:
         path_or_cfg = DEFAULT_PRICING
     if isinstance(path_or_cfg, Pricing):
         return path_or_cfg
-    try:
-        from omegaconf import DictConfig, OmegaConf
-
-        if isinstance(path_or_cfg, DictConfig):
-            node = path_or_cfg.pricing if "pricing" in path_or_cfg else path_or_cfg
-            return pricing_from_dict(OmegaConf.to_container(node, resolve=True), origin="cfg.pricing")
-    except ImportError:  # pragma: no cover - omegaconf is a core dependency
-        pass
+    oc = sys.modules.get("omegaconf")  # a DictConfig exists only once omegaconf is imported: no import (~0.1 s) here
+    if oc is not None and isinstance(path_or_cfg, oc.DictConfig):
+        node = path_or_cfg.pricing if "pricing" in path_or_cfg else path_or_cfg
+        return pricing_from_dict(oc.OmegaConf.to_container(node, resolve=True), origin="cfg.pricing")
     if isinstance(path_or_cfg, Mapping):
         return pricing_from_dict(path_or_cfg.get("pricing", path_or_cfg) if "pricing" in path_or_cfg else path_or_cfg)
     s = str(path_or_cfg)

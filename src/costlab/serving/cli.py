@@ -16,8 +16,8 @@ from typing import Optional
 
 import typer
 
-from costlab.config import PROJECT_ROOT
-from costlab.paths import cache_dir, set_offline_env
+# PROJECT_ROOT from costlab.paths, not costlab.config: that imports omegaconf, ~0.1 s on every CLI call
+from costlab.paths import PROJECT_ROOT, cache_dir, set_offline_env
 
 app = typer.Typer(
     help="The cost gateway: serve, train its task classifier, sweep the semantic-cache threshold.",
