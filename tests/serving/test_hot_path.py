@@ -151,3 +151,30 @@ def test_json_response_ledger_row_and_cache_store_after_send(make_gateway, fake_
     rows = gw.ledger.query("SELECT id, status, cached FROM ledger ORDER BY ts")
     assert [(r[1], r[2]) for r in rows] == [("ok", "none"), ("ok", "exact")]
     assert rows[0][0] == first.headers["x-request-id"]
+
+
+def test_new_id_does_not_repeat_when_the_process_seeds_random():
+    """Ledger rows are INSERT OR IGNORE by id and reservations are keyed by id: an id that repeats after
+    random.seed(...) (transformers.set_seed, numpy-style seeding in the same process) would drop billed rows
+    silently. new_id must not draw from the global, seedable generator."""
+    import random
+
+    random.seed(0)
+    a = [new_id(128) for _ in range(3)]
+    random.seed(0)
+    b = [new_id(128) for _ in range(3)]
+    assert not set(a) & set(b)
+
+
+def test_new_id_differs_in_a_forked_child():
+    import os
+
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: write its next id and leave without running pytest's teardown
+        os.write(w, new_id(128).encode())
+        os._exit(0)
+    os.close(w)
+    child = os.read(r, 64).decode()
+    os.waitpid(pid, 0)
+    assert len(child) == 32 and child != new_id(128)

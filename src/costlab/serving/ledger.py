@@ -54,11 +54,18 @@ def day_month(ts: float | None = None) -> tuple[str, str]:
 _DAY: tuple[float, tuple[str, str]] = (float("nan"), ("", ""))
 
 
+# the ids' own generator, seeded from the OS and re-seeded in a forked child. Never the global ``random``: code
+# in the same process may seed it (transformers.set_seed, a test), and a repeated id would make the ledger's
+# INSERT OR IGNORE drop a billed row and merge two budget reservations, silently
+_ID_RNG = random.Random()
+os.register_at_fork(after_in_child=_ID_RNG.seed)
+
+
 def new_id(bits: int = 96) -> str:
-    """A random hex id (``bits`` / 4 digits, ``bits`` a multiple of 8) from ``random`` (seeded from the OS,
-    re-seeded in a forked child): an id, not a secret. uuid4 is a syscall and ~5 us per call; the gateway made
-    three per request."""
-    return random.getrandbits(bits).to_bytes(bits // 8, "big").hex()
+    """A random hex id (``bits`` / 4 digits, ``bits`` a multiple of 8) from the module's own generator (seeded
+    from the OS): an id, not a secret. uuid4 is a syscall and ~5 us per call; the gateway made three per
+    request."""
+    return _ID_RNG.getrandbits(bits).to_bytes(bits // 8, "big").hex()
 
 
 class Ledger:
