@@ -215,8 +215,10 @@ def miss_blocks(
     blocks: int = 4,
 ) -> dict[str, tuple[list[float], list[float]]]:
     """The miss-path loop of both overhead harnesses. ``proxies``: name -> (chat URL, its Popen, headers, SSE?).
-    Each proxy gets ``n`` pairs (the direct call, then the same request through the proxy; a fresh prompt each, so
-    no cache answers), in ``blocks`` blocks per proxy taken in turn (block 1 of every proxy, then block 2, ...), so
+    Each proxy gets ``n`` pairs (the direct call and the same request through the proxy, a fresh prompt each, so
+    no cache answers; the direct call goes first in even pairs and second in odd ones, so work the upstream does
+    after answering the first call of a pair weighs on both sides alike), in ``blocks`` blocks per proxy taken in
+    turn (block 1 of every proxy, then block 2, ...), so
     a slow drift in the box's load hits every proxy alike; before each block every proxy is left to go idle
     (``quiesce``), so work one proxy does after answering (writer threads, logging callbacks) never lands in
     another proxy's pairs. Returns name -> (direct seconds, proxied seconds), in pair order."""
@@ -226,12 +228,10 @@ def miss_blocks(
         for name, (url, _, headers, sse) in proxies.items():
             quiesce(procs)
             for i in range(b * n // blocks, (b + 1) * n // blocks):
-                if sse:
-                    out[name][0].append(stream_time(c, direct_url, miss_body(f"{tag}{name}-{i}-direct")))
-                    out[name][1].append(stream_time(c, url, miss_body(f"{tag}{name}-{i}"), headers))
-                else:
-                    out[name][0].append(post_time(c, direct_url, miss_body(f"{tag}{name}-{i}-direct"))[0])
-                    out[name][1].append(post_time(c, url, miss_body(f"{tag}{name}-{i}"), headers)[0])
+                calls = [(0, direct_url, f"{tag}{name}-{i}-direct", None), (1, url, f"{tag}{name}-{i}", headers)]
+                for side, u, prompt, h in calls if i % 2 == 0 else calls[::-1]:
+                    dt = stream_time(c, u, miss_body(prompt), h) if sse else post_time(c, u, miss_body(prompt), h)[0]
+                    out[name][side].append(dt)
     return out
 
 
