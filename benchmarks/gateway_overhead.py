@@ -266,8 +266,8 @@ def main() -> None:
             )
             procs.append(base)
         print(
-            f"# part 1: miss-path overhead, {args.n} pairs (direct call, then the same request through the gateway) "
-            f"per response kind, in 4 blocks taken in turn; fake upstream (16 tokens, no delay), model {MISS_MODEL}"
+            f"# part 1: miss-path overhead, {args.n} pairs (direct call and the same request through the gateway, "
+            f"direct first in even pairs, second in odd ones) per response kind, in 4 blocks taken in turn; fake upstream (16 tokens, no delay), model {MISS_MODEL}"
         )
         import psutil
 
