@@ -1,5 +1,6 @@
 """costlab's side of benchmarks/peers/bench_trl.py: the trainer `costlab distill` runs (KDTrainer, a transformers
-Trainer whose loss is KDLoss), with the same TrainingArguments as the TRL worker's GKDConfig, timed in lock step.
+Trainer whose loss is KDLoss), with the Trainer settings the TRL worker's GKDConfig gets too (lockstep.TRAIN_ARGS),
+timed in lock step.
 
 python kd_worker.py online TEACHER_DIR STUDENT_DIR BATCH.pt STEPS THREADS   # teacher forward in every step
 python kd_worker.py topk   TEACHER_DIR STUDENT_DIR BATCH.pt STEPS THREADS   # stored teacher top-k: topk.pt beside BATCH.pt
@@ -18,7 +19,7 @@ def main() -> None:
     mode, tdir, sdir, bpath = sys.argv[1:5]
     steps, threads = int(sys.argv[5]), int(sys.argv[6])
     torch.set_num_threads(threads)
-    from lockstep import Lockstep, done
+    from lockstep import TRAIN_ARGS, Lockstep, done
     from transformers import AutoModelForCausalLM, TrainingArguments
 
     from costlab.distill.losses import KDLoss
@@ -33,25 +34,8 @@ def main() -> None:
         teacher = AutoModelForCausalLM.from_pretrained(tdir, dtype=torch.float32).eval()
     student = AutoModelForCausalLM.from_pretrained(sdir, dtype=torch.float32)
     B = batch["input_ids"].shape[0]
-    args = TrainingArguments(  # the same settings as trl_worker.py's GKDConfig, field by field
-        output_dir=tempfile.mkdtemp(),
-        per_device_train_batch_size=B,
-        max_steps=steps + 1,
-        learning_rate=1e-5,
-        logging_steps=10**6,
-        save_strategy="no",
-        report_to=[],
-        use_cpu=True,
-        bf16=False,
-        fp16=False,
-        dataloader_num_workers=0,
-        gradient_checkpointing=False,
-        optim="adamw_torch",
-        lr_scheduler_type="constant",
-        warmup_steps=0,
-        max_grad_norm=0.0,
-        disable_tqdm=True,
-        remove_unused_columns=False,
+    args = TrainingArguments(
+        output_dir=tempfile.mkdtemp(), per_device_train_batch_size=B, max_steps=steps + 1, **TRAIN_ARGS
     )
     trainer = KDTrainer(
         model=student,

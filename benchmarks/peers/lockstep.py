@@ -17,6 +17,27 @@ import time
 
 PREFIX = "@@lockstep "
 
+# The Trainer settings both sides train with (kd_worker.py's TrainingArguments, trl_worker.py's GKDConfig), so
+# "the same arguments" holds by construction. fp32 on CPU: TRL's configs default to bf16=True (mixed precision,
+# CPU autocast too), costlab's step is fp32; no clipping, a constant rate, no logging or saving inside the timing.
+TRAIN_ARGS = dict(
+    learning_rate=1e-5,
+    logging_steps=10**6,
+    save_strategy="no",
+    report_to=[],
+    use_cpu=True,
+    bf16=False,
+    fp16=False,
+    dataloader_num_workers=0,
+    gradient_checkpointing=False,
+    optim="adamw_torch",
+    lr_scheduler_type="constant",
+    warmup_steps=0,
+    max_grad_norm=0.0,
+    disable_tqdm=True,
+    remove_unused_columns=False,
+)
+
 try:
     from transformers import TrainerCallback
 except ImportError:  # the parent side needs no transformers

@@ -43,7 +43,7 @@ def main() -> None:
     steps, threads = int(sys.argv[5]), int(sys.argv[6])
     torch.set_num_threads(threads)
     from datasets import Dataset
-    from lockstep import Lockstep, done
+    from lockstep import TRAIN_ARGS, Lockstep, done
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(sdir)
@@ -53,24 +53,10 @@ def main() -> None:
         output_dir=tempfile.mkdtemp(),
         per_device_train_batch_size=B,
         max_steps=steps + 1,
-        learning_rate=1e-5,
-        lmbda=0.0,
-        beta=0.0,
+        lmbda=0.0,  # no on-policy generation
+        beta=0.0,  # forward KL
         seq_kd=False,
-        logging_steps=10**6,
-        save_strategy="no",
-        report_to=[],
-        use_cpu=True,
-        bf16=False,  # TRL's configs default bf16=True (mixed precision, CPU autocast too); costlab's step is fp32
-        fp16=False,
-        dataloader_num_workers=0,
-        gradient_checkpointing=False,
-        optim="adamw_torch",
-        lr_scheduler_type="constant",
-        warmup_steps=0,
-        max_grad_norm=0.0,
-        disable_tqdm=True,
-        remove_unused_columns=False,
+        **TRAIN_ARGS,  # the same as costlab's side: fp32 (GKDConfig defaults to bf16=True), see lockstep.py
     )
     trainer = GKDTrainer(
         model=student,
