@@ -391,6 +391,12 @@ class CostAnalyzer:
         SQL, so both paths word an example (and cut a prompt) the same way."""
         out: dict[int, tuple[str | None, str | None]] = {}
         sql = logsql.cost_sql(f"({logsql.validate_sql(f'({logsql.json_select()})')})")
+
+        def details():  # line -> (detail, prompt) of the lines in relation 'b', through that SQL
+            return (
+                (ln, (d, p)) for ln, d, p in self.con.execute(f"SELECT _line, detail, prompt FROM ({sql})").fetchall()
+            )
+
         raw = read_lines(path, wanted, max_line_bytes, index)
         if raw is None:  # an over-long line on the way: the streaming block reader (numpy, pyarrow)
             for item in iter_jsonl_lines(path, wanted, max_line_bytes):
@@ -399,10 +405,7 @@ class CostAnalyzer:
                     continue
                 self.con.register("b", item)
                 try:
-                    out.update(
-                        (ln, (d, p))
-                        for ln, d, p in self.con.execute(f"SELECT _line, detail, prompt FROM ({sql})").fetchall()
-                    )
+                    out.update(details())
                 finally:
                     self.con.unregister("b")
             return out
@@ -416,10 +419,7 @@ class CostAnalyzer:
             self.con.execute("CREATE OR REPLACE TEMP TABLE b (_line BIGINT, line VARCHAR)")
             try:
                 self.con.executemany("INSERT INTO b VALUES (?, ?)", rows)
-                out.update(
-                    (ln, (d, p))
-                    for ln, d, p in self.con.execute(f"SELECT _line, detail, prompt FROM ({sql})").fetchall()
-                )
+                out.update(details())
             finally:
                 self.con.execute("DROP TABLE b")
         return out
