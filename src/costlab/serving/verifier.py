@@ -58,11 +58,7 @@ from costlab.serving.verifier_text import (  # the text features compared below
     _entity_mismatch,
     _form_rx,
     _norm,
-    _re_findall,
-    _re_finditer,
-    _re_fullmatch,
-    _re_search,
-    _re_sub,
+    _rx,
     antonym,
     entities,
     formats,
@@ -94,10 +90,10 @@ def _order_tokens(text: str) -> list[str]:
             while i >= 0:
                 found.append((i, "g:" + k))
                 i = t.find(f, i + 1)
-    for m in _re_finditer(r"\d+(?:\.\d+)?", t):
+    for m in _rx(r"\d+(?:\.\d+)?").finditer(t):
         found.append((m.start(), "n:" + m.group(0)))
     names = {e[2:] for e in entities(text) if e[0] == "c"}
-    for m in _re_finditer(r"(?<![A-Za-z'])[A-Z][a-z\-]+", text):
+    for m in _rx(r"(?<![A-Za-z'])[A-Z][a-z\-]+").finditer(text):
         if m.group(0).lower().rstrip("s") in names:
             found.append((m.start(), "c:" + m.group(0).lower().rstrip("s")))
     found.sort()
@@ -106,7 +102,7 @@ def _order_tokens(text: str) -> list[str]:
 
 def _has_order_word(text: str) -> bool:
     t = _norm(text)
-    return bool(ORDER_EN & set(_re_findall(r"[a-z]+", t))) or any(w in t for w in ORDER_ZH)
+    return bool(ORDER_EN & set(_rx(r"[a-z]+").findall(t))) or any(w in t for w in ORDER_ZH)
 
 
 def _stems(words: list[str]) -> list[str]:
@@ -122,7 +118,7 @@ def _zh_swapped(a: str, b: str) -> bool:
             continue
         la, ra = a[max(0, ia - 2) : ia], a[ia + len(w) : ia + len(w) + 2]
         lb, rb = b[:ib], b[ib + len(w) :]
-        if len(la) == 2 and len(ra) == 2 and la != ra and _re_fullmatch(f"[{CJK}]+", la + ra):
+        if len(la) == 2 and len(ra) == 2 and la != ra and _rx(f"[{CJK}]+").fullmatch(la + ra):
             if la in rb[:4] and ra in lb[-4:] and la not in lb[-4:]:
                 return True
     return False
@@ -132,7 +128,7 @@ _TOK = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[" + CJK + "]")
 
 
 def _is_content(tok: str) -> bool:
-    if _re_fullmatch(f"[{CJK}]", tok):
+    if _rx(f"[{CJK}]").fullmatch(tok):
         return tok not in ZH_FUNC
     return tok not in _STOP and len(tok) > 1
 
@@ -163,7 +159,7 @@ def substitution(query: str, cached: str) -> str | None:
     ops = [op for op in difflib.SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes() if op[0] != "equal"]
 
     def size(toks: list[str]) -> float:  # a Chinese character counts as 3/4 of a word: up to 4 (历史记录)
-        return sum(1 if not _re_fullmatch(f"[{CJK}]", x) else 0.75 for x in toks)
+        return sum(1 if not _rx(f"[{CJK}]").fullmatch(x) else 0.75 for x in toks)
 
     if not ops or len(ops) > 2 or any(max(size(ta[i1:i2]), size(tb[j1:j2])) > 3 for _, i1, i2, j1, j2 in ops):
         return None
@@ -182,7 +178,7 @@ def _canon(text: str) -> str:
     """Text for the substitution diff: units to their id (公斤 = 千克), every number to "0" (一百 = 100: numbers
     were compared already), "what's" to "what"."""
     t = _canon_units(_norm(text)).replace("'s", "")
-    t = _re_sub(r"\d+(?:\.\d+)?", " 0 ", t)
+    t = _rx(r"\d+(?:\.\d+)?").sub(" 0 ", t)
     z = t
     for e in ZH_NUM_EXCEPT:
         z = z.replace(e, "\x00" * len(e))
@@ -212,7 +208,7 @@ def _span_in(t: str, start: int, other: str, step: int) -> str:
     best = ""
     for k in range(2, 9):
         s = t[start : start + k] if step > 0 else t[max(0, start - k) : start]
-        if len(s) < k or not _re_fullmatch(f"[{CJK}]+", s) or s not in other:
+        if len(s) < k or not _rx(f"[{CJK}]+").fullmatch(s) or s not in other:
             break
         if any(c not in ZH_FUNC for c in s):
             best = s
@@ -259,7 +255,7 @@ def _relation(query: str, cached: str, wa: str | None = None, wb: str | None = N
             if (na[0] and na[0] == nb[1]) or (na[1] and na[1] == nb[0]):
                 return "swapped"
         return None
-    if not _re_search(f"[{CJK}]", query + cached):
+    if not _rx(f"[{CJK}]").search(query + cached):
         ca, cb = _content(query), _content(cached)
         shared_w = set(ca) & set(cb)
         sa = [x for x in dict.fromkeys(ca) if x in shared_w]
@@ -295,7 +291,7 @@ def converse(query: str, cached: str) -> tuple[str, str | None] | None:
         yb = next((f for f in y if _has_form(tb, f)), None)
         for ua, va, ub, vb in ((xa, ya, yb, xb), (ya, xa, xb, yb)):
             if ua and not va and ub and not vb:
-                cjk = bool(_re_search(f"[{CJK}]", ua))
+                cjk = bool(_rx(f"[{CJK}]").search(ua))
                 return f"{ua} / {ub}", _relation(query, cached, ua if cjk else None, ub if cjk else None)
     ca, cb = _zh_comparative(ta, tb), _zh_comparative(tb, ta)
     if ca and cb and ca[0] == cb[0] and ca[1] != cb[1]:
@@ -306,12 +302,12 @@ def converse(query: str, cached: str) -> tuple[str, str | None] | None:
 def _zh_names(t: str) -> set[str]:
     """Chinese names outside the gazetteer: 《titles》, a character + a place suffix (扬州, 黄山), a 2-character stem
     + an institution word (清华大学)."""
-    out = set(_re_findall(r"《([^》]+)》", t))
+    out = set(_rx(r"《([^》]+)》").findall(t))
     for i, ch in enumerate(t):
-        if ch in ZH_PLACE_SUFFIX and i > 0 and _re_fullmatch(f"[{CJK}]", t[i - 1]) and t[i - 1] not in ZH_NAME_STOP:
+        if ch in ZH_PLACE_SUFFIX and i > 0 and _rx(f"[{CJK}]").fullmatch(t[i - 1]) and t[i - 1] not in ZH_NAME_STOP:
             out.add(t[i - 1 : i + 1])
     for suf in ZH_ORG_SUFFIX:
-        for m in _re_finditer(f"([{CJK}]{{2}}){suf}", t):
+        for m in _rx(f"([{CJK}]{{2}}){suf}").finditer(t):
             if not set(m.group(1)) & ZH_NAME_STOP:
                 out.add(m.group(0))
     return out
@@ -329,7 +325,7 @@ def _zh_name_mismatch(query: str, cached: str) -> tuple[set[str], set[str]] | No
 def question_kinds(text: str) -> set[str]:
     """What the text asks for: time, duration, price, person, place, reason (QUESTION_KINDS); empty if none."""
     t = _norm(text)
-    return {k for k, pats in QUESTION_KINDS.items() if any(_re_search(p, t) for p in pats)}
+    return {k for k, pats in QUESTION_KINDS.items() if any(_rx(p).search(t) for p in pats)}
 
 
 def verify(query: str, cached: str) -> Verdict:
@@ -380,7 +376,7 @@ def verify(query: str, cached: str) -> Verdict:
         sb = [x for x in tb if x in shared]
         if len(shared) >= 2 and sa != sb:
             return Verdict(False, "order", f"{sa} vs {sb}")
-        if not _re_search(f"[{CJK}]", query + cached):  # English content words around the order word (old guard)
+        if not _rx(f"[{CJK}]").search(query + cached):  # English content words around the order word (old guard)
             ca, cb = _stems(_content(query)), _stems(_content(cached))  # "semicolons" = "semicolon"
             shared_w = set(ca) & set(cb)
             sa = [x for x in dict.fromkeys(ca) if x in shared_w]

@@ -31,41 +31,13 @@ def _rx(pattern: str) -> re.Pattern:
     return re.compile(pattern)
 
 
-def _re_search(p, t):
-    return _rx(p).search(t)
-
-
-def _re_finditer(p, t):
-    return _rx(p).finditer(t)
-
-
-def _re_match(p, t):
-    return _rx(p).match(t)
-
-
-def _re_fullmatch(p, t):
-    return _rx(p).fullmatch(t)
-
-
-def _re_findall(p, t):
-    return _rx(p).findall(t)
-
-
-def _re_split(p, t):
-    return _rx(p).split(t)
-
-
-def _re_sub(p, r, t):
-    return _rx(p).sub(r, t)
-
-
 _NEG_EN = _NEG - {"stop", "skip", "un", "non"}  # "the train's stops", "non-stop" are not negations
 
 
 def _norm(text: str) -> str:
     t = text.lower().replace("n't", " not").replace("’", "'")
-    t = _re_sub(r"(\d),(\d{3})", r"\1\2", t)  # 5,000 → 5000
-    t = _re_sub(r"\bdegrees?\s+(?=celsius|fahrenheit)", "", t)  # "37 degrees Celsius" = "37 °C"
+    t = _rx(r"(\d),(\d{3})").sub(r"\1\2", t)  # 5,000 → 5000
+    t = _rx(r"\bdegrees?\s+(?=celsius|fahrenheit)").sub("", t)  # "37 degrees Celsius" = "37 °C"
     return t
 
 
@@ -88,15 +60,15 @@ def _zh_number(s: str) -> float | None:
 
 def numbers(text: str) -> list[float]:
     t = _norm(text)
-    out = [float(x) for x in _re_findall(r"\d+(?:\.\d+)?", t)]
-    for w in _re_findall(r"[a-z]+", t):
+    out = [float(x) for x in _rx(r"\d+(?:\.\d+)?").findall(t)]
+    for w in _rx(r"[a-z]+").findall(t):
         if w in _NUMWORDS and w not in ("second", "first", "third"):  # "a second thought", "first" as order
             out.append(float(_NUMWORDS[w]))
     z = t
     for e in ZH_NUM_EXCEPT:
         z = z.replace(e, " ")
-    z = _re_sub("千(?=[克米瓦])", " ", z)  # 千克 / 千米 / 千瓦 are units (kg, km, kW), not "thousand"
-    z = _re_sub(f"(?<![零〇一二两三四五六七八九十百千万亿])一(?=[{ZH_MEASURE}])", " ", z)  # 写一首诗: "a", not 1
+    z = _rx("千(?=[克米瓦])").sub(" ", z)  # 千克 / 千米 / 千瓦 are units (kg, km, kW), not "thousand"
+    z = _rx(f"(?<![零〇一二两三四五六七八九十百千万亿])一(?=[{ZH_MEASURE}])").sub(" ", z)  # 写一首诗: "a", not 1
     for m in ZH_NUM.finditer(z):
         s = m.group(0)
         if s in ("万", "千", "百", "十", "亿"):  # a bare unit character ("千万" handled above) is not a number
@@ -168,14 +140,14 @@ def numbered_units(text: str) -> set[str]:
     return {
         k
         for p, k in _unit_positions(text)
-        if _re_search(_NUMERAL + r"\s*-?\s*$", t[:p]) or _re_match(r"[$€£¥]\s*\d", t[p:])
+        if _rx(_NUMERAL + r"\s*-?\s*$").search(t[:p]) or _rx(r"[$€£¥]\s*\d").match(t[p:])
     }  # $50
 
 
 def polarity(text: str) -> int:
     t = _norm(text)
-    n = sum(1 for w in _re_findall(r"[a-z]+", t) if w in _NEG_EN)
-    z = "".join(_re_findall(f"[{CJK}]+", t))
+    n = sum(1 for w in _rx(r"[a-z]+").findall(t) if w in _NEG_EN)
+    z = "".join(_rx(f"[{CJK}]+").findall(t))
     for e in NEG_ZH_EXCEPT:
         z = z.replace(e, "")
     n += sum(z.count(c) for c in NEG_ZH)
@@ -189,7 +161,7 @@ def languages(text: str) -> set[str]:
 def formats(text: str) -> set[str]:
     t = _norm(text)
     out = _hits(t.replace("列表", "  "), FORMATS)  # 列表 contains 表 but is not 表格
-    if _re_search("(成|为|用|以)列表", t):  # 整理成列表 (a list as output format, not 把列表排序)
+    if _rx("(成|为|用|以)列表").search(t):  # 整理成列表 (a list as output format, not 把列表排序)
         out.add("list")
     return out
 
@@ -210,7 +182,7 @@ def antonym(query: str, cached: str) -> str | None:
         sb = (any(has(tb, w) for w in pa), any(has(tb, w) for w in pb))
         if sum(sa) == 1 and sum(sb) == 1 and sa != sb:
             return f"{'/'.join(pa[:2])} / {'/'.join(pb[:2])}"
-    wa, wb = set(_re_findall(r"[a-z]+", ta)), set(_re_findall(r"[a-z]+", tb))
+    wa, wb = set(_rx(r"[a-z]+").findall(ta)), set(_rx(r"[a-z]+").findall(tb))
     for w in wa ^ wb:  # "legal" vs "illegal", "healthy" vs "unhealthy"
         for pre in ("un", "in", "il", "im", "ir", "dis", "non"):
             if w.startswith(pre) and len(w) - len(pre) >= 4 and w[len(pre) :] in (wa | wb) - {w}:
@@ -219,7 +191,7 @@ def antonym(query: str, cached: str) -> str | None:
 
 
 def _wordset(text: str) -> set[str]:
-    return {w.rstrip("s") for w in _re_findall(r"[a-z][a-z\-]*", text.lower().replace("'s", ""))}
+    return {w.rstrip("s") for w in _rx(r"[a-z][a-z\-]*").findall(text.lower().replace("'s", ""))}
 
 
 def entities(text: str) -> set[str]:
@@ -231,9 +203,9 @@ def entities(text: str) -> set[str]:
         | {f for fs in FORMATS.values() for f in fs}
         | {f for fs in UNITS.values() for f in fs}
     )
-    for sent in _re_split(r"[.!?。！？:：\n]\s*", text.replace("'s", "").replace("’s", "")):
-        words = _re_findall(r"[A-Za-z][A-Za-z'\-]*", sent)
-        lead = _re_match(r"\s*[\"'“(]?([A-Za-z][A-Za-z'\-]*)", sent)
+    for sent in _rx(r"[.!?。！？:：\n]\s*").split(text.replace("'s", "").replace("’s", "")):
+        words = _rx(r"[A-Za-z][A-Za-z'\-]*").findall(sent)
+        lead = _rx(r"\s*[\"'“(]?([A-Za-z][A-Za-z'\-]*)").match(sent)
         first = lead.group(1) if lead else None
         for i, w in enumerate(words):
             lw = w.lower()
