@@ -12,13 +12,19 @@ from costlab.cost.price_math import ApiPrice
 from costlab.errors import CostlabError
 
 
-def litellm_price_map_path() -> Path | None:
-    """Path of LiteLLM's bundled price map (no import of litellm, no network), or None if not installed."""
+def _litellm_dir() -> Path | None:
+    """The installed litellm package's directory, found without importing it; None if not installed."""
     spec = importlib.util.find_spec("litellm")
     if spec is None or not spec.submodule_search_locations:
         return None
-    p = Path(list(spec.submodule_search_locations)[0]) / "model_prices_and_context_window_backup.json"
-    return p if p.exists() else None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def litellm_price_map_path() -> Path | None:
+    """Path of LiteLLM's bundled price map (no import of litellm, no network), or None if not installed."""
+    d = _litellm_dir()
+    p = None if d is None else d / "model_prices_and_context_window_backup.json"
+    return p if p is not None and p.exists() else None
 
 
 def load_litellm_price_map() -> dict[str, Any]:
@@ -34,11 +40,10 @@ def load_litellm_price_map() -> dict[str, Any]:
 def litellm_version() -> str:
     """The installed litellm's version, from the dist-info directory beside the package (every CLI call prices, and
     importlib.metadata.version scans all of site-packages: ~0.1 s); falls back to importlib.metadata."""
-    spec = importlib.util.find_spec("litellm")
-    if spec is None or not spec.submodule_search_locations:
+    d = _litellm_dir()
+    if d is None:
         return "(not installed)"
-    site = Path(list(spec.submodule_search_locations)[0]).parent
-    found = sorted(site.glob("litellm-*.dist-info"))
+    found = sorted(d.parent.glob("litellm-*.dist-info"))
     if len(found) == 1:
         return found[0].name[len("litellm-") : -len(".dist-info")]
     from importlib import metadata  # none or several beside it (e.g. an editable install): ask the metadata index
