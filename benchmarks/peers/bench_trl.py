@@ -107,12 +107,11 @@ def main() -> int:
         )
         if not ok:
             raise SystemExit("losses disagree: not timing (the comparison would not be like for like)")
-    del s
     # ---- 2. tokens/s: three trainers in their own processes, one step at a time, in turn (lockstep.py)
-    with torch.no_grad():  # the stored signal of the offline mode: the teacher's own top-k at T=1
-        top_lp, top_id = F.log_softmax(teacher(input_ids=ids).logits, -1).topk(a.k, -1)
+    # the stored signal of the offline mode: the teacher's own top-k at T=1, from the logits of the loss check
+    top_lp, top_id = F.log_softmax(t, -1).topk(a.k, -1)
     torch.save({"topk_ids": top_id, "topk_logprobs": top_lp}, tmp / "topk.pt")
-    del teacher, student  # the workers load their own copies
+    del teacher, student, s, t  # the workers load their own copies
     argv = [str(tmp / "teacher"), str(tmp / "student"), str(tmp / "batch.pt"), str(a.steps), str(a.threads)]
     env_py = sys.executable
     w = Workers(
