@@ -42,3 +42,61 @@ def test_run_is_hydra_and_scripts_distill_is_the_same_entry(tmp_path):
         assert p.returncode == 2, p.stderr[-2000:]
         assert "unknown stage 'nope'" in p.stderr and "known stages" in p.stderr and "Traceback" not in p.stderr
         assert (tmp_path / "default" / "main" / "config.yaml").exists()
+
+
+def _eager_app():
+    """The root table as it was built before lazy mounting: the same root commands, every sub-app add_typer'd."""
+    import importlib
+
+    import typer
+
+    from costlab.cli import SUBAPPS, GuardedGroup
+    from costlab.cli import app as lazy
+
+    eager = typer.Typer(
+        cls=GuardedGroup,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        help=lazy.info.help,
+    )
+    eager.registered_commands = list(lazy.registered_commands)
+    for module, attr, name, _ in SUBAPPS:
+        eager.add_typer(getattr(importlib.import_module(module), attr), name=name)
+    return eager
+
+
+def test_lazy_mount_keeps_every_command_and_its_help():
+    """Sub-apps mount on first look-up (SUBAPPS); `costlab --help` and every command's help are those of an eager
+    mount, in the same order, and an unknown name still gets "Did you mean" over every command."""
+    eager = _eager_app()
+    # the eager app's group also runs GuardedGroup's lazy look-up: it must find nothing left to mount
+    import typer.main
+
+    assert not any(n not in typer.main.get_group(eager).commands for n in ("analyze", "serve", "batch"))
+    top = runner.invoke(app, ["--help"])
+    assert top.exit_code == 0 and top.output == runner.invoke(eager, ["--help"]).output
+    names = [line.split()[0] for line in top.output.split("Commands:")[1].strip().splitlines()]
+    assert names == ["run", "report", "prices", "estimate", "analyze", "roi", "compress", "batch", "serve"]
+    for argv in ([n, "--help"] for n in names if n != "run"):
+        got = runner.invoke(app, argv)
+        assert got.exit_code == 0 and got.output == runner.invoke(eager, argv).output, argv
+    for argv in (["serve", "run", "--help"], ["batch", "build", "--help"], ["anal"], ["nosuch"]):
+        got, want = runner.invoke(app, argv), runner.invoke(eager, argv)
+        assert (got.exit_code, got.output) == (want.exit_code, want.output), argv
+    assert "Did you mean 'analyze'?" in runner.invoke(app, ["anal"]).output
+
+
+def test_analyze_help_mounts_only_the_cost_commands():
+    """`costlab analyze --help` in a fresh process works and never imports the gateway's CLI module."""
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('serve-cli-loaded', 'costlab.serving.cli' in sys.modules))\n"
+        "from costlab.cli import main\n"
+        "main(['analyze', '--help'])\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.startswith("Usage: costlab analyze [OPTIONS]") and "--whatif" in p.stdout
+    assert "serve-cli-loaded False" in p.stdout

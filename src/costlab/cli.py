@@ -11,6 +11,7 @@ prints ``error: ...`` + ``  fix: ...`` on stderr and exits with status 2, withou
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -24,12 +25,56 @@ from costlab.paths import set_offline_env
 set_offline_env()  # the one place the offline environment enters (before any HF library is imported)
 
 
+# The sub-apps mounted into the root table, loaded when one of their commands is looked up (`costlab analyze` imports
+# costlab.cost.cli only; `costlab --help` loads all): module, its typer app, the mount name (None: its commands join
+# the root table), and the commands it adds, in table order. tests/test_cli.py checks these names, their order and
+# every command's help against an eager mount of the same apps.
+SUBAPPS: tuple[tuple[str, str, Optional[str], tuple[str, ...]], ...] = (
+    ("costlab.cost.cli", "app", None, ("prices", "estimate", "analyze", "roi", "compress", "batch")),
+    ("costlab.serving.cli", "app", "serve", ("serve",)),
+)
+
+
 class GuardedGroup(TyperGroup):
-    """The root command group: every subcommand (mounted groups included) runs inside the one error guard."""
+    """The root command group: every subcommand (mounted groups included) runs inside the one error guard. The
+    sub-apps in SUBAPPS are mounted on first look-up, exactly as ``app.add_typer`` would have mounted them."""
 
     def invoke(self, ctx: Any) -> Any:
         with exit_on_error():
             return super().invoke(ctx)
+
+    def _mount(self, module: str, attr: str, name: Optional[str]) -> None:
+        from typer.main import get_group_from_info
+
+        app.add_typer(getattr(importlib.import_module(module), attr), name=name)
+        info = app.registered_groups.pop()  # add_typer's TyperInfo, not kept: the next build stays lazy
+        sub = get_group_from_info(
+            info,
+            pretty_exceptions_short=app.pretty_exceptions_short,
+            rich_markup_mode=app.rich_markup_mode,
+            suggest_commands=app.suggest_commands,
+        )
+        for cmd_name, cmd in {name: sub}.items() if name else sub.commands.items():
+            self.commands.setdefault(cmd_name, cmd)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands:
+            for module, attr, name, names in SUBAPPS:
+                if cmd_name in names:
+                    self._mount(module, attr, name)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and all(args[0] not in names for *_, names in SUBAPPS):
+            self.list_commands(ctx)  # not a command name: mount all, so "Did you mean ...?" sees every command
+        return super().resolve_command(ctx, args)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        lazy = [n for *_, names in SUBAPPS for n in names]
+        for module, attr, name, names in SUBAPPS:
+            if any(n not in self.commands for n in names):
+                self._mount(module, attr, name)
+        return [n for n in self.commands if n not in lazy] + [n for n in lazy if n in self.commands]
 
 
 app = typer.Typer(
@@ -111,18 +156,6 @@ def report(
                 log_variants(r, lr["evals"], lr["cost"]["rows"], {"project": "costlab-eval", "mode": wandb_mode})
             )
     print(f"[costlab] wrote {out_dir / 'report.md'} and {out_dir / 'report.html'}")
-
-
-def _mount() -> None:
-    """The cost commands (top level) and the gateway (`serve`) live in their own modules."""
-    from costlab.cost.cli import app as cost_app
-    from costlab.serving.cli import app as serve_app
-
-    app.add_typer(cost_app)  # no name: prices, estimate, analyze, roi, batch, compress join the root table
-    app.add_typer(serve_app, name="serve")
-
-
-_mount()
 
 
 def main(argv: Optional[list[str]] = None) -> None:
