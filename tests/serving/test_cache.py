@@ -45,6 +45,59 @@ def test_sqlite_ttl_lru_and_persistence(tmp_path):
     assert mode == "wal"
 
 
+class _NoQuery:
+    """A connection that fails any statement: get must answer a miss from the key set alone."""
+
+    def __init__(self, real):
+        self.real = real
+
+    def execute(self, sql, *args):
+        raise AssertionError(f"queried SQLite: {sql}")
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_exact_cache_key_set_follows_puts_deletes_evictions_and_restarts(tmp_path):
+    """A miss is answered from the in-memory key set without a query (issue 13, miss path); the set follows puts,
+    expiry deletes, LRU evictions and a restart, so no stored key is ever missed."""
+    p = tmp_path / "c.sqlite"
+    c = SQLiteExactCache(p, max_entries=2)
+    real = c.db
+    c.put("a", {"v": 1}, 60)
+    c.put("b", {"v": 2}, 60)
+    c.put("old", {"v": 0}, ttl_s=-1)  # stored already expired
+    assert c.flush()
+    c.db = _NoQuery(real)
+    assert c.get("never-stored") is None  # no SELECT
+    c.db = real
+    assert c.get("old") is None  # expired: the delete is queued ...
+    assert c.flush() and "old" not in c._keys  # ... and once committed the key leaves the set
+    c.put("c", {"v": 3}, 60)  # three rows for a bound of 2: the least recently used goes
+    assert c.flush()
+    assert len(c) == 2 and c._keys == {k for (k,) in real.execute("SELECT k FROM cache")}
+    for k in c._keys:
+        assert c.get(k) is not None
+    c.close()
+    c2 = SQLiteExactCache(p, max_entries=2)  # restart: the set is read from the file
+    assert c2._keys == {"b", "c"} or c2._keys == {"a", "c"}
+    assert all(c2.get(k) is not None for k in c2._keys)
+    c2.close()
+
+
+def test_exact_cache_delete_does_not_hide_a_newer_put(tmp_path):
+    """An expiry delete committed after a newer put of the same key was queued keeps the key in the set: the
+    newer answer stays visible (after its own commit too)."""
+    c = SQLiteExactCache(tmp_path / "c.sqlite")
+    c.put("k", {"v": "old"}, ttl_s=-1)
+    assert c.flush()
+    assert c.get("k") is None  # queues the delete of the expired row
+    c.put("k", {"v": "new"}, 60)  # queued after it: same batch, put last
+    assert c.flush()
+    assert "k" in c._keys and c.get("k") == {"v": "new"}
+    c.close()
+
+
 def test_put_visible_when_the_writer_commits_during_a_get(tmp_path):
     """A put is visible to get at once, also when the writer thread commits it (and drops it from the
     not-yet-committed map) between get's SELECT and its look at that map. Seen as an intermittent exact-cache miss
