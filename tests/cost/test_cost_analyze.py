@@ -228,3 +228,73 @@ def test_gateway_ledger_sqlite_with_routing_whatif(tmp_path):
     assert per["(unrouted)"]["model"] is None  # kept at actual cost, reported
     with pytest.raises(CostlabError, match="no table 'requests'"):
         analyze_logs([db], p, table="requests")
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["duckdb-reader", "block-reader"])
+def test_buckets_equal_a_row_by_row_reference(tmp_path, native):
+    """The buckets (summed per group before pricing) equal pricing every row on its own: response-cache hits,
+    provider-cached tokens, batch rows (with and without a Batch API price), logged costs, self-hosted and unknown
+    models, by model / tenant / hour, and the price-dependent bad-row reasons."""
+    import random
+    from collections import defaultdict
+
+    p = load_pricing()
+    rnd = random.Random(7)
+    models = ["gpt-4o", "gpt-4o-mini", "claude-haiku-3.5", "gpt-3.5-turbo", "llama-3.1-70b", "gpt-9"]
+    rows, want, bad = [], defaultdict(lambda: [0, 0.0, 0.0, 0]), defaultdict(int)
+    for i in range(600):
+        m, tin = rnd.choice(models), rnd.randint(0, 3000)
+        r = dict(
+            ts=f"2025-06-0{1 + i % 3}T{i % 24:02d}:15:00Z",
+            model=m,
+            tenant=f"t{rnd.randint(0, 4)}",
+            prompt_tokens=tin,
+            completion_tokens=rnd.randint(0, 900),
+        )
+        if rnd.random() < 0.3:
+            r["cached_tokens"] = rnd.randint(0, tin)
+        if rnd.random() < 0.2:
+            r["cached"] = True
+        if rnd.random() < 0.25:
+            r["batch"] = True
+        if rnd.random() < 0.2:
+            r["cost_usd"] = round(rnd.uniform(0, 2), 6)
+        rows.append(r)
+        a = p.api.get(p.resolve(m) or "")
+        hit, batch, ctok, logged = (
+            r.get("cached", False),
+            r.get("batch", False),
+            r.get("cached_tokens", 0),
+            r.get("cost_usd"),
+        )
+        if a is not None and batch and a.batch_discount is None:
+            bad["batch row on a model without Batch API price"] += 1
+            continue
+        if logged is None and a is None:
+            bad["self-hosted model without cost_usd" if m in p.self_hosted else "unknown model without cost_usd"] += 1
+            continue
+        list_cost, saved = None, 0.0
+        if a is not None:
+            c = min(ctok, tin) if a.cached_input is not None else 0
+            f = 1 - (a.batch_discount or 0) if batch else 1
+            list_cost = ((tin - c) * a.input + c * (a.cached_input or 0) + r["completion_tokens"] * a.output) / 1e6 * f
+            if hit:
+                saved = list_cost
+            elif ctok > 0 and a.cached_input is not None:
+                saved = ctok * (a.input - a.cached_input) / 1e6 * f
+        cost = logged if logged is not None else (0.0 if hit else list_cost)
+        for key in (("model", m), ("tenant", r["tenant"]), ("hour", r["ts"][:13])):
+            b = want[key]
+            b[0] += 1
+            b[1] += cost
+            b[2] += saved
+            b[3] += hit
+    log = _write_jsonl(tmp_path / "mix.jsonl", rows)
+    rep = analyze_logs([log], p, native=native)
+    assert {k: v["count"] for k, v in rep["bad_rows"].items()} == dict(bad)
+    for (dim, key), (n, cost, saved, hits) in want.items():
+        got = rep[f"by_{dim}"][key]
+        assert got["requests"] == n and got["cache_hits"] == hits, (dim, key)
+        assert got["cost_usd"] == pytest.approx(cost, rel=1e-12, abs=1e-12), (dim, key)
+        assert got["cache_savings_usd"] == pytest.approx(saved, rel=1e-12, abs=1e-12), (dim, key)
+    assert rep["rows_ok"] == sum(v[0] for (d, _), v in want.items() if d == "model")

@@ -318,3 +318,18 @@ BUCKET_AGGS = (
     "sum(tin) FILTER (WHERE NOT hit) AS b9, sum(tout) FILTER (WHERE NOT hit) AS b10, "
     "sum(ctok) FILTER (WHERE NOT hit) AS b11, sum(cost) FILTER (WHERE NOT hit) AS b12"
 )
+# costlab.cost.analyze sums validated rows before pricing them: PRE_AGGS per group of rows, PRE_AGGS_AS_ROW names
+# those sums as the row columns cost_sql reads (a group is priced like one row), BUCKET_AGGS_OF_GROUPS is BUCKET_AGGS
+# over such priced groups (a group's row count and latency count are summed, not counted)
+PRE_AGGS = (
+    "count(*) AS g_rows, sum(n) AS g_n, sum(tin) AS g_tin, sum(tout) AS g_tout, sum(ctok) AS g_ctok, "
+    "sum(logged) AS g_logged, sum(lat) AS g_lat, count(lat) AS g_nlat"
+)
+PRE_AGGS_AS_ROW = (
+    "g_n AS n, g_tin AS tin, g_tout AS tout, g_ctok AS ctok, g_logged AS logged, g_lat AS lat, "
+    "NULL::VARCHAR AS _reason, NULL::VARCHAR AS _detail"
+)
+BUCKET_AGGS_OF_GROUPS = BUCKET_AGGS.replace("count(*) AS rows_", "sum(g_rows) AS rows_").replace(
+    "count(lat) AS b6", "sum(g_nlat) AS b6"
+)
+assert BUCKET_AGGS_OF_GROUPS.count("g_") == 2
