@@ -180,13 +180,6 @@ class CostAnalyzer:
             con.execute(f"CREATE OR REPLACE TEMP TABLE t AS {self._validate}")
         else:
             con.register("t", con.sql(self._validate).to_arrow_table())
-        new = [
-            m
-            for (m,) in con.execute("SELECT DISTINCT model FROM t WHERE model IS NOT NULL").fetchall()
-            if m not in self._priced
-        ]
-        if new:
-            self._price_models(new)
         con.execute(f"CREATE OR REPLACE TEMP VIEW v AS {self._cost}")
         try:
             self._aggregate(name, one_pass=table)
@@ -198,12 +191,34 @@ class CostAnalyzer:
                 con.unregister("t")
 
     def _aggregate(self, name: str, one_pass: bool = False, lines: Any = None) -> None:
-        """Merge the rows of view 'v'. ``lines``: v comes from DuckDB's file reader, its ``_line`` is the record
+        """Merge the rows of relation 't' (validated) and of view 'v' (t priced: prices are loaded here, for the
+        models of t's valid rows). ``lines``: v comes from DuckDB's file reader, its ``_line`` is the record
         index, and ``lines`` maps it to a line number (see logsources.line_numbers) — the examples' and the top
         requests' line numbers go to ``self._pending``/``self._pending_top`` for ``_reread``."""
         con = self.con
         native = lines is not None
         n_bad = 0
+        # one pass over the rows → two small tables in g1 (GROUPING SETS): per distinct combination of the
+        # dimensions other than hour (hundreds of rows), and per (model, hour); each also keyed by what the price
+        # terms depend on (hit, is_batch, logged or not), so the rows' tokens are summed before pricing: no price
+        # join and no per-row cost here (cost and savings are linear in the summed tokens of such a group; for a
+        # row that passed validation, cached <= input tokens, so least(cached, input) sums too). g: the same SQL
+        # that prices a row (logsql.cost_sql) prices each group, and drops the groups whose model/batch/logged
+        # combination makes them bad rows. The per-dimension buckets are GROUPING SETS over g. (One GROUP BY over
+        # all dimensions made 237k groups at 1M rows: 0.83 s CPU vs 0.52; pricing each row first: 0.37-0.53 vs
+        # 0.24-0.30 for g1.)
+        flat = [d for d in DIMS if d != "hour"]
+        keys = "hit, is_batch, logged IS NULL"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE g1 AS SELECT grouping(hour) AS by_dims, model, tenant, task_class, status, "
+            f"cache_kind, hit, is_batch, hour, {logsql.PRE_AGGS} FROM t WHERE _reason IS NULL GROUP BY GROUPING SETS "
+            f"((model, tenant, task_class, status, cache_kind, {keys}), (model, hour, {keys}))"
+        )
+        # the models of the valid rows get their prices before v is read (from g1: no pass of its own over the rows;
+        # a row with a bad-row reason is never priced)
+        new = [m for (m,) in con.execute("SELECT DISTINCT model FROM g1").fetchall() if m not in self._priced]
+        if new:
+            self._price_models(new)
         for reason, cnt, ex in con.execute(  # the first examples by line: bounded however many rows are bad
             f"SELECT reason, count(*), min_by({{'l': _line, 'd': detail}}, _line, {MAX_BAD_EXAMPLES}) "
             "FROM v WHERE reason IS NOT NULL GROUP BY reason"
@@ -223,22 +238,6 @@ class CostAnalyzer:
                 self.bad_rows_out.write(
                     json.dumps({"line": f"{name}:{line}", "reason": reason, "detail": detail or ""}) + "\n"
                 )
-        # one pass over the rows → two small tables in g1 (GROUPING SETS): per distinct combination of the
-        # dimensions other than hour (hundreds of rows), and per (model, hour); each also keyed by what the price
-        # terms depend on (hit, is_batch, logged or not), so the rows' tokens are summed before pricing: no price
-        # join and no per-row cost here (cost and savings are linear in the summed tokens of such a group; for a
-        # row that passed validation, cached <= input tokens, so least(cached, input) sums too). g: the same SQL
-        # that prices a row (logsql.cost_sql) prices each group, and drops the groups whose model/batch/logged
-        # combination makes them bad rows. The per-dimension buckets are GROUPING SETS over g. (One GROUP BY over
-        # all dimensions made 237k groups at 1M rows: 0.83 s CPU vs 0.52; pricing each row first: 0.37-0.53 vs
-        # 0.24-0.30 for g1.)
-        flat = [d for d in DIMS if d != "hour"]
-        keys = "hit, is_batch, logged IS NULL"
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE g1 AS SELECT grouping(hour) AS by_dims, model, tenant, task_class, status, "
-            f"cache_kind, hit, is_batch, hour, {logsql.PRE_AGGS} FROM t WHERE _reason IS NULL GROUP BY GROUPING SETS "
-            f"((model, tenant, task_class, status, cache_kind, {keys}), (model, hour, {keys}))"
-        )
         priced = logsql.cost_sql(f"(SELECT *, {logsql.PRE_AGGS_AS_ROW} FROM g1)")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE g AS SELECT by_dims, {', '.join(f'{e} AS {d}' for d, e in DIMS.items())}, "
@@ -370,13 +369,6 @@ class CostAnalyzer:
             self._feed_blocks(path, "jsonl", max_line_bytes=max_line_bytes)
             return True
         self._sources[self._files] = (path, lines, index, max_line_bytes)
-        new = [
-            m
-            for (m,) in con.execute("SELECT DISTINCT model FROM t WHERE model IS NOT NULL").fetchall()
-            if m not in self._priced
-        ]
-        if new:
-            self._price_models(new)
         # (joining prices inside the CTAS above, to cost each row once, was tried: the join lost file order, so
         # rowid no longer named the record — the top requests moved to other lines)
         con.execute(f"CREATE OR REPLACE TEMP VIEW v AS {logsql.cost_sql('t', line='t.rowid')}")
