@@ -48,7 +48,11 @@ def test_topk_signal_sits_at_the_predicting_position(run, tokenizer):
 
 
 @pytest.mark.parametrize("signal", ["online", "topk", "none"])
-def test_train_stage_end_to_end(run, signal):
+def test_train_stage_end_to_end(run, signal, monkeypatch):
+    import costlab.distill.train as train_mod
+
+    calls = []
+    monkeypatch.setattr(train_mod, "reuse_freed_memory", lambda: calls.append(1) or True)
     extra = [f"distill.teacher_signal={signal}"]
     if signal == "topk":
         extra.append("distill.loss.temperature=2.0")  # = teacher_data.logprob_temperature
@@ -75,10 +79,15 @@ def test_train_stage_end_to_end(run, signal):
     log = read_json(out / "train_log.json")
     assert any("loss_ce" in e for e in log)
     assert any("loss_kd" in e for e in log) == (signal != "none")
+    assert calls  # distill.keep_freed_memory: true (the default) reached the trainer
 
 
-def test_lora_merges_into_plain_weights(run):
-    cfg, run_dir = run(["distill=lora", "distill.trainer.max_steps=2"])
+def test_lora_merges_into_plain_weights(run, monkeypatch):
+    import costlab.distill.train as train_mod
+
+    calls = []
+    monkeypatch.setattr(train_mod, "reuse_freed_memory", lambda: calls.append(1) or True)
+    cfg, run_dir = run(["distill=lora", "distill.trainer.max_steps=2", "distill.keep_freed_memory=false"])
     run_stage(cfg, run_dir, "train_student")
     merged_dir = run_dir / "student" / "merged"
     assert not (merged_dir / "adapter_config.json").exists()
@@ -87,6 +96,7 @@ def test_lora_merges_into_plain_weights(run):
     w0 = init.model.layers[0].self_attn.q_proj.weight
     w1 = merged.model.layers[0].self_attn.q_proj.weight
     assert not torch.equal(w0, w1)  # the adapter delta was merged in
+    assert not calls  # distill.keep_freed_memory=false: the heap setting is not touched
 
 
 def test_training_resumes_after_ctrl_c(run, monkeypatch):

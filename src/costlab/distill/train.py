@@ -19,6 +19,7 @@ from transformers import Trainer, TrainerCallback, TrainingArguments
 
 from costlab.config import to_container
 from costlab.distill.data import Collator, build_examples, is_truncated, load_teacher_rows, row_tokens
+from costlab.distill.heap import reuse_freed_memory
 from costlab.errors import CostlabError
 from costlab.io import atomic_write_json, read_json
 from costlab.models import load_causal_lm, load_model_and_tokenizer
@@ -31,8 +32,9 @@ SIGNALS = ("online", "topk", "none")
 class KDTrainer(Trainer):
     """Trainer whose loss is costlab's KDLoss; the teacher (online signal) is a frozen passenger."""
 
-    def __init__(self, *args, kd_loss, teacher=None, **kwargs):
+    def __init__(self, *args, kd_loss, teacher=None, keep_freed_memory: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        self.kept_freed_memory = reuse_freed_memory() if keep_freed_memory else False
         self.kd_loss = kd_loss
         self.teacher = teacher
         if teacher is not None:
@@ -218,6 +220,7 @@ def _train(
         data_collator=Collator(tok.pad_token_id),
         kd_loss=loss,
         teacher=teacher if str(d.teacher_signal) == "online" else None,
+        keep_freed_memory=bool(d.keep_freed_memory),
         callbacks=[budget],
     )
     if state.is_main_process:  # removes torn checkpoints: one process only, then everyone picks the same one

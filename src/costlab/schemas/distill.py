@@ -63,6 +63,7 @@ class DistillConfig(Schema):
     max_seq_len: int
     max_minutes: Optional[float]
     keep_checkpoints: bool
+    keep_freed_memory: bool
     control: bool
     healing: HealingConfig
     loss: LossConfig
