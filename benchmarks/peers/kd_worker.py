@@ -47,7 +47,13 @@ def main() -> None:
         callbacks=[Lockstep()],
     )
     trainer.train()
-    done({"threads": torch.get_num_threads(), "mixed_precision": str(trainer.accelerator.mixed_precision)})
+    done(
+        {
+            "threads": torch.get_num_threads(),
+            "mixed_precision": str(trainer.accelerator.mixed_precision),
+            "reuse_freed_memory": trainer.kept_freed_memory,  # KDTrainer's default (distill.keep_freed_memory)
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 A worker process adds ``Lockstep()`` to its Trainer's callbacks. Before each step it prints ``@@lockstep ready``
 and waits for a line on stdin; it times the step from that line to the step's end and prints
-``@@lockstep {"step_s": ...}``. The parent (``Workers`` below) tells one worker at a time to run a step, so the
+``@@lockstep {"step_s": ..., "sys_s": ..., "minflt": ...}`` (also the step's system CPU seconds and minor page
+faults: where a step's time goes besides compute). The parent (``Workers`` below) tells one worker at a time to run a step, so the
 trainers never compete for the cores and a change in the box's load hits the steps of one round alike: the
 per-round ratio is paired. Only the standard library and transformers are imported (the TRL worker runs in the
 peers venv, which has no costlab).
@@ -11,6 +12,8 @@ peers venv, which has no costlab).
 from __future__ import annotations
 
 import json
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -51,10 +54,14 @@ class Lockstep(TrainerCallback):
         print(PREFIX + "ready", flush=True)
         if sys.stdin.readline().strip() != "go":
             raise SystemExit("lockstep: the parent closed stdin")
+        self.r0 = resource.getrusage(resource.RUSAGE_SELF)
         self.t0 = time.perf_counter()
 
     def on_step_end(self, args, state, control, **kw):
-        print(PREFIX + json.dumps({"step_s": time.perf_counter() - self.t0}), flush=True)
+        dt = time.perf_counter() - self.t0
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        d = {"step_s": dt, "sys_s": r.ru_stime - self.r0.ru_stime, "minflt": r.ru_minflt - self.r0.ru_minflt}
+        print(PREFIX + json.dumps(d), flush=True)
 
 
 def done(payload: dict) -> None:
@@ -65,12 +72,22 @@ def done(payload: dict) -> None:
 class Workers:
     """Parent side: start worker processes, run one step of one of them at a time, collect the results."""
 
-    def __init__(self, cmds: dict[str, list[str]]):
+    def __init__(self, cmds: dict[str, list[str]], env: dict[str, dict[str, str]] | None = None):
+        """``env``: extra environment variables for some workers (by name), on top of this process's."""
+        env = env or {}
         self.procs = {
-            k: subprocess.Popen(c, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+            k: subprocess.Popen(
+                c,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+                env={**os.environ, **env[k]} if k in env else None,
+            )
             for k, c in cmds.items()
         }
         self.done: dict[str, dict] = {}
+        self.stats: dict[str, list[dict]] = {k: [] for k in cmds}  # every step's report, in order
 
     def _next(self, name: str) -> str | dict:
         p = self.procs[name]
@@ -94,6 +111,7 @@ class Workers:
         msg = self._next(name)
         if not isinstance(msg, dict) or "step_s" not in msg:
             raise SystemExit(f"worker '{name}': expected a step time, got {msg!r}")
+        self.stats[name].append(msg)
         nxt = self._next(name)
         if last:
             if not isinstance(nxt, dict) or "done" not in nxt:

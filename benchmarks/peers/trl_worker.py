@@ -1,15 +1,19 @@
 """Runs inside the peers venv (TRL installed, costlab not): TRL's side of benchmarks/peers/bench_trl.py.
 
 python trl_worker.py loss  TEACHER_DIR STUDENT_DIR BATCH.pt T [T ...]  -> TRL's forward-KL loss on the batch at each T
-python trl_worker.py train TEACHER_DIR STUDENT_DIR BATCH.pt STEPS THREADS -> GKDTrainer steps, timed in lock step
-    with costlab's trainer (lockstep.py: the parent runs one step of one trainer at a time)
+python trl_worker.py train TEACHER_DIR STUDENT_DIR BATCH.pt STEPS THREADS [--reuse-freed-memory] -> GKDTrainer steps,
+    timed in lock step with costlab's trainer (lockstep.py: the parent runs one step of one trainer at a time);
+    --reuse-freed-memory applies the heap setting costlab's KDTrainer applies (costlab/distill/heap.py, loaded by
+    path: it is stdlib-only), to show how much of costlab's lead is that setting
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 import tempfile
+from pathlib import Path
 
 import torch
 
@@ -42,6 +46,14 @@ def main() -> None:
         return
     steps, threads = int(sys.argv[5]), int(sys.argv[6])
     torch.set_num_threads(threads)
+    reuse = "--reuse-freed-memory" in sys.argv[7:]
+    if reuse:
+        heap_py = Path(__file__).resolve().parents[2] / "src" / "costlab" / "distill" / "heap.py"
+        spec = importlib.util.spec_from_file_location("costlab_heap", heap_py)
+        heap = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(heap)
+        if not heap.reuse_freed_memory():
+            raise SystemExit("--reuse-freed-memory: not applied (not glibc?)")
     from datasets import Dataset
     from lockstep import TRAIN_ARGS, Lockstep, done
     from transformers import AutoTokenizer
@@ -71,7 +83,9 @@ def main() -> None:
     import trl
 
     mp = str(trainer.accelerator.mixed_precision)  # "no": fp32 like costlab's side (checked by bench_trl.py)
-    done({"trl": trl.__version__, "threads": torch.get_num_threads(), "mixed_precision": mp})
+    done(
+        {"trl": trl.__version__, "threads": torch.get_num_threads(), "mixed_precision": mp, "reuse_freed_memory": reuse}
+    )
 
 
 if __name__ == "__main__":
