@@ -167,3 +167,36 @@ def test_redirect_and_non_http_answers_are_502_naming_the_problem():
 def test_api_key_with_a_line_break_is_refused_at_start():
     with pytest.raises(ValueError):
         UpstreamClient(api_keys={"m": "sk-abc\r\nx-injected: 1"})
+
+
+def test_read_timeout_counts_from_the_last_bytes_not_from_the_start():
+    """One timer per request (not one per read): bytes every 0.1 s keep a 0.3 s read timeout from firing for
+    0.6 s in all; then silence is a 504 after ~0.3 s, well before the 5 s deadline."""
+
+    async def main():
+        first = b"data: " + json.dumps(EVENTS[0]).encode() + b"\n\n"
+
+        async def trickle(n, reader, writer):
+            writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+            for _ in range(6):
+                writer.write(chunked(b": keep-alive\n\n")[:-5])
+                await writer.drain()
+                await asyncio.sleep(0.1)
+            writer.write(chunked(first)[:-5])
+            await writer.drain()
+            await asyncio.sleep(3)
+            return False
+
+        srv, url, _ = await serve(trickle)
+        u = UpstreamClient(read_timeout_s=0.3, retries=0)
+        got, t0 = [], time.monotonic()
+        with pytest.raises(GatewayError) as e:
+            async for c in u.stream("m", url, {"messages": []}, time.monotonic() + 5, 5):
+                got.append(c)
+        took = time.monotonic() - t0
+        assert e.value.status == 504 and "timed out" in e.value.message and got == EVENTS[:1]
+        assert 0.85 < took < 2.0, took
+        await u.aclose()
+        srv.close()
+
+    run(main())
