@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -88,15 +89,27 @@ def test_lazy_mount_keeps_every_command_and_its_help():
     assert "Did you mean 'analyze'?" in runner.invoke(app, ["anal"]).output
 
 
-def test_analyze_help_mounts_only_the_cost_commands():
-    """`costlab analyze --help` in a fresh process works and never imports the gateway's CLI module."""
+def test_analyze_mounts_only_the_cost_commands_and_json_skips_rich(tmp_path):
+    """In a fresh process `costlab analyze --json` never imports the gateway's CLI module nor rich (start-up cost
+    of every call), and `costlab analyze --help` works."""
+    log = tmp_path / "one.jsonl"
+    log.write_text('{"model": "gpt-4o", "prompt_tokens": 10, "completion_tokens": 5}\n')
     code = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: print('serve-cli-loaded', 'costlab.serving.cli' in sys.modules))\n"
+        "import json, sys\n"
         "from costlab.cli import main\n"
-        "main(['analyze', '--help'])\n"
+        "def run(argv):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit as e:\n"
+        "        assert not e.code, e.code\n"
+        f"run(['analyze', '--json', {str(log)!r}])\n"
+        "loaded = {m: m in sys.modules for m in ('rich', 'costlab.serving.cli')}\n"
+        "run(['analyze', '--help'])\n"
+        "print('LOADED', json.dumps(loaded))\n"
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-2000:]
-    assert p.stdout.startswith("Usage: costlab analyze [OPTIONS]") and "--whatif" in p.stdout
-    assert "serve-cli-loaded False" in p.stdout
+    report, rest = p.stdout.split("\nUsage: ", 1)
+    assert json.loads(report)["rows_ok"] == 1
+    assert rest.startswith("costlab analyze [OPTIONS]") and "--whatif" in rest
+    assert json.loads(rest.split("LOADED ", 1)[1]) == {"rich": False, "costlab.serving.cli": False}

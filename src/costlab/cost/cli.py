@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from costlab.cost.cli_analyze import analyze
 from costlab.cost.cli_batch import batch_app
@@ -46,6 +44,9 @@ def prices(
     stale = p.stale()
     if as_json:
         return emit_json({**p.to_dict(), "stale": [{"model": m, "as_of": a, "age_days": d} for m, a, d in stale]})
+    from rich.markup import escape
+    from rich.table import Table
+
     t = Table(title=f"API list prices, USD / 1M tokens  ({escape(p.origin)})")
     for c in ("model", "provider", "input", "output", "cached in", "batch off", "context", "as of", "age d", "source"):
         t.add_column(c, overflow="fold")
@@ -144,6 +145,9 @@ def estimate(
         return emit_json(
             {"pricing": p.origin, "profile": t.__dict__, "rows": rows, "api_vs_local": vs, "run_not_measured": skipped}
         )
+    from rich.markup import escape
+    from rich.table import Table
+
     tt = Table(
         title=f"Monthly cost: {requests_per_day:,.0f} req/day x ({input_tokens:g} in + {output_tokens:g} out)"
         f" tokens, cache {cache_hit_rate:.0%}, batch {batch_share:.0%}, {days:g} days  ({escape(p.origin)})"
@@ -230,6 +234,8 @@ def roi(
     r["derived_from_models"] = derived
     if as_json:
         return emit_json(r)
+    from rich.table import Table
+
     t = Table(title="Optimization ROI")
     t.add_column("metric")
     t.add_column("value", justify="right")
@@ -322,6 +328,8 @@ def compress(
         )
     if as_json:
         return emit_json(rep)
+    from rich.table import Table
+
     t = Table(title=f"Prompt compression — tokens counted with {rep['tokenizer']}")
     for c in ("id", "kind", "msgs", "tokens before", "after", "saved", "dedup", "elided"):
         t.add_column(c, justify="left" if c in ("id", "kind") else "right")

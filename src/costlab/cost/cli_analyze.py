@@ -6,17 +6,20 @@ The logic lives in costlab.cost.analyze; this module parses and prints (mounted 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from costlab.cost.cli_common import JsonOpt, PricesOpt, emit_json, out, split_list, usd
 from costlab.errors import CostlabError
 
+if TYPE_CHECKING:  # rich loads only when a table is printed (not for --json)
+    from rich.table import Table
+
 
 def _bucket_table(title: str, d: dict[str, dict[str, Any]], key: str, limit: int | None = None) -> Table:
+    from rich.table import Table
+
     t = Table(title=title)
     for c in (key, "requests", "in tok", "out tok", "cost", "$/req", "cache hit", "lat ms"):
         t.add_column(c, justify="left" if c == key else "right")
@@ -80,6 +83,9 @@ def analyze(
     )
     if as_json:
         return emit_json(rep)
+    from rich.markup import escape
+    from rich.table import Table
+
     tot = rep["total"]
     out.print(
         f"{rep['rows']:,} rows ({rep['rows_ok']:,} ok, {rep['rows_bad']:,} bad) in "
