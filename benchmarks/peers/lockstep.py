@@ -12,7 +12,6 @@ peers venv, which has no costlab).
 from __future__ import annotations
 
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -72,18 +71,9 @@ def done(payload: dict) -> None:
 class Workers:
     """Parent side: start worker processes, run one step of one of them at a time, collect the results."""
 
-    def __init__(self, cmds: dict[str, list[str]], env: dict[str, dict[str, str]] | None = None):
-        """``env``: extra environment variables for some workers (by name), on top of this process's."""
-        env = env or {}
+    def __init__(self, cmds: dict[str, list[str]]):
         self.procs = {
-            k: subprocess.Popen(
-                c,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                bufsize=1,
-                env={**os.environ, **env[k]} if k in env else None,
-            )
+            k: subprocess.Popen(c, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
             for k, c in cmds.items()
         }
         self.done: dict[str, dict] = {}
