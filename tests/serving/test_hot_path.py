@@ -178,3 +178,18 @@ def test_new_id_differs_in_a_forked_child():
     child = os.read(r, 64).decode()
     os.waitpid(pid, 0)
     assert len(child) == 32 and child != new_id(128)
+
+
+def test_after_response_is_json_response_byte_for_byte():
+    from fastapi.responses import JSONResponse
+
+    from costlab.serving.streaming import AfterResponse
+
+    body = {"id": "chatcmpl-1", "choices": [{"message": {"content": "héllo 中 \u2028"}}], "usage": {"cost": 1.5e-07}}
+    hdr = {"x-costlab-model": "m", "x-costlab-cost-usd": "1.5e-07", "x-request-id": "chatcmpl-1"}
+    a, b = AfterResponse(body, headers=hdr), JSONResponse(body, headers=hdr)
+    assert a.body == b.body and a.raw_headers == b.raw_headers and a.status_code == b.status_code == 200
+    with pytest.raises(ValueError):
+        AfterResponse({"x": float("nan")}, headers={})
+    with pytest.raises(ValueError):
+        JSONResponse({"x": float("nan")})

@@ -261,14 +261,15 @@ class Gateway:
         return None, None
 
     def _compressed(self, messages: list[dict]) -> list[dict]:
-        before = sum(len(text_of(m.get("content"))) for m in messages)
         try:
             out = self.compress(messages)  # type: ignore[misc]
         except Exception as e:  # noqa: BLE001
             self.metrics.degraded.labels("compress").inc()
             log.warning("compressor failed (%s); sending the prompt as is", e)
             return messages
-        self.metrics.compressed_chars.inc(max(0, before - sum(len(text_of(m.get("content"))) for m in out)))
+        if out != messages:  # the characters saved are counted only when something changed
+            before = sum(len(text_of(m.get("content"))) for m in messages)
+            self.metrics.compressed_chars.inc(max(0, before - sum(len(text_of(m.get("content"))) for m in out)))
         return out
 
     def _check_ledger(self) -> None:

@@ -6,6 +6,7 @@ the gateway's output cap); and the replay of a cached answer. The request path b
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import TYPE_CHECKING, AsyncIterator, Callable
 
@@ -65,12 +66,26 @@ async def relay(gw: Gateway, ctx: R.Ctx, request: Request) -> Response:
     return resp
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))  # JSONResponse.render's
+
+
 class AfterResponse(JSONResponse):
     """A JSON response that runs ``after`` (the ledger row, metrics, cache store of Gateway.settle(defer=True))
     once it has been handed to the connection, however the sending ends: those ~50 us of the event loop are no
-    longer between the last upstream event and the client (docs/serving.md)."""
+    longer between the last upstream event and the client (docs/serving.md). Its body and head are
+    JSONResponse's, byte for byte (tests/serving/test_hot_path.py), built without Starlette's generic steps
+    (a json.dumps that makes its encoder per call, the content-type and content-length look-ups)."""
 
     after: Callable[[], None] | None = None
+
+    def __init__(self, content: dict, headers: dict[str, str] | None = None) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = _JSON.encode(content).encode()
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+        raw.append((b"content-length", str(len(self.body)).encode()))
+        raw.append((b"content-type", b"application/json"))
+        self.raw_headers = raw
 
     async def __call__(self, scope, receive, send):  # type: ignore[override]
         try:

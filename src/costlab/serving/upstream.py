@@ -438,6 +438,8 @@ class UpstreamClient:
             if done:
                 continue  # after [DONE]: read to the end so the connection is reused
             for line in lines:
+                if not line:
+                    continue  # the blank line after each event
                 obj = self._event(line, model)
                 if obj is _DONE:
                     done = True
