@@ -128,7 +128,9 @@ class CostAnalyzer:
         self._files = 0
         self._pending: dict[str, list[int]] = {}  # fast path: reason → example line numbers to explain
         self._pending_top: list[tuple[dict, int]] = []  # fast path: top requests whose prompt is read back by line
-        self._sources: dict[int, tuple[Path, Any, Any, int]] = {}  # fast path: file → (path, shifts, index, max)
+        # fast path: file → (path, shifts, index, max line bytes, its _pending, its _pending_top); the lines are read
+        # back once per file, when the report is built (``read_back``)
+        self._sources: dict[int, tuple[Path, Any, Any, int, dict[str, list[int]], list[tuple[dict, int]]]] = {}
         self._validate = logsql.validate_sql("c")
         self._cost = logsql.cost_sql("t")
 
@@ -137,11 +139,12 @@ class CostAnalyzer:
     def bad_examples(self) -> dict[str, list[str]]:
         return {r: [text for _, text in ex] for r, ex in self._examples.items()}
 
-    def _example(self, reason: str, line: int, text: str) -> None:
+    def _example(self, reason: str, line: int, text: str, file: int | None = None) -> None:
         """Keep the first MAX_BAD_EXAMPLES examples of a reason in (file, line) order, whatever order they come in
-        (the block reader reports a block's undecodable lines before the rows DuckDB rejects in it)."""
+        (the block reader reports a block's undecodable lines before the rows DuckDB rejects in it; a fast-path
+        file's examples come when the report is built). ``file``: its index (default: the file being read)."""
         ex = self._examples.setdefault(reason, [])
-        key = (self._files, int(line))
+        key = (self._files if file is None else file, int(line))
         if len(ex) < MAX_BAD_EXAMPLES or key < ex[-1][0]:
             bisect.insort(ex, (key, text))
             del ex[MAX_BAD_EXAMPLES:]
@@ -375,7 +378,6 @@ class CostAnalyzer:
             con.execute("DROP TABLE t")
             self._feed_blocks(path, "jsonl", max_line_bytes=max_line_bytes)
             return True
-        self._sources[self._files] = (path, lines, index, max_line_bytes)
         # (joining prices inside the CTAS above, to cost each row once, was tried: the join lost file order, so
         # rowid no longer named the record — the top requests moved to other lines)
         con.execute(f"CREATE OR REPLACE TEMP VIEW v AS {logsql.cost_sql('t', line='t.rowid')}")
@@ -386,15 +388,7 @@ class CostAnalyzer:
         finally:
             con.execute("DROP VIEW v")
             con.execute("DROP TABLE t")
-        wanted = [ln for v in self._pending.values() for ln in v] + [ln for _, ln in self._pending_top]
-        if wanted:
-            got = self._reread(path, wanted, max_line_bytes, index)
-            for reason, lns in self._pending.items():
-                for ln in lns:
-                    det = got.get(ln, (None, None))[0]
-                    self._example(reason, ln, f"{name}:{ln}" + (f" ({det})" if det is not None else ""))
-            for item, ln in self._pending_top:
-                item["prompt"] = got.get(ln, (None, None))[1] or ""
+        self._sources[self._files] = (path, lines, index, max_line_bytes, self._pending, self._pending_top)
         return True
 
     def _reread(
@@ -437,17 +431,30 @@ class CostAnalyzer:
                 self.con.execute("DROP TABLE b")
         return out
 
-    def prompt_texts(self, where: list[tuple[int, int]]) -> dict[tuple[int, int], str | None]:
-        """The prompts at these (file, record) places of fast-path files (the reported repeated prompts)."""
+    def read_back(self, where: list[tuple[int, int]]) -> dict[tuple[int, int], str | None]:
+        """Read back, in one pass per fast-path file, every line the report shows from it: its bad-row examples
+        (their details), its top requests' prompts, and the prompts at these (file, record) places (the reported
+        repeated prompts), which are returned. Called once, by the report (analyze_report.build_report)."""
         out: dict[tuple[int, int], str | None] = {}
         by_file: dict[int, list[int]] = {}
         for f, r in where:
             by_file.setdefault(f, []).append(r)
-        for f, recs in by_file.items():
-            path, shifts, index, max_line_bytes = self._sources[f]
-            got = self._reread(path, [_line_of(r, shifts) for r in recs], max_line_bytes, index)
+        in_top = {id(x[2]) for x in self.top}
+        for f, (path, shifts, index, max_line_bytes, pending, pending_top) in self._sources.items():
+            recs = by_file.get(f, [])
+            top = [(item, ln) for item, ln in pending_top if id(item) in in_top]
+            wanted = [ln for v in pending.values() for ln in v] + [ln for _, ln in top]
+            wanted += [_line_of(r, shifts) for r in recs]
+            got = self._reread(path, sorted(set(wanted)), max_line_bytes, index) if wanted else {}
+            for reason, lns in pending.items():
+                for ln in lns:
+                    det = got.get(ln, (None, None))[0]
+                    self._example(reason, ln, f"{path.name}:{ln}" + (f" ({det})" if det is not None else ""), f)
+            for item, ln in top:
+                item["prompt"] = got.get(ln, (None, None))[1] or ""
             for r in recs:
                 out[(f, r)] = got.get(_line_of(r, shifts), (None, None))[1]
+        self._sources = {f: (*v[:4], {}, []) for f, v in self._sources.items()}  # read back once
         return out
 
     def _feed_blocks(

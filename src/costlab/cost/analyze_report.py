@@ -115,7 +115,8 @@ def build_report(an: Any) -> dict[str, Any]:
     repeated = an.con.execute(
         f"SELECT n, cost, text, f, r FROM prompts WHERE n > 1 ORDER BY cost DESC, n DESC LIMIT {max(an.top_k, 1)}"
     ).fetchall()
-    texts = an.prompt_texts([(f, r) for _, _, text, f, r in repeated if text is None and f is not None])
+    # the fast path's reported lines (bad-row examples, top requests' prompts, these prompts): read back here, once
+    texts = an.read_back([(f, r) for _, _, text, f, r in repeated if text is None and f is not None])
     repeated = [(n, usd, text if text is not None else texts.get((f, r))) for n, usd, text, f, r in repeated]
     count = lambda d: {k: int(v[0]) for k, v in d.items() if k is not None}  # noqa: E731
     return {
