@@ -72,7 +72,7 @@ def bench_specs(quick: bool, smoke: bool = False) -> list[tuple[str, list[str]]]
         ),
         ("gateway_overhead", ["benchmarks/gateway_overhead.py", "--n", "100" if q else "300"]),
         ("gateway_load", ["benchmarks/gateway_load.py"]),
-        ("peer_litellm_proxy", ["benchmarks/peers/bench_litellm_proxy.py", "--n", "100", "--load-n", "320"]),
+        ("peer_litellm_proxy", ["benchmarks/peers/bench_litellm_proxy.py", "--n", "300", "--load-n", "320"]),
         # 6 timed rounds of 3 trainers in lock step + warm-up + the loss check: ~4 min on 2 quiet cores
         ("peer_trl", ["benchmarks/peers/bench_trl.py", "--threads", "2", "--steps", "6"] + (["--tiny"] if q else [])),
         ("peer_gptcache", ["benchmarks/peers/bench_gptcache.py", "--sizes", "10000", "100000", "--queries", "200"]),
