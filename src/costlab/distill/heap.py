@@ -15,10 +15,11 @@ def reuse_freed_memory() -> bool:
     mmap and returns it to the kernel on free, so each step's vocabulary-sized tensors (logits, log-probs, their
     gradients: ~100 MB each at 4 x 128 tokens x 49k vocab) and activations are page-faulted and zeroed again:
     ~400k minor faults, ~1.2 s of system time per step for SmolLM2 on 2 CPU threads (docs/training.md). Raising the
-    mmap and trim thresholds keeps that memory in the heap and reuses it: the same effect as running PyTorch under
-    jemalloc/tcmalloc, which Intel's CPU tuning guide recommends. Costs: the process's RSS stays near the peak of
-    a step instead of dropping between steps. Process-wide; idempotent. Returns whether it was applied (False off
-    glibc, e.g. macOS or musl, where nothing changes)."""
+    mmap and trim thresholds keeps that memory in the heap and reuses it: what running PyTorch under
+    jemalloc/tcmalloc buys, as PyTorch's CPU performance tuning guide recommends. Costs: the heap keeps its size
+    between steps and grows for the first few (64-byte-aligned requests do not always fit a freed block of the
+    same size): +6% peak RSS on that step. Process-wide (the rest of the process keeps it); idempotent. Returns
+    whether it was applied (False off glibc, e.g. macOS or musl, where nothing changes)."""
     if not sys.platform.startswith("linux"):
         return False
     try:
