@@ -51,17 +51,10 @@ def _eager_app():
 
     import typer
 
-    from costlab.cli import SUBAPPS, GuardedGroup
+    from costlab.cli import APP_SETTINGS, SUBAPPS
     from costlab.cli import app as lazy
 
-    eager = typer.Typer(
-        cls=GuardedGroup,
-        no_args_is_help=True,
-        rich_markup_mode=None,
-        add_completion=False,
-        pretty_exceptions_enable=False,
-        help=lazy.info.help,
-    )
+    eager = typer.Typer(**APP_SETTINGS, help=lazy.info.help)
     eager.registered_commands = list(lazy.registered_commands)
     for module, attr, name, _ in SUBAPPS:
         eager.add_typer(getattr(importlib.import_module(module), attr), name=name)

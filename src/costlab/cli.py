@@ -77,12 +77,16 @@ class GuardedGroup(TyperGroup):
         return [n for n in self.commands if n not in lazy] + [n for n in lazy if n in self.commands]
 
 
-app = typer.Typer(
+# the root table's settings (tests/test_cli.py builds an eagerly mounted twin of `app` from these)
+APP_SETTINGS: dict[str, Any] = dict(
     cls=GuardedGroup,
     no_args_is_help=True,
     rich_markup_mode=None,
     add_completion=False,
     pretty_exceptions_enable=False,
+)
+app = typer.Typer(
+    **APP_SETTINGS,
     help="costlab: distill, quantize and measure LLM variants; serve them through the cost gateway; "
     "estimate and analyze the bill.",
 )
