@@ -235,7 +235,7 @@ def miss_blocks(
             quiesce(procs)
             # every other proxy process is stopped (SIGSTOP) for the block and continued after it: each proxy is
             # measured alone on the box beside the upstream, as it would run, whichever proxy the other one is
-            others = [psutil.Process(p.pid) for p in {id(p): p for p in procs if p is not proc}.values()]
+            others = [psutil.Process(pid) for pid in {p.pid for p in procs} - {proc.pid}]
             for o in others:
                 o.suspend()
             try:
