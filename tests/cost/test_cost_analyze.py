@@ -8,6 +8,7 @@ import sqlite3
 
 import pytest
 
+from costlab.cost import logsql
 from costlab.cost.analyze import analyze_logs
 from costlab.cost.pricing import load_pricing
 from costlab.errors import CostlabError
@@ -298,3 +299,12 @@ def test_buckets_equal_a_row_by_row_reference(tmp_path, native):
         assert got["cost_usd"] == pytest.approx(cost, rel=1e-12, abs=1e-12), (dim, key)
         assert got["cache_savings_usd"] == pytest.approx(saved, rel=1e-12, abs=1e-12), (dim, key)
     assert rep["rows_ok"] == sum(v[0] for (d, _), v in want.items() if d == "model")
+
+
+def test_bucket_aggs_of_groups_sum_what_the_row_aggs_count():
+    """A priced group stands for many rows: its row and latency counts are summed, never counted (a count over
+    groups would report groups as requests). Both replacements in logsql must have matched."""
+    assert logsql.BUCKET_AGGS.count("count(") == 2
+    aggs = logsql.BUCKET_AGGS_OF_GROUPS
+    assert "count(" not in aggs
+    assert "sum(g_rows) AS rows_" in aggs and "sum(g_nlat) AS b6" in aggs
