@@ -3,10 +3,10 @@
 A worker process adds ``Lockstep()`` to its Trainer's callbacks. Before each step it prints ``@@lockstep ready``
 and waits for a line on stdin; it times the step from that line to the step's end and prints
 ``@@lockstep {"step_s": ..., "sys_s": ..., "minflt": ...}`` (also the step's system CPU seconds and minor page
-faults: where a step's time goes besides compute). The parent (``Workers`` below) tells one worker at a time to run a step, so the
-trainers never compete for the cores and a change in the box's load hits the steps of one round alike: the
-per-round ratio is paired. Only the standard library and transformers are imported (the TRL worker runs in the
-peers venv, which has no costlab).
+faults: where a step's time goes besides compute). The parent (``Workers`` below) tells one worker at a time to
+run a step, so the trainers never compete for the cores and a change in the box's load hits the steps of one
+round alike: the per-round ratio is paired. Only the standard library and transformers are imported (the TRL
+worker runs in the peers venv, which has no costlab).
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@ def reuse_freed_memory() -> bool:
     mmap and trim thresholds keeps that memory in the heap and reuses it: what running PyTorch under
     jemalloc/tcmalloc buys, as PyTorch's CPU performance tuning guide recommends. Costs: the heap keeps its size
     between steps and grows for the first few (most likely: glibc over-allocates PyTorch's 64-byte-aligned
-    requests, so a freed block of the same size does not fit the next one): +6% peak RSS on that step. Process-wide (the rest of the process keeps it); idempotent. Returns
-    whether it was applied (False off glibc, e.g. macOS or musl, where nothing changes)."""
+    requests, so a freed block of the same size does not fit the next one): +6% peak RSS on that step.
+    Process-wide (the rest of the process keeps it); idempotent. Returns whether it was applied (False off glibc,
+    e.g. macOS or musl, where nothing changes)."""
     if not sys.platform.startswith("linux"):
         return False
     try:
